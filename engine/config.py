@@ -1,0 +1,194 @@
+"""The shape of one experiment: frozen dataclasses, one per section of the file.
+
+Every field carries its own documentation and range in ``metadata`` so that the
+validator (``engine.experiment``), ``main.py schema`` and the GUI form all read
+one table instead of repeating it.  Fields whose allowed values are the names
+of a registry (datasets, optimizers, ...) name that registry; the validator
+looks it up, which keeps this module free of imports and of cycles.
+
+``None`` in an optimizer or schedule field means "the default of the chosen
+optimizer or schedule", read from torch's own signature, because the defaults
+differ between entries (AdamW decays weights by 0.01, Adam does not).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+Check = Callable[[Any], "str | None"]
+
+
+def _named(text: str, ok: Callable[[Any], bool]) -> Check:
+    """A check returning ``"must be <text>"`` for a value it rejects; ``.text`` documents the range."""
+    def check(v):
+        return None if ok(v) else f"must be {text}"
+    check.text = text
+    return check
+
+
+def greater_than(low: float) -> Check:
+    return _named(f"> {low:g}", lambda v: v > low)
+
+
+def at_least(low: float) -> Check:
+    return _named(f">= {low:g}", lambda v: v >= low)
+
+
+def between(low: float, high: float, *, high_open: bool = False) -> Check:
+    """Inclusive range [low, high], or [low, high) when ``high_open``."""
+    if high_open:
+        return _named(f"in [{low:g}, {high:g})", lambda v: low <= v < high)
+    return _named(f"in [{low:g}, {high:g}]", lambda v: low <= v <= high)
+
+
+finite = _named("a finite number", math.isfinite)
+
+
+def param(default, help: str, *, checks: tuple[Check, ...] = (), registry: str | None = None,
+          choices: tuple[str, ...] | None = None, item: type | None = None,
+          length: int | None = None, default_text: str | None = None):
+    """A documented, range-checked field.
+
+    ``item`` marks a list field and gives its element type; ``length`` fixes its
+    length (betas has two).  ``default_text`` explains a ``None`` default.
+    """
+    meta = dict(help=help, checks=checks, registry=registry, choices=choices, item=item,
+                length=length, default_text=default_text)
+    if isinstance(default, (list, tuple)):
+        return field(default_factory=lambda: tuple(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    dataset: str = param("spiral", "Which data to learn.", registry="datasets")
+    n_train: int = param(400, "Training examples.", checks=(at_least(1),))
+    n_val: int = param(400, "Validation examples, never trained on.", checks=(at_least(1),))
+    noise: float = param(0.1, "Input noise of the 2-D datasets (standard deviation).",
+                         checks=(finite, at_least(0)))
+    label_noise: float = param(0.0, "Fraction of training labels replaced by a wrong class: "
+                               "a network that fits them has memorized.", checks=(between(0, 1),))
+    classes: int | None = param(None, "Number of classes of the 2-D datasets that allow a choice "
+                                "(spiral arms, gaussian blobs).", checks=(between(2, 10),),
+                                default_text="the dataset's own (spiral 2, gaussians 3)")
+    path: str | None = param(None, "Folder holding the IDX files of mnist / fashion-mnist.",
+                             default_text="none (needed by mnist and fashion-mnist)")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    kind: str = param("mlp", "Network family.", registry="models")
+    hidden: tuple[int, ...] = param((16, 16), "Width of each hidden layer (the dense layers of a cnn).",
+                                    item=int, checks=(at_least(1),))
+    channels: tuple[int, ...] = param((8, 16), "Channels of each conv layer of a cnn.",
+                                      item=int, checks=(at_least(1),))
+    activation: str = param("relu", "Nonlinearity after each hidden layer.", registry="activations")
+    dropout: float = param(0.0, "Probability of zeroing each hidden unit while training.",
+                           checks=(between(0, 1, high_open=True),))
+    norm: str = param("none", "Normalization after each hidden layer.", registry="norms")
+    init: str = param("he_normal", "How the weights start.", registry="inits")
+    init_std: float = param(0.01, "Standard deviation of the `normal` init.",
+                            checks=(finite, greater_than(0)))
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    name: str = param("adam", "Update rule.", registry="optimizers")
+    lr: float = param(0.01, "Learning rate: the size of each step.", checks=(finite, greater_than(0)))
+    momentum: float | None = param(None, "Velocity kept from step to step (sgd, rmsprop).",
+                                   checks=(between(0, 1, high_open=True),),
+                                   default_text="the optimizer's own")
+    nesterov: bool | None = param(None, "Look-ahead momentum (sgd; needs momentum > 0).",
+                                  default_text="the optimizer's own")
+    betas: tuple[float, ...] | None = param(None, "Decay rates of the running mean and variance "
+                                            "of the gradient (adam family, lamb).", item=float,
+                                            length=2, checks=(between(0, 1, high_open=True),),
+                                            default_text="the optimizer's own")
+    eps: float | None = param(None, "Added to the denominator for numerical safety.",
+                              checks=(finite, greater_than(0)), default_text="the optimizer's own")
+    weight_decay: float | None = param(None, "Pull of the weights toward zero.",
+                                       checks=(finite, at_least(0)), default_text="the optimizer's own")
+    alpha: float | None = param(None, "Smoothing of RMSprop's running average of squared gradients.",
+                                checks=(between(0, 1, high_open=True),), default_text="the optimizer's own")
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    name: str = param("constant", "How the learning rate changes over the steps.", registry="schedules")
+    warmup_steps: int = param(0, "Steps of linear warm-up from lr/warmup_steps to the schedule's "
+                              "starting rate, placed in front of the schedule.", checks=(at_least(0),))
+    step_size: int | None = param(None, "Steps between decays (step).", checks=(at_least(1),),
+                                  default_text="a third of the schedule's steps")
+    gamma: float | None = param(None, "Decay factor (step: per step_size steps; exponential: per step).",
+                                checks=(between(0, 1),),
+                                default_text="step 0.1; exponential: reaches lr/100 at the end")
+    eta_min: float | None = param(None, "Lowest rate, reached at the end (cosine).",
+                                  checks=(finite, at_least(0)), default_text="torch's 0")
+    max_lr: float | None = param(None, "Peak rate (one_cycle).", checks=(finite, greater_than(0)),
+                                 default_text="optimizer.lr")
+    pct_start: float | None = param(None, "Fraction of the steps spent rising (one_cycle).",
+                                    checks=(between(0, 1, high_open=True),), default_text="torch's 0.3")
+    cycle_momentum: bool | None = param(None, "Cycle momentum inversely to the rate (one_cycle); "
+                                        "it overwrites the optimizer's momentum or beta1.",
+                                        default_text="torch's true where the optimizer has momentum")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int | None = param(None, "Optimizer steps to take.", checks=(at_least(1),),
+                              default_text="2000, unless epochs is given")
+    epochs: int | None = param(None, "Passes over the training set (instead of steps).",
+                               checks=(at_least(1),), default_text="none")
+    batch_size: int = param(32, "Examples per gradient estimate.", checks=(at_least(1),))
+    grad_clip: float | None = param(None, "Largest global L2 norm of the gradient; larger ones are "
+                                    "scaled down to it.", checks=(finite, greater_than(0)),
+                                    default_text="none (no clipping)")
+    precision: str = param("fp32", "Arithmetic of the forward pass (bf16 is a precision demo, "
+                           "slow on most CPUs).", choices=("fp32", "bf16"))
+    eval_every: int = param(50, "Steps between evaluations on the full train and val sets.",
+                            checks=(at_least(1),))
+    histogram_every: int = param(50, "Steps between weight and gradient histograms (0: never).",
+                                 checks=(at_least(0),))
+
+
+DEFAULT_STEPS = 2000
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str = param("experiment", "A name for this run.")
+    seed: int = param(0, "Seed of data, initial weights and batches: same seed, same numbers.",
+                      checks=(at_least(0),))
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def total_steps(self, n_train: int | None = None) -> int:
+        """Planned optimizer steps: ``steps``, or ``epochs`` full passes over the data."""
+        if self.train.epochs is None:
+            return self.train.steps or DEFAULT_STEPS
+        n = self.data.n_train if n_train is None else n_train
+        return self.train.epochs * steps_per_epoch(n, self.train.batch_size)
+
+    def replace(self, **sections) -> "Experiment":
+        """A copy with some fields replaced; sections may be given as dicts of changes."""
+        changes = {}
+        for key, value in sections.items():
+            current = getattr(self, key)
+            if dataclasses.is_dataclass(current) and isinstance(value, dict):
+                value = dataclasses.replace(current, **value)
+            changes[key] = value
+        return dataclasses.replace(self, **changes)
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    """The last, partial batch of an epoch is still a step."""
+    return max(1, math.ceil(n_train / batch_size))
+
+
+SECTIONS = {f.name: f.default_factory for f in dataclasses.fields(Experiment) if f.default_factory
+            is not dataclasses.MISSING}

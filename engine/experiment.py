@@ -1,0 +1,283 @@
+"""Reading, checking and writing the experiment file (JSON), the user-facing contract.
+
+Every key is optional and takes the default documented in ``engine.config``.
+Anything wrong (an unknown key, a wrong type, a value out of range, two keys
+that cannot go together) raises :class:`ExperimentError` whose message is one
+line naming the key path, e.g. ``optimizer.lr: must be > 0, got -0.1``; nothing
+runs on a bad file.  The same field table drives :func:`schema`, which
+``main.py schema`` prints and the GUI form reads.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import SECTIONS, Experiment
+from .datasets import DATASETS
+from .inits import INITS
+from .models import ACTIVATIONS, MODELS, NORMS
+from .optimizers import OPTIMIZERS, resolve_optimizer, unused_keys
+from .schedules import SCHEDULES, resolve_schedule
+
+REGISTRIES: dict[str, dict] = {
+    "datasets": DATASETS, "models": MODELS, "activations": ACTIVATIONS, "norms": NORMS,
+    "inits": INITS, "optimizers": OPTIMIZERS, "schedules": SCHEDULES,
+}
+
+
+class ExperimentError(ValueError):
+    """A bad experiment: ``str(err)`` is one line, ``err.path`` the key it is about."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+
+
+# -- types --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FieldType:
+    """What a field accepts, worked out once from its annotation."""
+    base: type          # int, float, str, bool or tuple
+    optional: bool      # None allowed
+    item: type | None   # element type of a tuple field
+
+    def describe(self) -> str:
+        name = {int: "integer", float: "number", str: "string", bool: "true/false"}.get(self.base)
+        if self.base is tuple:
+            name = f"list of {'integers' if self.item is int else 'numbers'}"
+        return name + (" or null" if self.optional else "")
+
+
+def _field_type(cls, f: dataclasses.Field) -> FieldType:
+    hint = typing.get_type_hints(cls)[f.name]
+    args = typing.get_args(hint)
+    optional = isinstance(hint, types.UnionType) and type(None) in args
+    if optional:
+        hint = next(a for a in args if a is not type(None))
+    base = typing.get_origin(hint) or hint
+    return FieldType(base, optional, f.metadata.get("item"))
+
+
+def _fmt(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, (str, bool)) or value is None else repr(value)
+
+
+def _coerce_scalar(path: str, value: Any, base: type) -> Any:
+    """JSON value -> Python value of ``base``, or a one-line error."""
+    if base is bool:
+        if isinstance(value, bool):
+            return value
+    elif base is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, float):
+            raise ExperimentError(path, f"must be an integer, got {value!r}")
+    elif base is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif base is str:
+        if isinstance(value, str):
+            return value
+    kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[base]
+    raise ExperimentError(path, f"must be {kind}, got {_fmt(value)}")
+
+
+def _parse_field(path: str, value: Any, ftype: FieldType, meta) -> Any:
+    if value is None:
+        if ftype.optional:
+            return None
+        raise ExperimentError(path, f"must be {ftype.describe()}, got null")
+    if ftype.base is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ExperimentError(path, f"must be a {ftype.describe()}, got {_fmt(value)}")
+        if meta["length"] is not None and len(value) != meta["length"]:
+            raise ExperimentError(path, f"must have {meta['length']} entries, got {len(value)}")
+        if not value:
+            raise ExperimentError(path, "must not be empty")
+        items = tuple(_coerce_scalar(f"{path}[{i}]", v, ftype.item) for i, v in enumerate(value))
+        for i, item in enumerate(items):
+            _check(f"{path}[{i}]", item, meta)
+        return items
+    value = _coerce_scalar(path, value, ftype.base)
+    _check(path, value, meta)
+    return value
+
+
+def _check(path: str, value: Any, meta) -> None:
+    allowed = _allowed(meta)
+    if allowed is not None and value not in allowed:
+        raise ExperimentError(path, f"unknown value {_fmt(value)} (choose from {', '.join(allowed)})")
+    for check in meta["checks"]:
+        problem = check(value)
+        if problem:
+            raise ExperimentError(path, f"{problem}, got {value!r}")
+
+
+def _allowed(meta) -> tuple[str, ...] | None:
+    if meta["registry"]:
+        return tuple(REGISTRIES[meta["registry"]])
+    return meta["choices"]
+
+
+def _parse_section(path: str, cls, raw: Any):
+    if not isinstance(raw, dict):
+        raise ExperimentError(path, f"must be a JSON object, got {_fmt(raw) if not isinstance(raw, list) else 'a list'}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in fields:
+            where = f"{path}.{key}" if path else key
+            raise ExperimentError(where, f"unknown key (known: {', '.join(fields)})")
+    values = {}
+    for key, value in raw.items():
+        where = f"{path}.{key}" if path else key
+        f = fields[key]
+        if key in SECTIONS and not path:
+            values[key] = _parse_section(key, SECTIONS[key], value)
+        else:
+            values[key] = _parse_field(where, value, _field_type(cls, f), f.metadata)
+    return cls(**values)
+
+
+# -- the whole experiment -----------------------------------------------------------------------
+
+def parse_experiment(raw: Any) -> Experiment:
+    """A decoded JSON document -> a checked :class:`Experiment`."""
+    if not isinstance(raw, dict):
+        raise ExperimentError("", f"an experiment must be a JSON object, got {'a list' if isinstance(raw, list) else _fmt(raw)}")
+    exp = _parse_section("", Experiment, raw)
+    _check_combinations(exp)
+    return exp
+
+
+def _check_combinations(exp: Experiment) -> None:
+    """Checks that involve more than one key."""
+    data, model, opt, sched, train = exp.data, exp.model, exp.optimizer, exp.schedule, exp.train
+    dataset = DATASETS[data.dataset]
+    if data.classes is not None and not dataset.variable_classes:
+        raise ExperimentError("data.classes", f"{data.dataset} always has {dataset.default_classes} classes")
+    if dataset.needs_path and not data.path:
+        raise ExperimentError("data.path", f"{data.dataset} needs the folder holding its IDX files")
+    if MODELS[model.kind].needs_image and dataset.kind != "image":
+        raise ExperimentError("model.kind", f"{model.kind} needs image data (digits, mnist, fashion-mnist), "
+                              f"got {data.dataset}")
+    info = OPTIMIZERS[opt.name]
+    resolved = resolve_optimizer(opt)
+    if resolved.nesterov and "nesterov" in info.takes and not (resolved.momentum or 0) > 0:
+        raise ExperimentError("optimizer.nesterov", "needs momentum > 0")
+    if train.steps is not None and train.epochs is not None:
+        raise ExperimentError("train.epochs", "give steps or epochs, not both")
+    total = exp.total_steps()
+    if sched.warmup_steps >= total:
+        raise ExperimentError("schedule.warmup_steps", f"must be fewer than the {total} training steps, "
+                              f"got {sched.warmup_steps}")
+    if sched.name == "one_cycle" and sched.cycle_momentum and not info.has_momentum:
+        raise ExperimentError("schedule.cycle_momentum", f"{opt.name} has no momentum to cycle; set it to false")
+
+
+def resolve(exp: Experiment) -> Experiment:
+    """The experiment with every "default of the chosen entry" made concrete, as it will run."""
+    info = OPTIMIZERS[exp.optimizer.name]
+    opt = resolve_optimizer(exp.optimizer)
+    sched = resolve_schedule(exp.schedule, opt.lr, exp.total_steps(), info.has_momentum)
+    data = exp.data
+    if data.classes is None and DATASETS[data.dataset].variable_classes:
+        data = dataclasses.replace(data, classes=DATASETS[data.dataset].default_classes)
+    return dataclasses.replace(exp, data=data, optimizer=opt, schedule=sched)
+
+
+def notes(exp: Experiment) -> list[str]:
+    """Things worth telling the user that do not stop the run."""
+    out = [f"optimizer.{k}: not used by {exp.optimizer.name}" for k in unused_keys(exp.optimizer)]
+    if exp.train.precision == "bf16":
+        out.append("train.precision: bf16 is a precision demo; on CPUs without bf16 instructions it is "
+                   "slower than fp32, not faster")
+    return out
+
+
+def experiment_to_dict(exp: Experiment) -> dict:
+    """JSON-ready dict (tuples become lists); ``parse_experiment`` of it gives ``exp`` back."""
+    def convert(value):
+        if isinstance(value, tuple):
+            return [convert(v) for v in value]
+        return value
+    return {s: ({k: convert(v) for k, v in dataclasses.asdict(getattr(exp, s)).items()}
+                if s in SECTIONS else getattr(exp, s))
+            for s in (f.name for f in dataclasses.fields(Experiment))}
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and check one experiment file; every failure is an :class:`ExperimentError`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ExperimentError("", f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ExperimentError("", f"{path}: cannot read: {err}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ExperimentError("", f"{path}: not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+    return parse_experiment(raw)
+
+
+def save_experiment(exp: Experiment, path: str | Path) -> None:
+    from .files import write_text_atomic
+    write_text_atomic(Path(path), json.dumps(experiment_to_dict(exp), indent=2) + "\n")
+
+
+# -- schema -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SchemaEntry:
+    path: str
+    type: str
+    default: Any
+    allowed: tuple[str, ...] | None
+    help: str
+    default_text: str | None = None
+    ranges: str = ""
+
+
+def schema() -> list[SchemaEntry]:
+    """Every key of the experiment file, in file order, with its default and allowed values."""
+    entries = []
+    defaults = Experiment()
+    for f in dataclasses.fields(Experiment):
+        if f.name in SECTIONS:
+            cls = SECTIONS[f.name]
+            for sub in dataclasses.fields(cls):
+                entries.append(_entry(f"{f.name}.{sub.name}", cls, sub, getattr(getattr(defaults, f.name), sub.name)))
+        else:
+            entries.append(_entry(f.name, Experiment, f, getattr(defaults, f.name)))
+    return entries
+
+
+def _entry(path, cls, f, default) -> SchemaEntry:
+    meta = f.metadata
+    ranges = "; ".join(c.text for c in meta["checks"])
+    allowed = _allowed(meta)
+    return SchemaEntry(path, _field_type(cls, f).describe(), list(default) if isinstance(default, tuple) else default,
+                       tuple(allowed) if allowed else None, meta["help"], meta["default_text"], ranges)
+
+
+def format_schema() -> str:
+    lines = []
+    for e in schema():
+        default = e.default_text if e.default is None and e.default_text else json.dumps(e.default)
+        line = f"{e.path:<26} {e.type:<22} default {default}"
+        if e.allowed:
+            line += f"; one of: {', '.join(e.allowed)}"
+        if e.ranges:
+            line += f"; {e.ranges}"
+        lines.append(line)
+        lines.append(f"{'':<26} {e.help}")
+    return "\n".join(lines)

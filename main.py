@@ -1,0 +1,124 @@
+"""Descent Lab: watch deep networks learn.
+
+    python main.py                          the app (for now: the default experiment, headless)
+    python main.py run EXPERIMENT.json --out DIR
+    python main.py run --preset NAME --out DIR
+    python main.py presets                  list the built-in experiments
+    python main.py schema                   every key of the experiment file
+    python main.py bench                    engine speed against a bare PyTorch loop
+
+Exit codes of ``run``: 0 finished or diverged, 2 a bad experiment file, 1 an internal error.
+Imports are kept inside the commands so ``--help`` and ``--version`` answer at once.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import re
+import sys
+import traceback
+from pathlib import Path
+
+BAD_INPUT, INTERNAL = 2, 1
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "run"
+
+
+def cmd_run(args) -> int:
+    from engine.datasets import DataError
+    from engine.experiment import ExperimentError, load_experiment, notes
+    from engine.presets import PRESETS
+    from engine.runner import run_experiment
+
+    try:
+        if args.preset:
+            if args.preset not in PRESETS:
+                raise ExperimentError("--preset", f"unknown preset {args.preset!r} (see: main.py presets)")
+            runs = PRESETS[args.preset].runs
+        else:
+            runs = (load_experiment(args.experiment),)
+        out = Path(args.out)
+        for exp in runs:
+            for note in notes(exp):
+                print(f"note: {note}", file=sys.stderr)
+            where = out / _slug(exp.name) if len(runs) > 1 else out
+            summary = run_experiment(exp, where, label=f"{exp.name} " if len(runs) > 1 else "")
+            print(f"{exp.name}: {summary['message']}; val loss {_num(summary['final_val_loss'])}, "
+                  f"val acc {_num(summary['final_val_acc'])}, {summary['steps_per_sec']:,.0f} steps/s -> {where}")
+    except (ExperimentError, DataError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return BAD_INPUT
+    return 0
+
+
+def _num(value) -> str:
+    return "n/a" if value is None else f"{value:.4g}"
+
+
+def cmd_presets(args) -> int:
+    from engine.presets import PRESETS
+    for preset in PRESETS.values():
+        runs = ", ".join(exp.name for exp in preset.runs)
+        print(f"{preset.name:<16} {preset.title}  [{runs}]")
+    return 0
+
+
+def cmd_schema(args) -> int:
+    from engine.experiment import format_schema
+    print(format_schema())
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from engine.bench import main as bench_main
+    return bench_main(repeats=args.repeats, steps=args.steps)
+
+
+def cmd_default(args) -> int:
+    """Until the training window lands: say what it will be and run the default experiment headless."""
+    print("Descent Lab: the training window (live loss curves, weight histograms and decision "
+          "boundaries, runs side by side) is on its way.\nMeanwhile, training the default "
+          "experiment (Adam on the spiral) headless into ./out/default ...")
+    args.preset, args.experiment, args.out = "adam-on-spiral", None, "out/default"
+    return cmd_run(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from engine import __version__
+    parser = argparse.ArgumentParser(prog="descent-lab", description="Watch deep networks learn.")
+    parser.add_argument("--version", action="version", version=f"Descent Lab {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="train one experiment file or preset headless")
+    run.add_argument("experiment", nargs="?", help="experiment JSON file")
+    run.add_argument("--preset", help="a built-in experiment instead of a file (see: presets)")
+    run.add_argument("--out", default="out", help="folder for metrics.csv and summary.json (default ./out)")
+    run.set_defaults(func=cmd_run)
+    sub.add_parser("presets", help="list the built-in experiments").set_defaults(func=cmd_presets)
+    sub.add_parser("schema", help="every key of the experiment file").set_defaults(func=cmd_schema)
+    bench = sub.add_parser("bench", help="engine speed against a bare PyTorch loop")
+    bench.add_argument("--repeats", type=int, default=5)
+    bench.add_argument("--steps", type=int, default=1500)
+    bench.set_defaults(func=cmd_bench)
+    parser.set_defaults(func=cmd_default)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.func is cmd_run and bool(args.experiment) == bool(args.preset):
+        print("error: run takes an experiment file or --preset NAME (one of them)", file=sys.stderr)
+        return BAD_INPUT
+    try:
+        return args.func(args)
+    except Exception:
+        print("internal error (please report it with the lines below):", file=sys.stderr)
+        traceback.print_exc()
+        return INTERNAL
+
+
+if __name__ == "__main__":
+    multiprocessing.freeze_support()
+    sys.exit(main())
