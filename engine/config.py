@@ -149,6 +149,11 @@ class TrainConfig:
                            "slow on most CPUs).", choices=("fp32", "bf16"))
     eval_every: int = param(50, "Steps between evaluations on the full train and val sets.",
                             checks=(at_least(1),))
+    divergence_factor: float | None = param(1000.0, "The run counts as diverged when the batch loss "
+                                            "exceeds this multiple of the starting loss (it always does "
+                                            "when the loss becomes non-finite).",
+                                            checks=(finite, greater_than(1)),
+                                            default_text="none: only a non-finite loss")
     histogram_every: int = param(50, "Steps between weight and gradient histograms (0: never).",
                                  checks=(at_least(0),))
 

@@ -78,6 +78,8 @@ class Trainer:
         self.elapsed = 0.0
         self.last_eval: EvalEvent | None = None
         self.final: FinalEvent | None = None
+        self._loss_ceiling = math.inf        # set from the starting loss on the first step
+        self._diverged_what = ""
 
     # -- driving ------------------------------------------------------------------------------
 
@@ -105,6 +107,9 @@ class Trainer:
         events: list[Event] = []
         if self.step_count == 0:
             events.append(self.evaluate())
+            factor = self.experiment.train.divergence_factor
+            start = max(self.last_eval.train_loss, math.log(self.data.n_classes))
+            self._loss_ceiling = factor * start if factor and math.isfinite(start) else math.inf
             if self.experiment.train.histogram_every:
                 events.append(self.histograms())
         events.extend(self._train_step())
@@ -171,7 +176,10 @@ class Trainer:
         self.step_count += 1
         loss_value = loss.item()
         if not math.isfinite(loss_value):
-            return self._diverge(lr, loss_value, math.nan, False, "the loss")
+            return self._diverge(lr, loss_value, math.nan, False, "the loss became non-finite")
+        if loss_value > self._loss_ceiling:
+            return self._diverge(lr, loss_value, math.nan, False,
+                                 f"the loss {loss_value:.3g} exceeded {train.divergence_factor:g}x its start")
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if train.grad_clip is not None:
@@ -181,7 +189,7 @@ class Trainer:
             norm = torch.nn.utils.get_total_norm(p.grad for p in self._params if p.grad is not None).item()
             clipped = False
         if not math.isfinite(norm):
-            return self._diverge(lr, loss_value, norm, clipped, "the gradient")
+            return self._diverge(lr, loss_value, norm, clipped, "the gradient became non-finite")
         self.optimizer.step()
         if self.schedule.active:
             self.schedule.step()
@@ -204,8 +212,7 @@ class Trainer:
 
     def _end_message(self) -> str:
         if self.status == DIVERGED:
-            return (f"diverged at step {self.step_count} (lr {self.lr:.3g}): "
-                    f"{self._diverged_what} became non-finite")
+            return f"diverged at step {self.step_count} (lr {self.lr:.3g}): {self._diverged_what}"
         return f"finished {self.step_count} steps"
 
     def _final(self, status: str, message: str) -> FinalEvent:
@@ -226,7 +233,7 @@ class Trainer:
         if not (math.isfinite(train_loss) and math.isfinite(val_loss)) and not self.done:
             # Weights became non-finite at the step just taken.
             self.status = DIVERGED
-            self._diverged_what = "the weights"
+            self._diverged_what = "the weights became non-finite"
         return event
 
     def _loss_and_accuracy(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:

@@ -111,6 +111,7 @@ BAD = [
     ({"train": {"precision": "fp16"}}, 'train.precision: unknown value "fp16" (choose from fp32, bf16)'),
     ({"train": {"grad_clip": 0}}, "train.grad_clip: must be > 0, got 0.0"),
     ({"train": {"eval_every": 0}}, "train.eval_every: must be >= 1, got 0"),
+    ({"train": {"divergence_factor": 1}}, "train.divergence_factor: must be > 1, got 1.0"),
     ({"train": {"batchsize": 8}}, "train.batchsize: unknown key"),
     ({"seed": -1}, "seed: must be >= 0, got -1"),
     ({"name": 3}, "name: must be a string, got 3"),
