@@ -28,6 +28,7 @@ def _slug(name: str) -> str:
 
 def cmd_run(args) -> int:
     from engine.datasets import DataError
+    from engine.events import ERROR, STOPPED
     from engine.experiment import ExperimentError, load_experiment, notes
     from engine.presets import PRESETS
     from engine.runner import run_experiment
@@ -40,6 +41,7 @@ def cmd_run(args) -> int:
         else:
             runs = (load_experiment(args.experiment),)
         out = Path(args.out)
+        code = 0
         for exp in runs:
             for note in notes(exp):
                 print(f"note: {note}", file=sys.stderr)
@@ -47,10 +49,15 @@ def cmd_run(args) -> int:
             summary = run_experiment(exp, where, label=f"{exp.name} " if len(runs) > 1 else "")
             print(f"{exp.name}: {summary['message']}; val loss {_num(summary['final_val_loss'])}, "
                   f"val acc {_num(summary['final_val_acc'])}, {summary['steps_per_sec']:,.0f} steps/s -> {where}")
+            if summary["status"] == ERROR:
+                print(f"error: {exp.name}: {summary['message']}", file=sys.stderr)
+                code = INTERNAL
+            elif summary["status"] == STOPPED:
+                return 130
     except (ExperimentError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
         return BAD_INPUT
-    return 0
+    return code
 
 
 def _num(value) -> str:

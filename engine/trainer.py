@@ -62,6 +62,7 @@ class Trainer:
             self._rng_state = torch.get_rng_state()
         self._stochastic = any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in self.model.modules())
         self._params = [p for p in self.model.parameters() if p.requires_grad]
+        self._grads = torch.zeros(sum(p.numel() for p in self._params))
         self.optimizer = build_optimizer(self._params, exp.optimizer)
         self.schedule = LRSchedule(self.optimizer, exp.schedule, self.total_steps)
         self._batches = torch.Generator().manual_seed(exp.seed)
@@ -164,7 +165,6 @@ class Trainer:
         idx = self._next_batch()
         x, y = self.data.x_train[idx], self.data.y_train[idx]
         lr = self.lr
-        self.model.train()
         if self._stochastic:
             outer = torch.get_rng_state()
             torch.set_rng_state(self._rng_state)
@@ -180,16 +180,15 @@ class Trainer:
         if loss_value > self._loss_ceiling:
             return self._diverge(lr, loss_value, math.nan, False,
                                  f"the loss {loss_value:.3g} exceeded {train.divergence_factor:g}x its start")
-        self.optimizer.zero_grad(set_to_none=True)
+        self._zero_grad()
         loss.backward()
-        if train.grad_clip is not None:
-            norm = torch.nn.utils.clip_grad_norm_(self._params, train.grad_clip).item()
-            clipped = norm > train.grad_clip
-        else:
-            norm = torch.nn.utils.get_total_norm(p.grad for p in self._params if p.grad is not None).item()
-            clipped = False
+        norm = torch.linalg.vector_norm(self._grads).item()
         if not math.isfinite(norm):
-            return self._diverge(lr, loss_value, norm, clipped, "the gradient became non-finite")
+            return self._diverge(lr, loss_value, norm, False, "the gradient became non-finite")
+        clipped = train.grad_clip is not None and norm > train.grad_clip
+        if clipped:
+            # torch's own scaling, g <- g * min(1, c / (||g|| + 1e-6)), given the norm we measured
+            torch.nn.utils.clip_grads_with_norm_(self._params, train.grad_clip, torch.tensor(norm))
         self.optimizer.step()
         if self.schedule.active:
             self.schedule.step()
@@ -203,6 +202,20 @@ class Trainer:
         if last and not self.done:
             self.status = FINISHED
         return events
+
+    def _zero_grad(self) -> None:
+        """Zero the gradients, which live as views in one flat buffer.
+
+        Autograd accumulates into an existing ``.grad`` in place, so after
+        backward the whole gradient is one tensor: its norm, the value plotted
+        every step, is one reduction instead of one per layer plus a stack.
+        """
+        self._grads.zero_()
+        if self._params[0].grad is None or self._params[0].grad.data_ptr() != self._grads.data_ptr():
+            offset = 0
+            for p in self._params:
+                p.grad = self._grads[offset:offset + p.numel()].view_as(p)
+                offset += p.numel()
 
     def _diverge(self, lr, loss, norm, clipped, what) -> list[Event]:
         """Stop before a non-finite value reaches the weights; the weights stay the last finite ones."""
@@ -284,17 +297,22 @@ class Trainer:
 
 
 def histogram(tensor: torch.Tensor, bins: int = HIST_BINS) -> Histogram:
-    """Counts over the tensor's own range (non-finite values are left out of the counts)."""
-    t = tensor.detach().float().flatten()
-    finite = t[torch.isfinite(t)]
-    if finite.numel() == 0:
-        return Histogram(np.zeros(bins, dtype=np.int64), np.linspace(-1.0, 1.0, bins + 1), math.nan, math.nan)
-    lo, hi = (v.item() for v in torch.aminmax(finite))
+    """Counts over the tensor's own range; non-finite values are left out of the counts.
+
+    One synchronisation for the four statistics, then one ``histc``: this runs
+    on every histogram tick for every layer.
+    """
+    t = tensor.detach().float().reshape(-1)
+    lo, hi, mean, std = torch.stack([t.min(), t.max(), t.mean(), t.std(correction=0)]).tolist()
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        t = t[torch.isfinite(t)]
+        if t.numel() == 0:
+            return Histogram(np.zeros(bins, dtype=np.int64), np.linspace(-1.0, 1.0, bins + 1), math.nan, math.nan)
+        lo, hi, mean, std = torch.stack([t.min(), t.max(), t.mean(), t.std(correction=0)]).tolist()
     if lo == hi:  # e.g. the zeros init: centre one-unit-wide bins on the value
         lo, hi = lo - 0.5, hi + 0.5
-    counts = torch.histc(finite, bins=bins, min=lo, max=hi).to(torch.int64).numpy()
-    return Histogram(counts, np.linspace(lo, hi, bins + 1), finite.mean().item(),
-                     finite.std(unbiased=False).item())
+    counts = torch.histc(t, bins=bins, min=lo, max=hi).to(torch.int64).numpy()
+    return Histogram(counts, np.linspace(lo, hi, bins + 1), mean, std)
 
 
 def warm_up() -> None:

@@ -1,0 +1,26 @@
+"""The engine imports no Qt: the GUI is a view over it, never the other way round."""
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_engine_sources_do_not_import_qt_or_gui():
+    for path in (ROOT / "engine").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                assert not name.startswith(("PySide6", "PyQt", "pyqtgraph", "gui")), f"{path.name} imports {name}"
+
+
+def test_importing_and_running_the_engine_loads_no_qt():
+    code = ("import sys, engine.trainer, engine.runner, engine.presets, engine.experiment;"
+            "from engine.config import Experiment; engine.trainer.Trainer(Experiment()).step();"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
