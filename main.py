@@ -105,8 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("presets", help="list the built-in experiments").set_defaults(func=cmd_presets)
     sub.add_parser("schema", help="every key of the experiment file").set_defaults(func=cmd_schema)
     bench = sub.add_parser("bench", help="engine speed against a bare PyTorch loop")
-    bench.add_argument("--repeats", type=int, default=5)
-    bench.add_argument("--steps", type=int, default=1500)
+    bench.add_argument("--repeats", type=int, default=15, help="alternating rounds (default 15)")
+    bench.add_argument("--steps", type=int, default=600, help="steps per round (default 600)")
     bench.set_defaults(func=cmd_bench)
     parser.set_defaults(func=cmd_default)
     return parser

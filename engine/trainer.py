@@ -18,8 +18,10 @@ only on their ticks, on whole tensors.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -36,7 +38,6 @@ from .optimizers import build_optimizer
 from .schedules import LRSchedule
 
 HIST_BINS = 40
-PROBE_SIZE = 256      # training inputs fed through the net to measure per-layer activations
 EVAL_CHUNK = 4096     # examples per forward pass when evaluating large sets
 
 
@@ -45,6 +46,13 @@ class Trainer:
 
     ``data`` may be passed in when several trainers share a dataset (it is
     read-only); otherwise it is loaded from the experiment.
+
+    Measurements (evaluation on the full sets, histograms, activation
+    statistics) are taken on a *snapshot*: weights, buffers and gradients are
+    copied at their tick into a shadow copy of the network kept in eval mode,
+    so measuring never changes training (no dropout draws, no BatchNorm
+    running-statistic updates).  Running them on a second thread was measured
+    and did not pay on two cores (``main.py bench``; see the README).
     """
 
     def __init__(self, experiment: Experiment, data: DataSplit | None = None):
@@ -61,7 +69,7 @@ class Trainer:
             self.model = build_model(exp.model, self.data.input_shape, self.data.n_classes)
             self._rng_state = torch.get_rng_state()
         self._stochastic = any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in self.model.modules())
-        self._params = [p for p in self.model.parameters() if p.requires_grad]
+        self._params = list(self.model.parameters())
         self._grads = torch.zeros(sum(p.numel() for p in self._params))
         self.optimizer = build_optimizer(self._params, exp.optimizer)
         self.schedule = LRSchedule(self.optimizer, exp.schedule, self.total_steps)
@@ -70,9 +78,18 @@ class Trainer:
         self._cursor = 0
         self._autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) \
             if exp.train.precision == "bf16" else contextlib.nullcontext
-        self._weights = weight_tensors(self.model)
-        self._probes = activation_probes(self.model)
-        self._probe_x = self.data.x_train[:PROBE_SIZE]
+
+        # Measurements run on a shadow copy of the network, loaded from a snapshot of the weights.
+        self._shadow = copy.deepcopy(self.model).eval().requires_grad_(False)
+        self._shadow_params = list(self._shadow.parameters())
+        offsets, offset = {}, 0
+        for p in self._params:
+            offsets[id(p)] = offset
+            offset += p.numel()
+        shadow = dict(self._shadow.named_parameters())
+        self._hist_slices = [(name, shadow[name], offsets[id(p)], p.numel())
+                             for name, p in weight_tensors(self.model)]
+        self._probes = activation_probes(self._shadow)
 
         self.step_count = 0
         self.status: str | None = None       # set when the run has ended
@@ -86,7 +103,7 @@ class Trainer:
 
     @property
     def done(self) -> bool:
-        return self.status is not None
+        return self.final is not None
 
     @property
     def lr(self) -> float:
@@ -101,23 +118,23 @@ class Trainer:
 
         The first call also reports the untrained network (evaluation and
         histograms at step 0), which is what the initialization lesson is about.
+        When the run ends, the events end with its :class:`FinalEvent`.
         """
         if self.done:
             return []
-        start = time.perf_counter()
+        started = time.perf_counter()
         events: list[Event] = []
         if self.step_count == 0:
-            events.append(self.evaluate())
+            events += self._measure(self._snapshot(), True, self.experiment.train.histogram_every > 0)
             factor = self.experiment.train.divergence_factor
-            start = max(self.last_eval.train_loss, math.log(self.data.n_classes))
-            self._loss_ceiling = factor * start if factor and math.isfinite(start) else math.inf
-            if self.experiment.train.histogram_every:
-                events.append(self.histograms())
-        events.extend(self._train_step())
-        self.elapsed += time.perf_counter() - start
-        if self.done and self.final is None:
-            self.final = self._final(self.status, self._end_message())
-            events.append(self.final)
+            start_loss = max(self.last_eval.train_loss, math.log(self.data.n_classes))
+            self._loss_ceiling = factor * start_loss if factor and math.isfinite(start_loss) else math.inf
+        events += self._train_step()
+        if self.status == FINISHED and not math.isfinite(self.last_eval.train_loss):
+            self.status, self._diverged_what = DIVERGED, "the weights became non-finite"
+        self.elapsed += time.perf_counter() - started
+        if self.status is not None:
+            events.append(self._finish(self.status, self._end_message()))
         return events
 
     def run(self, on_event: Callable[[Event], None] | None = None,
@@ -126,27 +143,30 @@ class Trainer:
         emit = on_event or (lambda e: None)
         try:
             while not self.done:
-                if should_stop():
-                    emit(self.stop())
-                    break
-                for event in self.step():
+                events = self.stop() if should_stop() else self.step()
+                for event in events:
                     emit(event)
         except Exception as err:  # reported, never raised: the caller gets an error status
-            emit(self.fail(err))
+            for event in self.fail(err):
+                emit(event)
         return self.final
 
-    def stop(self) -> FinalEvent:
-        """End the run early at the user's request."""
-        return self._end(STOPPED, f"stopped by the user at step {self.step_count}")
+    def stop(self) -> list[Event]:
+        """End the run early at the user's request; returns the final event (none if already ended)."""
+        if self.done:
+            return []
+        return [self._finish(STOPPED, f"stopped by the user at step {self.step_count}")]
 
-    def fail(self, err: BaseException) -> FinalEvent:
+    def fail(self, err: BaseException) -> list[Event]:
         """End the run because something raised; the message is one line for the user."""
-        return self._end(ERROR, f"{type(err).__name__}: {err}".splitlines()[0])
+        if self.done:
+            return []
+        return [self._finish(ERROR, f"{type(err).__name__}: {err}".splitlines()[0])]
 
-    def _end(self, status: str, message: str) -> FinalEvent:
-        if self.final is None:
-            self.status = status
-            self.final = self._final(status, message)
+    def _finish(self, status: str, message: str) -> FinalEvent:
+        self.status = status
+        rate = self.step_count / self.elapsed if self.elapsed > 0 else 0.0
+        self.final = FinalEvent(status, self.step_count, self.epoch, self.lr, message, self.elapsed, rate)
         return self.final
 
     # -- one step -----------------------------------------------------------------------------
@@ -176,15 +196,15 @@ class Trainer:
         self.step_count += 1
         loss_value = loss.item()
         if not math.isfinite(loss_value):
-            return self._diverge(lr, loss_value, math.nan, False, "the loss became non-finite")
+            return self._diverge(lr, loss_value, math.nan, "the loss became non-finite")
         if loss_value > self._loss_ceiling:
-            return self._diverge(lr, loss_value, math.nan, False,
+            return self._diverge(lr, loss_value, math.nan,
                                  f"the loss {loss_value:.3g} exceeded {train.divergence_factor:g}x its start")
         self._zero_grad()
         loss.backward()
         norm = torch.linalg.vector_norm(self._grads).item()
         if not math.isfinite(norm):
-            return self._diverge(lr, loss_value, norm, False, "the gradient became non-finite")
+            return self._diverge(lr, loss_value, norm, "the gradient became non-finite")
         clipped = train.grad_clip is not None and norm > train.grad_clip
         if clipped:
             # torch's own scaling, g <- g * min(1, c / (||g|| + 1e-6)), given the norm we measured
@@ -195,11 +215,11 @@ class Trainer:
 
         events: list[Event] = [StepEvent(self.step_count, self.epoch, lr, loss_value, norm, clipped)]
         last = self.step_count >= self.total_steps
-        if last or self.step_count % train.eval_every == 0:
-            events.append(self.evaluate())
-        if train.histogram_every and (last or self.step_count % train.histogram_every == 0):
-            events.append(self.histograms())
-        if last and not self.done:
+        do_eval = last or self.step_count % train.eval_every == 0
+        do_hist = bool(train.histogram_every) and (last or self.step_count % train.histogram_every == 0)
+        if do_eval or do_hist:
+            events += self._measure(self._snapshot(), do_eval, do_hist)
+        if last:
             self.status = FINISHED
         return events
 
@@ -217,102 +237,154 @@ class Trainer:
                 p.grad = self._grads[offset:offset + p.numel()].view_as(p)
                 offset += p.numel()
 
-    def _diverge(self, lr, loss, norm, clipped, what) -> list[Event]:
+    def _diverge(self, lr, loss, norm, why) -> list[Event]:
         """Stop before a non-finite value reaches the weights; the weights stay the last finite ones."""
         self.status = DIVERGED
-        self._diverged_what = what
-        return [StepEvent(self.step_count, self.epoch, lr, loss, norm, clipped)]
+        self._diverged_what = why
+        return [StepEvent(self.step_count, self.epoch, lr, loss, norm, False)]
 
     def _end_message(self) -> str:
         if self.status == DIVERGED:
             return f"diverged at step {self.step_count} (lr {self.lr:.3g}): {self._diverged_what}"
         return f"finished {self.step_count} steps"
 
-    def _final(self, status: str, message: str) -> FinalEvent:
-        rate = self.step_count / self.elapsed if self.elapsed > 0 else 0.0
-        return FinalEvent(status, self.step_count, self.epoch, self.lr, message, self.elapsed, rate)
-
     # -- measurements -------------------------------------------------------------------------
 
-    @torch.no_grad()
-    def evaluate(self) -> EvalEvent:
-        """Loss and accuracy on the full train and val sets, in eval mode (running BN statistics)."""
-        self.model.eval()
-        train_loss, train_acc = self._loss_and_accuracy(self.data.x_train, self.data.y_train)
-        val_loss, val_acc = self._loss_and_accuracy(self.data.x_val, self.data.y_val)
-        self.model.train()
-        event = EvalEvent(self.step_count, self.epoch, train_loss, train_acc, val_loss, val_acc)
-        self.last_eval = event
-        if not (math.isfinite(train_loss) and math.isfinite(val_loss)) and not self.done:
-            # Weights became non-finite at the step just taken.
-            self.status = DIVERGED
-            self._diverged_what = "the weights became non-finite"
-        return event
+    def _snapshot(self) -> _Snapshot:
+        """Copies of what a measurement reads, taken at its tick."""
+        with torch.no_grad():
+            return _Snapshot(self.step_count, self.epoch, [p.detach().clone() for p in self._params],
+                             [b.clone() for b in self.model.buffers()],
+                             self._grads.clone() if self.step_count else None)
 
-    def _loss_and_accuracy(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    @torch.no_grad()
+    def _measure(self, snap: _Snapshot, do_eval: bool, do_hist: bool) -> list[Event]:
+        """Load a snapshot into the shadow network, then evaluate and/or histogram it.
+
+        Per-layer activation statistics are taken over the whole training set,
+        during the evaluation's own forward pass when both fall on one tick
+        (the default), so they cost nothing extra.
+        """
+        torch._foreach_copy_(self._shadow_params, snap.params)
+        for buf, value in zip(self._shadow.buffers(), snap.buffers):
+            buf.copy_(value)
+        events: list[Event] = []
+        activations = _ActivationRecorder(self._probes) if do_hist else contextlib.nullcontext()
+        with self._autocast():
+            with activations:
+                train_loss, train_acc = self._loss_and_accuracy(self.data.x_train, self.data.y_train,
+                                                                need_loss=do_eval)
+            if do_eval:
+                val_loss, val_acc = self._loss_and_accuracy(self.data.x_val, self.data.y_val)
+                self.last_eval = EvalEvent(snap.step, snap.epoch, train_loss, train_acc, val_loss, val_acc)
+                events.append(self.last_eval)
+        if do_hist:
+            grads = snap.grads
+            layers = tuple(LayerHistogram(name, histogram(w),
+                                          histogram(grads[offset:offset + n]) if grads is not None else None)
+                           for name, w, offset, n in self._hist_slices)
+            events.append(HistogramEvent(snap.step, layers, activations.stats()))
+        return events
+
+    def _loss_and_accuracy(self, x: torch.Tensor, y: torch.Tensor, need_loss: bool = True) -> tuple[float, float]:
         total_loss = torch.zeros((), dtype=torch.float64)
-        correct = 0
+        correct = torch.zeros((), dtype=torch.int64)
         for start in range(0, len(y), EVAL_CHUNK):
             xb, yb = x[start:start + EVAL_CHUNK], y[start:start + EVAL_CHUNK]
-            with self._autocast():
-                logits = self.model(xb)
-            total_loss += F.cross_entropy(logits.float(), yb, reduction="sum").double()
-            correct += int((logits.argmax(1) == yb).sum())
-        return total_loss.item() / len(y), correct / len(y)
+            logits = self._shadow(xb)
+            if need_loss:
+                logits = logits.float()
+                total_loss += F.cross_entropy(logits, yb, reduction="sum").double()
+                correct += (logits.argmax(1) == yb).sum()
+        return total_loss.item() / len(y), correct.item() / len(y)
+
+    def evaluate(self) -> EvalEvent:
+        """Evaluate the current weights now."""
+        return self._measure(self._snapshot(), True, False)[0]
+
+    def histograms(self) -> HistogramEvent:
+        """Histogram the current weights and gradients now."""
+        return self._measure(self._snapshot(), False, True)[0]
 
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor) -> np.ndarray:
         """Class probabilities for ``x`` in eval mode: the decision-boundary view draws these."""
         was_training = self.model.training
         self.model.eval()
-        with self._autocast():
-            probs = torch.softmax(self.model(x).float(), dim=1)
-        self.model.train(was_training)
-        return probs.numpy()
-
-    @torch.no_grad()
-    def histograms(self) -> HistogramEvent:
-        """Per layer: histograms of weights and of the gradients just applied; per-layer activation stats.
-
-        Activations are measured on a fixed batch of training inputs in eval
-        mode, so measuring never changes training (no dropout draws, no
-        BatchNorm running-statistic updates).
-        """
-        layers = tuple(LayerHistogram(name, histogram(p), histogram(p.grad) if p.grad is not None else None)
-                       for name, p in self._weights)
-        stats: dict[str, ActivationStats] = {}
-        hooks = [module.register_forward_hook(
-            lambda _m, _i, out, name=name: stats.__setitem__(name, ActivationStats(
-                name, out.float().mean().item(), out.float().std(unbiased=False).item())))
-            for name, module in self._probes]
-        self.model.eval()
         try:
             with self._autocast():
-                self.model(self._probe_x)
+                probs = torch.softmax(self.model(x).float(), dim=1)
         finally:
-            for hook in hooks:
-                hook.remove()
-            self.model.train()
-        return HistogramEvent(self.step_count, layers, tuple(stats[name] for name, _ in self._probes))
+            self.model.train(was_training)
+        return probs.numpy()
+
+
+class _ActivationRecorder:
+    """Forward hooks that accumulate each layer's activation mean and std over every batch seen."""
+
+    def __init__(self, probes: list[tuple[str, torch.nn.Module]]):
+        self.probes = probes
+        self.sums = {name: torch.zeros(3, dtype=torch.float64) for name, _ in probes}  # n, sum, sum of squares
+        self.hooks = []
+
+    def __enter__(self):
+        def record(name, out):
+            out = out.detach().double()
+            self.sums[name] += torch.stack([torch.tensor(float(out.numel()), dtype=torch.float64),
+                                            out.sum(), (out * out).sum()])
+        self.hooks = [module.register_forward_hook(lambda _m, _i, out, name=name: record(name, out))
+                      for name, module in self.probes]
+        return self
+
+    def __exit__(self, *exc):
+        for hook in self.hooks:
+            hook.remove()
+
+    def stats(self) -> tuple[ActivationStats, ...]:
+        out = []
+        for name, _ in self.probes:
+            n, total, squares = self.sums[name].tolist()
+            mean = total / n
+            out.append(ActivationStats(name, mean, math.sqrt(max(squares / n - mean * mean, 0.0))))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    step: int
+    epoch: float
+    params: list[torch.Tensor]
+    buffers: list[torch.Tensor]
+    grads: torch.Tensor | None      # the flat gradient, None before the first step
+
+
+_UNIT_EDGES = np.linspace(0.0, 1.0, HIST_BINS + 1)
 
 
 def histogram(tensor: torch.Tensor, bins: int = HIST_BINS) -> Histogram:
     """Counts over the tensor's own range; non-finite values are left out of the counts.
 
-    One synchronisation for the four statistics, then one ``histc``: this runs
-    on every histogram tick for every layer.
+    Done in numpy on a zero-copy view with one ``bincount``, because this runs
+    for every layer on every histogram tick and numpy's per-call cost is a
+    fraction of torch's on arrays this small.
     """
-    t = tensor.detach().float().reshape(-1)
-    lo, hi, mean, std = torch.stack([t.min(), t.max(), t.mean(), t.std(correction=0)]).tolist()
+    a = tensor.detach().float().reshape(-1).numpy()
+    lo, hi = float(a.min()), float(a.max())
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        t = t[torch.isfinite(t)]
-        if t.numel() == 0:
+        a = a[np.isfinite(a)]
+        if a.size == 0:
             return Histogram(np.zeros(bins, dtype=np.int64), np.linspace(-1.0, 1.0, bins + 1), math.nan, math.nan)
-        lo, hi, mean, std = torch.stack([t.min(), t.max(), t.mean(), t.std(correction=0)]).tolist()
+        lo, hi = float(a.min()), float(a.max())
     if lo == hi:  # e.g. the zeros init: centre one-unit-wide bins on the value
         lo, hi = lo - 0.5, hi + 0.5
-    counts = torch.histc(t, bins=bins, min=lo, max=hi).to(torch.int64).numpy()
-    return Histogram(counts, np.linspace(lo, hi, bins + 1), mean, std)
+    index = ((a - lo) * (bins / (hi - lo))).astype(np.intp)
+    np.minimum(index, bins - 1, out=index)  # the maximum belongs to the last bin
+    counts = np.bincount(index, minlength=bins)
+    mean = float(a.mean(dtype=np.float64))
+    centred = a - mean
+    std = math.sqrt(float(np.dot(centred, centred)) / a.size)
+    unit = _UNIT_EDGES if bins == HIST_BINS else np.linspace(0.0, 1.0, bins + 1)
+    return Histogram(counts.astype(np.int64, copy=False), lo + (hi - lo) * unit, mean, std)
 
 
 def warm_up() -> None:

@@ -24,7 +24,7 @@ def run_all(trainer):
 
 
 def numbers(events):
-    """Every number of every event, for bit-for-bit comparison."""
+    """Every number of every event, in order, for bit-for-bit comparison."""
     out = []
     for e in events:
         if isinstance(e, HistogramEvent):
@@ -188,3 +188,14 @@ def test_trains_a_cnn_on_digits():
     trainer = Trainer(exp)
     run_all(trainer)
     assert trainer.status == FINISHED and trainer.last_eval.val_acc > 0.6
+
+
+def test_stop_ends_the_run_once():
+    trainer = Trainer(short().replace(train={"eval_every": 1}))
+    events = []
+    for _ in range(10):
+        events += trainer.step()
+    events += trainer.stop()
+    assert [e.step for e in events if isinstance(e, EvalEvent)] == list(range(11))
+    assert isinstance(events[-1], FinalEvent) and events[-1].status == STOPPED
+    assert trainer.step() == [] and trainer.stop() == []
