@@ -27,6 +27,8 @@ def _slug(name: str) -> str:
 
 
 def cmd_run(args) -> int:
+    import torch
+    torch.set_num_threads(args.threads)
     from engine.datasets import DataError
     from engine.events import ERROR, STOPPED
     from engine.experiment import ExperimentError, load_experiment, notes
@@ -88,7 +90,7 @@ def cmd_default(args) -> int:
     print("Descent Lab: the training window (live loss curves, weight histograms and decision "
           "boundaries, runs side by side) is on its way.\nMeanwhile, training the default "
           "experiment (Adam on the spiral) headless into ./out/default ...")
-    args.preset, args.experiment, args.out = "adam-on-spiral", None, "out/default"
+    args.preset, args.experiment, args.out, args.threads = "adam-on-spiral", None, "out/default", 1
     return cmd_run(args)
 
 
@@ -101,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("experiment", nargs="?", help="experiment JSON file")
     run.add_argument("--preset", help="a built-in experiment instead of a file (see: presets)")
     run.add_argument("--out", default="out", help="folder for metrics.csv and summary.json (default ./out)")
+    run.add_argument("--threads", type=int, default=1,
+                     help="torch threads (default 1: the lab's small networks run fastest on one)")
     run.set_defaults(func=cmd_run)
     sub.add_parser("presets", help="list the built-in experiments").set_defaults(func=cmd_presets)
     sub.add_parser("schema", help="every key of the experiment file").set_defaults(func=cmd_schema)

@@ -38,6 +38,7 @@ class BenchResult:
     bare_steps_per_sec: float
     engine_steps_per_sec: float
     ratio: float          # engine / bare, median of the per-round ratios
+    quiet_ratio: float    # the same with evaluation and histograms switched off: the loop's own cost
     threads: int
 
 
@@ -103,22 +104,25 @@ def measure_round(exp: Experiment, steps: int) -> tuple[float, float]:
 
 
 def measure(case: str, exp: Experiment, steps: int, repeats: int) -> BenchResult:
-    measure_round(exp, 50)  # warm caches and lazy imports
+    quiet = exp.replace(train={"eval_every": 10 * steps, "histogram_every": 0})
+    measure_round(exp, CHUNK)  # warm caches and lazy imports
     rounds = [measure_round(exp, steps) for _ in range(repeats)]
+    quiet_rounds = [measure_round(quiet, steps) for _ in range(repeats)]
     bare = statistics.median(steps / b for b, _ in rounds)
     engine = statistics.median(steps / e for _, e in rounds)
     ratio = statistics.median(b / e for b, e in rounds)
-    return BenchResult(case, bare, engine, ratio, torch.get_num_threads())
+    quiet_ratio = statistics.median(b / e for b, e in quiet_rounds)
+    return BenchResult(case, bare, engine, ratio, quiet_ratio, torch.get_num_threads())
 
 
 def main(repeats: int = 15, steps: int = 600) -> int:
     torch.set_num_threads(1)
     print(f"engine vs bare PyTorch loop, stepped turn about: {repeats} rounds of {steps} steps, "
           f"{torch.get_num_threads()} torch thread(s), eval and histograms every 50 steps\n")
-    print(f"| case | bare loop steps/s | engine steps/s | engine / bare |")
-    print(f"|---|---:|---:|---:|")
+    print("| case | bare loop steps/s | engine steps/s | engine / bare | engine / bare, measurements off |")
+    print("|---|---:|---:|---:|---:|")
     for case, exp in CASES.items():
         r = measure(case, exp, steps, repeats)
-        print(f"| {r.case} | {r.bare_steps_per_sec:,.0f} | {r.engine_steps_per_sec:,.0f} | {r.ratio:.3f} |",
-              flush=True)
+        print(f"| {r.case} | {r.bare_steps_per_sec:,.0f} | {r.engine_steps_per_sec:,.0f} | {r.ratio:.3f} "
+              f"| {r.quiet_ratio:.3f} |", flush=True)
     return 0

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import (DataConfig, Experiment, ModelConfig, OptimizerConfig, ScheduleConfig,
-                     TrainConfig)
+from .config import DataConfig, Experiment, ModelConfig, OptimizerConfig, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -51,16 +50,6 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            (_spiral("lr 50 (too high)", OptimizerConfig(name="sgd", lr=50.0), steps=500),
             _spiral("lr 0.0001 (too low)", OptimizerConfig(name="sgd", lr=1e-4), steps=500),
             _spiral("lr 0.1", OptimizerConfig(name="sgd", lr=0.1, momentum=0.9), steps=500))),
-    Preset("warmup", "Warm-up vs none at a high learning rate",
-           "At a high rate, Adam's first updates are as large as the rate itself in every "
-           "direction and can wreck a fresh network; ramping the rate up over the first steps "
-           "lets the moment estimates settle first.",
-           (Experiment(name="no warm-up", data=DataConfig(dataset="spiral"),
-                       optimizer=OptimizerConfig(name="adam", lr=0.1), train=TrainConfig(steps=1000)),
-            Experiment(name="200 warm-up steps", data=DataConfig(dataset="spiral"),
-                       optimizer=OptimizerConfig(name="adam", lr=0.1),
-                       schedule=ScheduleConfig(name="cosine", warmup_steps=200),
-                       train=TrainConfig(steps=1000)))),
     Preset("digits-mlp", "A 64-128-128-10 network on handwritten digits",
            "The real 8x8 digits that scikit-learn ships. A wide network fits the training set "
            "almost perfectly; the gap to validation accuracy is what regularization fights.",
