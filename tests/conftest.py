@@ -9,3 +9,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running(request):
+    """Fail any test that leaves a QThread (or a Python thread) running, as napari's conftest does."""
+    import threading
+    before = set(threading.enumerate())
+    yield
+    if "PySide6.QtCore" in sys.modules:
+        from PySide6.QtCore import QThread
+        from PySide6.QtWidgets import QApplication
+        app = QApplication.instance()
+        if app is not None:
+            app.processEvents()
+        running = [t for t in (app.findChildren(QThread) if app else []) if t.isRunning()]
+        assert not running, f"QThread(s) still running after the test: {running}"
+    leftover = [t for t in set(threading.enumerate()) - before if t.is_alive() and not t.daemon]
+    assert not leftover, f"threads still running after the test: {leftover}"
