@@ -68,6 +68,7 @@ class RunUpdate:
     histograms: tuple[HistogramEvent, ...] = ()
     boundary: Boundary | None = None
     lr_at_end: float = float("nan")
+    generation: int = 0     # bumped by every reset: a view drops updates of an older generation
 
     @property
     def has_data(self) -> bool:
