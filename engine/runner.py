@@ -7,55 +7,21 @@ so a run can be repeated from its own summary.  Both are written atomically.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TextIO
 
 from .config import Experiment
-from .events import EvalEvent, Event, FinalEvent, StepEvent
+from .events import Event, FinalEvent, StepEvent
 from .experiment import experiment_to_dict, notes
 from .files import write_text_atomic
 from .trainer import Trainer
+from .updates import METRIC_COLUMNS, MetricsLog, UpdateBuffer
 
-METRIC_COLUMNS = ("step", "epoch", "lr", "train_loss", "grad_norm", "clipped",
-                  "val_loss", "val_acc", "eval_train_loss", "eval_train_acc")
-
-
-@dataclass
-class MetricsTable:
-    """Collects step and evaluation events into rows keyed by step."""
-    rows: dict[int, dict] = field(default_factory=dict)
-
-    def add(self, event: Event) -> None:
-        if isinstance(event, StepEvent):
-            self.rows.setdefault(event.step, {}).update(
-                step=event.step, epoch=event.epoch, lr=event.lr, train_loss=event.loss,
-                grad_norm=event.grad_norm, clipped=int(event.clipped))
-        elif isinstance(event, EvalEvent):
-            self.rows.setdefault(event.step, {}).update(
-                step=event.step, epoch=event.epoch, val_loss=event.val_loss, val_acc=event.val_acc,
-                eval_train_loss=event.train_loss, eval_train_acc=event.train_acc)
-
-    def to_csv(self) -> str:
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=METRIC_COLUMNS, restval="", lineterminator="\n")
-        writer.writeheader()
-        for step in sorted(self.rows):
-            writer.writerow({k: _cell(v) for k, v in self.rows[step].items()})
-        return buf.getvalue()
-
-
-def _cell(value):
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else str(value)
-    return value
-
+__all__ = ["METRIC_COLUMNS", "run_experiment", "summarize"]
 
 def summarize(trainer: Trainer, final: FinalEvent) -> dict:
     last = trainer.last_eval
@@ -117,11 +83,11 @@ def run_experiment(experiment: Experiment, out_dir: str | Path,
                    on_event: Callable[[Event], None] | None = None, label: str = "") -> dict:
     """Train ``experiment`` to the end (Ctrl-C stops it cleanly) and write metrics.csv and summary.json."""
     trainer = Trainer(experiment)
-    table = MetricsTable()
+    buffer = UpdateBuffer("run")
     progress = Progress(trainer.total_steps, label=label)
 
     def record(event: Event) -> None:
-        table.add(event)
+        buffer.add(event)
         progress.update(event, trainer)
         if on_event:
             on_event(event)
@@ -132,7 +98,9 @@ def run_experiment(experiment: Experiment, out_dir: str | Path,
         final = trainer.stop()
         progress.update(final, trainer)
     out = Path(out_dir)
-    write_text_atomic(out / "metrics.csv", table.to_csv())
+    log = MetricsLog()
+    log.append(buffer.take(final.status, trainer.step_count, trainer.epoch, final.steps_per_sec))
+    write_text_atomic(out / "metrics.csv", log.to_csv())
     summary = summarize(trainer, final)
     write_text_atomic(out / "summary.json", json.dumps(_json_safe(summary), indent=2) + "\n")
     return summary

@@ -8,6 +8,9 @@ second (the STYLE rule: send snapshots, not streams).
 """
 from __future__ import annotations
 
+import csv
+import io
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -125,3 +128,56 @@ class UpdateBuffer:
         final = self.final
         return RunUpdate(self.run_id, status, final.message if final else "", step, epoch, steps_per_sec,
                          steps, evals, hists, boundary, final.lr if final else float("nan"))
+
+
+METRIC_COLUMNS = ("step", "epoch", "lr", "train_loss", "grad_norm", "clipped",
+                  "val_loss", "val_acc", "eval_train_loss", "eval_train_acc")
+
+
+@dataclass
+class MetricsLog:
+    """A run's whole history of steps and evaluations, grown from updates; writes ``metrics.csv``.
+
+    One row per optimizer step (row 0 is the untrained network); evaluation
+    columns are filled on evaluation steps and empty between them.  The
+    headless runner and the window's "Export metrics" write through this one
+    class, so the two files are the same format.
+    """
+    steps: list[StepSeries] = field(default_factory=list)
+    evals: list[EvalSeries] = field(default_factory=list)
+
+    def append(self, update: RunUpdate) -> None:
+        if len(update.steps):
+            self.steps.append(update.steps)
+        if len(update.evals):
+            self.evals.append(update.evals)
+
+    def clear(self) -> None:
+        self.steps.clear()
+        self.evals.clear()
+
+    def to_csv(self) -> str:
+        rows: dict[int, dict] = {}
+        for s in self.steps:
+            for step, epoch, lr, loss, norm, clipped in zip(s.step.tolist(), s.epoch.tolist(), s.lr.tolist(),
+                                                            s.loss.tolist(), s.grad_norm.tolist(),
+                                                            s.clipped.tolist()):
+                rows.setdefault(step, {}).update(step=step, epoch=epoch, lr=lr, train_loss=loss, grad_norm=norm,
+                                                 clipped=int(clipped))
+        for e in self.evals:
+            for step, epoch, tl, ta, vl, va in zip(e.step.tolist(), e.epoch.tolist(), e.train_loss.tolist(),
+                                                   e.train_acc.tolist(), e.val_loss.tolist(), e.val_acc.tolist()):
+                rows.setdefault(step, {}).update(step=step, epoch=epoch, val_loss=vl, val_acc=va,
+                                                 eval_train_loss=tl, eval_train_acc=ta)
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=METRIC_COLUMNS, restval="", lineterminator="\n")
+        writer.writeheader()
+        for step in sorted(rows):
+            writer.writerow({k: _cell(v) for k, v in rows[step].items()})
+        return buf.getvalue()
+
+
+def _cell(value):
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value)
+    return value

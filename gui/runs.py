@@ -1,0 +1,134 @@
+"""The run list: one row per run with its colour, name, visibility, status and live speed."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+STATUS_TEXT = {
+    "queued": "queued", "running": "running", "paused": "paused", "finished": "finished",
+    "diverged": "diverged", "stopped": "stopped", "error": "error",
+}
+STATUS_COLOR = {"diverged": QColor("#d55e00"), "error": QColor("#cc3311"), "finished": QColor("#009e73")}
+
+
+def swatch(color: QColor, size: int = 14) -> QIcon:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(color)
+    return QIcon(pixmap)
+
+
+class RunsList(QTableWidget):
+    """Columns: [x] name (coloured swatch, editable), status, steps/s.
+
+    Signals carry run ids; the window owns the runs, this is only their view.
+    """
+    visibility_changed = Signal(str, bool)
+    renamed = Signal(str, str)
+    selected = Signal(str)
+
+    COLUMNS = ("Run", "Status", "steps/s")
+
+    def __init__(self, parent=None):
+        super().__init__(0, len(self.COLUMNS), parent)
+        self.setHorizontalHeaderLabels(self.COLUMNS)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeToContents)
+        self.verticalHeader().setVisible(False)
+        self.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed)
+        self._rows: dict[str, int] = {}
+        self._quiet = False
+        self.itemChanged.connect(self._item_changed)
+        self.itemSelectionChanged.connect(self._selection_changed)
+
+    def add_run(self, run_id: str, name: str, color: QColor) -> None:
+        self._quiet = True
+        row = self.rowCount()
+        self.insertRow(row)
+        item = QTableWidgetItem(swatch(color), name)
+        item.setData(Qt.UserRole, run_id)
+        item.setFlags(item.flags() | Qt.ItemIsUserCheckable | Qt.ItemIsEditable)
+        item.setCheckState(Qt.Checked)
+        item.setToolTip("Untick to hide this run's curves; double-click to rename.")
+        self.setItem(row, 0, item)
+        for col, text in ((1, "queued"), (2, "")):
+            cell = QTableWidgetItem(text)
+            cell.setFlags(Qt.ItemIsSelectable | Qt.ItemIsEnabled)
+            self.setItem(row, col, cell)
+        self.item(row, 2).setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self._rows[run_id] = row
+        self._quiet = False
+
+    def remove_run(self, run_id: str) -> None:
+        row = self._rows.pop(run_id, None)
+        if row is None:
+            return
+        self.removeRow(row)
+        self._rows = {rid: (r - 1 if r > row else r) for rid, r in self._rows.items()}
+
+    def clear_runs(self) -> None:
+        self._quiet = True
+        self.setRowCount(0)
+        self._rows.clear()
+        self._quiet = False
+
+    def run_ids(self) -> list[str]:
+        return sorted(self._rows, key=self._rows.get)
+
+    def set_status(self, run_id: str, status: str, tooltip: str = "") -> None:
+        row = self._rows.get(run_id)
+        if row is None:
+            return
+        cell = self.item(row, 1)
+        cell.setText(STATUS_TEXT.get(status, status))
+        cell.setToolTip(tooltip or status)
+        color = STATUS_COLOR.get(status)
+        cell.setForeground(color if color else self.palette().text())
+
+    def status(self, run_id: str) -> str:
+        return self.item(self._rows[run_id], 1).text()
+
+    def set_rate(self, run_id: str, steps_per_sec: float) -> None:
+        row = self._rows.get(run_id)
+        if row is not None:
+            self.item(row, 2).setText(f"{steps_per_sec:,.0f}" if steps_per_sec > 0 else "")
+
+    def rate_text(self, run_id: str) -> str:
+        return self.item(self._rows[run_id], 2).text()
+
+    def is_visible(self, run_id: str) -> bool:
+        return self.item(self._rows[run_id], 0).checkState() == Qt.Checked
+
+    def set_visible_run(self, run_id: str, visible: bool) -> None:
+        self.item(self._rows[run_id], 0).setCheckState(Qt.Checked if visible else Qt.Unchecked)
+
+    def name(self, run_id: str) -> str:
+        return self.item(self._rows[run_id], 0).text()
+
+    def select(self, run_id: str) -> None:
+        row = self._rows.get(run_id)
+        if row is not None:
+            self.selectRow(row)
+
+    def selected_run(self) -> str | None:
+        rows = self.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.item(rows[0].row(), 0).data(Qt.UserRole)
+
+    def _item_changed(self, item: QTableWidgetItem) -> None:
+        if self._quiet or item.column() != 0:
+            return
+        run_id = item.data(Qt.UserRole)
+        self.visibility_changed.emit(run_id, item.checkState() == Qt.Checked)
+        if item.text().strip():
+            self.renamed.emit(run_id, item.text().strip())
+
+    def _selection_changed(self) -> None:
+        run_id = self.selected_run()
+        if run_id is not None:
+            self.selected.emit(run_id)
