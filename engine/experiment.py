@@ -215,7 +215,10 @@ def experiment_to_dict(exp: Experiment) -> dict:
 
 def load_experiment(path: str | Path) -> Experiment:
     """Read and check one experiment file; every failure is an :class:`ExperimentError`."""
-    path = Path(path)
+    return parse_experiment(_read_json(Path(path)))
+
+
+def _read_json(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -223,15 +226,39 @@ def load_experiment(path: str | Path) -> Experiment:
     except (OSError, UnicodeDecodeError) as err:
         raise ExperimentError("", f"{path}: cannot read: {err}") from None
     try:
-        raw = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as err:
         raise ExperimentError("", f"{path}: not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
-    return parse_experiment(raw)
+
+
+def load_run_list(path: str | Path) -> list[Experiment]:
+    """An experiment file (one object) or a run list (a JSON list of them), as a list.
+
+    A problem in the n-th run is reported as ``[n].key.path: message``.
+    """
+    raw = _read_json(Path(path))
+    if isinstance(raw, dict):
+        return [parse_experiment(raw)]
+    if not isinstance(raw, list) or not raw:
+        raise ExperimentError("", f"{Path(path).name}: expected an experiment object or a non-empty list of them")
+    runs = []
+    for i, item in enumerate(raw):
+        try:
+            runs.append(parse_experiment(item))
+        except ExperimentError as err:
+            raise ExperimentError(f"[{i}].{err.path}" if err.path else f"[{i}]",
+                                  str(err).split(": ", 1)[-1] if err.path else str(err)) from None
+    return runs
 
 
 def save_experiment(exp: Experiment, path: str | Path) -> None:
     from .files import write_text_atomic
     write_text_atomic(Path(path), json.dumps(experiment_to_dict(exp), indent=2) + "\n")
+
+
+def save_run_list(experiments: list[Experiment], path: str | Path) -> None:
+    from .files import write_text_atomic
+    write_text_atomic(Path(path), json.dumps([experiment_to_dict(e) for e in experiments], indent=2) + "\n")
 
 
 # -- schema -------------------------------------------------------------------------------------

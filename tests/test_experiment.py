@@ -162,3 +162,20 @@ def test_schema_lists_every_key_with_default_and_choices():
     assert entries["model.hidden"].default == [16, 16]
     assert entries["optimizer.eps"].default_text == "the optimizer's own"
     assert entries["data.label_noise"].ranges == "in [0, 1]"
+
+
+def test_run_lists_load_and_say_which_run_is_wrong(tmp_path):
+    from engine.experiment import load_run_list, save_run_list
+    runs = [parse_experiment({"name": "a"}), parse_experiment({"name": "b", "optimizer": {"name": "sgd"}})]
+    path = tmp_path / "runs.json"
+    save_run_list(runs, path)
+    assert load_run_list(path) == runs
+    single = tmp_path / "one.json"
+    save_experiment(runs[0], single)
+    assert load_run_list(single) == runs[:1]
+    path.write_text(json.dumps([{"name": "a"}, {"optimizer": {"lr": -1}}]))
+    with pytest.raises(ExperimentError, match=r"^\[1\]\.optimizer\.lr: must be > 0, got -1\.0$"):
+        load_run_list(path)
+    path.write_text("[]")
+    with pytest.raises(ExperimentError, match="non-empty list"):
+        load_run_list(path)

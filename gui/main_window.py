@@ -1,0 +1,695 @@
+"""The training lab window: the form on the left, live plots in the centre, runs side by side.
+
+A thin view: the engine (``engine.lab.Lab``, driven by ``gui.worker``) trains;
+this window turns the teacher's clicks into commands for it and its batched
+updates into curves.  torch is loaded by the training thread; until it is
+ready the form shows a short "loading" line and the window is already usable
+to look at.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QElapsedTimer, QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence
+from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QFrame, QHBoxLayout, QLabel,
+                               QMainWindow, QMessageBox, QPushButton, QSplitter, QTabWidget, QToolBar,
+                               QVBoxLayout, QWidget)
+
+from engine.updates import MetricsLog
+
+from .boundary import BoundaryView
+from .colors import run_color
+from .histograms import HistogramView
+from .plots import MetricPlots
+from .runs import RunsList
+from .theme import LINE_WIDTH, PRESENTER_LINE_WIDTH, apply_theme, pick, style_plot
+from .worker import TrainingThread
+
+SPEEDS = (("As fast as possible", None), ("500 steps/s", 500.0), ("100 steps/s", 100.0),
+          ("20 steps/s", 20.0), ("5 steps/s", 5.0), ("1 step/s", 1.0))
+FINAL = ("finished", "diverged", "stopped", "error")
+
+
+@dataclass
+class RunEntry:
+    """The window's record of one run; the engine's copy lives in the worker's Lab."""
+    run_id: str
+    name: str
+    color: QColor
+    experiment: object                       # engine.config.Experiment
+    generation: int = 0                      # bumped with every rewind, as the Lab does
+    status: str = "queued"
+    message: str = ""
+    step: int = 0
+    epoch: float = 0.0
+    rate: float = 0.0
+    pending: object | None = None            # form edits to apply on the next Reset
+    log: MetricsLog = field(default_factory=MetricsLog)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None, start_training_thread: bool = True):
+        super().__init__()
+        self.setWindowTitle("Descent Lab")
+        self.settings = settings or QSettings("DescentLab", "Descent Lab")
+        self.runs: dict[str, RunEntry] = {}
+        self._next_run = 1
+        self._colors_used = 0
+        self.form = None
+        self.ready = False
+        self._elapsed = 0
+        self._clock = QElapsedTimer()
+        self._dark = self.settings.value("view/dark", False, type=bool)
+        self._presenter = self.settings.value("view/presenter", False, type=bool)
+
+        self._build_views()
+        self._build_actions()
+        self._build_menus()
+        self._build_status_bar()
+        self._restore_layout()
+        self.apply_look()
+
+        self.training = TrainingThread(self)
+        worker = self.training.worker
+        worker.ready.connect(self.on_ready)
+        worker.updates.connect(self.on_updates)
+        worker.data_ready.connect(self.on_data)
+        worker.failed.connect(self.on_worker_failed)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(250)
+        self._status_timer.timeout.connect(self._refresh_status)
+        self._status_timer.start()
+        if start_training_thread:
+            self.training.start()
+
+    # -- building ------------------------------------------------------------------------------------
+
+    def _build_views(self) -> None:
+        self.form_holder = QWidget()
+        holder_layout = QVBoxLayout(self.form_holder)
+        holder_layout.setContentsMargins(0, 0, 0, 0)
+        self.loading = QLabel("Loading PyTorch… the form appears in a moment.")
+        self.loading.setAlignment(Qt.AlignCenter)
+        self.loading.setWordWrap(True)
+        holder_layout.addWidget(self.loading)
+
+        self.runs_list = RunsList()
+        self.runs_list.selected.connect(self.on_run_selected)
+        self.runs_list.visibility_changed.connect(self.on_visibility)
+        self.runs_list.renamed.connect(self.on_renamed)
+        runs_box = QWidget()
+        runs_layout = QVBoxLayout(runs_box)
+        runs_layout.setContentsMargins(0, 4, 0, 0)
+        buttons = QHBoxLayout()
+        self.add_button = QPushButton("Add run")
+        self.add_button.setToolTip("Copy the form into a new run, trained side by side with the others "
+                                   "on the same data and seed.")
+        self.add_button.clicked.connect(self.add_run_from_form)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Remove the selected run.")
+        self.remove_button.clicked.connect(self.remove_selected_run)
+        buttons.addWidget(QLabel("<b>Runs</b>"))
+        buttons.addStretch(1)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        runs_layout.addLayout(buttons)
+        runs_layout.addWidget(self.runs_list)
+
+        self.left = QSplitter(Qt.Vertical)
+        self.left.addWidget(self.form_holder)
+        self.left.addWidget(runs_box)
+        self.left.setStretchFactor(0, 3)
+        self.left.setStretchFactor(1, 1)
+
+        self.plots = MetricPlots()
+        self.histograms = HistogramView()
+        self.boundary = BoundaryView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.boundary, "Decision boundary")
+        self.tabs.addTab(self.histograms, "Weights")
+        self.centre = QSplitter(Qt.Horizontal)
+        self.centre.addWidget(self.plots)
+        self.centre.addWidget(self.tabs)
+        self.centre.setStretchFactor(0, 3)
+        self.centre.setStretchFactor(1, 2)
+
+        self.lesson_panel = QFrame()
+        self.lesson_panel.setFrameShape(QFrame.StyledPanel)
+        lesson_layout = QHBoxLayout(self.lesson_panel)
+        self.lesson_text = QLabel()
+        self.lesson_text.setWordWrap(True)
+        self.lesson_text.setTextFormat(Qt.RichText)
+        close = QPushButton("Hide")
+        close.clicked.connect(self.lesson_panel.hide)
+        lesson_layout.addWidget(self.lesson_text, 1)
+        lesson_layout.addWidget(close, 0, Qt.AlignTop)
+        self.lesson_panel.hide()
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.lesson_panel)
+        right_layout.addWidget(self.centre, 1)
+
+        self.main_split = QSplitter(Qt.Horizontal)
+        self.main_split.addWidget(self.left)
+        self.main_split.addWidget(right)
+        self.main_split.setStretchFactor(0, 0)
+        self.main_split.setStretchFactor(1, 1)
+        self.main_split.setSizes([380, 1000])
+        self.setCentralWidget(self.main_split)
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(f"{tip} ({QKeySequence(shortcut).toString()})" if shortcut and tip else tip or text)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.start_action = self._action("Start", self.toggle_start, Qt.Key_Space,
+                                         "Start or pause every run")
+        self.step_action = self._action("Step", self.step_once, Qt.Key_S,
+                                        "One step of every run, for slow-motion explanation")
+        self.stop_action = self._action("Stop", self.stop_runs, None, "End the runs here")
+        self.reset_action = self._action("Reset", self.reset_runs, Qt.Key_R,
+                                         "Rewind every run to its start: same seed, same initial weights")
+        for action in (self.start_action, self.step_action, self.stop_action, self.reset_action):
+            action.setEnabled(False)
+        toolbar = QToolBar("Controls")
+        toolbar.setObjectName("controls")
+        toolbar.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        for action in (self.start_action, self.step_action, self.stop_action, self.reset_action):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Speed: "))
+        self.speed = QComboBox()
+        for text, _ in SPEEDS:
+            self.speed.addItem(text)
+        self.speed.setToolTip("Slow the runs down to watch each step, or let them go as fast as they can.")
+        self.speed.currentIndexChanged.connect(self.on_speed)
+        toolbar.addWidget(self.speed)
+        self.addToolBar(toolbar)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        file.addAction(self._action("&Open experiment or run list…", self.open_file, QKeySequence.Open))
+        file.addAction(self._action("&Save experiment…", self.save_experiment, QKeySequence.Save))
+        file.addAction(self._action("Save run &list…", self.save_run_list))
+        file.addSeparator()
+        file.addAction(self._action("Export &metrics of the selected run (CSV)…", self.export_csv))
+        export = file.addMenu("Export &plot")
+        for key, title in self._plot_names():
+            export.addAction(self._action(f"{title}…", lambda _=False, k=key: self.export_plot(k)))
+        file.addSeparator()
+        file.addAction(self._action("&Quit", self.close, QKeySequence.Quit))
+
+        self._lesson_menu = bar.addMenu("&Lessons")
+        self._lesson_menu.setToolTipsVisible(True)
+        waiting = self._lesson_menu.addAction("Loading…")
+        waiting.setEnabled(False)
+
+        view = bar.addMenu("&View")
+        self.presenter_action = self._action("&Presenter mode", self.toggle_presenter, "F5",
+                                             "Larger type, thicker lines, more contrast, for a projector")
+        self.presenter_action.setCheckable(True)
+        self.presenter_action.setChecked(self._presenter)
+        view.addAction(self.presenter_action)
+        group = QActionGroup(self)
+        self.light_action = self._action("&Light", lambda: self.set_dark(False))
+        self.dark_action = self._action("&Dark", lambda: self.set_dark(True))
+        for action in (self.light_action, self.dark_action):
+            action.setCheckable(True)
+            group.addAction(action)
+            view.addAction(action)
+        (self.dark_action if self._dark else self.light_action).setChecked(True)
+
+    def _build_status_bar(self) -> None:
+        self.status_labels = {key: QLabel() for key in ("step", "epoch", "elapsed", "rate")}
+        for label in self.status_labels.values():
+            label.setMinimumWidth(110)
+            self.statusBar().addPermanentWidget(label)
+        self.statusBar().showMessage("Loading PyTorch…")
+
+    def _plot_names(self) -> list[tuple[str, str]]:
+        names = [(f"metrics:{k}", f"{k.replace('_', ' ').capitalize()} plot") for k in self.plots.plot_widgets()]
+        names += [(f"weights:{k}", f"Weights: {k.replace('_', ' ')}") for k in self.histograms.plot_widgets()]
+        names.append(("boundary", "Decision boundary"))
+        return names
+
+    def _plot_widget(self, key: str):
+        if key == "boundary":
+            return self.boundary.plot_widget()
+        group, name = key.split(":")
+        return (self.plots if group == "metrics" else self.histograms).plot_widgets()[name]
+
+    # -- start-up and settings --------------------------------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        s = self.settings
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1440, 900)
+        for key, splitter in self._splitters().items():
+            state = s.value(f"window/{key}")
+            if isinstance(state, QByteArray) and not state.isEmpty():
+                splitter.restoreState(state)
+
+    def _splitters(self) -> dict[str, QSplitter]:
+        return {"main_split": self.main_split, "left": self.left, "centre": self.centre}
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        for key, splitter in self._splitters().items():
+            s.setValue(f"window/{key}", splitter.saveState())
+        s.setValue("view/dark", self._dark)
+        s.setValue("view/presenter", self._presenter)
+        if self.ready:
+            from engine.experiment import experiment_to_dict
+            runs = [experiment_to_dict(self._named(r)) for r in self.runs.values()]
+            if not runs and self.form is not None and self.form.experiment() is not None:
+                runs = [experiment_to_dict(self.form.experiment())]
+            s.setValue("last/runs", json.dumps(runs))
+        s.sync()
+
+    @Slot()
+    def on_ready(self) -> None:
+        """torch is loaded: build the form and bring back the last experiment."""
+        from .form import ExperimentForm
+        self.form = ExperimentForm()
+        self.form.changed.connect(self.on_form_changed)
+        self.form.validity_changed.connect(self._update_actions)
+        self.loading.hide()
+        self.form_holder.layout().addWidget(self.form)
+        self.ready = True
+        self._fill_lessons()
+        self._restore_runs()
+        self.statusBar().showMessage("Ready: press Space to train.", 5000)
+        self._update_actions()
+        self.apply_look()
+
+    def _fill_lessons(self) -> None:
+        from engine.presets import PRESETS
+        self._lesson_menu.clear()
+        for preset in PRESETS.values():
+            action = self._action(preset.title, lambda _=False, n=preset.name: self.load_preset(n))
+            action.setToolTip(preset.lesson)
+            self._lesson_menu.addAction(action)
+
+    def _restore_runs(self) -> None:
+        from engine.experiment import ExperimentError, parse_experiment
+        text = self.settings.value("last/runs", "")
+        try:
+            experiments = [parse_experiment(raw) for raw in json.loads(text)] if text else []
+        except (ValueError, ExperimentError):
+            experiments = []  # settings from an older version, say: start fresh, do not crash
+        for exp in experiments:
+            self.add_run(exp)
+        if experiments:
+            self.form.set_experiment(experiments[0])
+            self.runs_list.select(next(iter(self.runs)))
+
+    @Slot(str)
+    def on_worker_failed(self, message: str) -> None:
+        QMessageBox.critical(self, "Descent Lab", f"The training engine stopped: {message}")
+
+    # -- runs --------------------------------------------------------------------------------------------
+
+    def _unique_name(self, name: str) -> str:
+        taken = {r.name for r in self.runs.values()}
+        if name not in taken:
+            return name
+        i = 2
+        while f"{name} ({i})" in taken:
+            i += 1
+        return f"{name} ({i})"
+
+    def add_run(self, experiment) -> str:
+        run_id = f"run{self._next_run}"
+        self._next_run += 1
+        color = run_color(self._colors_used)
+        self._colors_used += 1
+        entry = RunEntry(run_id, self._unique_name(experiment.name), color, experiment)
+        self.runs[run_id] = entry
+        self.runs_list.add_run(run_id, entry.name, color)
+        self.plots.add_run(run_id, entry.name, color)
+        self.plots.set_clip_threshold(run_id, experiment.train.grad_clip)
+        self.histograms.add_run(run_id, entry.name, color)
+        self.training.post("add", run_id, experiment)
+        self._update_actions()
+        return run_id
+
+    @Slot()
+    def add_run_from_form(self) -> None:
+        exp = self.form.experiment() if self.form else None
+        if exp is None:
+            self.statusBar().showMessage("Fix the form first: " + (self.form.error() or ""), 5000)
+            return
+        run_id = self.add_run(exp)
+        self.runs_list.select(run_id)
+
+    def remove_run(self, run_id: str) -> None:
+        if run_id not in self.runs:
+            return
+        del self.runs[run_id]
+        self.training.post("remove", run_id)
+        self.runs_list.remove_run(run_id)
+        self.plots.remove_run(run_id)
+        self.histograms.remove_run(run_id)
+        self.boundary.clear_run(run_id)
+        self._update_actions()
+
+    @Slot()
+    def remove_selected_run(self) -> None:
+        run_id = self.runs_list.selected_run()
+        if run_id:
+            self.remove_run(run_id)
+
+    def clear_runs(self) -> None:
+        for run_id in list(self.runs):
+            self.remove_run(run_id)
+
+    def selected_run(self) -> RunEntry | None:
+        run_id = self.runs_list.selected_run()
+        return self.runs.get(run_id) if run_id else None
+
+    def _named(self, run: RunEntry):
+        from dataclasses import replace
+        exp = run.pending or run.experiment
+        return replace(exp, name=run.name)
+
+    @Slot(str)
+    def on_run_selected(self, run_id: str) -> None:
+        run = self.runs.get(run_id)
+        if run is None:
+            return
+        if self.form is not None:
+            self._syncing = True
+            self.form.set_experiment(self._named(run))
+            self._syncing = False
+        self.histograms.select_run(run_id)
+        self.boundary.select_run(run_id)
+        self._refresh_status()
+
+    @Slot()
+    def on_form_changed(self) -> None:
+        if getattr(self, "_syncing", False):
+            return
+        exp = self.form.experiment()
+        run = self.selected_run()
+        if exp is None or run is None:
+            self._update_actions()
+            return
+        if run.status == "queued" and run.step == 0:
+            run.experiment, run.pending = exp, None
+            self._rewind(run, exp)
+        else:
+            run.pending = exp
+            self.statusBar().showMessage("Settings changed: Reset (R) restarts this run with them; "
+                                         "Add run compares them side by side.", 8000)
+        self._update_actions()
+
+    @Slot(str, bool)
+    def on_visibility(self, run_id: str, visible: bool) -> None:
+        self.plots.set_run_visible(run_id, visible)
+
+    @Slot(str, str)
+    def on_renamed(self, run_id: str, name: str) -> None:
+        run = self.runs.get(run_id)
+        if run and name != run.name:
+            run.name = name
+            self.plots.rename_run(run_id, name)
+
+    def _rewind(self, run: RunEntry, experiment=None) -> None:
+        """Clear the run's views; with ``experiment`` the Lab gets new settings (and rewinds)."""
+        run.generation += 1
+        run.status, run.message, run.step, run.epoch, run.rate = "queued", "", 0, 0.0, 0.0
+        run.log.clear()
+        self.plots.clear_run(run.run_id)
+        self.histograms.clear_run(run.run_id)
+        self.boundary.clear_run(run.run_id)
+        self.runs_list.set_status(run.run_id, "queued")
+        self.runs_list.set_rate(run.run_id, 0.0)
+        if experiment is not None:
+            self.plots.set_clip_threshold(run.run_id, experiment.train.grad_clip)
+            self.training.post("set_experiment", run.run_id, experiment)
+
+    # -- controls ----------------------------------------------------------------------------------------
+
+    @property
+    def any_running(self) -> bool:
+        return any(r.status == "running" for r in self.runs.values())
+
+    @Slot()
+    def toggle_start(self) -> None:
+        if not self.ready:
+            return
+        if self.any_running:
+            self.training.post("pause")
+            for run in self.runs.values():
+                if run.status == "running":
+                    run.status = "paused"
+            self._clock_stop()
+        else:
+            if not self.runs:
+                self.add_run_from_form()
+                if not self.runs:
+                    return
+            self.training.post("start")
+            for run in self.runs.values():
+                if run.status in ("queued", "paused"):
+                    run.status = "running"
+            self._clock.start()
+        self._update_actions()
+
+    @Slot()
+    def step_once(self) -> None:
+        if not self.ready:
+            return
+        if not self.runs:
+            self.add_run_from_form()
+        if self.any_running:
+            self.toggle_start()
+        self.training.post("step_once")
+
+    @Slot()
+    def stop_runs(self) -> None:
+        self.training.post("stop")
+        self._clock_stop()
+
+    @Slot()
+    def reset_runs(self) -> None:
+        """Rewind every run; the selected run takes the form's pending settings."""
+        if not self.ready:
+            return
+        self._clock_stop()
+        self._elapsed = 0
+        for run in self.runs.values():
+            if run.pending is not None:
+                run.experiment, run.pending = run.pending, None
+                self._rewind(run, run.experiment)
+            else:
+                self._rewind(run)
+                self.training.post("reset", run.run_id)
+        self._update_actions()
+
+    @Slot(int)
+    def on_speed(self, index: int) -> None:
+        self.training.post("speed", SPEEDS[index][1])
+
+    def _clock_stop(self) -> None:
+        if self._clock.isValid():
+            self._elapsed += self._clock.elapsed()
+            self._clock.invalidate()
+
+    @Slot()
+    def _update_actions(self, *_) -> None:
+        valid = bool(self.form and self.form.is_valid())
+        has_runs = bool(self.runs)
+        self.start_action.setEnabled(self.ready and (has_runs or valid))
+        self.start_action.setText("Pause" if self.any_running else "Start")
+        self.step_action.setEnabled(self.ready and (has_runs or valid))
+        self.stop_action.setEnabled(self.ready and any(r.status in ("running", "paused") for r in self.runs.values()))
+        self.reset_action.setEnabled(self.ready and has_runs)
+        self.add_button.setEnabled(self.ready and valid)
+        self.remove_button.setEnabled(has_runs)
+
+    # -- what the worker sends -----------------------------------------------------------------------------
+
+    @Slot(object)
+    def on_updates(self, updates) -> None:
+        for update in updates:
+            run = self.runs.get(update.run_id)
+            if run is None or update.generation != run.generation:
+                continue  # a removed run, or news from before a reset
+            run.status, run.message = update.status, update.message
+            run.step, run.epoch, run.rate = update.step, update.epoch, update.steps_per_sec
+            run.log.append(update)
+            self.plots.append(update)
+            self.histograms.append(update)
+            if update.boundary is not None:
+                self.boundary.show(update.run_id, update.boundary)
+            self.runs_list.set_status(update.run_id, update.status, self._status_tip(update))
+            self.runs_list.set_rate(update.run_id, update.steps_per_sec if update.status == "running" else 0.0)
+        if not self.any_running:
+            self._clock_stop()
+        self._update_actions()
+
+    @staticmethod
+    def _status_tip(update) -> str:
+        if update.status in ("diverged", "error", "stopped", "finished"):
+            return update.message
+        return f"{update.status}: step {update.step}"
+
+    @Slot(str, int, object)
+    def on_data(self, run_id: str, generation: int, split) -> None:
+        run = self.runs.get(run_id)
+        if run is not None and generation == run.generation:
+            self.boundary.set_data(run_id, split)
+
+    def _refresh_status(self) -> None:
+        run = self.selected_run() or next(iter(self.runs.values()), None)
+        elapsed = self._elapsed + (self._clock.elapsed() if self._clock.isValid() else 0)
+        seconds = elapsed // 1000
+        self.status_labels["step"].setText(f"step {run.step:,}" if run else "step –")
+        self.status_labels["epoch"].setText(f"epoch {run.epoch:.2f}" if run else "epoch –")
+        self.status_labels["elapsed"].setText(f"elapsed {seconds // 60}:{seconds % 60:02d}")
+        total = sum(r.rate for r in self.runs.values() if r.status == "running")
+        self.status_labels["rate"].setText(f"{total:,.0f} steps/s")
+
+    # -- lessons --------------------------------------------------------------------------------------------
+
+    def load_preset(self, name: str) -> None:
+        from engine.presets import PRESETS
+        preset = PRESETS[name]
+        if self.any_running:
+            self.toggle_start()
+        self.clear_runs()
+        self._elapsed = 0
+        for exp in preset.runs:
+            self.add_run(exp)
+        self.lesson_text.setText(f"<b>{preset.title}</b><br>{preset.lesson}")
+        self.lesson_panel.show()
+        self.runs_list.select(next(iter(self.runs)))
+        self.statusBar().showMessage(f"Lesson loaded: {preset.title}. Press Space to train.", 6000)
+
+    # -- files --------------------------------------------------------------------------------------------
+
+    def _ask_path(self, title: str, filters: str, save: bool) -> Path | None:
+        start = self.settings.value("last/folder", str(Path.home()))
+        if save:
+            path, _ = QFileDialog.getSaveFileName(self, title, start, filters)
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, title, start, filters)
+        if not path:
+            return None
+        self.settings.setValue("last/folder", str(Path(path).parent))
+        return Path(path)
+
+    @Slot()
+    def open_file(self, path: Path | None = None) -> bool:
+        path = path or self._ask_path("Open experiment", "Experiments (*.json);;All files (*)", save=False)
+        if path is None:
+            return False
+        from engine.experiment import ExperimentError, load_run_list
+        try:
+            experiments = load_run_list(path)
+        except ExperimentError as err:
+            QMessageBox.warning(self, "Cannot open this file", f"{err}\n\nNothing was changed.")
+            return False
+        self.clear_runs()
+        self.lesson_panel.hide()
+        for exp in experiments:
+            self.add_run(exp)
+        self.runs_list.select(next(iter(self.runs)))
+        self.statusBar().showMessage(f"Opened {path.name}: {len(experiments)} run(s).", 5000)
+        return True
+
+    @Slot()
+    def save_experiment(self, path: Path | None = None) -> bool:
+        exp = self.form.experiment() if self.form else None
+        if exp is None:
+            QMessageBox.warning(self, "Cannot save", "The form has an error: " + (self.form.error() or ""))
+            return False
+        path = path or self._ask_path("Save experiment", "Experiments (*.json)", save=True)
+        if path is None:
+            return False
+        from engine.experiment import save_experiment
+        save_experiment(exp, path)
+        return True
+
+    @Slot()
+    def save_run_list(self, path: Path | None = None) -> bool:
+        if not self.runs:
+            return False
+        path = path or self._ask_path("Save run list", "Run lists (*.json)", save=True)
+        if path is None:
+            return False
+        from engine.experiment import save_run_list
+        save_run_list([self._named(r) for r in self.runs.values()], path)
+        return True
+
+    @Slot()
+    def export_csv(self, path: Path | None = None) -> bool:
+        run = self.selected_run()
+        if run is None:
+            return False
+        path = path or self._ask_path("Export metrics", "CSV (*.csv)", save=True)
+        if path is None:
+            return False
+        from engine.files import write_text_atomic
+        write_text_atomic(path, run.log.to_csv())
+        return True
+
+    def export_plot(self, key: str, path: Path | None = None) -> bool:
+        path = path or self._ask_path("Export plot", "PNG image (*.png);;SVG image (*.svg)", save=True)
+        if path is None:
+            return False
+        import pyqtgraph.exporters as exporters
+        item = self._plot_widget(key).getPlotItem()
+        exporter = (exporters.SVGExporter if path.suffix.lower() == ".svg" else exporters.ImageExporter)(item)
+        if isinstance(exporter, exporters.ImageExporter):
+            exporter.parameters()["width"] = max(1200, int(item.width()))
+        exporter.export(str(path))
+        return True
+
+    # -- look --------------------------------------------------------------------------------------------
+
+    @Slot()
+    def toggle_presenter(self) -> None:
+        self._presenter = self.presenter_action.isChecked()
+        self.apply_look()
+
+    def set_dark(self, dark: bool) -> None:
+        self._dark = dark
+        self.apply_look()
+
+    def apply_look(self) -> None:
+        theme = pick(self._dark, self._presenter)
+        apply_theme(QApplication.instance(), theme, self._presenter)
+        widgets = list(self.plots.plot_widgets().values()) + list(self.histograms.plot_widgets().values())
+        widgets.append(self.boundary.plot_widget())
+        if self.form is not None and hasattr(self.form, "preview_plot"):
+            widgets.append(self.form.preview_plot())
+        for widget in widgets:
+            style_plot(widget, theme, self._presenter)
+        self.plots.set_line_width(PRESENTER_LINE_WIDTH if self._presenter else LINE_WIDTH)
+
+    # -- closing --------------------------------------------------------------------------------------------
+
+    def closeEvent(self, event) -> None:
+        self.save_settings()
+        self._status_timer.stop()
+        # While torch is still loading the import cannot be interrupted: give it the time it needs.
+        if not self.training.shutdown(1000 if self.ready else 15000):
+            self.training.shutdown(15000)
+        super().closeEvent(event)
