@@ -1,6 +1,7 @@
 """Descent Lab: watch deep networks learn.
 
-    python main.py                          the app (for now: the default experiment, headless)
+    python main.py                          the app: the training window
+    python main.py --smoke-test             open the window, train, check every plot, close (exit 0 if fine)
     python main.py run EXPERIMENT.json --out DIR
     python main.py run --preset NAME --out DIR
     python main.py presets                  list the built-in experiments
@@ -86,18 +87,17 @@ def cmd_bench(args) -> int:
 
 
 def cmd_default(args) -> int:
-    """Until the training window lands: say what it will be and run the default experiment headless."""
-    print("Descent Lab: the training window (live loss curves, weight histograms and decision "
-          "boundaries, runs side by side) is on its way.\nMeanwhile, training the default "
-          "experiment (Adam on the spiral) headless into ./out/default ...")
-    args.preset, args.experiment, args.out, args.threads = "adam-on-spiral", None, "out/default", 1
-    return cmd_run(args)
+    """The app itself: the training window (``--smoke-test``: open it, train, check, close)."""
+    from gui.app import run_app, smoke_test
+    return smoke_test() if args.smoke_test else run_app()
 
 
 def build_parser() -> argparse.ArgumentParser:
     from engine import __version__
     parser = argparse.ArgumentParser(prog="descent-lab", description="Watch deep networks learn.")
     parser.add_argument("--version", action="version", version=f"Descent Lab {__version__}")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="open the window, train two runs a few hundred steps, check every plot, exit")
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="train one experiment file or preset headless")
     run.add_argument("experiment", nargs="?", help="experiment JSON file")

@@ -121,8 +121,9 @@ class MainWindow(QMainWindow):
         self.left = QSplitter(Qt.Vertical)
         self.left.addWidget(self.form_holder)
         self.left.addWidget(runs_box)
-        self.left.setStretchFactor(0, 3)
-        self.left.setStretchFactor(1, 1)
+        self.left.setStretchFactor(0, 1)
+        self.left.setStretchFactor(1, 0)
+        self.left.setSizes([640, 200])
 
         self.plots = MetricPlots()
         self.histograms = HistogramView()
@@ -468,7 +469,8 @@ class MainWindow(QMainWindow):
             for run in self.runs.values():
                 if run.status in ("queued", "paused"):
                     run.status = "running"
-            self._clock.start()
+            if not self._clock.isValid():
+                self._clock.start()
         self._update_actions()
 
     @Slot()
@@ -540,7 +542,7 @@ class MainWindow(QMainWindow):
                 self.boundary.show(update.run_id, update.boundary)
             self.runs_list.set_status(update.run_id, update.status, self._status_tip(update))
             self.runs_list.set_rate(update.run_id, update.steps_per_sec if update.status == "running" else 0.0)
-        if not self.any_running:
+        if all(r.status in FINAL for r in self.runs.values()):
             self._clock_stop()
         self._update_actions()
 

@@ -25,8 +25,8 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 UPDATE_HZ = 30
 IDLE_WAIT = 0.05            # seconds the loop sleeps on the queue when nothing trains
 
-# Every training thread ever started, so tests can check none is left running.
-LIVE_THREADS: "weakref.WeakSet[QThread]" = weakref.WeakSet()
+# Every training thread made, so tests can check none is left running.
+LIVE_THREADS: "weakref.WeakSet[TrainingThread]" = weakref.WeakSet()
 
 
 class TrainingWorker(QObject):
@@ -136,7 +136,7 @@ class TrainingThread(QObject):
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
         self.worker.finished.connect(self.thread.quit)
-        LIVE_THREADS.add(self.thread)
+        LIVE_THREADS.add(self)
 
     def start(self) -> None:
         self.thread.start()

@@ -20,13 +20,11 @@ def no_thread_left_running(request):
     import threading
     before = set(threading.enumerate())
     yield
-    if "PySide6.QtCore" in sys.modules:
-        from PySide6.QtCore import QThread
-        from PySide6.QtWidgets import QApplication
-        app = QApplication.instance()
-        if app is not None:
-            app.processEvents()
-        running = [t for t in (app.findChildren(QThread) if app else []) if t.isRunning()]
+    worker = sys.modules.get("gui.worker")
+    if worker is not None:
+        running = [t.thread.objectName() for t in list(worker.LIVE_THREADS) if t.thread.isRunning()]
+        for training in list(worker.LIVE_THREADS):  # stop them, so one failure does not cascade
+            training.shutdown(15000)
         assert not running, f"QThread(s) still running after the test: {running}"
     leftover = [t for t in set(threading.enumerate()) - before if t.is_alive() and not t.daemon]
     assert not leftover, f"threads still running after the test: {leftover}"

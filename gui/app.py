@@ -1,0 +1,130 @@
+"""Starting the window, and the smoke test the packaged app runs on itself.
+
+Only Qt and pyqtgraph are imported before the window shows; torch loads in
+the training thread (see ``gui.worker``), so the window appears first.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+SMOKE_PRESET = "optimizers"
+SMOKE_RUNS = 2
+SMOKE_STEPS = 300
+SMOKE_TIMEOUT = 120.0
+
+
+def _ensure_platform() -> None:
+    """Offscreen when there is no display to draw on (CI, a terminal over ssh)."""
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def make_app(argv: list[str] | None = None):
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("Descent Lab")
+    app.setOrganizationName("DescentLab")
+    return app
+
+
+def run_app(argv: list[str] | None = None) -> int:
+    _ensure_platform()
+    app = make_app(argv)
+    from .main_window import MainWindow
+    if os.environ.get("DESCENT_LAB_STARTUP_PROBE"):
+        return _startup_probe(app)
+    window = MainWindow()
+    window.show()
+    return app.exec()
+
+
+def _startup_probe(app) -> int:
+    """For the benchmark: print when the window is on screen and when the first step is done, then quit.
+
+    Uses throw-away settings so a teacher's saved runs are neither used nor changed.
+    """
+    import tempfile
+
+    from PySide6.QtCore import QSettings
+    from .main_window import MainWindow
+    with tempfile.TemporaryDirectory() as tmp:
+        window = MainWindow(settings=QSettings(os.path.join(tmp, "probe.ini"), QSettings.IniFormat))
+        window.show()
+        app.processEvents()
+        print(f"shown {time.time():.4f}", flush=True)
+        _wait(app, lambda: window.ready, SMOKE_TIMEOUT)
+        window.toggle_start()
+        _wait(app, lambda: any(r.step >= 1 for r in window.runs.values()), SMOKE_TIMEOUT)
+        print(f"first_step {time.time():.4f}", flush=True)
+        window.close()
+    return 0
+
+
+def smoke_test() -> int:
+    """Open the real window, train a preset's first two runs through the real worker, check every plot got data.
+
+    Prints ``smoke test passed`` and returns 0, or prints the reason and returns 1.
+    """
+    _ensure_platform()
+    import tempfile
+
+    from PySide6.QtCore import QSettings
+    app = make_app()
+    from .main_window import MainWindow
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(os.path.join(tmp, "smoke.ini"), QSettings.IniFormat)
+        window = MainWindow(settings=settings)
+        window.show()
+        try:
+            problem = _drive(app, window)
+        except Exception as err:  # any failure is a reason, printed, never a hang
+            problem = f"{type(err).__name__}: {err}"
+        window.close()
+        if window.training.thread.isRunning():
+            problem = problem or "the training thread did not stop when the window closed"
+    if problem:
+        print(f"smoke test FAILED: {problem}")
+        return 1
+    print("smoke test passed")
+    return 0
+
+
+def _wait(app, condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _drive(app, window) -> str | None:
+    if not _wait(app, lambda: window.ready, SMOKE_TIMEOUT):
+        return "torch did not load in time"
+    from engine.presets import PRESETS
+    window.clear_runs()
+    for exp in PRESETS[SMOKE_PRESET].runs[:SMOKE_RUNS]:
+        window.add_run(exp.replace(train={"steps": SMOKE_STEPS, "epochs": None}))
+    window.runs_list.select(next(iter(window.runs)))
+    window.toggle_start()
+    final = ("finished", "diverged", "stopped", "error")
+    if not _wait(app, lambda: all(r.status in final for r in window.runs.values()), SMOKE_TIMEOUT):
+        return "the runs did not finish in time: " + ", ".join(f"{r.name} {r.status}" for r in window.runs.values())
+    _wait(app, lambda: False, 0.3)  # let the last updates draw
+    for run in window.runs.values():
+        if run.status != "finished":
+            return f"run {run.name} ended {run.status}: {run.message}"
+        for plot, series in (("loss", "batch"), ("loss", "val"), ("accuracy", "val"), ("lr", "lr"),
+                             ("grad_norm", "grad_norm")):
+            x, y = window.plots.curve_data(run.run_id, plot, series)
+            if len(y) == 0:
+                return f"the {plot} plot got no {series} data for {run.name}"
+    if window.histograms.heatmap_image() is None or window.histograms.heatmap_image().size == 0:
+        return "the weight histograms got no data"
+    image = window.boundary.image_array()
+    if image is None or image.size == 0:
+        return "the decision boundary was never drawn"
+    return None
