@@ -36,6 +36,10 @@ def at_least(low: float) -> Check:
     return _named(f">= {low:g}", lambda v: v >= low)
 
 
+def at_most(high: float) -> Check:
+    return _named(f"<= {high:,}", lambda v: v <= high)
+
+
 def between(low: float, high: float, *, high_open: bool = False) -> Check:
     """Inclusive range [low, high], or [low, high) when ``high_open``."""
     if high_open:
@@ -61,11 +65,17 @@ def param(default, help: str, *, checks: tuple[Check, ...] = (), registry: str |
     return field(default=default, metadata=meta)
 
 
+# Upper bounds: far beyond a classroom's needs, but they stop a typo from hanging the app.
+MAX_EXAMPLES = 1_000_000
+MAX_WIDTH = 4096
+MAX_STEPS = 100_000_000
+
+
 @dataclass(frozen=True)
 class DataConfig:
     dataset: str = param("spiral", "Which data to learn.", registry="datasets")
-    n_train: int = param(400, "Training examples.", checks=(at_least(1),))
-    n_val: int = param(400, "Validation examples, never trained on.", checks=(at_least(1),))
+    n_train: int = param(400, "Training examples.", checks=(at_least(1), at_most(MAX_EXAMPLES)))
+    n_val: int = param(400, "Validation examples, never trained on.", checks=(at_least(1), at_most(MAX_EXAMPLES)))
     noise: float = param(0.1, "Input noise of the 2-D datasets (standard deviation).",
                          checks=(finite, at_least(0)))
     label_noise: float = param(0.0, "Fraction of training labels replaced by a wrong class: "
@@ -81,9 +91,9 @@ class DataConfig:
 class ModelConfig:
     kind: str = param("mlp", "Network family.", registry="models")
     hidden: tuple[int, ...] = param((16, 16), "Width of each hidden layer (the dense layers of a cnn).",
-                                    item=int, checks=(at_least(1),))
+                                    item=int, checks=(at_least(1), at_most(MAX_WIDTH)))
     channels: tuple[int, ...] = param((8, 16), "Channels of each conv layer of a cnn.",
-                                      item=int, checks=(at_least(1),))
+                                      item=int, checks=(at_least(1), at_most(MAX_WIDTH)))
     activation: str = param("relu", "Nonlinearity after each hidden layer.", registry="activations")
     dropout: float = param(0.0, "Probability of zeroing each hidden unit while training.",
                            checks=(between(0, 1, high_open=True),))
@@ -137,11 +147,11 @@ class ScheduleConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int | None = param(None, "Optimizer steps to take.", checks=(at_least(1),),
+    steps: int | None = param(None, "Optimizer steps to take.", checks=(at_least(1), at_most(MAX_STEPS)),
                               default_text="2000, unless epochs is given")
     epochs: int | None = param(None, "Passes over the training set (instead of steps).",
-                               checks=(at_least(1),), default_text="none")
-    batch_size: int = param(32, "Examples per gradient estimate.", checks=(at_least(1),))
+                               checks=(at_least(1), at_most(MAX_STEPS)), default_text="none")
+    batch_size: int = param(32, "Examples per gradient estimate.", checks=(at_least(1), at_most(MAX_EXAMPLES)))
     grad_clip: float | None = param(None, "Largest global L2 norm of the gradient; larger ones are "
                                     "scaled down to it.", checks=(finite, greater_than(0)),
                                     default_text="none (no clipping)")
@@ -165,7 +175,7 @@ DEFAULT_STEPS = 2000
 class Experiment:
     name: str = param("experiment", "A name for this run.")
     seed: int = param(0, "Seed of data, initial weights and batches: same seed, same numbers.",
-                      checks=(at_least(0),))
+                      checks=(at_least(0), at_most(2**32 - 1)))
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)

@@ -10,6 +10,7 @@ runs on a bad file.  The same field table drives :func:`schema`, which
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -55,13 +56,19 @@ class FieldType:
 
 
 def _field_type(cls, f: dataclasses.Field) -> FieldType:
-    hint = typing.get_type_hints(cls)[f.name]
+    return _field_type_of(cls, f.name, f.metadata.get("item"))
+
+
+@functools.lru_cache(maxsize=None)
+def _field_type_of(cls, name: str, item: type | None) -> FieldType:
+    """Cached: resolving string annotations costs milliseconds, and the form parses on every edit."""
+    hint = typing.get_type_hints(cls)[name]
     args = typing.get_args(hint)
     optional = isinstance(hint, types.UnionType) and type(None) in args
     if optional:
         hint = next(a for a in args if a is not type(None))
     base = typing.get_origin(hint) or hint
-    return FieldType(base, optional, f.metadata.get("item"))
+    return FieldType(base, optional, item)
 
 
 def _fmt(value: Any) -> str:
