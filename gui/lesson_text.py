@@ -1,0 +1,120 @@
+"""What the lesson says about each key of the experiment, for the form's tooltips.
+
+One or two sentences per key path, written from the lesson "Design and
+Optimization of Deep Learning" (/work/shared/seed), so that hovering a field
+teaches the idea behind it rather than restating its name.  The form falls
+back to the field's ``help`` in ``engine.config`` for any key missing here.
+"""
+from __future__ import annotations
+
+LESSON_TEXT: dict[str, str] = {
+    # -- run ------------------------------------------------------------------------------------
+    "name": "A name for this run, shown in the legend when runs are compared side by side.",
+    "seed": "Seeds the data, the initial weights and the order of the batches: same seed, same "
+            "numbers, so two runs differ only in what you changed.",
+
+    # -- data -----------------------------------------------------------------------------------
+    "data.dataset": "What the network learns. With two inputs the learned function can be drawn as a "
+                    "decision boundary; the image sets show the same effects at a realistic scale.",
+    "data.n_train": "Training examples. A large enough network can memorize a small training set "
+                    "perfectly, noise included; more data makes memorizing harder than learning "
+                    "the pattern.",
+    "data.n_val": "Validation examples, never trained on. Monitor both losses: a growing gap between "
+                  "train and validation signals overfitting.",
+    "data.noise": "Gaussian noise added to the 2-D points, so neighbouring classes overlap: a perfect "
+                  "training fit then means the network memorized the noise.",
+    "data.label_noise": "Fraction of training labels replaced by a wrong class. A network that fits "
+                        "them has learned that \"example #3,742 maps to label 7\" instead of the "
+                        "pattern: the memorizing that regularization fights.",
+    "data.classes": "How many spiral arms or gaussian blobs: more classes, a harder boundary to draw.",
+    "data.path": "The folder holding the four IDX files of MNIST or Fashion-MNIST "
+                 "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+                 "t10k-labels-idx1-ubyte).",
+
+    # -- model ----------------------------------------------------------------------------------
+    "model.kind": "An MLP treats an image as a flat vector with no notion of which pixels are "
+                  "neighbours; a CNN bakes that spatial structure into its filters.",
+    "model.hidden": "Width of each hidden layer, separated by commas: \"32, 32\" is two layers of 32 "
+                    "units. The deeper the stack, the more initialization and normalization matter.",
+    "model.channels": "Channels of each convolution layer of the CNN, separated by commas; each "
+                      "layer looks at neighbouring pixels before the dense layers classify.",
+    "model.activation": "The nonlinearity after each hidden layer. ReLU kills half the signal "
+                        "(negative values become zero), which is why He initialization doubles the "
+                        "variance for it.",
+
+    # -- initialization -------------------------------------------------------------------------
+    "model.init": "Weight initialization is not a detail: too large and activations explode, too "
+                  "small and gradients vanish. Xavier keeps the variance steady for tanh and "
+                  "sigmoid, He for ReLU.",
+    "model.init_std": "The standard deviation of the `normal` init, whatever the layer's size: "
+                      "try 0.01 and 1 on a deep network to watch the signal vanish or explode.",
+
+    # -- optimizer ------------------------------------------------------------------------------
+    "optimizer.name": "The update rule. AdamW is the default choice in modern practice; SGD with "
+                      "momentum 0.9 and a cosine schedule often matches it on vision tasks.",
+    "optimizer.lr": "The learning rate is arguably the single most important hyperparameter: too "
+                    "large and training diverges, too small and it crawls.",
+    "optimizer.momentum": "A velocity that smooths oscillations: like a heavy ball, the step builds "
+                          "speed in consistent downhill directions and resists small bumps. A "
+                          "typical value is 0.9.",
+    "optimizer.nesterov": "Nesterov momentum takes the gradient after a look-ahead step along the "
+                          "velocity, correcting course earlier. It needs momentum > 0.",
+    "optimizer.betas": "Decay rates of Adam's running mean (β1) and running variance (β2) of the "
+                       "gradient; the usual 0.9 and 0.999. Bias correction makes up for their zero "
+                       "start.",
+    "optimizer.eps": "Added to √v̂ in the denominator so that a parameter with a tiny gradient "
+                     "history does not take a huge step (Adam's default is 1e-8).",
+    "optimizer.alpha": "RMSprop keeps an exponential moving average of squared gradients instead of "
+                       "AdaGrad's sum, so its rates stop shrinking to zero; alpha is how much of "
+                       "the average each step keeps.",
+
+    # -- schedule -------------------------------------------------------------------------------
+    "schedule.name": "Changing the learning rate during training is almost always better than "
+                     "keeping it fixed: large steps early to make progress, small steps late to "
+                     "settle.",
+    "schedule.warmup_steps": "Increase the rate linearly over the first steps: without warm-up the "
+                             "first random gradients can push the weights far from their "
+                             "initialization before anything useful is learned.",
+    "schedule.step_size": "Step decay cuts the rate by gamma every step_size steps. Simple, but the "
+                          "milestones need tuning by hand.",
+    "schedule.gamma": "The decay factor: applied every step_size steps by step decay, after every "
+                      "step by exponential decay.",
+    "schedule.eta_min": "Cosine annealing glides from the learning rate down to this minimum, "
+                        "reaching it exactly at the end of training.",
+    "schedule.max_lr": "One-cycle's peak rate: warm up to it, then anneal far below the start. It "
+                       "often converges fastest.",
+    "schedule.pct_start": "The fraction of the steps that one-cycle spends rising to max_lr before "
+                          "it anneals.",
+    "schedule.cycle_momentum": "One-cycle lowers the momentum (or β1) while the rate is high and "
+                               "raises it again as the rate falls; it overwrites the optimizer's "
+                               "own value.",
+
+    # -- regularization -------------------------------------------------------------------------
+    "model.dropout": "Randomly silence each hidden unit with this probability while training, so "
+                     "no single neuron can become irreplaceable: the knowledge spreads over many "
+                     "pathways.",
+    "optimizer.weight_decay": "An L2 pull of the weights toward zero that discourages overfitting. "
+                              "Adam scales it down by the adaptive rate; AdamW decouples it. Try "
+                              "0.01 to 0.1 with AdamW, 5e-4 with SGD.",
+    "model.norm": "Batch norm normalizes each unit over the mini-batch (a smoother loss surface, "
+                  "less sensitivity to initialization); layer norm normalizes each example over its "
+                  "own features, independent of the batch.",
+
+    # -- training -------------------------------------------------------------------------------
+    "train.steps": "Optimizer steps to take, one mini-batch each.",
+    "train.epochs": "Full passes over the training set; the last, partial batch of an epoch is "
+                    "still a step.",
+    "train.batch_size": "Examples per gradient estimate. A mini-batch is far cheaper than the whole "
+                        "set, and its noise helps the descent escape shallow minima.",
+    "train.grad_clip": "Cap the gradient's global norm at c: ĝ = g·min(1, c/‖g‖), so one huge "
+                       "gradient cannot throw the weights far away.",
+    "train.precision": "bf16 runs the forward pass in 16-bit floats, a demonstration of reduced "
+                       "precision. Mixed precision speeds up GPUs 2-3x; most CPUs run it slower.",
+    "train.eval_every": "Steps between measurements of loss and accuracy on the full training and "
+                        "validation sets: watch both, the gap between them is overfitting.",
+    "train.histogram_every": "Steps between histograms of the weights and gradients (0: never): see "
+                             "whether the gradients survive the depth of the network.",
+    "train.divergence_factor": "Stop the run as diverged when the batch loss grows past this "
+                               "multiple of the starting loss, as it does when the learning rate "
+                               "is too large.",
+}
