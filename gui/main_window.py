@@ -46,7 +46,6 @@ class RunEntry:
     step: int = 0
     epoch: float = 0.0
     rate: float = 0.0
-    pending: object | None = None            # form edits to apply on the next Reset
     log: MetricsLog = field(default_factory=MetricsLog)
 
 
@@ -60,6 +59,7 @@ class MainWindow(QMainWindow):
         self._colors_used = 0
         self.form = None
         self.ready = False
+        self._running = False    # the teacher pressed Start and has not paused since
         self._elapsed = 0
         self._clock = QElapsedTimer()
         self._dark = self.settings.value("view/dark", False, type=bool)
@@ -108,12 +108,16 @@ class MainWindow(QMainWindow):
         self.add_button.setToolTip("Copy the form into a new run, trained side by side with the others "
                                    "on the same data and seed.")
         self.add_button.clicked.connect(self.add_run_from_form)
+        self.apply_button = QPushButton("Apply")
+        self.apply_button.setToolTip("Give the selected run the form's settings and rewind it to its start.")
+        self.apply_button.clicked.connect(self.apply_form_to_selected)
         self.remove_button = QPushButton("Remove")
         self.remove_button.setToolTip("Remove the selected run.")
         self.remove_button.clicked.connect(self.remove_selected_run)
         buttons.addWidget(QLabel("<b>Runs</b>"))
         buttons.addStretch(1)
         buttons.addWidget(self.add_button)
+        buttons.addWidget(self.apply_button)
         buttons.addWidget(self.remove_button)
         runs_layout.addLayout(buttons)
         runs_layout.addWidget(self.runs_list)
@@ -255,9 +259,9 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         s = self.settings
         geometry = s.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
+        self.geometry_restored = isinstance(geometry, QByteArray) and not geometry.isEmpty() \
+            and self.restoreGeometry(geometry)
+        if not self.geometry_restored:
             self.resize(1440, 900)
         for key, splitter in self._splitters().items():
             state = s.value(f"window/{key}")
@@ -385,8 +389,7 @@ class MainWindow(QMainWindow):
 
     def _named(self, run: RunEntry):
         from dataclasses import replace
-        exp = run.pending or run.experiment
-        return replace(exp, name=run.name)
+        return replace(run.experiment, name=run.name)
 
     @Slot(str)
     def on_run_selected(self, run_id: str) -> None:
@@ -394,29 +397,28 @@ class MainWindow(QMainWindow):
         if run is None:
             return
         if self.form is not None:
-            self._syncing = True
             self.form.set_experiment(self._named(run))
-            self._syncing = False
         self.histograms.select_run(run_id)
         self.boundary.select_run(run_id)
         self._refresh_status()
 
     @Slot()
     def on_form_changed(self) -> None:
-        if getattr(self, "_syncing", False):
+        """The form is a draft: Add run trains it beside the others, Apply gives it to the selected run."""
+        self._update_actions()
+
+    @Slot()
+    def apply_form_to_selected(self) -> None:
+        run, exp = self.selected_run(), (self.form.experiment() if self.form else None)
+        if run is None or exp is None:
             return
-        exp = self.form.experiment()
-        run = self.selected_run()
-        if exp is None or run is None:
-            self._update_actions()
-            return
-        if run.status == "queued" and run.step == 0:
-            run.experiment, run.pending = exp, None
-            self._rewind(run, exp)
-        else:
-            run.pending = exp
-            self.statusBar().showMessage("Settings changed: Reset (R) restarts this run with them; "
-                                         "Add run compares them side by side.", 8000)
+        run.experiment = exp
+        if exp.name != run.name:
+            run.name = self._unique_name(exp.name)
+            self.runs_list.item(self.runs_list.run_ids().index(run.run_id), 0).setText(run.name)
+            self.plots.rename_run(run.run_id, run.name)
+        self._rewind(run, exp)
+        self.statusBar().showMessage(f"{run.name}: new settings applied; it starts again from step 0.", 5000)
         self._update_actions()
 
     @Slot(str, bool)
@@ -448,7 +450,8 @@ class MainWindow(QMainWindow):
 
     @property
     def any_running(self) -> bool:
-        return any(r.status == "running" for r in self.runs.values())
+        """Training was started and not paused, stopped or finished since (the worker may lag a little)."""
+        return self._running and any(r.status not in FINAL for r in self.runs.values())
 
     @Slot()
     def toggle_start(self) -> None:
@@ -456,19 +459,20 @@ class MainWindow(QMainWindow):
             return
         if self.any_running:
             self.training.post("pause")
-            for run in self.runs.values():
-                if run.status == "running":
-                    run.status = "paused"
+            self._running = False
             self._clock_stop()
         else:
             if not self.runs:
                 self.add_run_from_form()
                 if not self.runs:
                     return
+            selected = self.selected_run()
+            draft = self.form.experiment() if self.form else None
+            if selected and draft is not None and draft != self._named(selected):
+                self.statusBar().showMessage("The form's changes are in no run yet: Add run trains them beside "
+                                             "the others, Apply gives them to the selected run.", 8000)
             self.training.post("start")
-            for run in self.runs.values():
-                if run.status in ("queued", "paused"):
-                    run.status = "running"
+            self._running = True
             if not self._clock.isValid():
                 self._clock.start()
         self._update_actions()
@@ -486,22 +490,21 @@ class MainWindow(QMainWindow):
     @Slot()
     def stop_runs(self) -> None:
         self.training.post("stop")
+        self._running = False
         self._clock_stop()
+        self._update_actions()
 
     @Slot()
     def reset_runs(self) -> None:
-        """Rewind every run; the selected run takes the form's pending settings."""
+        """Rewind every run: same seed, so the same data and initial weights, a fair restart."""
         if not self.ready:
             return
         self._clock_stop()
         self._elapsed = 0
+        self._running = False
         for run in self.runs.values():
-            if run.pending is not None:
-                run.experiment, run.pending = run.pending, None
-                self._rewind(run, run.experiment)
-            else:
-                self._rewind(run)
-                self.training.post("reset", run.run_id)
+            self._rewind(run)
+        self.training.post("reset")
         self._update_actions()
 
     @Slot(int)
@@ -520,15 +523,25 @@ class MainWindow(QMainWindow):
         self.start_action.setEnabled(self.ready and (has_runs or valid))
         self.start_action.setText("Pause" if self.any_running else "Start")
         self.step_action.setEnabled(self.ready and (has_runs or valid))
-        self.stop_action.setEnabled(self.ready and any(r.status in ("running", "paused") for r in self.runs.values()))
+        self.stop_action.setEnabled(self.ready and any(r.status in ("running", "paused") for r in self.runs.values())
+                                    or self._running)
         self.reset_action.setEnabled(self.ready and has_runs)
         self.add_button.setEnabled(self.ready and valid)
+        selected = self.selected_run()
+        differs = bool(selected and valid and self.form.experiment() != self._named(selected))
+        self.apply_button.setEnabled(self.ready and differs)
         self.remove_button.setEnabled(has_runs)
 
     # -- what the worker sends -----------------------------------------------------------------------------
 
     @Slot(object)
     def on_updates(self, updates) -> None:
+        try:
+            self._apply_updates(updates)
+        finally:
+            self.training.worker.acknowledge()
+
+    def _apply_updates(self, updates) -> None:
         for update in updates:
             run = self.runs.get(update.run_id)
             if run is None or update.generation != run.generation:
@@ -543,6 +556,7 @@ class MainWindow(QMainWindow):
             self.runs_list.set_status(update.run_id, update.status, self._status_tip(update))
             self.runs_list.set_rate(update.run_id, update.steps_per_sec if update.status == "running" else 0.0)
         if all(r.status in FINAL for r in self.runs.values()):
+            self._running = False
             self._clock_stop()
         self._update_actions()
 
@@ -653,15 +667,35 @@ class MainWindow(QMainWindow):
         return True
 
     def export_plot(self, key: str, path: Path | None = None) -> bool:
+        """PNG through pyqtgraph's ImageExporter; SVG through Qt's own QSvgGenerator.
+
+        pyqtgraph 0.14's SVGExporter cannot parse the path data Qt 6.11 writes
+        (pyqtgraph issue #3485: "not enough values to unpack"), so SVG is
+        rendered by Qt directly: still vector, and it cannot fail that way.
+        """
         path = path or self._ask_path("Export plot", "PNG image (*.png);;SVG image (*.svg)", save=True)
         if path is None:
             return False
-        import pyqtgraph.exporters as exporters
-        item = self._plot_widget(key).getPlotItem()
-        exporter = (exporters.SVGExporter if path.suffix.lower() == ".svg" else exporters.ImageExporter)(item)
-        if isinstance(exporter, exporters.ImageExporter):
-            exporter.parameters()["width"] = max(1200, int(item.width()))
-        exporter.export(str(path))
+        widget = self._plot_widget(key)
+        if path.suffix.lower() == ".svg":
+            from PySide6.QtCore import QRect, QSize
+            from PySide6.QtGui import QPainter
+            from PySide6.QtSvg import QSvgGenerator
+            generator = QSvgGenerator()
+            generator.setFileName(str(path))
+            generator.setSize(QSize(widget.width(), widget.height()))
+            generator.setViewBox(QRect(0, 0, widget.width(), widget.height()))
+            generator.setTitle(f"Descent Lab: {key}")
+            painter = QPainter(generator)
+            try:
+                widget.render(painter)
+            finally:
+                painter.end()
+        else:
+            import pyqtgraph.exporters as exporters
+            exporter = exporters.ImageExporter(widget.getPlotItem())
+            exporter.parameters()["width"] = max(1200, int(widget.width()))
+            exporter.export(str(path))
         return True
 
     # -- look --------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ never ``terminate()``.
 from __future__ import annotations
 
 import queue
+import threading
 import time
 import traceback
 import weakref
@@ -43,10 +44,18 @@ class TrainingWorker(QObject):
         self._speed: float | None = None      # rounds per second; None: as fast as possible
         self._lab = None
         self._announced: set[tuple[str, int]] = set()
+        # At most one batch in flight: a new one is sent only when the window has drawn the last,
+        # so a slow redraw coalesces points in the lab's buffers instead of queueing events forever.
+        self._window_free = threading.Event()
+        self._window_free.set()
 
     def post(self, command: str, *args) -> None:
         """Queue a command for the loop (thread-safe: called from the GUI thread)."""
         self._commands.put((command, args))
+
+    def acknowledge(self) -> None:
+        """The window has drawn the last batch (thread-safe: called from the GUI thread)."""
+        self._window_free.set()
 
     @Slot()
     def run(self) -> None:
@@ -84,7 +93,6 @@ class TrainingWorker(QObject):
             if clock() >= next_update:
                 self._send()
                 next_update = clock() + self._interval
-        self._send()
 
     def _drain_commands(self, wait: float) -> bool:
         """Apply every queued command; False when told to quit."""
@@ -114,6 +122,8 @@ class TrainingWorker(QObject):
             self._send()
 
     def _send(self) -> None:
+        if not self._window_free.is_set():
+            return  # the window is still drawing: the points wait in the lab, nothing is lost
         lab = self._lab
         updates = lab.take_updates()
         for update in updates:
@@ -122,6 +132,7 @@ class TrainingWorker(QObject):
                 self._announced.add(key)
                 self.data_ready.emit(update.run_id, update.generation, lab.data(update.run_id))
         if updates:
+            self._window_free.clear()
             self.updates.emit(updates)
 
 
