@@ -67,15 +67,7 @@ def window_rate(app, window) -> tuple[float, list[float], float]:
     timer = QTimer()
     timer.setInterval(PROBE_MS)
     timer.timeout.connect(probe)
-    applied = [0]
-    original = window.on_updates
-
-    def counting(updates):
-        applied[0] += 1
-        original(updates)
-
-    window.training.worker.updates.disconnect(window.on_updates)
-    window.training.worker.updates.connect(counting)
+    drawn_before = window.batches_drawn
     window.toggle_start()
     start = time.perf_counter()
     last[0] = start
@@ -86,10 +78,8 @@ def window_rate(app, window) -> tuple[float, list[float], float]:
         time.sleep(0.001)
     elapsed = time.perf_counter() - start
     timer.stop()
-    window.training.worker.updates.disconnect(counting)
-    window.training.worker.updates.connect(window.on_updates)
     steps = sum(r.step for r in window.runs.values())
-    return steps / elapsed, stalls, applied[0] / elapsed
+    return steps / elapsed, stalls, (window.batches_drawn - drawn_before) / elapsed
 
 
 def startup_times(samples: int = 3) -> tuple[float, float]:
@@ -118,8 +108,9 @@ def main() -> int:
     from gui.main_window import MainWindow
 
     app = make_app()
+    backend = os.environ.get("DESCENT_LAB_BACKEND", "process")
     with tempfile.TemporaryDirectory() as tmp:
-        window = MainWindow(settings=QSettings(os.path.join(tmp, "b.ini"), QSettings.IniFormat))
+        window = MainWindow(settings=QSettings(os.path.join(tmp, "b.ini"), QSettings.IniFormat), backend=backend)
         window.resize(1440, 900)
         window.show()
         while not window.ready:
@@ -138,7 +129,8 @@ def main() -> int:
     stalls.sort()
     pct = lambda p: stalls[min(len(stalls) - 1, int(p * len(stalls)))]
     platform = os.environ.get("QT_QPA_PLATFORM") or "xcb"
-    print(f"platform {platform}; two runs of {STEPS} steps, {ROUNDS} rounds; torch threads 1")
+    print(f"platform {platform}; training backend {backend}; two runs of {STEPS} steps, {ROUNDS} rounds; "
+          f"torch threads 1")
     print("| measure | value |")
     print("|---|---:|")
     print(f"| training with the window open / headless (median of {ROUNDS}) | {statistics.median(ratios):.2f} |")

@@ -50,7 +50,8 @@ class RunEntry:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: QSettings | None = None, start_training_thread: bool = True):
+    def __init__(self, settings: QSettings | None = None, start_training_thread: bool = True,
+                 backend: str | None = None):
         super().__init__()
         self.setWindowTitle("Descent Lab")
         self.settings = settings or QSettings("DescentLab", "Descent Lab")
@@ -60,6 +61,7 @@ class MainWindow(QMainWindow):
         self.form = None
         self.ready = False
         self._running = False    # the teacher pressed Start and has not paused since
+        self.batches_drawn = 0   # update batches drawn so far (the benchmark reads the refresh rate)
         self._elapsed = 0
         self._clock = QElapsedTimer()
         self._dark = self.settings.value("view/dark", False, type=bool)
@@ -72,7 +74,7 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         self.apply_look()
 
-        self.training = TrainingThread(self)
+        self.training = TrainingThread(self, backend) if backend else TrainingThread(self)
         worker = self.training.worker
         worker.ready.connect(self.on_ready)
         worker.updates.connect(self.on_updates)
@@ -536,6 +538,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_updates(self, updates) -> None:
+        self.batches_drawn += 1
         try:
             self._apply_updates(updates)
         finally:

@@ -32,7 +32,7 @@ PRESENTER_DARK = Theme("dark", window="#000000", base="#000000", text="#ffffff",
 
 BASE_POINT_SIZE = 10
 PRESENTER_SCALE = 1.5
-LINE_WIDTH = 1.6
+LINE_WIDTH = 1.0
 PRESENTER_LINE_WIDTH = 3.5
 
 
@@ -65,7 +65,7 @@ def apply_theme(app: QApplication, theme: Theme, presenter: bool) -> None:
     font = QFont(app.font())
     font.setPointSizeF(BASE_POINT_SIZE * (PRESENTER_SCALE if presenter else 1.0))
     app.setFont(font)
-    pg.setConfigOptions(background=theme.plot_background, foreground=theme.plot_foreground, antialias=True)
+    pg.setConfigOptions(background=theme.plot_background, foreground=theme.plot_foreground, antialias=False)
 
 
 def style_plot(widget: pg.PlotWidget, theme: Theme, presenter: bool) -> None:

@@ -1,149 +1,159 @@
-"""The training thread: a worker QObject that owns the engine's :class:`~engine.lab.Lab`.
+"""Where training runs while the window draws: a QThread, or a child process behind one.
 
-The worker is moved to a QThread and runs one loop there: take the window's
-commands from a thread-safe queue, step every running run once, and at most
-``UPDATE_HZ`` times a second send the window everything new as arrays
-(:class:`~engine.updates.RunUpdate`), so the cost of drawing never grows with
-steps per second.  torch is imported here, off the GUI thread, so the window
-appears before torch has loaded.
+Either way the window talks to a worker QObject living in a QThread, with
+the same signals (``ready``, ``updates``, ``data_ready``, ``failed``,
+``finished``) and the same two calls (``post(command, ...)``,
+``acknowledge()``); the loop itself is the engine's Qt-free
+:class:`~engine.labloop.LabLoop`.
 
-PySide6 rules that bite (../shared/STYLE.md): the window connects the
-worker's signals only to ``@Slot`` methods of QObjects living in the GUI
-thread; the worker catches every exception and always says it finished; it
-is stopped with a command the loop checks, then ``quit()`` and ``wait()``,
-never ``terminate()``.
+* ``thread``: the loop runs in the QThread.  Simple, but drawing and training
+  then share one GIL: measured here, the window's painting slowed training a
+  lot (see the README's benchmark table).
+* ``process`` (the default): the loop runs in a child process started at once
+  and warmed while the window opens; the QThread only relays its messages
+  through a pipe.  Training and drawing use separate cores.
+
+PySide6 rules that bite (../shared/STYLE.md): the window connects these
+signals only to ``@Slot`` methods of its own QObjects; every exception in a
+worker is caught and reported; stopping is a command the loop checks, then
+``quit()`` and ``wait()`` of the thread, never ``terminate()`` of a thread.
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
 import queue
-import threading
-import time
 import traceback
 import weakref
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-UPDATE_HZ = 30
-IDLE_WAIT = 0.05            # seconds the loop sleeps on the queue when nothing trains
-
 # Every training thread made, so tests can check none is left running.
 LIVE_THREADS: "weakref.WeakSet[TrainingThread]" = weakref.WeakSet()
+BACKENDS = ("process", "thread")
+DEFAULT_BACKEND = os.environ.get("DESCENT_LAB_BACKEND", "process")
 
 
-class TrainingWorker(QObject):
-    ready = Signal()                 # torch loaded and warmed up: training can start at once
-    updates = Signal(object)         # list[RunUpdate]
-    data_ready = Signal(str, int, object)  # run id, generation, DataSplit: once per built run
-    failed = Signal(str)             # the worker itself broke (never a single run: those end in error)
+def _error_line() -> str:
+    return traceback.format_exc(limit=3).strip().splitlines()[-1]
+
+
+class _Worker(QObject):
+    ready = Signal()                        # training can start at once
+    updates = Signal(object)                # list[RunUpdate]
+    data_ready = Signal(str, int, object)   # run id, generation, DataSplit: once per built run
+    failed = Signal(str)                    # the worker itself broke (a single run's failure is its own status)
     finished = Signal()
 
-    def __init__(self, update_hz: float = UPDATE_HZ):
-        super().__init__()
-        self._commands: queue.SimpleQueue = queue.SimpleQueue()
-        self._interval = 1.0 / update_hz
-        self._speed: float | None = None      # rounds per second; None: as fast as possible
-        self._lab = None
-        self._announced: set[tuple[str, int]] = set()
-        # At most one batch in flight: a new one is sent only when the window has drawn the last,
-        # so a slow redraw coalesces points in the lab's buffers instead of queueing events forever.
-        self._window_free = threading.Event()
-        self._window_free.set()
-
-    def post(self, command: str, *args) -> None:
-        """Queue a command for the loop (thread-safe: called from the GUI thread)."""
-        self._commands.put((command, args))
+    def _dispatch(self, message: tuple) -> None:
+        kind = message[0]
+        if kind == "updates":
+            self.updates.emit(message[1])
+        elif kind == "data":
+            self.data_ready.emit(*message[1:])
+        elif kind == "ready":
+            self.ready.emit()
+        elif kind == "failed":
+            self.failed.emit(message[1])
 
     def acknowledge(self) -> None:
-        """The window has drawn the last batch (thread-safe: called from the GUI thread)."""
-        self._window_free.set()
+        """The window has drawn the last batch: the loop may send the next (thread-safe)."""
+        self.post("ack")
+
+
+class ThreadWorker(_Worker):
+    """Runs the LabLoop in its QThread; commands arrive through a thread-safe queue."""
+
+    def __init__(self):
+        super().__init__()
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+
+    def post(self, command: str, *args) -> None:
+        self._commands.put((command, *args))
+
+    def _receive(self, timeout: float):
+        try:
+            return self._commands.get(timeout=timeout) if timeout > 0 else self._commands.get_nowait()
+        except queue.Empty:
+            return None
 
     @Slot()
     def run(self) -> None:
         try:
-            import torch
-            torch.set_num_threads(1)   # the lab's small networks run fastest on one thread
-            from engine.lab import Lab
-            from engine.trainer import warm_up
-            warm_up()
-            self._lab = Lab()
+            from engine.labloop import LabLoop, prepare
+            prepare()
+            loop = LabLoop(self._dispatch)
             self.ready.emit()
-            self._loop()
+            loop.run(self._receive)
         except Exception:  # the worker must never die silently
-            self.failed.emit(traceback.format_exc(limit=3).strip().splitlines()[-1])
+            self.failed.emit(_error_line())
         finally:
             self.finished.emit()
 
-    # -- the loop ----------------------------------------------------------------------------------
 
-    def _loop(self) -> None:
-        lab = self._lab
-        clock = time.perf_counter
-        next_update = clock()
-        next_round = clock()
-        while True:
-            if not self._drain_commands(wait=IDLE_WAIT if not lab.running else 0.0):
-                break
-            now = clock()
-            if lab.running:
-                if self._speed is None or now >= next_round:
-                    lab.step_round()
-                    next_round = max(next_round + 1.0 / self._speed, now) if self._speed else now
-                else:
-                    time.sleep(min(next_round - now, max(0.0, next_update - now), IDLE_WAIT))
-            if clock() >= next_update:
-                self._send()
-                next_update = clock() + self._interval
+class ProcessWorker(_Worker):
+    """Starts the training process, then relays its messages from its QThread.
 
-    def _drain_commands(self, wait: float) -> bool:
-        """Apply every queued command; False when told to quit."""
+    The child is started here, on the GUI thread, so it loads torch while the
+    window opens; the relay thread meanwhile loads the engine for the form
+    (torch too: its registries name torch's optimizers), never the GUI thread.
+    """
+
+    def __init__(self):
+        super().__init__()
+        from engine.labloop import serve
+        ctx = multiprocessing.get_context("spawn")
+        child_commands, self._commands = ctx.Pipe(duplex=False)
+        self._messages, child_out = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=serve, args=(child_commands, child_out), name="descent-lab-training",
+                                   daemon=True)
+        self.process.start()
+        child_commands.close()
+        child_out.close()
+
+    def post(self, command: str, *args) -> None:
         try:
-            command, args = self._commands.get(timeout=wait) if wait else self._commands.get_nowait()
-        except queue.Empty:
-            return True
-        while True:
-            if command == "quit":
-                return False
-            self._apply(command, args)
-            try:
-                command, args = self._commands.get_nowait()
-            except queue.Empty:
-                return True
+            self._commands.send((command, *args))
+        except (BrokenPipeError, OSError):
+            pass  # the child has ended; the relay reports why
 
-    def _apply(self, command: str, args: tuple) -> None:
-        lab = self._lab
-        if command == "speed":
-            self._speed = args[0]
-        elif command == "step_once":
-            lab.step_once()
-            self._send()
-        else:
-            # add, remove, set_experiment, reset, start, pause, stop: the lab's own methods
-            getattr(lab, command)(*args)
-            self._send()
+    @Slot()
+    def run(self) -> None:
+        try:
+            from engine.labloop import prepare
+            import engine.experiment  # noqa: F401  (the form's registries, loaded off the GUI thread)
+            prepare()
+            while True:
+                try:
+                    message = self._messages.recv()
+                except (EOFError, OSError):
+                    break  # the child ended (quit, or crashed: then it said why first, if it could)
+                self._dispatch(message)
+        except Exception:
+            self.failed.emit(_error_line())
+        finally:
+            self.finished.emit()
 
-    def _send(self) -> None:
-        if not self._window_free.is_set():
-            return  # the window is still drawing: the points wait in the lab, nothing is lost
-        lab = self._lab
-        updates = lab.take_updates()
-        for update in updates:
-            key = (update.run_id, update.generation)
-            if key not in self._announced and lab.data(update.run_id) is not None:
-                self._announced.add(key)
-                self.data_ready.emit(update.run_id, update.generation, lab.data(update.run_id))
-        if updates:
-            self._window_free.clear()
-            self.updates.emit(updates)
+    def stop_process(self, timeout: float) -> None:
+        self.post("quit")
+        self.process.join(timeout)
+        if self.process.is_alive():  # a process (unlike a thread) can be ended safely from outside
+            self.process.terminate()
+            self.process.join(1.0)
+        self._commands.close()
 
 
 class TrainingThread(QObject):
-    """Starts the worker in its own QThread and stops it cleanly, in well under a second."""
+    """The worker in its own QThread, started and stopped cleanly (in well under a second)."""
 
-    def __init__(self, parent: QObject | None = None):
+    def __init__(self, parent: QObject | None = None, backend: str = DEFAULT_BACKEND):
         super().__init__(parent)
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self.backend = backend
         self.thread = QThread()
-        self.thread.setObjectName("training")
-        self.worker = TrainingWorker()
+        self.thread.setObjectName(f"training-{backend}")
+        self.worker = ProcessWorker() if backend == "process" else ThreadWorker()
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
         self.worker.finished.connect(self.thread.quit)
@@ -156,9 +166,13 @@ class TrainingThread(QObject):
         self.worker.post(command, *args)
 
     def shutdown(self, timeout_ms: int = 2000) -> bool:
-        """Ask the loop to quit and join the thread; True when it has ended."""
+        """Ask the loop to quit and join the thread (and the process); True when all has ended."""
+        if isinstance(self.worker, ProcessWorker):
+            if self.worker.process.exitcode is None:
+                self.worker.stop_process(timeout_ms / 1000)
+        else:
+            self.worker.post("quit")
         if not self.thread.isRunning():
             return True
-        self.worker.post("quit")
         self.thread.quit()
         return self.thread.wait(timeout_ms)
