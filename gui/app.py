@@ -122,6 +122,8 @@ def _drive(app, window) -> str | None:
             x, y = window.plots.curve_data(run.run_id, plot, series)
             if len(y) == 0:
                 return f"the {plot} plot got no {series} data for {run.name}"
+    window.tabs.setCurrentWidget(window.histograms)  # the Weights tab draws what it was sent while hidden
+    _wait(app, lambda: False, 0.2)
     if window.histograms.heatmap_image() is None or window.histograms.heatmap_image().size == 0:
         return "the weight histograms got no data"
     image = window.boundary.image_array()

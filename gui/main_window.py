@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self.ready = False
         self._running = False    # the teacher pressed Start and has not paused since
         self.batches_drawn = 0   # update batches drawn so far (the benchmark reads the refresh rate)
+        self._hidden_histograms: dict[str, list] = {}   # events waiting for the Weights tab
         self._elapsed = 0
         self._clock = QElapsedTimer()
         self._dark = self.settings.value("view/dark", False, type=bool)
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.boundary, "Decision boundary")
         self.tabs.addTab(self.histograms, "Weights")
+        self.tabs.currentChanged.connect(self._on_tab)
         self.centre = QSplitter(Qt.Horizontal)
         self.centre.addWidget(self.plots)
         self.centre.addWidget(self.tabs)
@@ -368,6 +370,7 @@ class MainWindow(QMainWindow):
         if run_id not in self.runs:
             return
         del self.runs[run_id]
+        self._hidden_histograms.pop(run_id, None)
         self.training.post("remove", run_id)
         self.runs_list.remove_run(run_id)
         self.plots.remove_run(run_id)
@@ -439,6 +442,7 @@ class MainWindow(QMainWindow):
         run.generation += 1
         run.status, run.message, run.step, run.epoch, run.rate = "queued", "", 0, 0.0, 0.0
         run.log.clear()
+        self._hidden_histograms.pop(run.run_id, None)
         self.plots.clear_run(run.run_id)
         self.histograms.clear_run(run.run_id)
         self.boundary.clear_run(run.run_id)
@@ -553,15 +557,39 @@ class MainWindow(QMainWindow):
             run.step, run.epoch, run.rate = update.step, update.epoch, update.steps_per_sec
             run.log.append(update)
             self.plots.append(update)
-            self.histograms.append(update)
+            if update.histograms:
+                self._hidden_histograms.setdefault(update.run_id, []).extend(update.histograms)
             if update.boundary is not None:
                 self.boundary.show(update.run_id, update.boundary)
             self.runs_list.set_status(update.run_id, update.status, self._status_tip(update))
             self.runs_list.set_rate(update.run_id, update.steps_per_sec if update.status == "running" else 0.0)
+        self._feed_histograms()
         if all(r.status in FINAL for r in self.runs.values()):
             self._running = False
             self._clock_stop()
         self._update_actions()
+
+    @Slot(int)
+    def _on_tab(self, _index: int) -> None:
+        self._feed_histograms()
+
+    def _feed_histograms(self) -> None:
+        """Histogram events go to the Weights tab when it is on screen; while it is hidden they wait.
+
+        Its redraw is the costliest of the window's (a heatmap and a histogram per
+        update), and nobody sees it while another tab is shown; the events are
+        kept, so the heatmap over time is complete when the tab is opened.
+        """
+        if self.tabs.currentWidget() is not self.histograms or not self._hidden_histograms:
+            return
+        from dataclasses import replace
+        from engine.updates import EMPTY_EVALS, EMPTY_STEPS, RunUpdate
+        for run_id, events in self._hidden_histograms.items():
+            run = self.runs.get(run_id)
+            if run is not None:
+                self.histograms.append(RunUpdate(run_id, run.status, run.message, run.step, run.epoch, run.rate,
+                                                 EMPTY_STEPS, EMPTY_EVALS, tuple(events), generation=run.generation))
+        self._hidden_histograms.clear()
 
     @staticmethod
     def _status_tip(update) -> str:

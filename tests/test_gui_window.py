@@ -60,6 +60,7 @@ def test_space_starts_and_curves_grow_for_every_plot(qtbot, window):
     x, y = window.plots.curve_data(run.run_id, "accuracy", "val")
     assert list(x) == [0, 20, 40, 60, 80, 100, 120, 140, 150]
     assert window.boundary.image_array() is not None
+    window.tabs.setCurrentWidget(window.histograms)  # hidden, it was sent nothing; shown, it gets it all
     assert window.histograms.heatmap_image().size > 0
     assert window.runs_list.status(run.run_id) == "finished"
 
