@@ -193,7 +193,9 @@ def resolve(exp: Experiment) -> Experiment:
     """The experiment with every "default of the chosen entry" made concrete, as it will run."""
     info = OPTIMIZERS[exp.optimizer.name]
     opt = resolve_optimizer(exp.optimizer)
-    sched = resolve_schedule(exp.schedule, opt.lr, exp.total_steps(), info.has_momentum)
+    # One-cycle cycles momentum only where there is some: plain SGD (momentum 0) keeps none.
+    has_momentum = "betas" in info.takes or ("momentum" in info.takes and (opt.momentum or 0) > 0)
+    sched = resolve_schedule(exp.schedule, opt.lr, exp.total_steps(), has_momentum)
     data = exp.data
     if data.classes is None and DATASETS[data.dataset].variable_classes:
         data = dataclasses.replace(data, classes=DATASETS[data.dataset].default_classes)

@@ -118,3 +118,11 @@ def test_one_cycle_cycles_adam_beta1_unless_told_not_to():
             betas.add(trainer.optimizer.param_groups[0]["betas"][0])
         assert (len(betas) > 1) == expect_changed
         assert math.isclose(min(betas), 0.85) if expect_changed else betas == {0.9}
+
+
+def test_one_cycle_leaves_plain_sgd_without_momentum():
+    from engine.experiment import resolve
+    plain = resolve(Experiment(optimizer=OptimizerConfig(name="sgd"), schedule=ScheduleConfig(name="one_cycle")))
+    heavy = resolve(Experiment(optimizer=OptimizerConfig(name="sgd", momentum=0.9),
+                               schedule=ScheduleConfig(name="one_cycle")))
+    assert plain.schedule.cycle_momentum is False and heavy.schedule.cycle_momentum is True
