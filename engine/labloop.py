@@ -13,7 +13,7 @@ thread backend) or in a child process (:func:`serve`), where training and
 drawing hold separate GILs on separate cores.
 
 Messages sent: ``("ready",)``, ``("updates", [RunUpdate, ...])``,
-``("data", run_id, generation, DataSplit)``, ``("failed", text)``.
+``("data", run_id, generation, DataSplit)``, ``("batchnorm", run_id, rows)``, ``("failed", text)``.
 """
 from __future__ import annotations
 
@@ -81,6 +81,12 @@ class LabLoop:
         elif command == "step_once":
             self.lab.step_once()
             self.send_updates()
+        elif command == "batchnorm":
+            # The BatchNorm lesson's table: the trained network evaluated with batch statistics.
+            from .presets import batchnorm_table
+            trainer = self.lab.trainer(args[0])
+            if trainer is not None:
+                self._send_message(("batchnorm", args[0], batchnorm_table(trainer)))
         elif command in LAB_COMMANDS:
             getattr(self.lab, command)(*args)
             self.send_updates()

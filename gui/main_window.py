@@ -63,6 +63,8 @@ class MainWindow(QMainWindow):
         self._running = False    # the teacher pressed Start and has not paused since
         self.batches_drawn = 0   # update batches drawn so far (the benchmark reads the refresh rate)
         self._hidden_histograms: dict[str, list] = {}   # events waiting for the Weights tab
+        self._lesson = None          # the preset loaded from the Lessons menu, if any
+        self._table_asked = False
         self._elapsed = 0
         self._clock = QElapsedTimer()
         self._dark = self.settings.value("view/dark", False, type=bool)
@@ -81,6 +83,7 @@ class MainWindow(QMainWindow):
         worker.updates.connect(self.on_updates)
         worker.data_ready.connect(self.on_data)
         worker.failed.connect(self.on_worker_failed)
+        worker.batchnorm.connect(self.on_batchnorm_table)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(250)
         self._status_timer.timeout.connect(self._refresh_status)
@@ -511,6 +514,7 @@ class MainWindow(QMainWindow):
         for run in self.runs.values():
             self._rewind(run)
         self.training.post("reset")
+        self._table_asked = False
         self._update_actions()
 
     @Slot(int)
@@ -567,7 +571,28 @@ class MainWindow(QMainWindow):
         if all(r.status in FINAL for r in self.runs.values()):
             self._running = False
             self._clock_stop()
+            self._ask_lesson_table()
         self._update_actions()
+
+    def _ask_lesson_table(self) -> None:
+        """The BatchNorm lesson ends with a table the engine computes from the trained network."""
+        if self._lesson == "batchnorm-eval" and not self._table_asked:
+            run = next((r for r in self.runs.values() if r.status == "finished"), None)
+            if run is not None:
+                self._table_asked = True
+                self.training.post("batchnorm", run.run_id)
+
+    @Slot(str, object)
+    def on_batchnorm_table(self, run_id: str, rows) -> None:
+        if self._lesson != "batchnorm-eval":
+            return
+        cells = "".join(f"<tr><td>{'whole set' if r.batch_size >= 500 else r.batch_size}</td>"
+                        f"<td>{r.composition}</td><td align='right'>{r.running:.1%}</td>"
+                        f"<td align='right'>{r.batch:.1%}</td></tr>" for r in rows)
+        self.lesson_text.setText(
+            self._lesson_html + "<br><table cellspacing='6'><tr><th align='left'>test batch</th>"
+            "<th align='left'>made of</th><th>running statistics</th><th>batch statistics</th></tr>"
+            f"{cells}</table>")
 
     @Slot(int)
     def _on_tab(self, _index: int) -> None:
@@ -624,7 +649,9 @@ class MainWindow(QMainWindow):
         self._elapsed = 0
         for exp in preset.runs:
             self.add_run(exp)
-        self.lesson_text.setText(f"<b>{preset.title}</b><br>{preset.lesson}")
+        self._lesson, self._table_asked = name, False
+        self._lesson_html = f"<b>{preset.title}</b><br>{preset.lesson}"
+        self.lesson_text.setText(self._lesson_html)
         self.lesson_panel.show()
         self.runs_list.select(next(iter(self.runs)))
         self.statusBar().showMessage(f"Lesson loaded: {preset.title}. Press Space to train.", 6000)
@@ -655,6 +682,7 @@ class MainWindow(QMainWindow):
             return False
         self.clear_runs()
         self.lesson_panel.hide()
+        self._lesson = None
         for exp in experiments:
             self.add_run(exp)
         self.runs_list.select(next(iter(self.runs)))

@@ -42,6 +42,7 @@ class _Worker(QObject):
     ready = Signal()                        # training can start at once
     updates = Signal(object)                # list[RunUpdate]
     data_ready = Signal(str, int, object)   # run id, generation, DataSplit: once per built run
+    batchnorm = Signal(str, object)         # run id, BatchNormRow tuple: the BatchNorm lesson's table
     failed = Signal(str)                    # the worker itself broke (a single run's failure is its own status)
     finished = Signal()
 
@@ -53,6 +54,8 @@ class _Worker(QObject):
             self.data_ready.emit(*message[1:])
         elif kind == "ready":
             self.ready.emit()
+        elif kind == "batchnorm":
+            self.batchnorm.emit(*message[1:])
         elif kind == "failed":
             self.failed.emit(message[1])
 

@@ -252,3 +252,13 @@ def test_settings_bring_back_the_runs_and_the_layout(qtbot, settings):
     assert second.geometry_restored
     assert abs(second.main_split.sizes()[0] - sizes[0]) <= 10  # the form column, refitted by a few px
     second.close()
+
+
+def test_batchnorm_lesson_ends_with_its_table(qtbot, window):
+    window.load_preset("batchnorm-eval")
+    run = next(iter(window.runs.values()))
+    window.start_action.trigger()
+    wait_final(qtbot, window, timeout=120_000)
+    qtbot.waitUntil(lambda: "batch statistics" in window.lesson_text.text(), timeout=TIMEOUT)
+    text = window.lesson_text.text()
+    assert run.status == "finished" and "one class" in text and "whole set" in text
