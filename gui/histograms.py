@@ -28,8 +28,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QListWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QListView,
+                               QListWidget, QVBoxLayout, QWidget)
 
 from engine.events import ActivationStats, Histogram
 from engine.updates import RunUpdate
@@ -193,16 +193,28 @@ class HistogramView(QWidget):
         self._grad_box.toggled.connect(self.set_gradients)
         self._layer_list.currentTextChanged.connect(self._on_layer_row)
 
+        # Controls across the top, layers in a compact wrapping list: the tab shares the window with
+        # the curves, so every pixel of width goes to the plots.
+        self._layer_list.setMinimumWidth(0)
+        self._layer_list.setFlow(QListView.LeftToRight)
+        self._layer_list.setWrapping(True)
+        self._layer_list.setSpacing(2)
+        self._layer_list.setMaximumHeight(56)
+        controls = QHBoxLayout()
+        controls.setContentsMargins(4, 4, 4, 0)
+        controls.addWidget(QLabel("Run"))
+        controls.addWidget(self._run_combo, 1)
+        controls.addWidget(self._grad_box)
         side = QVBoxLayout()
-        side.setContentsMargins(4, 4, 4, 4)
-        side.addWidget(QLabel("Run"))
-        side.addWidget(self._run_combo)
-        side.addWidget(self._grad_box)
-        side.addWidget(QLabel("Layer"))
-        side.addWidget(self._layer_list, 1)
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addLayout(controls)
+        layer_row = QHBoxLayout()
+        layer_row.setContentsMargins(4, 0, 4, 0)
+        layer_row.addWidget(QLabel("Layer"), 0, Qt.AlignTop)
+        layer_row.addWidget(self._layer_list, 1)
+        side.addLayout(layer_row)
         side_widget = QWidget()
         side_widget.setLayout(side)
-        side_widget.setMaximumWidth(230)
 
         self._hist_widget = ThemedPlotWidget()
         self._heat_widget = ThemedPlotWidget()
@@ -246,7 +258,7 @@ class HistogramView(QWidget):
         plots.addWidget(self._heat_widget, 1, 0, 1, 2)
         plots.setColumnStretch(0, 3)
         plots.setColumnStretch(1, 2)
-        layout = QHBoxLayout(self)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(side_widget)
         layout.addLayout(plots, 1)
@@ -448,7 +460,7 @@ class HistogramView(QWidget):
             self._hist_curve.setData(np.asarray(latest.edges), np.asarray(latest.counts, np.float64),
                                      stepMode="center", fillLevel=0, pen=pg.mkPen(color, width=1.5),
                                      brush=with_alpha(color, 90))
-            set_title(hist, f"{html.escape(self._layer)}, step {store.latest_step}")
+            set_title(hist, f"step {store.latest_step}")  # the layer is named right above, in the list
             self._set_stats(f"{what}s: mean {latest.mean:.3g}, std {latest.std:.3g}, "
                             f"{int(np.sum(latest.counts)):,} values")
         heatmap = self._heatmap()
@@ -491,7 +503,7 @@ class HistogramView(QWidget):
         plot.getAxis("bottom").setTicks([[(i + 1, name) for i, name in enumerate(names)]])
         if names:
             plot.setXRange(0.5, len(names) + 0.5, padding=0.05)
-        set_title(plot, "Activation std by layer")
+        set_title(plot, "Activation std")
         steps = sorted({run.activations_step for run in self._runs.values() if run.activations})
         if entries:
             entries.insert(0, f"step {steps[0]}:" if len(steps) == 1 else "latest:")

@@ -408,6 +408,9 @@ class MainWindow(QMainWindow):
             self.form.set_experiment(self._named(run))
         self.histograms.select_run(run_id)
         self.boundary.select_run(run_id)
+        from engine.datasets import DATASETS
+        if DATASETS[run.experiment.data.dataset].kind != "plane" and self.tabs.currentWidget() is self.boundary:
+            self.tabs.setCurrentWidget(self.histograms)  # no plane to draw: show what there is to see
         self._refresh_status()
 
     @Slot()

@@ -27,7 +27,7 @@ DARK = Theme("dark", window="#23262b", base="#1a1c20", text="#e8e8e8", button="#
 # Presenter mode pushes contrast to the end: projectors wash out greys.
 PRESENTER_LIGHT = Theme("light", window="#ffffff", base="#ffffff", text="#000000", button="#eeeeee",
                         highlight="#0044cc", plot_background="#ffffff", plot_foreground="#000000")
-PRESENTER_DARK = Theme("dark", window="#000000", base="#000000", text="#ffffff", button="#222222",
+PRESENTER_DARK = Theme("dark", window="#000000", base="#1c1c1c", text="#ffffff", button="#3a3a3a",
                        highlight="#3d8bff", plot_background="#000000", plot_foreground="#ffffff")
 
 BASE_POINT_SIZE = 10
