@@ -28,14 +28,6 @@ REFERENCE = {
 SHAPES = {"mlp": (2,), "cnn": (1, 8, 8)}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """These tensors are tiny: a second intra-op thread only adds synchronization, measured
-    at 100x slower per step on this project's loaded 2-core machines."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_registry_entries_are_named_described_and_frozen():
