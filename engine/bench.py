@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .config import DataConfig, Experiment, ModelConfig, OptimizerConfig, TrainConfig
+from .config import DataConfig, Experiment, ModelConfig, OptimizerConfig
 from .datasets import load_data
 from .models import build_model
 from .trainer import Trainer

@@ -610,7 +610,6 @@ class MainWindow(QMainWindow):
         """
         if self.tabs.currentWidget() is not self.histograms or not self._hidden_histograms:
             return
-        from dataclasses import replace
         from engine.updates import EMPTY_EVALS, EMPTY_STEPS, RunUpdate
         for run_id, events in self._hidden_histograms.items():
             run = self.runs.get(run_id)

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 import main as app
-from engine.config import Experiment
 from engine.experiment import experiment_to_dict, parse_experiment
 from engine.runner import METRIC_COLUMNS
 
