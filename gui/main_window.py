@@ -324,6 +324,8 @@ class MainWindow(QMainWindow):
             experiments = [parse_experiment(raw) for raw in json.loads(text)] if text else []
         except (ValueError, ExperimentError):
             experiments = []  # settings from an older version, say: start fresh, do not crash
+        if not experiments and self.form.experiment() is not None:
+            experiments = [self.form.experiment()]  # first start: one run of the defaults, ready for Space
         for exp in experiments:
             self.add_run(exp)
         if experiments:
