@@ -359,6 +359,7 @@ class MainWindow(QMainWindow):
         self.plots.set_clip_threshold(run_id, experiment.train.grad_clip)
         self.histograms.add_run(run_id, entry.name, color)
         self.training.post("add", run_id, experiment)
+        self._plan_x_axis()
         self._update_actions()
         return run_id
 
@@ -381,6 +382,7 @@ class MainWindow(QMainWindow):
         self.plots.remove_run(run_id)
         self.histograms.remove_run(run_id)
         self.boundary.clear_run(run_id)
+        self._plan_x_axis()
         self._update_actions()
 
     @Slot()
@@ -445,6 +447,14 @@ class MainWindow(QMainWindow):
             run.name = name
             self.plots.rename_run(run_id, name)
 
+    def _plan_x_axis(self) -> None:
+        """The plots' x axis spans the longest planned run, so it stays still while curves grow."""
+        from engine.config import steps_per_epoch
+        steps = [r.experiment.total_steps() for r in self.runs.values()]
+        epochs = [r.experiment.total_steps() / steps_per_epoch(r.experiment.data.n_train, r.experiment.train.batch_size)
+                  for r in self.runs.values()]
+        self.plots.set_planned_extent(max(steps, default=0), max(epochs, default=0))
+
     def _rewind(self, run: RunEntry, experiment=None) -> None:
         """Clear the run's views; with ``experiment`` the Lab gets new settings (and rewinds)."""
         run.generation += 1
@@ -459,6 +469,7 @@ class MainWindow(QMainWindow):
         if experiment is not None:
             self.plots.set_clip_threshold(run.run_id, experiment.train.grad_clip)
             self.training.post("set_experiment", run.run_id, experiment)
+            self._plan_x_axis()
 
     # -- controls ----------------------------------------------------------------------------------------
 

@@ -262,3 +262,16 @@ def test_batchnorm_lesson_ends_with_its_table(qtbot, window):
     qtbot.waitUntil(lambda: "<table" in window.lesson_text.text(), timeout=TIMEOUT)  # the title says "batch statistics" too
     text = window.lesson_text.text()
     assert run.status == "finished" and "one class" in text and "whole set" in text
+
+
+def test_x_axis_spans_the_longest_planned_run_and_follows_the_axis_unit(qtbot, window):
+    window.clear_runs()
+    window.add_run(short("a", steps=300))
+    window.add_run(Experiment(name="b", train=TrainConfig(epochs=4, batch_size=40)))  # 400/40 = 10 steps a pass
+    view = window.plots.plot_widgets()["loss"].getPlotItem().getViewBox()
+    x0, x1 = view.viewRange()[0]
+    assert x0 <= 0 and 300 <= x1 <= 320
+    window.plots.set_x_axis("epoch")
+    x0, x1 = window.plots.plot_widgets()["lr"].getPlotItem().getViewBox().viewRange()[0]
+    assert 300 / 13 <= x1 <= 300 / 13 * 1.05  # run a: 300 steps at 13 a pass = 23.1 epochs, more than b's 4
+    window.plots.set_x_axis("step")
