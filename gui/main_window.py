@@ -394,6 +394,7 @@ class MainWindow(QMainWindow):
     def clear_runs(self) -> None:
         for run_id in list(self.runs):
             self.remove_run(run_id)
+        self._colors_used = 0  # a fresh set of runs starts from the first colour again
 
     def selected_run(self) -> RunEntry | None:
         run_id = self.runs_list.selected_run()
