@@ -579,6 +579,11 @@ class MetricPlots(QWidget):
             plot.setClipToView(True)
             if key == "accuracy":
                 plot.setYRange(0.0, 1.0, padding=0.05)   # 0..1 always: chance level and 100% stay in place
+            elif key == "lr":
+                # Rates are always > 0 and schedules span decades (one-cycle ends 250,000x below its
+                # peak); on a log axis a constant rate also gets a readable range around its value.
+                plot.setLogMode(y=True)
+                plot.getViewBox().setAutoVisible(y=True)
             else:
                 plot.getViewBox().setAutoVisible(y=True)  # zooming into x rescales y to what is shown
         # the loss plot's own context menu can switch log mode too; keep the checkbox in step

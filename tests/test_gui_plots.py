@@ -224,7 +224,8 @@ def test_log_loss_switches_the_loss_axis_and_its_curves(metric_plots, runs):
     assert loss_plot.getAxis("left").logMode and metric_plots._log_box.isChecked()
     item = metric_plots.curve_items("a", "loss", "batch")[0]
     np.testing.assert_allclose(10 ** item.getData()[1], runs["a"].steps("loss"), rtol=1e-9)
-    assert not metric_plots.plot_widgets()["lr"].getPlotItem().getAxis("left").logMode
+    assert not metric_plots.plot_widgets()["accuracy"].getPlotItem().getAxis("left").logMode  # only the loss
+    assert metric_plots.plot_widgets()["lr"].getPlotItem().getAxis("left").logMode  # rates are always on log
     metric_plots._log_box.click()          # the checkbox drives the same setting
     assert not loss_plot.getAxis("left").logMode
 
