@@ -137,17 +137,15 @@ class Lab:
         return stepped
 
     def _step(self, run: _Run) -> None:
-        try:
+        if run.trainer is None:
+            self._build(run)  # a run that cannot be built ends in error there
             if run.trainer is None:
-                self._build(run)
-                if run.trainer is None:
-                    return
+                return
+        try:
             self._record(run, run.trainer.step())
         except Exception as err:  # one run failing never stops the others
-            self._record(run, run.trainer.fail(err) if run.trainer else [])
-            if run.trainer is None:
-                run.status, run.message = ERROR, f"{type(err).__name__}: {err}".splitlines()[0]
-        run.history.append((time.perf_counter(), run.trainer.step_count if run.trainer else 0))
+            self._record(run, run.trainer.fail(err))
+        run.history.append((time.perf_counter(), run.trainer.step_count))
 
     def _build(self, run: _Run) -> None:
         exp = run.experiment
@@ -181,7 +179,7 @@ class Lab:
                 boundary = self.boundary(run.run_id)
                 run.boundary_due = now + self.boundary_interval
             if run.buffer is not None:
-                update = run.buffer.take(run.status, trainer.step_count, trainer.epoch, self._rate(run, now),
+                update = run.buffer.take(run.status, trainer.step_count, trainer.epoch, self._rate(run),
                                          boundary)
             else:
                 update = RunUpdate(run.run_id, run.status, run.message, 0, 0.0, 0.0, EMPTY_STEPS, EMPTY_EVALS)
@@ -191,7 +189,7 @@ class Lab:
                 run.dirty = False
         return updates
 
-    def _rate(self, run: _Run, now: float) -> float:
+    def _rate(self, run: _Run) -> float:
         if run.status != RUNNING or len(run.history) < 2:
             return 0.0
         t_end, s_end = run.history[-1]

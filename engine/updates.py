@@ -70,7 +70,6 @@ class RunUpdate:
     evals: EvalSeries
     histograms: tuple[HistogramEvent, ...] = ()
     boundary: Boundary | None = None
-    lr_at_end: float = float("nan")
     generation: int = 0     # bumped by every reset: a view drops updates of an older generation
 
     @property
@@ -127,7 +126,7 @@ class UpdateBuffer:
         self._steps, self._evals, self._hists = [], [], []
         final = self.final
         return RunUpdate(self.run_id, status, final.message if final else "", step, epoch, steps_per_sec,
-                         steps, evals, hists, boundary, final.lr if final else float("nan"))
+                         steps, evals, hists, boundary)
 
 
 METRIC_COLUMNS = ("step", "epoch", "lr", "train_loss", "grad_norm", "clipped",

@@ -97,9 +97,6 @@ class RunsList(QTableWidget):
         if row is not None:
             self.item(row, 2).setText(f"{steps_per_sec:,.0f}" if steps_per_sec > 0 else "")
 
-    def rate_text(self, run_id: str) -> str:
-        return self.item(self._rows[run_id], 2).text()
-
     def is_visible(self, run_id: str) -> bool:
         return self.item(self._rows[run_id], 0).checkState() == Qt.Checked
 
