@@ -97,17 +97,22 @@ def hand_ema(values, weight):
     return np.array(out)
 
 
-@pytest.fixture
-def metric_plots(qtbot, runs):
-    view = MetricPlots()
+def fed(qtbot, view, runs, before_feeding=lambda view: None):
+    """A view at 900x700 with runs "a" (adam) and "b" (sgd) added and every update of theirs appended."""
     qtbot.addWidget(view)
     view.resize(900, 700)
     view.add_run("a", "adam", run_color(0))
     view.add_run("b", "sgd", run_color(1))
-    view.set_clip_threshold("a", 0.3)
+    before_feeding(view)
     for rec in runs.values():
         for update in rec.updates:
             view.append(update)
+    return view
+
+
+@pytest.fixture
+def metric_plots(qtbot, runs):
+    view = fed(qtbot, MetricPlots(), runs, before_feeding=lambda v: v.set_clip_threshold("a", 0.3))
     return view
 
 
@@ -354,15 +359,7 @@ def test_a_million_steps_append_cheaply_and_draw_downsampled(qtbot):
 
 @pytest.fixture
 def hist_view(qtbot, runs):
-    view = HistogramView()
-    qtbot.addWidget(view)
-    view.resize(900, 700)
-    view.add_run("a", "adam", run_color(0))
-    view.add_run("b", "sgd", run_color(1))
-    for rec in runs.values():
-        for update in rec.updates:
-            view.append(update)
-    return view
+    return fed(qtbot, HistogramView(), runs)
 
 
 def test_histogram_shows_the_latest_counts_of_the_chosen_layer_and_its_gradient(hist_view, runs):

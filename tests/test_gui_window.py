@@ -18,12 +18,18 @@ def settings(tmp_path):
     return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
 
 
-@pytest.fixture
-def window(qtbot, settings):
+def open_window(qtbot, settings) -> MainWindow:
+    """A shown window whose training process has loaded torch."""
     w = MainWindow(settings=settings)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: w.ready, timeout=TIMEOUT)
+    return w
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    w = open_window(qtbot, settings)
     yield w
     w.close()
     assert not w.training.thread.isRunning()
@@ -215,10 +221,7 @@ def test_presenter_mode_and_dark_theme(qtbot, window):
 
 
 def test_closing_during_training_stops_the_thread_fast(qtbot, settings):
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.ready, timeout=TIMEOUT)
+    w = open_window(qtbot, settings)
     w.clear_runs()
     w.add_run(short(steps=1_000_000))
     w.add_run(short("b", steps=1_000_000, name="sgd", lr=0.05))
@@ -231,20 +234,14 @@ def test_closing_during_training_stops_the_thread_fast(qtbot, settings):
 
 
 def test_settings_bring_back_the_runs_and_the_layout(qtbot, settings):
-    first = MainWindow(settings=settings)
-    qtbot.addWidget(first)
-    first.show()
-    qtbot.waitUntil(lambda: first.ready, timeout=TIMEOUT)
+    first = open_window(qtbot, settings)
     first.clear_runs()
     first.add_run(short("remembered", steps=77))
     first.resize(1234, 777)
     first.main_split.setSizes([300, 934])  # the default is 380 for the form column
     sizes = first.main_split.sizes()
     first.close()
-    second = MainWindow(settings=settings)
-    qtbot.addWidget(second)
-    second.show()
-    qtbot.waitUntil(lambda: second.ready, timeout=TIMEOUT)
+    second = open_window(qtbot, settings)
     assert [r.name for r in second.runs.values()] == ["remembered"]
     assert next(iter(second.runs.values())).experiment.train.steps == 77
     # The offscreen screen is 800 px wide, so Qt fits the restored geometry to it; the saved
