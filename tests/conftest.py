@@ -26,5 +26,11 @@ def no_thread_left_running(request):
         for training in list(worker.LIVE_THREADS):  # stop them, so one failure does not cascade
             training.shutdown(15000)
         assert not running, f"QThread(s) still running after the test: {running}"
+    tasks = sys.modules.get("gui.tasks")
+    if tasks is not None:
+        busy = [runner for runner in list(tasks.LIVE_RUNNERS) if runner.busy()]
+        for runner in busy:
+            runner.shutdown(15000)
+        assert not busy, f"task thread(s) still running after the test: {len(busy)}"
     leftover = [t for t in set(threading.enumerate()) - before if t.is_alive() and not t.daemon]
     assert not leftover, f"threads still running after the test: {leftover}"
