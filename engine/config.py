@@ -168,6 +168,33 @@ class TrainConfig:
                                  checks=(at_least(0),))
 
 
+MAX_SHIFT = 8          # pixels; an 8x8 digit shifted further is gone
+MAX_MIXUP_ALPHA = 100.0
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Data augmentation: fresh random variations of each training batch, never of evaluation.
+
+    Every field at 0 is off (the default), and then training is exactly what it
+    was without this section.  Shifts and rotations need images; jitter and
+    mixup work on any data.
+    """
+    shift: int = param(0, "Largest random shift of a training image, in whole pixels along each axis "
+                       "(images only; 0: off).", checks=(at_least(0), at_most(MAX_SHIFT)))
+    rotate: float = param(0.0, "Largest random rotation of a training image, in degrees either way "
+                          "(images only; 0: off).", checks=(finite, between(0, 180)))
+    jitter: float = param(0.0, "Standard deviation of Gaussian noise added to every training input, "
+                          "drawn afresh each time it is seen (0: off).", checks=(finite, at_least(0)))
+    mixup: float = param(0.0, "Alpha of mixup: each batch is blended with a shuffled copy of itself, "
+                         "inputs and labels alike, by a weight drawn from Beta(alpha, alpha) (0: off).",
+                         checks=(finite, at_least(0), at_most(MAX_MIXUP_ALPHA)))
+
+    @property
+    def active(self) -> bool:
+        return bool(self.shift or self.rotate or self.jitter or self.mixup)
+
+
 DEFAULT_STEPS = 2000
 
 
@@ -181,6 +208,7 @@ class Experiment:
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     def total_steps(self, n_train: int | None = None) -> int:
         """Planned optimizer steps: ``steps``, or ``epochs`` full passes over the data."""

@@ -187,6 +187,10 @@ def _check_combinations(exp: Experiment) -> None:
                               f"got {sched.warmup_steps}")
     if sched.name == "one_cycle" and sched.cycle_momentum and not info.has_momentum:
         raise ExperimentError("schedule.cycle_momentum", f"{opt.name} has no momentum to cycle; set it to false")
+    for key, what in (("shift", "shifts"), ("rotate", "rotations")):
+        if getattr(exp.augment, key) and dataset.kind != "image":
+            raise ExperimentError(f"augment.{key}", f"{what} need image data (digits, mnist, fashion-mnist); "
+                                  f"{data.dataset} is 2-D points: set it to 0, or use jitter")
 
 
 def resolve(exp: Experiment) -> Experiment:

@@ -5,11 +5,14 @@ be driven one optimizer step at a time (:meth:`Trainer.step`, which returns the
 events that step produced) or run to the end with a callback and a stop flag
 (:meth:`Trainer.run`).  It knows nothing of who listens.
 
-Determinism: the data, the initial weights, the batch order and dropout all
+Determinism: the data, the initial weights, the batch order, augmentation and dropout all
 come from the experiment's seed, through random generators owned by the
 trainer; the global torch generator is borrowed only inside a step and handed
 back, so runs interleaved in one process (the GUI's side-by-side runs) do not
 disturb each other.  Same seed, same experiment: identical numbers, bit for bit.
+
+Augmentation (``engine.augment``) touches only the training batches; evaluation
+reads the data as it is, against the true labels.
 
 Cost: per step the loop does what any honest loop does (forward, backward,
 step, read the loss) plus the gradient norm; evaluation and histograms run
@@ -28,6 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .augment import Augmenter
 from .config import Experiment, steps_per_epoch
 from .datasets import DataSplit, load_data
 from .events import (DIVERGED, ERROR, FINISHED, STOPPED, ActivationStats, EvalEvent, Event, FinalEvent,
@@ -74,6 +78,8 @@ class Trainer:
         self.optimizer = build_optimizer(self._params, exp.optimizer)
         self.schedule = LRSchedule(self.optimizer, exp.schedule, self.total_steps)
         self._batches = torch.Generator().manual_seed(exp.seed)
+        # Training batches only; its own seeded generators, so the batch order is the same with or without.
+        self.augmenter = Augmenter(exp.augment, self.data.kind, exp.seed) if exp.augment.active else None
         self._order = torch.empty(0, dtype=torch.long)
         self._cursor = 0
         self._autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) \
@@ -184,12 +190,16 @@ class Trainer:
         train = self.experiment.train
         idx = self._next_batch()
         x, y = self.data.x_train[idx], self.data.y_train[idx]
+        batch = self.augmenter(x, y) if self.augmenter is not None else None
+        if batch is not None:
+            x = batch.x
         lr = self.lr
         if self._stochastic:
             outer = torch.get_rng_state()
             torch.set_rng_state(self._rng_state)
         with self._autocast():
-            loss = F.cross_entropy(self.model(x), y)
+            logits = self.model(x)
+            loss = batch.loss(logits) if batch is not None else F.cross_entropy(logits, y)
         if self._stochastic:
             self._rng_state = torch.get_rng_state()
             torch.set_rng_state(outer)

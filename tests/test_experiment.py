@@ -117,9 +117,17 @@ BAD = [
     ({"train": {"eval_every": 0}}, "train.eval_every: must be >= 1, got 0"),
     ({"train": {"divergence_factor": 1}}, "train.divergence_factor: must be > 1, got 1.0"),
     ({"train": {"batchsize": 8}}, "train.batchsize: unknown key"),
+    ({"augment": {"shift": -1}}, "augment.shift: must be >= 0, got -1"),
+    ({"augment": {"shift": 9}}, "augment.shift: must be <= 8, got 9"),
+    ({"augment": {"rotate": 200}}, "augment.rotate: must be in [0, 180], got 200.0"),
+    ({"augment": {"jitter": -0.1}}, "augment.jitter: must be >= 0, got -0.1"),
+    ({"augment": {"mixup": float("inf")}}, "augment.mixup: must be a finite number, got inf"),
+    ({"augment": {"rotate": 10}}, "augment.rotate: rotations need image data (digits, mnist, fashion-mnist); "
+                                  "spiral is 2-D points"),
+    ({"augment": {"shift": 1}}, "augment.shift: shifts need image data"),
     ({"seed": -1}, "seed: must be >= 0, got -1"),
     ({"name": 3}, "name: must be a string, got 3"),
-    ({"extra": 1}, "extra: unknown key (known: name, seed, data, model, optimizer, schedule, train)"),
+    ({"extra": 1}, "extra: unknown key (known: name, seed, data, model, optimizer, schedule, train, augment)"),
     ([1, 2], "an experiment must be a JSON object, got a list"),
 ]
 
