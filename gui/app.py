@@ -2,17 +2,23 @@
 
 Only Qt and pyqtgraph are imported before the window shows; torch loads in
 the training thread (see ``gui.worker``), so the window appears first.
+
+A double-clicked app has no console: ``run_app`` sends a failure to start (an
+import error, a missing Qt platform plugin) to a log file in the user data
+folder and a dialog (``gui.failure_log``), never only to stderr.
 """
 from __future__ import annotations
 
 import os
 import sys
 import time
+import traceback
 
 SMOKE_PRESET = "optimizers"
 SMOKE_RUNS = 2
 SMOKE_STEPS = 300
 SMOKE_TIMEOUT = 120.0
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
 def _ensure_platform() -> None:
@@ -26,17 +32,39 @@ def make_app(argv: list[str] | None = None):
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("Descent Lab")
     app.setOrganizationName("DescentLab")
+    app.setDesktopFileName("descent-lab")  # ties the window to the installed descent-lab.desktop (its icon)
+    app.setWindowIcon(app_icon())
     return app
+
+
+def app_icon():
+    """The window icon, every rendered size of resources/descent-lab.svg (Qt picks the nearest)."""
+    from PySide6.QtGui import QIcon
+    from .paths import resource_path
+    icon = QIcon()
+    try:
+        for size in ICON_SIZES:
+            icon.addFile(str(resource_path(f"icons/descent-lab-{size}.png")))
+    except FileNotFoundError as err:  # a plain icon is no reason not to start; the log says what is missing
+        from .failure_log import log_failure
+        log_failure(f"Window icon: {err}")
+    return icon
 
 
 def run_app(argv: list[str] | None = None) -> int:
     _ensure_platform()
-    app = make_app(argv)
-    from .main_window import MainWindow
-    if os.environ.get("DESCENT_LAB_STARTUP_PROBE"):
-        return _startup_probe(app)
-    window = MainWindow()
-    window.show()
+    from . import failure_log
+    failure_log.install()
+    try:
+        app = make_app(argv)
+        from .main_window import MainWindow
+        if os.environ.get("DESCENT_LAB_STARTUP_PROBE"):
+            return _startup_probe(app)
+        window = MainWindow()
+        window.show()
+    except Exception:
+        failure_log.report_failure("Start-up failed:\n" + traceback.format_exc())
+        return 1
     return app.exec()
 
 
