@@ -7,6 +7,9 @@
     python main.py presets                  list the built-in experiments
     python main.py schema                   every key of the experiment file
     python main.py bench                    engine speed against a bare PyTorch loop
+    python main.py trajectories --surface rosenbrock --start -1.5,2 --steps 500 \
+        --optimizer sgd:lr=0.001,momentum=0.9 --optimizer adam:lr=0.05 --out traj.csv
+                                            optimizer paths on a 2-D surface (CSV: optimizer,step,x,y,loss,...)
 
 Exit codes of ``run``: 0 finished or diverged, 2 a bad experiment file, 1 an internal error.
 Imports are kept inside the commands so ``--help`` and ``--version`` answer at once.
@@ -86,6 +89,42 @@ def cmd_bench(args) -> int:
     return bench_main(repeats=args.repeats, steps=args.steps)
 
 
+def cmd_trajectories(args) -> int:
+    """Optimizer paths on a 2-D loss surface, written as CSV (the Trajectories tab, headless)."""
+    import torch
+    torch.set_num_threads(1)
+    from engine.surfaces import SurfaceError, distance_to_minimum, surface
+    from engine.trajectories import SpecError, compute_trajectories, parse_spec, parse_start, write_csv
+
+    try:
+        info = surface(args.surface)
+        params = {}
+        for item in args.param:
+            key, eq, value = item.partition("=")
+            if not eq:
+                raise SurfaceError(f"--param takes KEY=VALUE, got {item!r}")
+            params[key.strip()] = value
+        info.resolve(params)
+        start = parse_start(args.start) if args.start else info.start
+        if not args.optimizer:
+            raise SpecError("give at least one --optimizer SPEC, e.g. --optimizer adam:lr=0.05")
+        specs = [parse_spec(text) for text in args.optimizer]
+        steps = args.steps.strip()
+        if not steps.isdigit():
+            raise SpecError(f"steps: must be a whole number >= 0, got {args.steps!r}")
+        paths = compute_trajectories(info.name, start, specs, int(steps), params)
+    except (SurfaceError, SpecError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return BAD_INPUT
+    write_csv(paths, args.out)
+    for path in paths:
+        dist = distance_to_minimum(info.name, path.x[-1], path.y[-1])
+        print(f"{path.label}: {path.message}; loss {_num(float(path.loss[-1]))}, "
+              f"distance to the nearest minimum {'n/a' if dist != dist else _num(float(dist))}")
+    print(f"-> {args.out}")
+    return 0
+
+
 def cmd_default(args) -> int:
     """The app itself: the training window (``--smoke-test``: open it, train, check, close)."""
     from gui.app import run_app, smoke_test
@@ -112,6 +151,20 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, default=15, help="alternating rounds (default 15)")
     bench.add_argument("--steps", type=int, default=600, help="steps per round (default 600)")
     bench.set_defaults(func=cmd_bench)
+    traj = sub.add_parser("trajectories", help="optimizer paths on a 2-D loss surface, as CSV")
+    traj.add_argument("--surface", default="rosenbrock",
+                      help="rosenbrock, beale, himmelblau, saddle, ravine or rastrigin (default rosenbrock)")
+    traj.add_argument("--start", help="common start point x,y (default: the surface's own)")
+    # So that "--start -1.5,2" reads as a value, not as an unknown option (argparse only knows "-1.5").
+    traj._negative_number_matcher = re.compile(r"^-\d*\.?\d+([,\s]+-?\d*\.?\d+)*$")
+    traj.add_argument("--steps", default="500", help="optimizer steps per path (default 500)")
+    traj.add_argument("--optimizer", action="append", default=[], metavar="SPEC",
+                      help="NAME:key=value,... e.g. sgd:lr=0.001,momentum=0.9 or adam:lr=0.05,betas=0.9/0.99 "
+                           "(repeat for several paths)")
+    traj.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                      help="a surface parameter, e.g. condition=100 for the ravine")
+    traj.add_argument("--out", default="trajectories.csv", help="CSV file to write (default trajectories.csv)")
+    traj.set_defaults(func=cmd_trajectories)
     parser.set_defaults(func=cmd_default)
     return parser
 
