@@ -10,6 +10,11 @@
     python main.py trajectories --surface rosenbrock --start -1.5,2 --steps 500 \
         --optimizer sgd:lr=0.001,momentum=0.9 --optimizer adam:lr=0.05 --out traj.csv
                                             optimizer paths on a 2-D surface (CSV: optimizer,step,x,y,loss,...)
+    python main.py init-probe --depth 20 --width 256 --activation relu --out DIR
+                                            per-layer activation/gradient stds at init, per scheme (DIR/init_probe.csv)
+    python main.py lr-find EXPERIMENT.json --out DIR    (or --preset NAME; --start-lr 1e-7 --end-lr 10 --steps 100)
+                                            learning-rate range test: DIR/lr_find.csv (step,lr,loss,smoothed_loss)
+                                            and DIR/suggestions.json (valley, slide, minimum, steep, stop reason, range)
 
 Exit codes of ``run``: 0 finished or diverged, 2 a bad experiment file, 1 an internal error.
 Imports are kept inside the commands so ``--help`` and ``--version`` answer at once.
@@ -125,6 +130,92 @@ def cmd_trajectories(args) -> int:
     return 0
 
 
+def cmd_init_probe(args) -> int:
+    """Per-layer activation and gradient stds of a deep MLP at initialization, per init scheme (CSV)."""
+    import torch
+    torch.set_num_threads(1)
+    from engine.initprobe import (CSV_COLUMNS, ProbeConfig, TrainEachConfig, check_probe_config,
+                                  check_train_config, probe_inits, probe_summary, train_schemes,
+                                  write_probe_csv, write_train_csv)
+    from engine.tasks import TaskState
+
+    def whole(name: str, text: str) -> int:
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise ValueError(f"{name}: must be a whole number, got {text!r}") from None
+
+    try:
+        try:
+            std = float(args.std)
+        except ValueError:
+            raise ValueError(f"std: must be a number, got {args.std!r}") from None
+        schemes = tuple(s.strip() for s in args.schemes.split(",") if s.strip()) if args.schemes else None
+        cfg = ProbeConfig(depth=whole("depth", args.depth), width=whole("width", args.width),
+                          activation=args.activation.strip(), init_std=std, seed=whole("seed", args.seed),
+                          batch=whole("batch", args.batch), **({"schemes": schemes} if schemes else {}))
+        check_probe_config(cfg)
+        train_steps = whole("train-steps", args.train_steps)
+        train = TrainEachConfig(steps=train_steps) if train_steps else None
+        if train is not None:
+            check_train_config(train)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return BAD_INPUT
+    out = Path(args.out)
+    result = probe_inits(cfg)
+    path = write_probe_csv(result, out / "init_probe.csv")
+    for line in probe_summary(result):
+        print(line)
+    print(f"-> {path} ({', '.join(CSV_COLUMNS)})")
+    if train is not None:
+        progress = train_schemes(TaskState(), cfg, train)
+        path = write_train_csv(progress, out / "init_train.csv")
+        for curve in progress.curves:
+            print(f"{curve.scheme:<15} trained: loss {_num(float(curve.train_loss[0]))} -> "
+                  f"{_num(float(curve.train_loss[-1]))}, train acc {_num(float(curve.train_acc[-1]))}; {curve.message}")
+        print(f"-> {path}")
+    return 0
+
+
+def cmd_lr_find(args) -> int:
+    """The learning-rate range test on an experiment file or preset (the Finder tab, headless)."""
+    import torch
+    torch.set_num_threads(args.threads)
+    from engine.datasets import DataError
+    from engine.experiment import ExperimentError, load_experiment
+    from engine.lrfinder import FinderSettings, find_lr, write_finder_files
+    from engine.presets import FINDER_PRESETS, PRESETS
+    from engine.trainer import Trainer
+
+    try:
+        if args.preset in FINDER_PRESETS:
+            runs = (FINDER_PRESETS[args.preset].experiment,)
+        elif args.preset in PRESETS:
+            runs = PRESETS[args.preset].runs
+        elif args.preset:
+            raise ExperimentError("--preset", f"unknown preset {args.preset!r} (see: main.py presets)")
+        else:
+            runs = (load_experiment(args.experiment),)
+        try:
+            settings = FinderSettings(float(args.start_lr), float(args.end_lr), int(args.steps))
+            settings.check()
+        except ValueError as err:
+            raise ExperimentError("lr-find", str(err)) from None
+        out = Path(args.out)
+        for exp in runs:
+            result = find_lr(Trainer(exp), settings)
+            where = out / _slug(exp.name) if len(runs) > 1 else out
+            write_finder_files(result, where)
+            picks = ", ".join(f"{s.name} {s.lr:.3g}" for s in result.suggestions) or "none (too few points)"
+            print(f"{exp.name}: {result.stop_reason} after {result.steps} steps at lr {result.lrs[-1]:.3g}; "
+                  f"{picks} -> {where}")
+    except (ExperimentError, DataError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return BAD_INPUT
+    return 0
+
+
 def cmd_default(args) -> int:
     """The app itself: the training window (``--smoke-test``: open it, train, check, close)."""
     from gui.app import run_app, smoke_test
@@ -165,6 +256,30 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a surface parameter, e.g. condition=100 for the ravine")
     traj.add_argument("--out", default="trajectories.csv", help="CSV file to write (default trajectories.csv)")
     traj.set_defaults(func=cmd_trajectories)
+    probe = sub.add_parser("init-probe", help="per-layer activation and gradient stds at initialization, as CSV")
+    probe.add_argument("--depth", default="20", help="hidden layers, 2 to 50 (default 20)")
+    probe.add_argument("--width", default="256", help="units per layer, 2 to 1024 (default 256)")
+    probe.add_argument("--activation", default="relu", help="relu, tanh, sigmoid, gelu or linear (default relu)")
+    probe.add_argument("--schemes", help="comma-separated init schemes (default all: default, xavier_uniform, "
+                                         "xavier_normal, he_uniform, he_normal, orthogonal, normal, zeros)")
+    probe.add_argument("--std", default="0.01", help="standard deviation of the normal scheme (default 0.01)")
+    probe.add_argument("--seed", default="0", help="seed of the weights, inputs and loss (default 0)")
+    probe.add_argument("--batch", default="128", help="standardized input vectors, 2 to 4096 (default 128)")
+    probe.add_argument("--train-steps", default="0",
+                       help="also train each scheme this many SGD steps on the spiral, "
+                            "writing init_train.csv (default 0: no training)")
+    probe.add_argument("--out", default="out", help="folder for init_probe.csv (default ./out)")
+    probe.set_defaults(func=cmd_init_probe)
+    lrf = sub.add_parser("lr-find", help="learning-rate range test on an experiment file or preset "
+                                         "(writes lr_find.csv and suggestions.json)")
+    lrf.add_argument("experiment", nargs="?", help="experiment JSON file")
+    lrf.add_argument("--preset", help="a built-in experiment instead of a file (see: presets; also finder-fails)")
+    lrf.add_argument("--start-lr", default="1e-7", help="first rate of the sweep (default 1e-7)")
+    lrf.add_argument("--end-lr", default="10", help="last rate of the sweep (default 10)")
+    lrf.add_argument("--steps", default="100", help="mini-batches in the sweep (default 100)")
+    lrf.add_argument("--out", default="out", help="folder for lr_find.csv and suggestions.json (default ./out)")
+    lrf.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    lrf.set_defaults(func=cmd_lr_find)
     parser.set_defaults(func=cmd_default)
     return parser
 
@@ -174,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.func is cmd_run and bool(args.experiment) == bool(args.preset):
         print("error: run takes an experiment file or --preset NAME (one of them)", file=sys.stderr)
+        return BAD_INPUT
+    if args.func is cmd_lr_find and bool(args.experiment) == bool(args.preset):
+        print("error: lr-find takes an experiment file or --preset NAME (one of them)", file=sys.stderr)
         return BAD_INPUT
     try:
         return args.func(args)

@@ -182,6 +182,42 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
 )}
 
 
+# -- learning-rate finder lessons: one experiment and what the finder gets wrong about it -------
+
+@dataclass(frozen=True)
+class FinderPreset:
+    """An experiment for the finder tab, and the claim its "Check the finder" runs show.
+
+    A different shape from :class:`Preset`: the finder sweeps one experiment
+    and the check trains it at several rates, so there is nothing to run side
+    by side.  ``factor``: the best rate of the check lies more than this many
+    times away from the finder's valley pick (``tests/test_presets.py`` checks it).
+    """
+    name: str
+    title: str
+    lesson: str                         # two sentences: why the finder fails here
+    experiment: Experiment
+    check_steps: int                    # steps of each check run
+    factor: float
+
+
+FINDER_PRESETS: dict[str, FinderPreset] = {p.name: p for p in (
+    FinderPreset(
+        "finder-fails", "The finder's pick is far too cautious",
+        "At its random start this six-layer ReLU network sits on a plateau, so during the sweep's "
+        "few batches at each rate the loss barely moves and the curve stays flat and noisy until "
+        "just before it blows up, which puts the valley rule's longest descent, and its pick, far "
+        "to the left. Trained for a few hundred steps, rates 10 to 20 times the valley pick reach a "
+        "validation loss ten times lower right up to the edge of divergence: the finder judged a "
+        "long run by its first hundred batches.",
+        Experiment(name="finder-fails", seed=1, data=DataConfig(dataset="circles"),
+                   model=ModelConfig(hidden=(32,) * 6),
+                   optimizer=OptimizerConfig(name="sgd", lr=0.02, momentum=0.0),
+                   train=TrainConfig(steps=200)),
+        check_steps=200, factor=5.0),
+)}
+
+
 # -- BatchNorm at test time -------------------------------------------------------------------
 
 STATISTICS = ("running", "batch")
