@@ -57,9 +57,13 @@ class LabLoop:
                     next_round = max(next_round + 1.0 / self._speed, now) if self._speed else now
                 else:
                     time.sleep(min(next_round - now, max(0.0, next_update - now), IDLE_WAIT))
-            if clock() >= next_update:
-                self.send_updates()
-                next_update = clock() + self._interval
+            now = clock()
+            if now >= next_update and self.send_updates():
+                # On a fixed cadence: a batch sent a little late (the window was still drawing) does
+                # not push the next one later; after a longer gap the cadence restarts from now.
+                next_update += self._interval
+                if next_update < now:
+                    next_update = now + self._interval
 
     def _commands(self, receive: Receive, wait: float) -> bool:
         """Apply every waiting command; False when told to quit."""
@@ -94,9 +98,10 @@ class LabLoop:
             raise ValueError(f"unknown command {command!r}")
         return True
 
-    def send_updates(self) -> None:
+    def send_updates(self) -> bool:
+        """Send what is new, unless the window has not taken the last batch yet; True when sent."""
         if not self._window_free:
-            return  # the window is still drawing the last batch: the points wait in the lab
+            return False  # the window is still busy with the last batch: the points wait in the lab
         lab = self.lab
         updates = lab.take_updates()
         for update in updates:
@@ -108,6 +113,7 @@ class LabLoop:
         if updates:
             self._window_free = False
             self._send_message(("updates", updates))
+        return True
 
 
 def prepare() -> None:

@@ -23,7 +23,7 @@ from engine.updates import MetricsLog
 from .boundary import BoundaryView
 from .colors import run_color
 from .histograms import HistogramView
-from .plots import MetricPlots
+from .plots import PLOTS, MetricPlots
 from .runs import RunsList
 from .theme import LINE_WIDTH, PRESENTER_LINE_WIDTH, apply_theme, pick, style_plot
 from .worker import TrainingThread
@@ -49,6 +49,10 @@ class RunEntry:
     log: MetricsLog = field(default_factory=MetricsLog)
 
 
+# The views one drawing round visits, one per event-loop turn (MainWindow._draw_slice).
+DRAW_ROUND = (*(info.key for info in PLOTS), "boundary", "weights")
+
+
 class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, start_training_thread: bool = True,
                  backend: str | None = None):
@@ -61,7 +65,10 @@ class MainWindow(QMainWindow):
         self.form = None
         self.ready = False
         self._running = False    # the teacher pressed Start and has not paused since
-        self.batches_drawn = 0   # update batches drawn so far (the benchmark reads the refresh rate)
+        self.batches_drawn = 0   # full redraws of the window's views so far (the benchmark reads the refresh rate)
+        self._boundaries_due: dict[str, object] = {}     # newest boundary per run, not drawn yet
+        self._slice = 0                                  # where the drawing round stands (see _draw_slice)
+        self._drew_in_round = False
         self._hidden_histograms: dict[str, list] = {}   # events waiting for the Weights tab
         self._lesson = None          # the preset loaded from the Lessons menu, if any
         self._table_asked = False
@@ -84,6 +91,10 @@ class MainWindow(QMainWindow):
         worker.data_ready.connect(self.on_data)
         worker.failed.connect(self.on_worker_failed)
         worker.batchnorm.connect(self.on_batchnorm_table)
+        self._draw_timer = QTimer(self)
+        self._draw_timer.setSingleShot(True)
+        self._draw_timer.setInterval(0)
+        self._draw_timer.timeout.connect(self._draw_slice)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(250)
         self._status_timer.timeout.connect(self._refresh_status)
@@ -377,6 +388,7 @@ class MainWindow(QMainWindow):
             return
         del self.runs[run_id]
         self._hidden_histograms.pop(run_id, None)
+        self._boundaries_due.pop(run_id, None)
         self.training.post("remove", run_id)
         self.runs_list.remove_run(run_id)
         self.plots.remove_run(run_id)
@@ -462,6 +474,7 @@ class MainWindow(QMainWindow):
         run.status, run.message, run.step, run.epoch, run.rate = "queued", "", 0, 0.0, 0.0
         run.log.clear()
         self._hidden_histograms.pop(run.run_id, None)
+        self._boundaries_due.pop(run.run_id, None)
         self.plots.clear_run(run.run_id)
         self.histograms.clear_run(run.run_id)
         self.boundary.clear_run(run.run_id)
@@ -563,11 +576,13 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_updates(self, updates) -> None:
-        self.batches_drawn += 1
+        """Store a batch (cheap), let the loop send the next, and draw in slices (see ``_draw_slice``)."""
         try:
             self._apply_updates(updates)
         finally:
             self.training.worker.acknowledge()
+        if not self._draw_timer.isActive():
+            self._draw_timer.start()
 
     def _apply_updates(self, updates) -> None:
         for update in updates:
@@ -577,19 +592,72 @@ class MainWindow(QMainWindow):
             run.status, run.message = update.status, update.message
             run.step, run.epoch, run.rate = update.step, update.epoch, update.steps_per_sec
             run.log.append(update)
-            self.plots.append(update)
+            self.plots.append(update, draw=False)
             if update.histograms:
                 self._hidden_histograms.setdefault(update.run_id, []).extend(update.histograms)
             if update.boundary is not None:
-                self.boundary.show(update.run_id, update.boundary)
+                self._boundaries_due[update.run_id] = update.boundary
             self.runs_list.set_status(update.run_id, update.status, self._status_tip(update))
             self.runs_list.set_rate(update.run_id, update.steps_per_sec if update.status == "running" else 0.0)
-        self._feed_histograms()
         if all(r.status in FINAL for r in self.runs.values()):
             self._running = False
             self._clock_stop()
             self._ask_lesson_table()
         self._update_actions()
+
+    @Slot()
+    def _draw_slice(self) -> None:
+        """Draw one view per event-loop turn, so Qt paints it before the next one is touched.
+
+        Drawing a whole batch at once (four plots, the boundary, the histograms)
+        made one turn of the event loop last up to ~150 ms here, which a class
+        sees as a stutter of the whole window; one view per turn keeps each turn
+        short, and the points of batches that arrive meanwhile are merged into
+        the next drawing instead of queued.  A round visits every view once;
+        ``batches_drawn`` counts the rounds that drew something.
+        """
+        while self._slice < len(DRAW_ROUND):
+            view = DRAW_ROUND[self._slice]
+            self._slice += 1
+            if self._due(view):
+                self._draw(view)
+                self._drew_in_round = True
+                self._draw_timer.start()
+                return
+        self._slice = 0
+        if self._drew_in_round:
+            self._drew_in_round = False
+            self.batches_drawn += 1
+        if any(self._due(view) for view in DRAW_ROUND):
+            self._draw_timer.start()
+
+    def _due(self, view: str) -> bool:
+        if view == "boundary":
+            return bool(self._boundaries_due)
+        if view == "weights":
+            return self._histograms_due()
+        return view in self.plots.pending_plots()
+
+    def _draw(self, view: str) -> None:
+        if view == "boundary":
+            self._draw_boundaries()
+        elif view == "weights":
+            self._feed_histograms()
+        else:
+            self.plots.draw_pending(view)
+
+    def _draw_boundaries(self) -> None:
+        due, self._boundaries_due = self._boundaries_due, {}
+        for run_id, boundary in due.items():
+            if run_id in self.runs:
+                self.boundary.show(run_id, boundary)
+
+    def flush_drawing(self) -> None:
+        """Draw everything stored at once (tests, exports, and before a reset drops the queue)."""
+        for key in self.plots.pending_plots():
+            self.plots.draw_pending(key)
+        self._draw_boundaries()
+        self._feed_histograms()
 
     def _ask_lesson_table(self) -> None:
         """The BatchNorm lesson ends with a table the engine computes from the trained network."""
@@ -622,7 +690,7 @@ class MainWindow(QMainWindow):
         update), and nobody sees it while another tab is shown; the events are
         kept, so the heatmap over time is complete when the tab is opened.
         """
-        if self.tabs.currentWidget() is not self.histograms or not self._hidden_histograms:
+        if not self._histograms_due():
             return
         from engine.updates import EMPTY_EVALS, EMPTY_STEPS, RunUpdate
         for run_id, events in self._hidden_histograms.items():
@@ -631,6 +699,9 @@ class MainWindow(QMainWindow):
                 self.histograms.append(RunUpdate(run_id, run.status, run.message, run.step, run.epoch, run.rate,
                                                  EMPTY_STEPS, EMPTY_EVALS, tuple(events), generation=run.generation))
         self._hidden_histograms.clear()
+
+    def _histograms_due(self) -> bool:
+        return self.tabs.currentWidget() is self.histograms and bool(self._hidden_histograms)
 
     @staticmethod
     def _status_tip(update) -> str:
@@ -751,6 +822,7 @@ class MainWindow(QMainWindow):
         path = path or self._ask_path("Export plot", "PNG image (*.png);;SVG image (*.svg)", save=True)
         if path is None:
             return False
+        self.flush_drawing()   # the file shows every point received, not the last drawn round
         widget = self._plot_widget(key)
         if path.suffix.lower() == ".svg":
             from PySide6.QtCore import QRect, QSize

@@ -513,6 +513,7 @@ class MetricPlots(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._runs: dict[str, _Run] = {}
+        self._pending: dict[str, set[tuple[str, tuple[str, str]]]] = {}   # plot -> (run id, curve key) to draw
         self._x_axis = "step"
         self._smoothing = DEFAULT_SMOOTHING
         self._width = DEFAULT_LINE_WIDTH
@@ -670,9 +671,14 @@ class MetricPlots(QWidget):
 
     # -- data -------------------------------------------------------------------------------------
 
-    def append(self, update: RunUpdate) -> None:
+    def append(self, update: RunUpdate, draw: bool = True) -> None:
         """Add the update's new points and redraw only what grew.  Updates of unknown runs are ignored
-        (a run removed while its last update was on the way)."""
+        (a run removed while its last update was on the way).
+
+        ``draw=False`` only stores the points and marks the grown curves; the
+        window then draws one plot per event-loop turn with :meth:`draw_pending`,
+        so no single turn paints all four plots (see ``MainWindow._draw_slice``).
+        """
         run = self._runs.get(update.run_id)
         if run is None:
             return
@@ -688,15 +694,31 @@ class MetricPlots(QWidget):
         if len(e):
             run.evals.extend(step=e.step, epoch=e.epoch, train_loss=e.train_loss, train_acc=e.train_acc,
                              val_loss=e.val_loss, val_acc=e.val_acc)
-        many_evals = len(run.evals) > EVAL_SYMBOL_LIMIT
-        for curve in run.curves.values():
+        for key, curve in run.curves.items():
             table = curve.info.table
             if table == "evals":
-                curve.set_symbols(not many_evals)
                 if not len(e):
                     continue
             elif not len(s) or (table == "clips" and not s.clipped.any()):
                 continue
+            self._pending.setdefault(curve.info.plot, set()).add((run.run_id, key))
+        if draw:
+            for plot in list(self._pending):
+                self.draw_pending(plot)
+
+    def pending_plots(self) -> list[str]:
+        """The plots with points stored but not drawn yet, in display order."""
+        return [info.key for info in PLOTS if self._pending.get(info.key)]
+
+    def draw_pending(self, plot: str) -> None:
+        """Draw the grown curves of one plot (the points are already stored)."""
+        for run_id, key in self._pending.pop(plot, ()):
+            run = self._runs.get(run_id)
+            if run is None:
+                continue  # removed since
+            curve = run.curves[key]
+            if curve.info.table == "evals":
+                curve.set_symbols(len(run.evals) <= EVAL_SYMBOL_LIMIT)
             curve.update(*self._xy(run, curve.info))
 
     def _xy(self, run: _Run, info: SeriesInfo) -> tuple[np.ndarray, np.ndarray]:
