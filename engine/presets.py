@@ -20,7 +20,8 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .config import DataConfig, Experiment, ModelConfig, OptimizerConfig, ScheduleConfig, TrainConfig
+from .config import (AugmentConfig, DataConfig, Experiment, ModelConfig, OptimizerConfig, ScheduleConfig,
+                     TrainConfig)
 
 if TYPE_CHECKING:
     from .trainer import Trainer
@@ -72,6 +73,29 @@ def _noisy_digits(name: str, optimizer: OptimizerConfig, dropout: float = 0.0) -
     return Experiment(name=name, seed=0, data=NOISY_DIGITS,
                       model=ModelConfig(hidden=(128, 128), dropout=dropout),
                       optimizer=optimizer, train=TrainConfig(steps=1500))
+
+
+# -- the regularization lab: six variants of one small, noisy, memorizable setup, fast to train ----
+
+LAB_DIGITS = DataConfig(dataset="digits", n_train=150, n_val=500, label_noise=0.2)
+LAB_DROPOUT, LAB_DECAY, LAB_AUGMENT = 0.5, 2.0, AugmentConfig(shift=1)
+LAB_NOTES: dict[str, str] = {
+    "none": "No regularization: the 128-128 network memorizes every label, the wrong ones too.",
+    "dropout 0.5": "Each hidden unit is silenced half the time, so no unit can hold a memory alone.",
+    "weight decay 2": "AdamW shrinks every weight toward zero each step: memorizing needs large weights.",
+    "augmentation": "Each digit is shifted up to a pixel each time it is seen: never quite the same example.",
+    "batch norm": "Normalizes each unit over the batch: an optimization aid; its batch noise barely regularizes.",
+    "all together": "All four at once: the gap closes entirely, but now the network underfits.",
+}
+"""What each variant of the ``regularization-lab`` preset does, one line each, in its order."""
+
+
+def _lab(name: str, dropout: float = 0.0, norm: str = "none", weight_decay: float = 0.0,
+         augment: AugmentConfig = AugmentConfig()) -> Experiment:
+    return Experiment(name=name, seed=0, data=LAB_DIGITS,
+                      model=ModelConfig(hidden=(128, 128), dropout=dropout, norm=norm),
+                      optimizer=OptimizerConfig(name="adamw", lr=0.005, weight_decay=weight_decay),
+                      augment=augment, train=TrainConfig(steps=400, eval_every=25))
 
 
 # -- initialization in depth: twelve ReLU layers, nothing to renormalize the signal -------------
@@ -144,6 +168,14 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
             _noisy_digits("dropout 0.5", OptimizerConfig(name="adamw", lr=0.001, weight_decay=0.0), dropout=0.5),
             _noisy_digits("weight decay 1", OptimizerConfig(name="adamw", lr=0.001, weight_decay=1.0)),
             _noisy_digits("both", OptimizerConfig(name="adamw", lr=0.001, weight_decay=1.0), dropout=0.5))),
+    Preset("regularization-lab", "Regularization lab: five ways to stop memorizing",
+           "150 digits, a fifth of them mislabelled, and a 128-128 network that learns every label by "
+           "heart: training accuracy 100%, validation far below. Dropout, weight decay and data "
+           "augmentation each narrow the train-validation gap, augmentation most; batch norm alone "
+           "barely does. All together close it entirely, at a price: the network now underfits.",
+           (_lab("none"), _lab("dropout 0.5", dropout=LAB_DROPOUT), _lab("weight decay 2", weight_decay=LAB_DECAY),
+            _lab("augmentation", augment=LAB_AUGMENT), _lab("batch norm", norm="batch"),
+            _lab("all together", dropout=LAB_DROPOUT, norm="batch", weight_decay=LAB_DECAY, augment=LAB_AUGMENT))),
     Preset("init-depth", "Xavier vs He in a deep ReLU net",
            "Twelve ReLU layers of 64 units, no normalization. Xavier's variance ignores that ReLU "
            "zeroes half the signal, so at step 0 the activations shrink layer after layer (see the "
