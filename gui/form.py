@@ -63,7 +63,8 @@ STEPS: dict[str, float] = {
     "schedule.warmup_steps": 50, "schedule.step_size": 100, "schedule.gamma": 0.05,
     "schedule.pct_start": 0.05, "train.steps": 500, "train.epochs": 1, "train.batch_size": 8,
     "train.grad_clip": 0.5, "train.eval_every": 10, "train.histogram_every": 10,
-    "train.divergence_factor": 100,
+    "train.divergence_factor": 100, "augment.shift": 1, "augment.rotate": 5, "augment.jitter": 0.05,
+    "augment.mixup": 0.1,
 }
 
 
@@ -1128,6 +1129,10 @@ class ExperimentForm(QWidget):
         self._add(s, "Dropout", NumberField("model.dropout", integer=False))
         self._add(s, "Weight decay", NumberField("optimizer.weight_decay", integer=False, optional=True))
         self._add(s, "Normalization", self._choice("model.norm", "norms"))
+        self._add(s, "Shift images", NumberField("augment.shift", integer=True))
+        self._add(s, "Rotate images", NumberField("augment.rotate", integer=False))
+        self._add(s, "Input jitter", NumberField("augment.jitter", integer=False))
+        self._add(s, "Mixup alpha", NumberField("augment.mixup", integer=False))
 
     def _build_training(self):
         s = "Training"
@@ -1232,6 +1237,15 @@ class ExperimentForm(QWidget):
             noise.hideable = True
             noise.active = dataset.kind != IMAGE
             noise.editor.setEnabled(noise.active)
+            for key in ("augment.shift", "augment.rotate"):
+                # Pixels to move: images only.  A value already set stays editable, so the
+                # validator's message under it ("need image data") can be acted on.
+                field = self._fields[key]
+                try:
+                    held = bool(field.read())
+                except Unreadable:
+                    held = True
+                field.editor.setEnabled(dataset.kind == IMAGE or held)
         model = MODELS.get(self._fields["model.kind"].read())
         if model is not None:
             self._set_shown("model.channels", model.name == "cnn")

@@ -100,6 +100,18 @@ LESSON_TEXT: dict[str, str] = {
                   "less sensitivity to initialization); layer norm normalizes each example over its "
                   "own features, independent of the batch.",
 
+    "augment.shift": "Data augmentation enlarges the training set: each image is moved by up to this "
+                     "many pixels every time it is seen, so the network must learn that a digit one "
+                     "pixel to the left is the same digit. Images only; 0 is off.",
+    "augment.rotate": "Turn each training image by a random angle up to this many degrees either way: "
+                      "a 7 rotated 15 degrees is still a 7. Images only; 0 is off.",
+    "augment.jitter": "Add fresh Gaussian noise of this standard deviation to every training input: "
+                      "each 2-D point becomes a small cloud, and a boundary drawn tight around single "
+                      "points stops paying. 0 is off.",
+    "augment.mixup": "Mixup blends each training batch with a shuffled copy of itself, inputs and "
+                     "labels alike, by a weight drawn from Beta(alpha, alpha): the network learns to "
+                     "answer in between, not to memorize. Try 0.2 to 0.4; 0 is off.",
+
     # -- training -------------------------------------------------------------------------------
     "train.steps": "Optimizer steps to take, one mini-batch each.",
     "train.epochs": "Full passes over the training set; the last, partial batch of an epoch is "
