@@ -197,8 +197,16 @@ def cmd_lr_find(args) -> int:
             raise ExperimentError("--preset", f"unknown preset {args.preset!r} (see: main.py presets)")
         else:
             runs = (load_experiment(args.experiment),)
+        def number(option: str, text: str, kind=float):
+            try:
+                return kind(text.strip())
+            except ValueError:
+                what = "a whole number" if kind is int else "a number"
+                raise ExperimentError(option, f"must be {what}, got {text!r}") from None
+
+        settings = FinderSettings(number("--start-lr", args.start_lr), number("--end-lr", args.end_lr),
+                                  number("--steps", args.steps, int))
         try:
-            settings = FinderSettings(float(args.start_lr), float(args.end_lr), int(args.steps))
             settings.check()
         except ValueError as err:
             raise ExperimentError("lr-find", str(err)) from None

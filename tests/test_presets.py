@@ -243,3 +243,23 @@ def test_zeros_init_never_leaves_the_starting_loss():
 def test_digits_network_learns_the_real_digits():
     (trainer, evals), = runs("digits-mlp").values()
     assert evals[-1].val_acc > 0.95 and evals[-1].train_acc > evals[-1].val_acc
+
+
+def test_the_finder_fails_on_its_preset_its_pick_far_too_cautious():
+    """A finder preset is one experiment and a claim about the finder's valley pick (engine.presets.FinderPreset)."""
+    from engine.lrfinder import check_finder, check_lrs, find_lr
+    from engine.presets import FINDER_PRESETS
+    from engine.tasks import TaskState
+
+    preset = FINDER_PRESETS["finder-fails"]
+    assert len(re.findall(r"[.!?](?:\s|$)", preset.lesson)) == 2
+    exp = at_seed(preset.experiment)
+    result = find_lr(Trainer(exp))
+    valley = result.suggestion("valley").lr
+    check = check_finder(TaskState(), exp, check_lrs(result), preset.check_steps)
+    assert len(check.points) == 8 and check.best is not None
+    # seeds 0/1/2 (200 steps): valley 0.038/0.018/0.018, best check rate 0.77/0.42/0.16 (20x/23x/8.7x);
+    # val loss of the check run nearest the valley 0.010/0.039/0.20 against the best's 0.001/0.0009/0.003
+    assert check.best.lr > preset.factor * valley
+    nearest = min(check.points, key=lambda p: abs(math.log(p.lr / valley)))
+    assert nearest.val_loss > preset.factor * check.best.val_loss
