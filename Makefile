@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench clean
+DIST_STAMP := $(VENV)/.installed-dist
+
+.PHONY: run test bench dist clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,5 +23,16 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python main.py bench
 
+$(DIST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,dist]"
+	touch $(DIST_STAMP)
+
+# The double-click app: tests/test_dist.py builds dist/descent-lab with packaging/descent-lab.spec,
+# then tests the frozen app (smoke test, every registry entry, start-up log, installer); then the
+# Linux installer archive dist/descent-lab-VERSION-linux-ARCH.tar.gz.
+dist: $(DIST_STAMP)
+	$(BIN)/python -m pytest -m slow -s tests/test_dist.py
+	$(BIN)/python packaging/linux/make_archive.py
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info
