@@ -315,7 +315,6 @@ PLOTS: tuple[PlotInfo, ...] = (
              " &nbsp;".join([_key(CLIPPED_MARK, "●", "clipped step"),
                              _key(NEUTRAL, _GLYPH["dash"], "clip threshold")])),
 )
-LEGEND_RUNS_PER_LINE = 4
 
 
 def _style(style: str, color: QColor, width: float) -> dict:
@@ -522,7 +521,8 @@ class MetricPlots(QWidget):
         self._slider = QSlider(Qt.Orientation.Horizontal)
         self._slider.setRange(0, round(MAX_SMOOTHING * 100))
         self._slider.setValue(round(DEFAULT_SMOOTHING * 100))
-        self._slider.setFixedWidth(160)
+        self._slider.setMinimumWidth(40)     # shrinks first, so the window fits a 1024-pixel projector
+        self._slider.setMaximumWidth(160)
         self._slider.setToolTip("Weight w of the exponential moving average drawn over the mini-batch loss: "
                                 "0 shows the raw loss, 0.99 averages over about 100 steps.")
         self._smoothing_label = QLabel()
@@ -546,9 +546,9 @@ class MetricPlots(QWidget):
         bar.addWidget(QLabel("Smoothing"))
         bar.addWidget(self._slider)
         bar.addWidget(self._smoothing_label)
-        bar.addSpacing(16)
+        bar.addSpacing(6)
         bar.addWidget(self._log_box)
-        bar.addSpacing(16)
+        bar.addSpacing(6)
         bar.addWidget(QLabel("x axis"))
         bar.addWidget(self._x_combo)
         bar.addStretch(1)
@@ -867,16 +867,19 @@ class MetricPlots(QWidget):
         self._update_legends()
 
     def _update_legends(self) -> None:
-        """One legend row under each plot, outside the data area so it never hides a curve."""
+        """One legend row under each plot, outside the data area so it never hides a curve.
+
+        The entries (runs, then what each line style means) flow as one text that
+        wraps only between entries, so a wide plot spends one line on them, not
+        one per group: in presenter mode every line of legend is a line of plot lost.
+        """
         runs = [r for r in self._runs.values() if r.visible]
         for info in PLOTS:
             entries = [_key(r.color.name(), _GLYPH[info.legend_style], html.escape(r.name)) for r in runs]
-            lines = [" &nbsp;".join(entries[i:i + LEGEND_RUNS_PER_LINE])
-                     for i in range(0, len(entries), LEGEND_RUNS_PER_LINE)]
             if info.key_entries:
-                lines.append(info.key_entries)
+                entries.append(info.key_entries)
             plot = self._widgets[info.key].getPlotItem()
-            self._legends[info.key].setText("<br>".join(lines) or " ", size=f"{label_size(plot):.0f}pt",
+            self._legends[info.key].setText(" &nbsp; ".join(entries) or " ", size=f"{label_size(plot):.0f}pt",
                                             color=pg.getConfigOption("foreground"))
 
     def legend_text(self, plot: str) -> str:

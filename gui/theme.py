@@ -31,7 +31,7 @@ PRESENTER_DARK = Theme("dark", window="#000000", base="#1c1c1c", text="#ffffff",
                        highlight="#3d8bff", plot_background="#000000", plot_foreground="#ffffff")
 
 BASE_POINT_SIZE = 10
-PRESENTER_SCALE = 1.5
+PRESENTER_SCALE = 1.4
 LINE_WIDTH = 1.0
 PRESENTER_LINE_WIDTH = 3.5
 

@@ -220,6 +220,17 @@ def test_presenter_mode_and_dark_theme(qtbot, window):
     assert QApplication.instance().font().pointSizeF() == pytest.approx(size)
 
 
+def test_the_window_fits_a_1024_pixel_projector_in_both_looks(qtbot, window):
+    """Classroom projectors are often 1024x768: the window must not demand more, even in presenter mode."""
+    for presenter in (False, True):
+        if window.presenter_action.isChecked() != presenter:
+            window.presenter_action.trigger()
+        qtbot.wait(50)  # the font change reaches every widget through events
+        hint = window.minimumSizeHint()
+        assert hint.width() < 1000 and hint.height() < 700, (presenter, hint)
+    window.presenter_action.trigger()
+
+
 def test_closing_during_training_stops_the_thread_fast(qtbot, settings):
     w = open_window(qtbot, settings)
     w.clear_runs()
