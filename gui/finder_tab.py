@@ -196,7 +196,7 @@ class FinderTab(QWidget):
         item.setLabel("left", "loss (cross-entropy)")
         item.setLogMode(x=True, y=False)
         item.showGrid(x=True, y=True, alpha=0.25)
-        self.legend = item.addLegend(offset=(10, 10))
+        self.legend = item.addLegend(offset=(10, 5), colCount=4)
         self.raw_curve = item.plot([], [], pen=pg.mkPen(with_alpha(CURVE_COLOR, 70), width=1), name="batch loss")
         self.smooth_curve = item.plot([], [], pen=pg.mkPen(CURVE_COLOR, width=2.5), name="smoothed loss")
         self.marks = {name: item.plot([], [], pen=None, symbol=MARK_SYMBOLS[name], symbolSize=11,
@@ -336,7 +336,7 @@ class FinderTab(QWidget):
             self.check_points.append(value)
             self._draw_checks()
             if value.status != FINISHED:
-                self._say(f"check run at lr {_fmt(value.lr)}: {value.message}")
+                self._say(f"check run at lr {_fmt(value.lr)}: {value.message.split(':')[0]}")
 
     @Slot(object)
     def _on_done(self, value) -> None:
@@ -424,9 +424,10 @@ class FinderTab(QWidget):
         top = max([top] + checks) * 1.12
         if self._log_y():
             low = min(values + checks)
-            view.setYRange(math.log10(max(low, 1e-12)) - 0.15, math.log10(top), padding=0)
+            # headroom above the curve for the legend's two rows
+            view.setYRange(math.log10(max(low, 1e-12)) - 0.15, math.log10(top) + 0.6, padding=0)
         else:
-            view.setYRange(0, top, padding=0)
+            view.setYRange(0, top * 1.15, padding=0)
 
     @Slot(bool)
     def _on_log_toggled(self, on: bool) -> None:
