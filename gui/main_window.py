@@ -23,6 +23,7 @@ from engine.updates import MetricsLog
 from .boundary import BoundaryView
 from .colors import run_color
 from .histograms import HistogramView
+from .labs import LABS, LabHolder
 from .plots import PLOTS, MetricPlots
 from .runs import RunsList
 from .theme import LINE_WIDTH, PRESENTER_LINE_WIDTH, apply_theme, pick, style_plot
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self._drew_in_round = False
         self._hidden_histograms: dict[str, list] = {}   # events waiting for the Weights tab
         self._lesson = None          # the preset loaded from the Lessons menu, if any
+        self._comparison: set[str] = set()   # runs of the Regularization lab's comparison, fed to its chart
         self._table_asked = False
         self._elapsed = 0
         self._clock = QElapsedTimer()
@@ -183,7 +185,19 @@ class MainWindow(QMainWindow):
         self.main_split.setStretchFactor(0, 0)
         self.main_split.setStretchFactor(1, 1)
         self.main_split.setSizes([380, 1000])
-        self.setCentralWidget(self.main_split)
+
+        # The training lab first, then the lesson labs (built when first opened: see gui.labs).
+        self.labs = QTabWidget()
+        self.labs.setDocumentMode(True)
+        self.labs.addTab(self.main_split, "Training")
+        self.labs.setTabToolTip(0, "Train networks side by side and watch every curve move.")
+        self.lab_holders: dict[str, LabHolder] = {}
+        for info in LABS:
+            holder = LabHolder(info)
+            self.lab_holders[info.key] = holder
+            self.labs.setTabToolTip(self.labs.addTab(holder, info.title), info.tip)
+        self.labs.currentChanged.connect(self._on_lab)
+        self.setCentralWidget(self.labs)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -725,6 +739,66 @@ class MainWindow(QMainWindow):
         total = sum(r.rate for r in self.runs.values() if r.status == "running")
         self.status_labels["rate"].setText(f"{total:,.0f} steps/s")
 
+    # -- the lesson labs ------------------------------------------------------------------------------------
+
+    @Slot(int)
+    def _on_lab(self, index: int) -> None:
+        holder = self.labs.widget(index)
+        if isinstance(holder, LabHolder) and self.ready:
+            holder.fill(self)
+
+    def lab(self, key: str) -> QWidget:
+        """The lab of that key, built now if it was not yet (the window must be ready: torch loaded)."""
+        if not self.ready:
+            raise RuntimeError("the labs are built once torch has loaded (window.ready)")
+        return self.lab_holders[key].fill(self)
+
+    def show_lab(self, key: str) -> QWidget:
+        lab = self.lab(key)
+        self.labs.setCurrentWidget(self.lab_holders[key])
+        return lab
+
+    def form_experiment(self):
+        """The training form's experiment, or None while the form is loading or invalid (the labs read it)."""
+        return self.form.experiment() if self.form is not None else None
+
+    @Slot(float)
+    def use_learning_rate(self, lr: float) -> None:
+        """The finder's pick goes into the training form (the draft), shown at once."""
+        exp = self.form_experiment()
+        if exp is None:
+            self.statusBar().showMessage("Fix the form first: the learning rate goes into a valid experiment.", 6000)
+            return
+        self.form.set_experiment(exp.replace(optimizer={"lr": float(lr)}))
+        self.form.reveal("optimizer.lr")
+        self.labs.setCurrentIndex(0)
+        self.statusBar().showMessage(f"Learning rate {lr:.3g} from the finder is in the form: "
+                                     "Add run or Apply to train with it.", 8000)
+
+    def train_set(self, experiments, title: str) -> None:
+        """Replace the runs by ``experiments`` and train them side by side in the training lab."""
+        if self.any_running:
+            self.toggle_start()
+        self.clear_runs()
+        self._elapsed = 0
+        self._lesson = None
+        self.lesson_panel.hide()
+        for exp in experiments:
+            self.add_run(exp)
+        self.runs_list.select(next(iter(self.runs)))
+        self.labs.setCurrentIndex(0)
+        self.toggle_start()
+        self.statusBar().showMessage(f"{title}: {len(experiments)} runs training side by side.", 6000)
+
+    @Slot(object)
+    def race(self, experiments) -> None:
+        self.train_set(experiments, "Schedule race")
+
+    @Slot(object)
+    def compare_regularization(self, experiments) -> None:
+        self.train_set(experiments, "Regularization comparison")
+        self._comparison = set(self.runs)
+
     # -- lessons --------------------------------------------------------------------------------------------
 
     def load_preset(self, name: str) -> None:
@@ -872,6 +946,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.save_settings()
         self._status_timer.stop()
+        from .tasks import TaskRunner
+        for runner in self.findChildren(TaskRunner):   # the labs' background jobs
+            runner.shutdown(3000)
         # While torch is still loading the import cannot be interrupted: give it the time it needs.
         if not self.training.shutdown(1000 if self.ready else 15000):
             self.training.shutdown(15000)
