@@ -403,6 +403,7 @@ class MainWindow(QMainWindow):
         del self.runs[run_id]
         self._hidden_histograms.pop(run_id, None)
         self._boundaries_due.pop(run_id, None)
+        self._comparison.discard(run_id)
         self.training.post("remove", run_id)
         self.runs_list.remove_run(run_id)
         self.plots.remove_run(run_id)
@@ -613,11 +614,24 @@ class MainWindow(QMainWindow):
                 self._boundaries_due[update.run_id] = update.boundary
             self.runs_list.set_status(update.run_id, update.status, self._status_tip(update))
             self.runs_list.set_rate(update.run_id, update.steps_per_sec if update.status == "running" else 0.0)
+        if self._comparison and any(u.run_id in self._comparison and len(u.evals) for u in updates):
+            self._feed_comparison()
         if all(r.status in FINAL for r in self.runs.values()):
             self._running = False
             self._clock_stop()
             self._ask_lesson_table()
         self._update_actions()
+
+    def _feed_comparison(self) -> None:
+        """The Regularization lab's bars follow its runs' latest evaluation, live, to the final one."""
+        from engine.comparison import ComparisonRow
+        rows = []
+        for run_id in self._comparison:
+            run = self.runs.get(run_id)
+            if run is not None and run.log.evals:
+                last = run.log.evals[-1]
+                rows.append(ComparisonRow(run.name, float(last.train_acc[-1]), float(last.val_acc[-1])))
+        self.lab("regularization").show_results(rows)
 
     @Slot()
     def _draw_slice(self) -> None:
