@@ -333,6 +333,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Ready: press Space to train.", 5000)
         self._update_actions()
         self.apply_look()
+        self._on_lab(self.labs.currentIndex())   # a lab opened while torch was loading
 
     def _fill_lessons(self) -> None:
         from engine.presets import PRESETS
@@ -759,13 +760,16 @@ class MainWindow(QMainWindow):
     def _on_lab(self, index: int) -> None:
         holder = self.labs.widget(index)
         if isinstance(holder, LabHolder) and self.ready:
-            holder.fill(self)
+            self.lab(holder.info.key)
 
     def lab(self, key: str) -> QWidget:
         """The lab of that key, built now if it was not yet (the window must be ready: torch loaded)."""
         if not self.ready:
             raise RuntimeError("the labs are built once torch has loaded (window.ready)")
-        return self.lab_holders[key].fill(self)
+        holder = self.lab_holders[key]
+        if holder.lab is None:
+            self._style_lab(holder.fill(self))
+        return holder.lab
 
     def show_lab(self, key: str) -> QWidget:
         lab = self.lab(key)
@@ -954,6 +958,18 @@ class MainWindow(QMainWindow):
         for widget in widgets:
             style_plot(widget, theme, self._presenter)
         self.plots.set_line_width(PRESENTER_LINE_WIDTH if self._presenter else LINE_WIDTH)
+        for holder in self.lab_holders.values():
+            if holder.lab is not None:
+                self._style_lab(holder.lab)
+
+    def _style_lab(self, lab: QWidget) -> None:
+        """A lesson lab in the window's look: its plots styled, and its own colours if it has any."""
+        import pyqtgraph as pg
+        theme = pick(self._dark, self._presenter)
+        for widget in lab.findChildren(pg.PlotWidget):
+            style_plot(widget, theme, self._presenter)
+        if hasattr(lab, "apply_theme"):
+            lab.apply_theme(theme, self._presenter)
 
     # -- closing --------------------------------------------------------------------------------------------
 
