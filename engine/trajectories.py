@@ -353,3 +353,20 @@ def write_csv(trajectories: Iterable[Trajectory], path: str | Path) -> None:
 def _num(v) -> str:
     """Shortest text that reads back as exactly the same float64."""
     return repr(float(v))
+
+
+def trajectories_job(state, surface_name: str, start: Sequence[float], params: Mapping[str, Any] | None,
+                     steps: int, items: Sequence[tuple[Any, OptimizerSpec]]) -> int:
+    """A :mod:`engine.tasks` job: compute one path per ``(key, spec)`` item and report ``(key, path)``.
+
+    The window runs it in a thread (a path of a few hundred steps costs a
+    fraction of a second of Python overhead per torch.optim step); it checks
+    the stop flag between paths.  Returns how many paths it computed.
+    """
+    done = 0
+    for key, spec in items:
+        if state.stop_requested():
+            break
+        state.report((key, compute_trajectory(surface_name, start, spec, steps, params, spec.text)))
+        done += 1
+    return done
