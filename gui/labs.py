@@ -33,6 +33,7 @@ def _finder(window) -> QWidget:
     from .finder_tab import FinderTab
     tab = FinderTab(window.form_experiment)
     tab.use_lr.connect(window.use_learning_rate)
+    tab.preset_loaded.connect(window.show_experiment_in_form)
     return tab
 
 
@@ -45,6 +46,7 @@ def _schedules(window) -> QWidget:
     from .schedules_tab import ScheduleRaceTab
     tab = ScheduleRaceTab(window.form_experiment)
     tab.race.connect(window.race)
+    window.form.changed.connect(tab.refresh)   # the curves span the form's planned steps
     return tab
 
 
@@ -89,4 +91,5 @@ class LabHolder(QWidget):
             self.lab = self.info.build(window)
             self._loading.hide()
             self._layout.addWidget(self.lab)
+            self.lab.setVisible(self.isVisible())   # a child added to a shown widget is not shown by itself
         return self.lab

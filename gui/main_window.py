@@ -793,6 +793,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Learning rate {lr:.3g} from the finder is in the form: "
                                      "Add run or Apply to train with it.", 8000)
 
+    @Slot(object)
+    def show_experiment_in_form(self, experiment) -> None:
+        """A lab's experiment (the finder's preset) in the form, so what the lab sweeps is what the form shows."""
+        if self.form is not None:
+            self.form.set_experiment(experiment)
+
     def train_set(self, experiments, title: str) -> None:
         """Replace the runs by ``experiments`` and train them side by side in the training lab."""
         if self.any_running:
@@ -976,8 +982,11 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.save_settings()
         self._status_timer.stop()
+        for holder in self.lab_holders.values():    # the labs' timers and background jobs
+            if holder.lab is not None and hasattr(holder.lab, "shutdown"):
+                holder.lab.shutdown()
         from .tasks import TaskRunner
-        for runner in self.findChildren(TaskRunner):   # the labs' background jobs
+        for runner in self.findChildren(TaskRunner):
             runner.shutdown(3000)
         # While torch is still loading the import cannot be interrupted: give it the time it needs.
         if not self.training.shutdown(1000 if self.ready else 15000):
