@@ -605,12 +605,19 @@ class TrajectoriesTab(QWidget):
         if self._runner.busy():
             self._pending = True
             self._runner.cancel()
+            if not self._computing:      # its finished signal came already: the thread is ending, retry soon
+                QTimer.singleShot(10, self._retry)
             return
         self._pending = False
         if missing:
             self._busy_label.setText(f"computing {len(missing)} path{'s' if len(missing) > 1 else ''}…")
             self._computing = self._runner.start(trajectories_job, self._surface, self._start,
                                                  dict(self._params), self._steps.value(), missing)
+
+    @Slot()
+    def _retry(self) -> None:
+        if self._pending:
+            self._request()
 
     @Slot(object)
     def _on_partial(self, result) -> None:
