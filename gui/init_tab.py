@@ -461,8 +461,12 @@ class InitTab(QWidget):
         if cfg is None:
             return
         if self._probe_runner.busy():
-            self._pending = True      # the running probe is stale: ask it to stop, start again when it ends
+            # The running probe is stale: ask it to stop (it ends between schemes) and try again
+            # shortly.  Polling, not only waiting for ``finished``: that signal can arrive while the
+            # thread is still ending, when busy() is still true, and the new probe would never start.
+            self._pending = True
             self._probe_runner.cancel()
+            self._timer.start()
             return
         self._pending = False
         self.status_label.setText(f"Measuring {len(cfg.schemes)} scheme(s)…")
@@ -470,12 +474,12 @@ class InitTab(QWidget):
 
     @Slot(object)
     def _on_probe_partial(self, result: ProbeResult) -> None:
-        if not self._pending:
+        if not self._pending and result.config == self.config():   # never draw a stale probe
             self._show(result)
 
     @Slot(object)
     def _on_probe_done(self, result: ProbeResult) -> None:
-        if self._pending or len(result.schemes) < len(result.config.schemes):
+        if self._pending or result.config != self.config() or len(result.schemes) < len(result.config.schemes):
             return
         self._show(result)
         cfg = result.config

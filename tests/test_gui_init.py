@@ -110,3 +110,12 @@ def test_shutdown_stops_a_running_training(qtbot, tab):
     qtbot.waitUntil(lambda: tab.train_result() is not None, timeout=20000)
     tab.shutdown()
     assert not tab.training()
+
+
+def test_changes_during_a_probe_end_with_the_last_one_drawn(qtbot, tab):
+    for depth in (30, 9, 17):          # each change lands while the previous probe may still run
+        tab.depth_spin.setValue(depth)
+        qtbot.wait(60)
+    qtbot.waitUntil(lambda: tab.probe_result().config.depth == 17 and not tab._probe_runner.busy()
+                    and len(tab.probe_result().schemes) == 3, timeout=PROBE_TIMEOUT)
+    assert all(len(_ys(c)) == 17 for c in tab.activation_curves.values())
