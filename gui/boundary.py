@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QStackedWidget, QV
 
 from engine.updates import Boundary
 from gui.colors import BOUNDARY_BACKGROUND, POINT_OUTLINE, class_color, class_rgb
-from gui.plots import LegendRow, ThemedPlotWidget, label_size, set_title
+from gui.plots import ThemedPlotWidget, set_title
 
 if TYPE_CHECKING:  # engine.datasets imports torch, which the window loads in the background
     from engine.datasets import DataSplit
@@ -101,14 +101,19 @@ class BoundaryView(QWidget):
         self._val.setZValue(3)
         plot.addItem(self._train)
         plot.addItem(self._val)
-        self._key = LegendRow()
-        plot.layout.addItem(self._key, 4, 1)
+        # The key is a plain label under the plot: it wraps like any text when the panel is narrow.
+        self._key = QLabel(" ")
+        self._key.setWordWrap(True)
+        self._key.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._key.setTextFormat(Qt.TextFormat.RichText)
+        self._key.setMinimumWidth(80)   # a wrapping label would otherwise ask for a comfortable width, not a small one
 
         plot_page = QWidget()
         page = QVBoxLayout(plot_page)
         page.setContentsMargins(0, 0, 0, 0)
         page.addLayout(bar)
         page.addWidget(self._widget, 1)
+        page.addWidget(self._key)
         self._message = QLabel()
         self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._message.setWordWrap(True)
@@ -249,19 +254,20 @@ class BoundaryView(QWidget):
     @Slot()
     def _refresh_labels(self) -> None:
         plot = self._widget.getPlotItem()
-        size = label_size(plot)
         split = self._splits.get(self._run_id) if self._run_id is not None else None
         boundary = self._boundaries.get(self._run_id) if self._run_id is not None else None
         if split is None:
             set_title(plot, "Decision boundary")
             self._key.setText(" ")
             return
-        when = f", step {boundary.step}" if boundary is not None else ", before training"
-        set_title(plot, f"Decision boundary: {html.escape(split.name)}{when}")
-        entries = [f"<span style='color:{class_color(c).name()}'>●</span>&nbsp;{html.escape(name)}"
-                   for c, name in enumerate(split.class_names)]
-        entries.append("filled: train")
+        # Short, so a narrow panel (a projector) does not cut it: the tab says "Decision boundary",
+        # and the dataset is named in the key under the plot.
+        set_title(plot, f"step {boundary.step:,}" if boundary is not None else "before training")
+        entries = [f"{html.escape(split.name)}:"]
+        entries += [f"<span style='color:{class_color(c).name()}'>●</span>&nbsp;{html.escape(name)}"
+                    for c, name in enumerate(split.class_names)]
+        entries.append("filled:&nbsp;train")
         if self._show_val:
-            entries.append("○ ring: val")
-        entries.append("pale: unsure")
-        self._key.setText(" &nbsp; ".join(entries), size=f"{size:.0f}pt", color=pg.getConfigOption("foreground"))
+            entries.append("○&nbsp;ring:&nbsp;val")
+        entries.append("pale:&nbsp;unsure")
+        self._key.setText(" &nbsp; ".join(entries))

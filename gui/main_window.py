@@ -921,7 +921,15 @@ class MainWindow(QMainWindow):
         if path is None:
             return False
         self.flush_drawing()   # the file shows every point received, not the last drawn round
-        widget = self._plot_widget(key)
+        if key in self.plots.plot_widgets():
+            with self.plots.exporting(key) as widget:
+                self._write_plot(widget, key, path)
+        else:
+            self._write_plot(self._plot_widget(key), key, path)
+        return True
+
+    @staticmethod
+    def _write_plot(widget, key: str, path: Path) -> None:
         if path.suffix.lower() == ".svg":
             from PySide6.QtCore import QRect, QSize
             from PySide6.QtGui import QPainter
@@ -941,7 +949,6 @@ class MainWindow(QMainWindow):
             exporter = exporters.ImageExporter(widget.getPlotItem())
             exporter.parameters()["width"] = max(1200, int(widget.width()))
             exporter.export(str(path))
-        return True
 
     # -- look --------------------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import html
 import re
 import types
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -186,6 +187,9 @@ class LogFriendlyAxis(pg.AxisItem):
         return out
 
 
+QWIDGETSIZE_MAX = (1 << 24) - 1
+
+
 class LegendRow(pg.LabelItem):
     """A line of HTML under a plot that wraps to the width it is given.
 
@@ -204,10 +208,36 @@ class LegendRow(pg.LabelItem):
         width = self.rect().width()
         if width > 0 and abs(self.item.textWidth() - width) > 0.5:
             self.item.setTextWidth(width)
+            self.updateMin()     # wrapped to more (or fewer) lines: ask for that height
         super().resizeEvent(ev)
 
     def updateMin(self):
-        _height_only_min(self)
+        if self.maximumHeight() > 0:
+            _height_only_min(self)
+
+    def set_collapsed(self, collapsed: bool) -> None:
+        """No height at all (a plot whose line styles need no key), or the text's height."""
+        self.setVisible(not collapsed)
+        self.setMaximumHeight(0 if collapsed else QWIDGETSIZE_MAX)
+        if collapsed:
+            self.setMinimumHeight(0)
+        else:
+            _height_only_min(self)
+
+
+def _unique_entries(groups: list[str]) -> list[str]:
+    """The entries of several legend texts, each once, in order (train set and val set appear in two plots)."""
+    seen: list[str] = []
+    for group in groups:
+        for entry in group.split(" &nbsp;"):
+            entry = entry.strip()
+            if entry and entry not in seen:
+                seen.append(entry)
+    return seen
+
+
+def _plain(rich: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", rich)).replace("\xa0", " ")
 
 
 def no_si_prefix(plot: pg.PlotItem) -> None:
@@ -562,11 +592,12 @@ class MetricPlots(QWidget):
         for index, info in enumerate(PLOTS):
             widget = ThemedPlotWidget(axisItems={"left": LogFriendlyAxis("left")})
             item = widget.getPlotItem()
-            item.setLabel("left", info.y_label)
+            widget.setToolTip(f"{info.title}: {info.y_label}")   # the title says what is plotted; no y label to clip
             no_si_prefix(item)
             item.showGrid(y=True, alpha=0.15)    # a grid redraws on every range change: ~7 ms a plot with both
             legend = LegendRow()
             item.layout.addItem(legend, 4, 1)    # a row below the x axis: never over a curve, and exported with the plot
+            legend.set_collapsed(True)              # shown in exports only: the window has one legend for all
             self._legends[info.key] = legend
             self._widgets[info.key] = widget
             widget.background_changed.connect(self._restyle_soon)
@@ -590,9 +621,17 @@ class MetricPlots(QWidget):
         # the loss plot's own context menu can switch log mode too; keep the checkbox in step
         loss.ctrl.logYCheck.toggled.connect(self._on_menu_log)
 
+        # The runs' colours, once for all four plots (the same colour is the same run in each).
+        self._run_legend = QLabel(" ")
+        self._run_legend.setWordWrap(True)
+        self._run_legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._run_legend.setTextFormat(Qt.TextFormat.RichText)
+        self._run_legend.setMinimumWidth(80)   # wraps instead of widening the window
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addWidget(self._run_legend)
         layout.addLayout(grid, 1)
         self._restyle_timer = QTimer(self)
         self._restyle_timer.setSingleShot(True)
@@ -866,22 +905,38 @@ class MetricPlots(QWidget):
             set_title(plot, info.title)
         self._update_legends()
 
-    def _update_legends(self) -> None:
-        """One legend row under each plot, outside the data area so it never hides a curve.
+    def _run_entries(self) -> list[str]:
+        return [_key(r.color.name(), _GLYPH["solid"], html.escape(r.name)) for r in self._runs.values() if r.visible]
 
-        The entries (runs, then what each line style means) flow as one text that
-        wraps only between entries, so a wide plot spends one line on them, not
-        one per group: in presenter mode every line of legend is a line of plot lost.
+    def _update_legends(self) -> None:
+        """One legend for the four plots, above them: the runs' colours, then what each line style means.
+
+        A legend under each plot repeated every run four times, and in presenter
+        mode on a 1024x768 projector the legends took more height than the
+        curves.  Entries wrap only between entries.  An exported plot carries its
+        own legend row (:meth:`exporting`), since it leaves the window alone.
         """
-        runs = [r for r in self._runs.values() if r.visible]
+        keys = [info.key_entries for info in PLOTS if info.key_entries]
+        self._run_legend.setText(" &nbsp; ".join(self._run_entries()) + "<br>" + " &nbsp; ".join(_unique_entries(keys)))
         for info in PLOTS:
-            entries = [_key(r.color.name(), _GLYPH[info.legend_style], html.escape(r.name)) for r in runs]
-            if info.key_entries:
-                entries.append(info.key_entries)
-            plot = self._widgets[info.key].getPlotItem()
-            self._legends[info.key].setText(" &nbsp; ".join(entries) or " ", size=f"{label_size(plot):.0f}pt",
-                                            color=pg.getConfigOption("foreground"))
+            self._set_legend_row(info, "")
+
+    def _set_legend_row(self, info: PlotInfo, text: str) -> None:
+        plot = self._widgets[info.key].getPlotItem()
+        row = self._legends[info.key]
+        row.setText(text or " ", size=f"{label_size(plot):.0f}pt", color=pg.getConfigOption("foreground"))
+        row.set_collapsed(not text)
+
+    @contextmanager
+    def exporting(self, key: str):
+        """While a plot is exported to a file, its own legend row names the runs as well."""
+        info = next(info for info in PLOTS if info.key == key)
+        self._set_legend_row(info, " &nbsp; ".join([*self._run_entries(), *filter(None, [info.key_entries])]))
+        try:
+            yield self._widgets[key]
+        finally:
+            self._set_legend_row(info, info.key_entries)
 
     def legend_text(self, plot: str) -> str:
-        """A plot's legend row as the plain text a student reads (the tests check which runs it names)."""
-        return html.unescape(re.sub(r"<br>", "\n", re.sub(r"<(?!br>)[^>]+>", "", self._legends[plot].text))).replace("\xa0", " ")
+        """What a student reads as the legend of one plot: the runs and line styles above the plots."""
+        return _plain(self._run_legend.text().replace("<br>", "\n"))
