@@ -103,12 +103,14 @@ def smoke_test() -> int:
     from .main_window import MainWindow
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(os.path.join(tmp, "smoke.ini"), QSettings.IniFormat)
+        dialogs = _DialogCloser(app)  # before any event: a failure may arrive as a modal message box
         window = MainWindow(settings=settings)
         window.show()
         try:
-            problem = _drive(app, window)
+            problem = _drive(app, window, dialogs.texts)
         except Exception as err:  # any failure is a reason, printed, never a hang
             problem = f"{type(err).__name__}: {err}"
+        dialogs.stop()
         window.close()
         if window.training.thread.isRunning():
             problem = problem or "the training thread did not stop when the window closed"
@@ -129,8 +131,39 @@ def _wait(app, condition, timeout: float) -> bool:
     return False
 
 
-def _drive(app, window) -> str | None:
-    if not _wait(app, lambda: window.ready, SMOKE_TIMEOUT):
+class _DialogCloser:
+    """Closes every modal dialog the smoke test meets, keeping its text as the failure.
+
+    Offscreen nobody can click a message box, and its nested event loop would hold the test
+    until the timeout; the frozen app's errors (e.g. "The training engine stopped: ...") come
+    that way. A QTimer fires inside that nested loop, so it can close the box.
+    """
+
+    def __init__(self, app):
+        from PySide6.QtCore import QTimer
+        self.app, self.texts = app, []
+        self.timer = QTimer()
+        self.timer.timeout.connect(self.check)
+        self.timer.start(100)
+
+    def check(self) -> None:
+        modal = self.app.activeModalWidget()
+        if modal is not None:
+            text = modal.text() if hasattr(modal, "text") else modal.windowTitle()
+            self.texts.append(f"a dialog said: {text}")
+            modal.close()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
+def _drive(app, window, dialogs: list[str]) -> str | None:
+    problem = _drive_window(app, window, dialogs)
+    return dialogs[0] if dialogs else problem
+
+
+def _drive_window(app, window, dialogs: list[str]) -> str | None:
+    if not _wait(app, lambda: window.ready or dialogs, SMOKE_TIMEOUT) or dialogs:
         return "torch did not load in time"
     from engine.presets import PRESETS
     window.clear_runs()
@@ -139,7 +172,7 @@ def _drive(app, window) -> str | None:
     window.runs_list.select(next(iter(window.runs)))
     window.toggle_start()
     final = ("finished", "diverged", "stopped", "error")
-    if not _wait(app, lambda: all(r.status in final for r in window.runs.values()), SMOKE_TIMEOUT):
+    if not _wait(app, lambda: dialogs or all(r.status in final for r in window.runs.values()), SMOKE_TIMEOUT):
         return "the runs did not finish in time: " + ", ".join(f"{r.name} {r.status}" for r in window.runs.values())
     _wait(app, lambda: False, 0.3)  # let the last updates draw
     for run in window.runs.values():

@@ -37,7 +37,7 @@ def _env(tmp_path: Path, **extra) -> dict:
            if k not in ("DISPLAY", "WAYLAND_DISPLAY", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "PYTHONPATH")}
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
-    env.update(HOME=str(home), QT_QPA_PLATFORM="offscreen", **extra)
+    env.update({"HOME": str(home), "QT_QPA_PLATFORM": "offscreen", **extra})
     return env
 
 
