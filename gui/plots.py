@@ -33,7 +33,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QTextOption
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlider,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QGridLayout, QHBoxLayout, QLabel, QSlider,
                                QVBoxLayout, QWidget)
 
 from engine.updates import RunUpdate
@@ -440,7 +440,11 @@ class _ChunkedCurve:
         self._new_item()
 
     def _new_item(self) -> pg.PlotDataItem:
-        item = _Chunk(connect="finite", autoDownsampleFactor=1.0, **self._kwargs())
+        # dynamicRangeLimit=None: pyqtgraph otherwise rebuilds every curve's path whenever the y range
+        # moves (it clamps far-off values for extreme zooms), which auto-ranging does on most updates:
+        # measured, that rebuild was most of a turn of the event loop.  Our values stay within 1000x
+        # the starting loss (a run beyond that has diverged and stops), so nothing needs clamping.
+        item = _Chunk(connect="finite", autoDownsampleFactor=1.0, dynamicRangeLimit=None, **self._kwargs())
         item.setZValue(self.info.z)
         item.setVisible(self.visible)
         self.plot.addItem(item)
@@ -609,6 +613,11 @@ class MetricPlots(QWidget):
                 plot.setXLink(loss)
             plot.setDownsampling(auto=True, mode="peak")   # the context menu shows what the curves do
             plot.setClipToView(True)
+            for name in ("left", "bottom"):
+                # Axes (and the grid, which the left axis draws) are replayed from a QPicture on every
+                # paint: measured, that was the largest cost of a redraw.  Cached as a pixmap, they
+                # are blitted instead, and redrawn only when their range or look changes.
+                plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             if key == "accuracy":
                 plot.setYRange(0.0, 1.0, padding=0.05)   # 0..1 always: chance level and 100% stay in place
             elif key == "lr":
