@@ -184,6 +184,9 @@ class HistogramView(QWidget):
 
         self._run_combo = QComboBox()
         self._run_combo.setToolTip("Whose weights to show.")
+        # A few characters wide at least, whatever the run names, so a long name cannot widen the window.
+        self._run_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self._run_combo.setMinimumContentsLength(5)
         self._grad_box = QCheckBox("gradients")
         self._grad_box.setToolTip("Show the gradient of each tensor (at the histogram step) instead of its values.")
         self._layer_list = QListWidget()

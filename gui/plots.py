@@ -565,7 +565,8 @@ class MetricPlots(QWidget):
         self._log_box.setToolTip("Logarithmic y axis on the loss plot: equal ratios look equal, so late "
                                  "progress stays visible.")
         self._x_combo = QComboBox()
-        self._x_combo.addItems(X_AXES)
+        for axis in X_AXES:                 # "x: step" needs no label beside it: narrower on a projector
+            self._x_combo.addItem(f"x: {axis}", axis)
         self._x_combo.setToolTip("What the shared x axis counts: optimizer steps or passes over the training set.")
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -573,7 +574,7 @@ class MetricPlots(QWidget):
         self._debounce.timeout.connect(self._apply_slider)
         self._slider.valueChanged.connect(self._on_slider)
         self._log_box.toggled.connect(self.set_log_loss)
-        self._x_combo.currentTextChanged.connect(self.set_x_axis)
+        self._x_combo.currentIndexChanged.connect(lambda i: self.set_x_axis(self._x_combo.itemData(i)))
 
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
@@ -583,7 +584,6 @@ class MetricPlots(QWidget):
         bar.addSpacing(6)
         bar.addWidget(self._log_box)
         bar.addSpacing(6)
-        bar.addWidget(QLabel("x axis"))
         bar.addWidget(self._x_combo)
         bar.addStretch(1)
 
@@ -799,9 +799,9 @@ class MetricPlots(QWidget):
     def set_x_axis(self, axis: str) -> None:
         if axis not in X_AXES:
             raise ValueError(f"x axis must be one of {', '.join(X_AXES)}, got {axis!r}")
-        if self._x_combo.currentText() != axis:
+        if self._x_combo.currentData() != axis:
             self._x_combo.blockSignals(True)
-            self._x_combo.setCurrentText(axis)
+            self._x_combo.setCurrentIndex(self._x_combo.findData(axis))
             self._x_combo.blockSignals(False)
         if axis == self._x_axis:
             return

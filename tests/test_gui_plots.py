@@ -246,8 +246,8 @@ def test_epoch_axis_uses_the_epoch_arrays(metric_plots, runs):
     item = metric_plots.curve_items("b", "grad_norm", "grad_norm")[0]
     np.testing.assert_array_equal(item.getOriginalDataset()[0], rec.steps("epoch"))
     plot = metric_plots.plot_widgets()["accuracy"].getPlotItem()
-    assert plot.getAxis("bottom").labelText == "epoch" and metric_plots._x_combo.currentText() == "epoch"
-    metric_plots._x_combo.setCurrentText("step")
+    assert plot.getAxis("bottom").labelText == "epoch" and metric_plots._x_combo.currentText() == "x: epoch"
+    metric_plots._x_combo.setCurrentText("x: step")
     np.testing.assert_array_equal(metric_plots.curve_data("b", "loss", "batch")[0], rec.steps("step"))
     with pytest.raises(ValueError):
         metric_plots.set_x_axis("seconds")
