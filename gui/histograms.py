@@ -34,8 +34,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, Q
 from engine.events import ActivationStats, Histogram
 from engine.updates import RunUpdate
 from gui.colors import with_alpha
-from gui.plots import (GrowingColumns, LegendRow, LogFriendlyAxis, ThemedPlotWidget, label_size, no_si_prefix,
-                       set_title)
+from gui.plots import GrowingColumns, LogFriendlyAxis, ThemedPlotWidget, no_si_prefix, set_title
 
 HEATMAP_BINS = 60
 HEATMAP_COLORMAP = "viridis"     # perceptually uniform, readable in grey, on light and dark themes
@@ -172,6 +171,17 @@ def _swatch(color: QColor) -> QIcon:
     return QIcon(pixmap)
 
 
+def _key_label() -> QLabel:
+    """A key under a plot, as a plain label: it wraps to any width and the layout gives it its height
+    (inside the plot's scene, a wrapped row could outgrow a short plot and be cut off)."""
+    label = QLabel(" ")
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setMinimumWidth(60)
+    return label
+
+
 class HistogramView(QWidget):
     """Per-layer weight (or gradient) histograms of one run, over time, and activation scale by depth."""
 
@@ -232,8 +242,7 @@ class HistogramView(QWidget):
         hist.showGrid(x=True, y=True, alpha=0.15)
         self._hist_curve = pg.PlotDataItem(stepMode="center", fillLevel=0)
         hist.addItem(self._hist_curve)
-        self._hist_stats = LegendRow()
-        hist.layout.addItem(self._hist_stats, 4, 1)
+        self._hist_stats = _key_label()
 
         heat = self._heat_widget.getPlotItem()
         heat.setLabel("bottom", "step")
@@ -250,15 +259,18 @@ class HistogramView(QWidget):
         act.setLogMode(y=True)   # a bad init shrinks the signal by a factor per layer: a straight line here
         act.showGrid(x=True, y=True, alpha=0.15)
         self._act_curves: dict[str, pg.PlotDataItem] = {}
-        self._act_legend = LegendRow()
-        act.layout.addItem(self._act_legend, 4, 1)
+        self._act_legend = _key_label()
 
         plots = QGridLayout()
         plots.setContentsMargins(0, 0, 0, 0)
         plots.setSpacing(4)
         plots.addWidget(self._hist_widget, 0, 0)
         plots.addWidget(self._act_widget, 0, 1)
-        plots.addWidget(self._heat_widget, 1, 0, 1, 2)
+        plots.addWidget(self._hist_stats, 1, 0)
+        plots.addWidget(self._act_legend, 1, 1)
+        plots.addWidget(self._heat_widget, 2, 0, 1, 2)
+        plots.setRowStretch(0, 1)
+        plots.setRowStretch(2, 1)
         plots.setColumnStretch(0, 3)
         plots.setColumnStretch(1, 2)
         layout = QVBoxLayout(self)
@@ -471,7 +483,7 @@ class HistogramView(QWidget):
             self._image.clear()
             set_title(heat, f"{what.capitalize()}s over training")
             return
-        set_title(heat, f"{html.escape(self._layer)}: {what}s over training")
+        set_title(heat, f"{what.capitalize()}s over training")   # the layer is highlighted in the list above
         image = heatmap.columns.T
         steps = heatmap.steps
         dx = float(steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else 1.0
@@ -483,8 +495,7 @@ class HistogramView(QWidget):
         self._colorbar.setLevels((0.0, top))
 
     def _set_stats(self, text: str) -> None:
-        plot = self._hist_widget.getPlotItem()
-        self._hist_stats.setText(text, size=f"{label_size(plot):.0f}pt", color=pg.getConfigOption("foreground"))
+        self._hist_stats.setText(text)
 
     def _draw_activations(self) -> None:
         """Activation std against depth for every run; the run shown in the other plots drawn thicker."""
@@ -510,8 +521,7 @@ class HistogramView(QWidget):
         steps = sorted({run.activations_step for run in self._runs.values() if run.activations})
         if entries:
             entries.insert(0, f"step {steps[0]}:" if len(steps) == 1 else "latest:")
-        self._act_legend.setText(" &nbsp;".join(entries) or " ", size=f"{label_size(plot):.0f}pt",
-                                 color=pg.getConfigOption("foreground"))
+        self._act_legend.setText(" &nbsp;".join(entries) or " ")
 
     @Slot()
     def _restyle_labels(self) -> None:

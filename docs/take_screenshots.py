@@ -1,0 +1,108 @@
+"""Retake the README's screenshots of the window and every lab, on a real (virtual) display.
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/take_screenshots.py [NAME ...]
+
+NAME is one of the shots below (default: all).  Each is the whole window at
+1440x900 after doing what a teacher would do first in that place, with
+throw-away settings so nobody's saved runs are touched.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+FINAL = ("finished", "diverged", "stopped", "error")
+
+
+def main(names: list[str]) -> int:
+    sys.path.insert(0, str(ROOT))
+    from PySide6.QtCore import QSettings
+    from gui.app import make_app
+    from gui.main_window import MainWindow
+
+    app = make_app()
+    with tempfile.TemporaryDirectory() as tmp:
+        w = MainWindow(settings=QSettings(os.path.join(tmp, "s.ini"), QSettings.IniFormat))
+        w.resize(1440, 900)
+        w.show()
+
+        def pump(done=lambda: False, timeout: float = 300.0) -> None:
+            start = time.time()
+            while not done() and time.time() - start < timeout:
+                app.processEvents()
+                time.sleep(0.01)
+            for _ in range(30):          # the last redraws
+                app.processEvents()
+                time.sleep(0.01)
+
+        def save(name: str) -> None:
+            w.grab().save(str(OUT / f"{name}.png"))
+            print(f"saved {OUT / name}.png")
+
+        def training() -> None:
+            w.load_preset("optimizers")
+            w.toggle_start()
+            pump(lambda: all(r.status in FINAL for r in w.runs.values()))
+            save("training-window")
+
+        def weights() -> None:
+            w.tabs.setCurrentWidget(w.histograms)
+            pump(timeout=1)
+            save("weights-tab")
+
+        def trajectories() -> None:
+            lab = w.show_lab("trajectories")
+            pump(lambda: not lab.busy() and lab.trajectory(0) is not None)
+            lab.set_step(min(120, lab.max_step()))
+            lab.set_arrows(True)
+            pump(timeout=1)
+            save("lab-trajectories")
+
+        def finder() -> None:
+            lab = w.show_lab("finder")
+            lab.run_finder()
+            pump(lambda: lab.result is not None and not lab.busy())
+            lab.check_steps_spin.setValue(150)
+            lab.check_finder()
+            pump(lambda: not lab.busy())
+            save("lab-finder")
+
+        def init() -> None:
+            lab = w.show_lab("init")
+            pump(lambda: lab.probe_result() is not None and not lab._probe_runner.busy())
+            lab.start_training(steps=150)
+            pump(lambda: not lab.training())
+            save("lab-init")
+
+        def schedules() -> None:
+            w.show_lab("schedules")
+            pump(timeout=1)
+            save("lab-schedules")
+
+        def regularization() -> None:
+            lab = w.show_lab("regularization")
+            lab.compare_button.click()
+            pump(lambda: all(r.status in FINAL for r in w.runs.values()))
+            w.show_lab("regularization")
+            pump(timeout=1)
+            save("lab-regularization")
+
+        shots = {f.__name__: f for f in (training, weights, trajectories, finder, init, schedules, regularization)}
+        unknown = [n for n in names if n not in shots]
+        if unknown:
+            print(f"unknown shot(s) {unknown}; choose from {', '.join(shots)}", file=sys.stderr)
+            return 2
+        pump(lambda: w.ready)
+        for name in names or shots:
+            shots[name]()
+        w.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
