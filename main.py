@@ -15,6 +15,11 @@
     python main.py lr-find EXPERIMENT.json --out DIR    (or --preset NAME; --start-lr 1e-7 --end-lr 10 --steps 100)
                                             learning-rate range test: DIR/lr_find.csv (step,lr,loss,smoothed_loss)
                                             and DIR/suggestions.json (valley, slide, minimum, steep, stop reason, range)
+    python main.py race EXPERIMENT.json --out DIR [--train] (or --preset NAME; --schedules cosine,one-cycle)
+                                            the schedule race: DIR/lr_curves.csv (step, one column per schedule);
+                                            --train also trains each: DIR/race.csv and DIR/SCHEDULE/metrics.csv
+    python main.py compare --preset regularization-lab --out DIR   (or a run-list JSON file)
+                                            train each run, then final train vs val accuracy: DIR/comparison.csv
 
 Exit codes of ``run``: 0 finished or diverged, 2 a bad experiment file, 1 an internal error.
 Imports are kept inside the commands so ``--help`` and ``--version`` answer at once.
@@ -224,6 +229,106 @@ def cmd_lr_find(args) -> int:
     return 0
 
 
+def _one_source(args) -> str | None:
+    """The error for a command given neither or both of a file and --preset, else None."""
+    if bool(args.experiment) == bool(args.preset):
+        return f"{args.command} takes an experiment file or --preset NAME (one of them)"
+    return None
+
+
+def cmd_race(args) -> int:
+    """The schedule race: every contender's learning-rate curve, and with --train each one trained."""
+    import csv
+    import torch
+    torch.set_num_threads(args.threads)
+    from engine.datasets import DataError
+    from engine.experiment import ExperimentError, load_experiment
+    from engine.presets import PRESETS
+    from engine.race import race_curves, race_experiments, write_curves_csv
+    from engine.runner import run_experiment
+
+    try:
+        if (problem := _one_source(args)) is not None:
+            raise ExperimentError("race", problem)
+        if args.preset:
+            if args.preset not in PRESETS:
+                raise ExperimentError("--preset", f"unknown preset {args.preset!r} (see: main.py presets)")
+            base = PRESETS[args.preset].runs[0]
+        else:
+            base = load_experiment(args.experiment)
+        labels = [label.strip() for label in args.schedules.split(",") if label.strip()] if args.schedules else None
+        try:
+            runs = race_experiments(base, labels=labels)
+        except ValueError as err:
+            if isinstance(err, ExperimentError):
+                raise
+            raise ExperimentError("--schedules", str(err)) from None
+        out = Path(args.out)
+        path = write_curves_csv(race_curves(runs), out / "lr_curves.csv")
+        print(f"{len(runs)} schedules over {base.total_steps():,} steps -> {path}")
+        if not args.train:
+            return 0
+        rows = []
+        for exp in runs:
+            summary = run_experiment(exp, out / _slug(exp.name), label=f"{exp.name} ")
+            rows.append([exp.name, summary["status"], summary["steps"], *(_cell(summary[k]) for k in RACE_FINALS)])
+            print(f"{exp.name}: {summary['message']}; val loss {_num(summary['final_val_loss'])}, "
+                  f"val acc {_num(summary['final_val_acc'])}")
+        with open(out / "race.csv", "w", newline="") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(["schedule", "status", "steps", *RACE_FINALS])
+            writer.writerows(rows)
+        print(f"-> {out / 'race.csv'}")
+    except (ExperimentError, DataError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return BAD_INPUT
+    return 0
+
+
+RACE_FINALS = ("final_train_loss", "final_val_loss", "final_val_acc")
+
+
+def _cell(value) -> str:
+    return "" if value is None else repr(float(value))
+
+
+def cmd_compare(args) -> int:
+    """Train every run of a preset or run list, then compare final train and validation accuracy."""
+    import csv
+    import torch
+    torch.set_num_threads(args.threads)
+    from engine.comparison import run_comparison
+    from engine.datasets import DataError
+    from engine.experiment import ExperimentError, load_run_list
+    from engine.presets import PRESETS
+
+    try:
+        if (problem := _one_source(args)) is not None:
+            raise ExperimentError("compare", problem)
+        if args.preset:
+            if args.preset not in PRESETS:
+                raise ExperimentError("--preset", f"unknown preset {args.preset!r} (see: main.py presets)")
+            runs = list(PRESETS[args.preset].runs)
+        else:
+            runs = load_run_list(args.experiment)
+
+        def say(row) -> None:
+            print(f"{row.name}: train acc {row.train_acc:.3f}, val acc {row.val_acc:.3f}, gap {row.gap:+.3f}")
+
+        rows = run_comparison(runs, on_row=say)
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / "comparison.csv", "w", newline="") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(["name", "train_acc", "val_acc", "gap"])
+            writer.writerows([row.name, repr(row.train_acc), repr(row.val_acc), repr(row.gap)] for row in rows)
+        print(f"-> {out / 'comparison.csv'}")
+    except (ExperimentError, DataError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return BAD_INPUT
+    return 0
+
+
 def cmd_default(args) -> int:
     """The app itself: the training window (``--smoke-test``: open it, train, check, close)."""
     from gui.app import run_app, smoke_test
@@ -288,6 +393,21 @@ def build_parser() -> argparse.ArgumentParser:
     lrf.add_argument("--out", default="out", help="folder for lr_find.csv and suggestions.json (default ./out)")
     lrf.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     lrf.set_defaults(func=cmd_lr_find)
+    race = sub.add_parser("race", help="the schedule race: learning-rate curves, and with --train each trained")
+    race.add_argument("experiment", nargs="?", help="experiment JSON file (its schedule is replaced)")
+    race.add_argument("--preset", help="a built-in experiment instead of a file (its first run)")
+    race.add_argument("--schedules", help="comma-separated contenders (default all: constant, step, "
+                      "exponential, cosine, warmup+cosine, one-cycle)")
+    race.add_argument("--train", action="store_true", help="also train each contender (DIR/race.csv)")
+    race.add_argument("--out", default="out", help="folder for the files (default ./out)")
+    race.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    race.set_defaults(func=cmd_race)
+    compare = sub.add_parser("compare", help="train each run, then compare final train vs val accuracy")
+    compare.add_argument("experiment", nargs="?", help="run-list JSON file (or one experiment)")
+    compare.add_argument("--preset", help="a built-in set of runs, e.g. regularization-lab")
+    compare.add_argument("--out", default="out", help="folder for comparison.csv (default ./out)")
+    compare.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    compare.set_defaults(func=cmd_compare)
     parser.set_defaults(func=cmd_default)
     return parser
 

@@ -1,6 +1,6 @@
 """The schedule race: several learning-rate schedules side by side, before and while they train.
 
-Each row is one schedule of ``engine.schedules.SCHEDULES`` (warm-up + cosine is
+Each row is one contender of ``engine.race.RACE`` (warm-up + cosine is
 cosine with ``warmup_steps`` in front) with its own parameters.  The plot
 overlays the rate each checked schedule will use at every step of the
 experiment the training form holds, computed by ``engine.schedules.lr_curve``,
@@ -15,7 +15,6 @@ form's experiment, and its one-line message is shown under the row.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -26,43 +25,17 @@ from PySide6.QtWidgets import (QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLab
                                QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from engine.config import Experiment, ScheduleConfig
-from engine.experiment import ExperimentError, experiment_to_dict, parse_experiment, resolve
-from engine.schedules import SCHEDULES, lr_curve
+from engine.experiment import ExperimentError, resolve
+from engine.race import RACE, RaceEntry, race_experiment
+from engine.schedules import lr_curve
 
 from .colors import run_color
 from .form import ERROR_RED, PREVIEW_MAX_STEPS, tooltip_for
 
 REDRAW_DELAY_MS = 80            # edits within this time are drawn once
-WARMUP_FRACTION = 0.1           # warm-up + cosine's default warm-up: a tenth of the planned steps
 INTEGER_KEYS = ("warmup_steps", "step_size")
 PARAM_LABELS = {"warmup_steps": "warm-up", "step_size": "every", "gamma": "gamma", "eta_min": "min lr",
                 "max_lr": "peak lr", "pct_start": "rising"}
-
-
-@dataclass(frozen=True)
-class RaceEntry:
-    """One contender: a label, the schedule it runs, the keys the row lets the teacher edit."""
-    label: str
-    schedule: str
-    keys: tuple[str, ...]
-    description: str
-
-
-def _takes(name: str) -> tuple[str, ...]:
-    # cycle_momentum is a switch about momentum, not about the rate: the race leaves it at its default.
-    return tuple(k for k in SCHEDULES[name].takes if k != "cycle_momentum")
-
-
-RACE: tuple[RaceEntry, ...] = (
-    RaceEntry("constant", "constant", (), SCHEDULES["constant"].description),
-    RaceEntry("step", "step", _takes("step"), SCHEDULES["step"].description),
-    RaceEntry("exponential", "exponential", _takes("exponential"), SCHEDULES["exponential"].description),
-    RaceEntry("cosine", "cosine", _takes("cosine"), SCHEDULES["cosine"].description),
-    RaceEntry("warmup+cosine", "cosine", ("warmup_steps",) + _takes("cosine"),
-              "Ramp the rate up linearly over the first steps, then glide down along half a cosine: "
-              "the warm-up keeps the first random gradients from throwing the weights far away."),
-    RaceEntry("one-cycle", "one_cycle", _takes("one_cycle"), SCHEDULES["one_cycle"].description),
-)
 
 
 def _format(v: Any) -> str:
@@ -267,12 +240,7 @@ class ScheduleRaceTab(QWidget):
             row.show_error(None)
             return
         try:
-            values = row.values()
-            if "warmup_steps" in row.entry.keys and "warmup_steps" not in values:
-                values["warmup_steps"] = max(2, int(self._total * WARMUP_FRACTION))
-            raw = experiment_to_dict(exp)
-            raw["schedule"] = {"name": row.entry.schedule, **values}
-            checked = parse_experiment(raw)
+            checked = race_experiment(exp, row.entry, row.values())
         except ExperimentError as err:
             row.show_error(str(err).removeprefix("schedule."), err.path.removeprefix("schedule."))
             return

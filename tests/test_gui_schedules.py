@@ -4,7 +4,8 @@ import pytest
 
 from engine.config import Experiment, OptimizerConfig, ScheduleConfig, TrainConfig
 from engine.schedules import lr_curve
-from gui.schedules_tab import RACE, ScheduleRaceTab
+from engine.race import RACE
+from gui.schedules_tab import ScheduleRaceTab
 
 EXP = Experiment(name="mine", optimizer=OptimizerConfig(name="sgd", lr=0.1, momentum=0.9),
                  schedule=ScheduleConfig(name="step", warmup_steps=7), train=TrainConfig(steps=300))
