@@ -91,5 +91,6 @@ class LabHolder(QWidget):
             self.lab = self.info.build(window)
             self._loading.hide()
             self._layout.addWidget(self.lab)
-            self.lab.setVisible(self.isVisible())   # a child added to a shown widget is not shown by itself
+            if self.isVisible():
+                self.lab.show()   # a child added to a shown widget is not shown by itself (a hidden one shows with it)
         return self.lab

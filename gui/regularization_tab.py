@@ -15,12 +15,13 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from engine.comparison import ComparisonRow
 from engine.config import Experiment
 from engine.presets import LAB_NOTES, PRESETS
+
+from .theme import follow_palette
 
 PRESET = "regularization-lab"
 TRAIN_COLOR, VAL_COLOR, GAP_COLOR = "#1C7ED6", "#2F9E44", "#E03131"   # gui.colors' blue, green, red
@@ -166,16 +167,7 @@ class RegularizationTab(QWidget):
         self.compare.emit(self.experiments())
 
     def _apply_palette(self) -> None:
-        pal = self.palette()
-        self.plot.setBackground(pal.color(QPalette.ColorRole.Base))
-        text = pal.color(QPalette.ColorRole.Text)
-        for name in ("left", "bottom"):
-            axis = self.plot.getPlotItem().getAxis(name)
-            axis.setPen(text)
-            axis.setTextPen(text)
-        self.legend.setLabelTextColor(text)
-        for _sample, label in self.legend.items:
-            label.setText(label.text, color=QColor(text))
+        follow_palette(self.plot)
 
     def changeEvent(self, event) -> None:
         if event.type() == event.Type.PaletteChange:

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
@@ -31,6 +31,7 @@ from engine.schedules import lr_curve
 
 from .colors import run_color
 from .form import ERROR_RED, PREVIEW_MAX_STEPS, tooltip_for
+from .theme import follow_palette
 
 REDRAW_DELAY_MS = 80            # edits within this time are drawn once
 INTEGER_KEYS = ("warmup_steps", "step_size")
@@ -296,16 +297,7 @@ class ScheduleRaceTab(QWidget):
             row.curve.setLogMode(False, on)
 
     def _apply_palette(self) -> None:
-        pal = self.palette()
-        self.plot.setBackground(pal.color(QPalette.ColorRole.Base))
-        text = pal.color(QPalette.ColorRole.Text)
-        for name in ("left", "bottom"):
-            axis = self.plot.getPlotItem().getAxis(name)
-            axis.setPen(text)
-            axis.setTextPen(text)
-        self.legend.setLabelTextColor(text)
-        for _sample, label in self.legend.items:
-            label.setText(label.text, color=text)
+        follow_palette(self.plot)
 
     def changeEvent(self, event) -> None:
         if event.type() == event.Type.PaletteChange:

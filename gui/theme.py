@@ -89,3 +89,23 @@ def style_plot(widget: pg.PlotWidget, theme: Theme, presenter: bool) -> None:
     if item.legend is not None:
         item.legend.setLabelTextColor(theme.plot_foreground)
         item.legend.setLabelTextSize(f"{font.pointSizeF():.0f}pt")
+
+
+def follow_palette(widget: pg.PlotWidget) -> None:
+    """A plot drawn in the widget palette's colours: background, axes and its legend's text.
+
+    For the lab tabs, which must read well on their own (in tests, or before the
+    window styles them) and follow a light/dark switch through ``PaletteChange``.
+    """
+    palette = widget.palette()
+    widget.setBackground(palette.color(QPalette.ColorRole.Base))
+    text = palette.color(QPalette.ColorRole.Text)
+    item = widget.getPlotItem()
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(text)
+        axis.setTextPen(text)
+    if item.legend is not None:
+        item.legend.setLabelTextColor(text)
+        for _sample, label in item.legend.items:
+            label.setText(label.text, color=QColor(text))

@@ -3,7 +3,6 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QSettings
 
-from engine.presets import PRESETS
 from gui.labs import LABS, LabHolder
 from gui.main_window import MainWindow
 
@@ -41,6 +40,11 @@ def test_every_lab_is_a_tab_built_only_when_first_opened(qtbot, window):
         lab = window.lab_holders[info.key].lab
         assert type(lab).__name__ == expected[info.key]
         assert lab.isVisible()
+
+
+def test_a_lab_built_before_its_tab_is_shown_appears_with_it(qtbot, window):
+    lab = window.show_lab("schedules")
+    assert window.labs.currentWidget() is window.lab_holders["schedules"] and lab.isVisible()
 
 
 def test_the_finder_pick_goes_into_the_form_and_back_to_training(qtbot, window):

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from engine.config import DataConfig
 from engine.datasets import load_data
 from engine.events import EvalEvent
 from engine.initprobe import (CSV_COLUMNS, TRAIN_CSV_COLUMNS, ProbeConfig, TrainEachConfig, check_probe_config,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.config import DataConfig, Experiment, ModelConfig, OptimizerConfig, ScheduleConfig, TrainConfig
+from engine.config import DataConfig, Experiment, ModelConfig, ScheduleConfig, TrainConfig
 from engine.events import FINISHED, StepEvent
 from engine.lrfinder import (CSV_COLUMNS, DIVERGED_SWEEP, FINISHED_SWEEP, NON_FINITE, STOPPED, CheckPoint,
                              FinderCurve, FinderSettings, check_finder, check_lrs, find_lr, slide, smooth, steep,

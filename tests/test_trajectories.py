@@ -1,6 +1,5 @@
 """Optimizer paths: torch.optim's own steps bit for bit, stop reasons, specs, and the headless CSV."""
 import csv
-import math
 import subprocess
 from pathlib import Path
 
