@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QByteArray, QElapsedTimer, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QFrame, QHBoxLayout, QLabel,
@@ -626,13 +627,17 @@ class MainWindow(QMainWindow):
     def _feed_comparison(self) -> None:
         """The Regularization lab's bars follow its runs' latest evaluation, live, to the final one."""
         from engine.comparison import ComparisonRow
-        rows = []
+        rows, curves = [], {}
         for run_id in self._comparison:
             run = self.runs.get(run_id)
             if run is not None and run.log.evals:
                 last = run.log.evals[-1]
                 rows.append(ComparisonRow(run.name, float(last.train_acc[-1]), float(last.val_acc[-1])))
-        self.lab("regularization").show_results(rows)
+                curves[run.name] = tuple(np.concatenate([getattr(e, k) for e in run.log.evals])
+                                         for k in ("step", "train_acc", "val_acc"))
+        lab = self.lab("regularization")
+        lab.show_results(rows)
+        lab.show_gap_curves(curves)
 
     @Slot()
     def _draw_slice(self) -> None:

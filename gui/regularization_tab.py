@@ -21,6 +21,7 @@ from engine.comparison import ComparisonRow
 from engine.config import Experiment
 from engine.presets import LAB_NOTES, PRESETS
 
+from .colors import run_color
 from .theme import follow_palette
 
 PRESET = "regularization-lab"
@@ -104,14 +105,38 @@ class RegularizationTab(QWidget):
         item.addItem(self.zero_line)
         self.value_labels: list[pg.TextItem] = []
 
+        # The gap as it opens during training, one line per variant in its run's colour: memorizing
+        # shows as a gap that keeps growing after validation accuracy has stopped improving.
+        self.gap_plot = pg.PlotWidget()
+        self.gap_plot.setMinimumHeight(160)
+        gap_item = self.gap_plot.getPlotItem()
+        gap_item.setTitle("Gap during training (train − val accuracy)")
+        gap_item.setLabel("bottom", "step")
+        gap_item.showGrid(y=True, alpha=0.2)
+        gap_item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#888888")))
+        self.gap_curves: dict[str, pg.PlotDataItem] = {}
+        for i, exp in enumerate(self.preset.runs):
+            # The i-th run of a fresh run list takes run_color(i): the same colour as in the training lab.
+            self.gap_curves[exp.name] = gap_item.plot([], [], pen=pg.mkPen(run_color(i), width=2))
+        # The key under the plot, not over the lines (they fill the whole plot).
+        self.gap_key = QLabel(" &nbsp; ".join(
+            f"<span style='color:{run_color(i).name()}'>━━</span>&nbsp;{html.escape(exp.name).replace(' ', '&nbsp;')}"
+            for i, exp in enumerate(self.preset.runs)))
+        self.gap_key.setWordWrap(True)
+        self.gap_key.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
         left = QVBoxLayout()
         left.addWidget(variants)
         left.addStretch(1)
         left.addWidget(self.compare_button)
         left.addWidget(self.status)
+        charts = QVBoxLayout()
+        charts.addWidget(self.plot, 3)
+        charts.addWidget(self.gap_plot, 2)
+        charts.addWidget(self.gap_key)
         body = QHBoxLayout()
         body.addLayout(left, 1)
-        body.addWidget(self.plot, 2)
+        body.addLayout(charts, 2)
         column = QVBoxLayout(self)
         column.addWidget(title)
         column.addWidget(lesson)
@@ -159,6 +184,16 @@ class RegularizationTab(QWidget):
             self.status.setText(f"Widest gap: {widest.name} ({widest.gap:+.2f}); narrowest: "
                                 f"{narrowest.name} ({narrowest.gap:+.2f}).")
 
+    @Slot(object)
+    def show_gap_curves(self, curves) -> None:
+        """``{name: (steps, train_acc, val_acc)}``: each variant's accuracies at every evaluation so far."""
+        for name, curve in self.gap_curves.items():
+            if name in curves:
+                steps, train, val = (np.asarray(a, dtype=float) for a in curves[name])
+                curve.setData(steps, train - val)
+            else:
+                curve.setData([], [])
+
     # -- reacting ---------------------------------------------------------------------------------
 
     @Slot()
@@ -168,6 +203,7 @@ class RegularizationTab(QWidget):
 
     def _apply_palette(self) -> None:
         follow_palette(self.plot)
+        follow_palette(self.gap_plot)
 
     def changeEvent(self, event) -> None:
         if event.type() == event.Type.PaletteChange:

@@ -90,6 +90,9 @@ def test_the_regularization_comparison_feeds_its_bars_live(qtbot, window):
     qtbot.waitUntil(lambda: len(lab.rows) == len(preset_names), timeout=TIMEOUT)
     assert [row.name for row in lab.rows] == preset_names
     assert all(0.0 <= row.train_acc <= 1.0 and 0.0 <= row.val_acc <= 1.0 for row in lab.rows)
+    for row in lab.rows:     # the gap curve ends where the bars stand
+        _, gap = lab.gap_curves[row.name].getData()
+        assert len(gap) >= 1 and gap[-1] == pytest.approx(row.gap)
     _stop(qtbot, window)
 
 

@@ -43,3 +43,15 @@ def test_show_results_draws_train_val_and_gap_bars(tab):
     assert [r.name for r in tab.rows] == [r[0] for r in ROWS] and isinstance(tab.rows[0], ComparisonRow)
     tab.show_results([ComparisonRow("none", 0.9, 0.8)])
     assert np.allclose(tab.gap_bars.opts["height"], [0.1]) and len(tab.value_labels) == 1
+
+
+def test_gap_curves_are_train_minus_val_per_variant(qtbot):
+    tab = RegularizationTab()
+    qtbot.addWidget(tab)
+    names = [exp.name for exp in tab.experiments()]
+    tab.show_gap_curves({names[0]: ([0, 50, 100], [0.5, 0.9, 1.0], [0.5, 0.7, 0.72])})
+    x, y = tab.gap_curves[names[0]].getData()
+    np.testing.assert_allclose(x, [0, 50, 100])
+    np.testing.assert_allclose(y, [0.0, 0.2, 0.28])
+    x, _ = tab.gap_curves[names[1]].getData()
+    assert x is None or len(x) == 0
