@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
                                          "Rewind every run to its start: same seed, same initial weights")
         for action in (self.start_action, self.step_action, self.stop_action, self.reset_action):
             action.setEnabled(False)
+            action.setData(action.shortcut())     # kept, so leaving a lesson lab gives it back (_on_lab)
         toolbar = QToolBar("Controls")
         toolbar.setObjectName("controls")
         toolbar.setToolButtonStyle(Qt.ToolButtonTextOnly)
@@ -763,6 +764,11 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _on_lab(self, index: int) -> None:
+        # Space, S and R belong to the training lab: in a lesson lab Space must not start hidden runs
+        # (the toolbar's buttons still work from every tab, training goes on in the background).
+        on_training = index == 0
+        for action in (self.start_action, self.step_action, self.reset_action):
+            action.setShortcut(action.data() if on_training else QKeySequence())
         holder = self.labs.widget(index)
         if isinstance(holder, LabHolder) and self.ready:
             self.lab(holder.info.key)

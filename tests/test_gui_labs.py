@@ -47,6 +47,14 @@ def test_a_lab_built_before_its_tab_is_shown_appears_with_it(qtbot, window):
     assert window.labs.currentWidget() is window.lab_holders["schedules"] and lab.isVisible()
 
 
+def test_training_shortcuts_belong_to_the_training_tab(qtbot, window):
+    assert window.start_action.shortcut().toString() == "Space"
+    window.show_lab("trajectories")
+    assert window.start_action.shortcut().isEmpty() and window.reset_action.shortcut().isEmpty()
+    window.labs.setCurrentIndex(0)
+    assert window.start_action.shortcut().toString() == "Space" and window.step_action.shortcut().toString() == "S"
+
+
 def test_the_finder_pick_goes_into_the_form_and_back_to_training(qtbot, window):
     finder = window.show_lab("finder")
     finder.use_lr.emit(0.0123)
