@@ -190,4 +190,34 @@ def _drive_window(app, window, dialogs: list[str]) -> str | None:
     image = window.boundary.image_array()
     if image is None or image.size == 0:
         return "the decision boundary was never drawn"
+    return _check_labs(app, window, dialogs)
+
+
+def _points(curve) -> int:
+    y = curve.getData()[1]
+    return 0 if y is None else len(y)
+
+
+def _check_labs(app, window, dialogs: list[str]) -> str | None:
+    """Every lesson lab opens in the window and computes its first result.
+
+    A frozen bundle that lost a module (or a library a lab needs) fails here,
+    not in front of a class.
+    """
+    from .labs import LABS
+    for info in LABS:
+        window.show_lab(info.key)
+    window.lab("finder").run_finder()
+    done = {
+        "trajectories": lambda lab: lab.trajectory(0) is not None,
+        "init": lambda lab: lab.probe_result() is not None,
+        "finder": lambda lab: lab.result is not None and not lab.busy(),
+        "schedules": lambda lab: all(_points(row.curve) for row in lab.rows if row.check.isChecked()),
+        "regularization": lambda lab: bool(lab.experiments()),
+    }
+    for key, ready in done.items():
+        lab = window.lab(key)
+        if not _wait(app, lambda: dialogs or ready(lab), SMOKE_TIMEOUT) or dialogs:
+            return dialogs[0] if dialogs else f"the {key} lab computed nothing in time"
+    window.labs.setCurrentIndex(0)
     return None

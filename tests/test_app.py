@@ -22,3 +22,22 @@ def test_smoke_test_reports_a_broken_training_engine_instead_of_hanging_on_its_m
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "smoke test FAILED: a dialog said: The training engine stopped: OSError: could not get source code" \
         in proc.stdout
+
+
+def test_smoke_test_passes_and_fails_when_a_lesson_lab_cannot_be_built():
+    """The whole smoke test once as it is (exit 0), and once with a lab whose module is missing, as a
+    bundle that lost it would be: it must name the missing module and exit 1."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DESCENT_LAB_BACKEND="thread")
+    ok = subprocess.run([sys.executable, "main.py", "--smoke-test"], cwd=REPO, env=env, capture_output=True,
+                        text=True, timeout=120)
+    assert ok.returncode == 0 and "smoke test passed" in ok.stdout, ok.stdout + ok.stderr
+    code = ("import sys, dataclasses, gui.labs as labs\n"
+            "def missing(window):\n"
+            "    raise ModuleNotFoundError(\"No module named 'gui.init_tab'\")\n"
+            "labs.LABS = tuple(dataclasses.replace(i, build=missing) if i.key == 'init' else i for i in labs.LABS)\n"
+            "from gui.app import smoke_test\n"
+            "sys.exit(smoke_test())\n")
+    broken = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "smoke test FAILED: ModuleNotFoundError: No module named 'gui.init_tab'" in broken.stdout
