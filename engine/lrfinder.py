@@ -50,7 +50,6 @@ the same functions, with a :class:`~engine.tasks.TaskState` for live reports.
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import math
 import time
@@ -278,36 +277,16 @@ def suggest(lrs: np.ndarray, smoothed: np.ndarray, planned: int) -> tuple[Sugges
 def preserved(trainer: Trainer):
     """Run the body on the trainer's own network and optimizer, then put everything back.
 
-    Saved: parameters and buffers (``state_dict``, restored in place so the
-    optimizer keeps its parameters), each gradient tensor and the flat buffer
-    they view, the optimizer's state and param groups (rates, momenta), the
-    schedule, the batch generator, permutation and cursor, the dropout
-    generator, train/eval mode, and the global torch generator.
+    The trainer's own :meth:`~engine.trainer.Trainer.save_state` (weights,
+    gradients, optimizer, schedule, batch order, dropout draws, train/eval
+    mode), plus the global torch generator.
     """
-    model, optimizer = trainer.model, trainer.optimizer
-    params = list(model.parameters())
-    weights = copy.deepcopy(model.state_dict())
-    grads = [p.grad for p in params]
-    flat_grads = trainer._grads.clone()
-    opt_state = copy.deepcopy(optimizer.state_dict())
-    schedule = copy.deepcopy(trainer.schedule.state_dict())
-    batches, order, cursor = trainer._batches.get_state(), trainer._order.clone(), trainer._cursor
-    dropout_rng, training = trainer._rng_state.clone(), model.training
+    saved = trainer.save_state()
     try:
         with torch.random.fork_rng(devices=[]):
             yield
     finally:
-        with torch.no_grad():
-            model.load_state_dict(weights)
-            trainer._grads.copy_(flat_grads)
-        for p, g in zip(params, grads):
-            p.grad = g
-        optimizer.load_state_dict(opt_state)
-        trainer.schedule.load_state_dict(schedule)
-        trainer._batches.set_state(batches)
-        trainer._order, trainer._cursor = order, cursor
-        trainer._rng_state = dropout_rng
-        model.train(training)
+        trainer.load_state(saved)
 
 
 # -- the range test ----------------------------------------------------------------------------
@@ -332,7 +311,7 @@ def find_lr(trainer: Trainer, settings: FinderSettings = FinderSettings(),
     with preserved(trainer):
         model, optimizer = trainer.model, trainer.optimizer
         model.train()
-        torch.set_rng_state(trainer._rng_state)          # dropout draws as the run's own would be
+        torch.set_rng_state(trainer.dropout_rng)          # dropout draws as the run's own would be
         params = [p for group in optimizer.param_groups for p in group["params"]]
         for p in params:
             p.grad = None                                # fresh gradients; the trainer's come back after
@@ -342,9 +321,9 @@ def find_lr(trainer: Trainer, settings: FinderSettings = FinderSettings(),
                 break
             for group in optimizer.param_groups:
                 group["lr"] = float(lr)
-            idx = trainer._next_batch()
+            idx = trainer.next_batch()
             x, y = trainer.data.x_train[idx], trainer.data.y_train[idx]
-            with trainer._autocast():
+            with trainer.autocast():
                 loss = F.cross_entropy(model(x), y)
             value = loss.item()
             avg = settings.beta * avg + (1 - settings.beta) * value

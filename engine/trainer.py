@@ -45,6 +45,21 @@ HIST_BINS = 40
 EVAL_CHUNK = 4096     # examples per forward pass when evaluating large sets
 
 
+@dataclass(frozen=True)
+class TrainerState:
+    """What :meth:`Trainer.save_state` copies (tensors and state dicts, owned by the copy)."""
+    weights: dict
+    grads: tuple
+    flat_grads: torch.Tensor
+    optimizer: dict
+    schedule: dict
+    batches: torch.Tensor
+    order: torch.Tensor
+    cursor: int
+    dropout_rng: torch.Tensor
+    training: bool
+
+
 class Trainer:
     """One run of one experiment.
 
@@ -82,7 +97,7 @@ class Trainer:
         self.augmenter = Augmenter(exp.augment, self.data.kind, exp.seed) if exp.augment.active else None
         self._order = torch.empty(0, dtype=torch.long)
         self._cursor = 0
-        self._autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) \
+        self.autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) \
             if exp.train.precision == "bf16" else contextlib.nullcontext
 
         # Measurements run on a shadow copy of the network, loaded from a snapshot of the weights.
@@ -175,9 +190,46 @@ class Trainer:
         self.final = FinalEvent(status, self.step_count, self.epoch, self.lr, message, self.elapsed, rate)
         return self.final
 
+    # -- saving and restoring ---------------------------------------------------------------------
+
+    def save_state(self) -> "TrainerState":
+        """A copy of everything a training step changes, so a detour (the LR finder's sweep on this
+        very network) can be undone bit for bit with :meth:`load_state`."""
+        return TrainerState(
+            weights=copy.deepcopy(self.model.state_dict()),
+            grads=tuple(p.grad for p in self._params),
+            flat_grads=self._grads.clone(),
+            optimizer=copy.deepcopy(self.optimizer.state_dict()),
+            schedule=copy.deepcopy(self.schedule.state_dict()),
+            batches=self._batches.get_state(),
+            order=self._order.clone(),
+            cursor=self._cursor,
+            dropout_rng=self._rng_state.clone(),
+            training=self.model.training)
+
+    def load_state(self, state: "TrainerState") -> None:
+        """Back to ``state``: weights and buffers in place (the optimizer keeps its parameters), the
+        gradients as views of the flat buffer again, optimizer, schedule, batch order, dropout draws."""
+        with torch.no_grad():
+            self.model.load_state_dict(state.weights)
+            self._grads.copy_(state.flat_grads)
+        for p, g in zip(self._params, state.grads):
+            p.grad = g
+        self.optimizer.load_state_dict(state.optimizer)
+        self.schedule.load_state_dict(state.schedule)
+        self._batches.set_state(state.batches)
+        self._order, self._cursor = state.order.clone(), state.cursor
+        self._rng_state = state.dropout_rng.clone()
+        self.model.train(state.training)
+
+    @property
+    def dropout_rng(self) -> torch.Tensor:
+        """The state of the run's own generator for dropout (it is not the global one)."""
+        return self._rng_state
+
     # -- one step -----------------------------------------------------------------------------
 
-    def _next_batch(self) -> torch.Tensor:
+    def next_batch(self) -> torch.Tensor:
         """Indices of the next mini-batch: a fresh seeded permutation each epoch, last batch partial."""
         if self._cursor >= len(self._order):
             self._order = torch.randperm(len(self.data.y_train), generator=self._batches)
@@ -188,7 +240,7 @@ class Trainer:
 
     def _train_step(self) -> list[Event]:
         train = self.experiment.train
-        idx = self._next_batch()
+        idx = self.next_batch()
         x, y = self.data.x_train[idx], self.data.y_train[idx]
         batch = self.augmenter(x, y) if self.augmenter is not None else None
         if batch is not None:
@@ -197,7 +249,7 @@ class Trainer:
         if self._stochastic:
             outer = torch.get_rng_state()
             torch.set_rng_state(self._rng_state)
-        with self._autocast():
+        with self.autocast():
             logits = self.model(x)
             loss = batch.loss(logits) if batch is not None else F.cross_entropy(logits, y)
         if self._stochastic:
@@ -280,7 +332,7 @@ class Trainer:
             buf.copy_(value)
         events: list[Event] = []
         activations = _ActivationRecorder(self._probes) if do_hist else contextlib.nullcontext()
-        with self._autocast():
+        with self.autocast():
             with activations:
                 train_loss, train_acc = self._loss_and_accuracy(self.data.x_train, self.data.y_train,
                                                                 need_loss=do_eval)
@@ -322,7 +374,7 @@ class Trainer:
         was_training = self.model.training
         self.model.eval()
         try:
-            with self._autocast():
+            with self.autocast():
                 probs = torch.softmax(self.model(x).float(), dim=1)
         finally:
             self.model.train(was_training)

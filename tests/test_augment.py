@@ -159,7 +159,7 @@ def test_augmented_runs_are_reproducible_and_keep_the_batch_order():
     assert [getattr(e, "loss", None) for e in first] == [getattr(e, "loss", None) for e in second]
     plain, augmented = Trainer(small_digits()), Trainer(exp)
     for _ in range(6):
-        assert torch.equal(plain._next_batch(), augmented._next_batch())
+        assert torch.equal(plain.next_batch(), augmented.next_batch())
 
 
 def test_evaluation_reads_the_data_as_it_is():

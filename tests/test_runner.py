@@ -76,7 +76,7 @@ def test_not_json_exits_2(tmp_path, capsys):
 
 def test_internal_error_exits_1_and_still_writes_files(tmp_path, monkeypatch, capsys):
     from engine.trainer import Trainer
-    monkeypatch.setattr(Trainer, "_next_batch", lambda self: 1 / 0)
+    monkeypatch.setattr(Trainer, "next_batch", lambda self: 1 / 0)
     path = write(tmp_path, {"train": {"steps": 10}})
     assert app.main(["run", str(path), "--out", str(tmp_path / "o")]) == 1
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["status"] == "error"

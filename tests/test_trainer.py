@@ -149,7 +149,7 @@ def test_stop_and_error_end_the_run():
     final = trainer.run(should_stop=lambda: trainer.step_count >= 5)
     assert final.status == STOPPED and final.step == 5
     broken = Trainer(short())
-    broken._next_batch = lambda: 1 / 0
+    broken.next_batch = lambda: 1 / 0
     final = broken.run()
     assert final.status == ERROR and final.message == "ZeroDivisionError: division by zero"
 
