@@ -88,6 +88,14 @@ class Augmenter:
         # Beta draws: torch's Beta sampler cannot take a generator, numpy's can.
         self._numpy = np.random.default_rng([seed, STREAM])
 
+    def get_state(self) -> tuple:
+        """Where both generators stand (the LR finder's sweep draws from them, then puts them back)."""
+        return self._torch.get_state(), self._numpy.bit_generator.state
+
+    def set_state(self, state: tuple) -> None:
+        self._torch.set_state(state[0])
+        self._numpy.bit_generator.state = state[1]
+
     @property
     def active(self) -> bool:
         return self.cfg.active

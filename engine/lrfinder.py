@@ -296,7 +296,7 @@ def find_lr(trainer: Trainer, settings: FinderSettings = FinderSettings(),
     """Sweep the rate over ``settings.steps`` mini-batches of ``trainer``'s experiment; leave it untouched.
 
     Each step is a real training step of the experiment (its batches in its
-    order, its dropout, its gradient clipping, its optimizer) except that the
+    order, its augmentation, its dropout, its gradient clipping, its optimizer) except that the
     rate is the sweep's, set on every param group before the step, and the
     schedule is not stepped.  ``state`` receives a :class:`FinderCurve` at most
     every ``REPORT_EVERY`` seconds and may ask the sweep to stop early.
@@ -323,8 +323,10 @@ def find_lr(trainer: Trainer, settings: FinderSettings = FinderSettings(),
                 group["lr"] = float(lr)
             idx = trainer.next_batch()
             x, y = trainer.data.x_train[idx], trainer.data.y_train[idx]
+            batch = trainer.augmenter(x, y) if trainer.augmenter is not None else None   # as training sees it
             with trainer.autocast():
-                loss = F.cross_entropy(model(x), y)
+                logits = model(batch.x if batch is not None else x)
+                loss = batch.loss(logits) if batch is not None else F.cross_entropy(logits, y)
             value = loss.item()
             avg = settings.beta * avg + (1 - settings.beta) * value
             smooth_value = avg / (1 - settings.beta ** (i + 1))

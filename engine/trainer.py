@@ -58,6 +58,7 @@ class TrainerState:
     cursor: int
     dropout_rng: torch.Tensor
     training: bool
+    augment: tuple | None
 
 
 class Trainer:
@@ -193,8 +194,8 @@ class Trainer:
     # -- saving and restoring ---------------------------------------------------------------------
 
     def save_state(self) -> "TrainerState":
-        """A copy of everything a training step changes, so a detour (the LR finder's sweep on this
-        very network) can be undone bit for bit with :meth:`load_state`."""
+        """A copy of everything a training step changes (augmentation draws too), so a detour (the LR
+        finder's sweep on this very network) can be undone bit for bit with :meth:`load_state`."""
         return TrainerState(
             weights=copy.deepcopy(self.model.state_dict()),
             grads=tuple(p.grad for p in self._params),
@@ -205,7 +206,8 @@ class Trainer:
             order=self._order.clone(),
             cursor=self._cursor,
             dropout_rng=self._rng_state.clone(),
-            training=self.model.training)
+            training=self.model.training,
+            augment=self.augmenter.get_state() if self.augmenter is not None else None)
 
     def load_state(self, state: "TrainerState") -> None:
         """Back to ``state``: weights and buffers in place (the optimizer keeps its parameters), the
@@ -221,6 +223,8 @@ class Trainer:
         self._order, self._cursor = state.order.clone(), state.cursor
         self._rng_state = state.dropout_rng.clone()
         self.model.train(state.training)
+        if self.augmenter is not None:
+            self.augmenter.set_state(state.augment)
 
     @property
     def dropout_rng(self) -> torch.Tensor:

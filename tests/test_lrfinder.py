@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.config import DataConfig, Experiment, ModelConfig, ScheduleConfig, TrainConfig
+from engine.config import AugmentConfig, DataConfig, Experiment, ModelConfig, ScheduleConfig, TrainConfig
 from engine.events import FINISHED, StepEvent
 from engine.lrfinder import (CSV_COLUMNS, DIVERGED_SWEEP, FINISHED_SWEEP, NON_FINITE, STOPPED, CheckPoint,
                              FinderCurve, FinderSettings, check_finder, check_lrs, find_lr, slide, smooth, steep,
@@ -19,6 +19,7 @@ from engine.trainer import Trainer
 TOUGH = Experiment(name="tough", seed=3, data=DataConfig(n_train=200, n_val=100),
                    model=ModelConfig(hidden=(16, 16), dropout=0.2, norm="batch"),
                    schedule=ScheduleConfig(name="cosine", warmup_steps=10),
+                   augment=AugmentConfig(jitter=0.05, mixup=0.2),
                    train=TrainConfig(steps=60, grad_clip=1.0, histogram_every=0, eval_every=20))
 PLAIN = Experiment(name="plain", data=DataConfig(n_train=200, n_val=100),
                    train=TrainConfig(steps=60, histogram_every=0))
