@@ -187,7 +187,8 @@ class FinderTab(QWidget):
 
         panel = QWidget()
         panel.setLayout(side)
-        panel.setFixedWidth(360)
+        self._panel = panel
+        self._fit_panel()
 
         self.plot = pg.PlotWidget()
         item = self.plot.getPlotItem()
@@ -309,6 +310,15 @@ class FinderTab(QWidget):
 
     def shutdown(self) -> None:
         self._runner.shutdown(15000)
+
+    def _fit_panel(self) -> None:
+        """The controls' column: 360 px, or as wide as its buttons need in large type (presenter mode)."""
+        self._panel.setFixedWidth(max(360, self._panel.minimumSizeHint().width()))
+
+    def changeEvent(self, event) -> None:
+        if event.type() == event.Type.FontChange and hasattr(self, "_panel"):
+            self._fit_panel()
+        super().changeEvent(event)
 
     def closeEvent(self, event) -> None:
         self.shutdown()

@@ -347,7 +347,7 @@ class InitTab(QWidget):
             self.legends[key] = label
         for plot in (self.activation_plot, self.gradient_plot, self.histogram_plot, self.loss_plot):
             plot.getPlotItem().getAxis("left").enableAutoSIPrefix(False)   # no "(x1e+21)" on a log axis
-        self._loss_hint = pg.TextItem("Press “Train each” to train this network\nonce per checked scheme",
+        self._loss_hint = pg.TextItem("Press “Train each”",
                                       anchor=(0.5, 0.5), color="#8a8a8a")
         self.loss_plot.getPlotItem().addItem(self._loss_hint, ignoreBounds=True)
         self._loss_hint.setPos(0.5, 0.5)

@@ -15,7 +15,9 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout,
+                               QWidget)
 
 from engine.comparison import ComparisonRow
 from engine.config import Experiment
@@ -94,6 +96,7 @@ class RegularizationTab(QWidget):
         small = self.font()
         small.setPointSizeF(max(7.0, small.pointSizeF() * 0.9))
         self.axis.setStyle(tickFont=small)
+        self._fit_axis()
         self.legend = item.addLegend(offset=(-10, 10), colCount=3)
         self.train_bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=TRAIN_COLOR, name="train")
         self.val_bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=VAL_COLOR, name="validation")
@@ -125,9 +128,13 @@ class RegularizationTab(QWidget):
         self.gap_key.setWordWrap(True)
         self.gap_key.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
+        variants_scroll = QScrollArea()        # six notes in large type may not fit: they scroll, never overlap
+        variants_scroll.setWidgetResizable(True)
+        variants_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        variants_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        variants_scroll.setWidget(variants)
         left = QVBoxLayout()
-        left.addWidget(variants)
-        left.addStretch(1)
+        left.addWidget(variants_scroll, 1)
         left.addWidget(self.compare_button)
         left.addWidget(self.status)
         charts = QVBoxLayout()
@@ -165,7 +172,9 @@ class RegularizationTab(QWidget):
         self.gap_bars.setOpts(x=x + BAR_WIDTH, height=gap)
         self.axis.names = [r.name for r in rows] or [exp.name for exp in self.preset.runs]
         n = max(len(self.axis.names), 1)
-        self.axis.setTicks([[(i, name) for i, name in enumerate(self.axis.names)]])
+        # One word a line ("weight / decay 2"): six names side by side fit a narrow window this way.
+        self.axis.setTicks([[(i, name.replace(" ", "\n", 1)) for i, name in enumerate(self.axis.names)]])
+        self._fit_axis()
         item = self.plot.getPlotItem()
         for label in self.value_labels:
             item.removeItem(label)
@@ -205,7 +214,14 @@ class RegularizationTab(QWidget):
         follow_palette(self.plot)
         follow_palette(self.gap_plot)
 
+    def _fit_axis(self) -> None:
+        """Room for two lines of tick text under the bars ("weight" over "decay 2"), in the axis' font."""
+        font = self.axis.style.get("tickFont") or self.font()
+        self.axis.setHeight(int(2 * QFontMetrics(font).lineSpacing() + 14))
+
     def changeEvent(self, event) -> None:
         if event.type() == event.Type.PaletteChange:
             self._apply_palette()
+        elif event.type() == event.Type.FontChange:
+            self._fit_axis()
         super().changeEvent(event)

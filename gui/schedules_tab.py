@@ -151,6 +151,7 @@ class ScheduleRaceTab(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(grid_box)
         scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self._rows_box, self._rows_scroll = grid_box, scroll
 
         self.log_y = QCheckBox("log scale")
         self.log_y.setChecked(True)
@@ -186,8 +187,8 @@ class ScheduleRaceTab(QWidget):
         left.addLayout(buttons)
         left.addWidget(self.status)
         body = QHBoxLayout()
-        body.addLayout(left, 2)
-        body.addWidget(self.plot, 3)
+        body.addLayout(left, 0)        # the rows as wide as they need (large type too); the plot takes the rest
+        body.addWidget(self.plot, 1)
         column = QVBoxLayout(self)
         column.addWidget(title)
         column.addWidget(intro)
@@ -299,11 +300,19 @@ class ScheduleRaceTab(QWidget):
     def _apply_palette(self) -> None:
         follow_palette(self.plot)
 
+    def _fit_rows(self) -> None:
+        """Never cut a parameter box off: the rows' scroll area is as wide as the rows."""
+        bar = self._rows_scroll.verticalScrollBar().sizeHint().width()
+        self._rows_scroll.setMinimumWidth(self._rows_box.sizeHint().width() + bar)
+
     def changeEvent(self, event) -> None:
         if event.type() == event.Type.PaletteChange:
             self._apply_palette()
+        elif event.type() == event.Type.FontChange:
+            self._fit_rows()
         super().changeEvent(event)
 
     def showEvent(self, event) -> None:
+        self._fit_rows()
         self.refresh()
         super().showEvent(event)
