@@ -688,7 +688,7 @@ class MainWindow(QMainWindow):
                 self.boundary.show(run_id, boundary)
 
     def flush_drawing(self) -> None:
-        """Draw everything stored at once (tests, exports, and before a reset drops the queue)."""
+        """Draw everything stored at once: an exported file shows every point received."""
         for key in self.plots.pending_plots():
             self.plots.draw_pending(key)
         self._draw_boundaries()
