@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self._hidden_histograms: dict[str, list] = {}   # events waiting for the Weights tab
         self._lesson = None          # the preset loaded from the Lessons menu, if any
         self._comparison: set[str] = set()   # runs of the Regularization lab's comparison, fed to its chart
+        self._question: str | None = None    # the lesson question shown above the tabs, if any
         self._table_asked = False
         self._elapsed = 0
         self._clock = QElapsedTimer()
@@ -169,7 +170,7 @@ class MainWindow(QMainWindow):
         self.lesson_text.setWordWrap(True)
         self.lesson_text.setTextFormat(Qt.RichText)
         close = QPushButton("Hide")
-        close.clicked.connect(self.lesson_panel.hide)
+        close.clicked.connect(self.hide_lesson)
         lesson_layout.addWidget(self.lesson_text, 1)
         lesson_layout.addWidget(close, 0, Qt.AlignTop)
         self.lesson_panel.hide()
@@ -177,7 +178,6 @@ class MainWindow(QMainWindow):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.lesson_panel)
         right_layout.addWidget(self.centre, 1)
 
         self.main_split = QSplitter(Qt.Horizontal)
@@ -198,7 +198,14 @@ class MainWindow(QMainWindow):
             self.lab_holders[info.key] = holder
             self.labs.setTabToolTip(self.labs.addTab(holder, info.title), info.tip)
         self.labs.currentChanged.connect(self._on_lab)
-        self.setCentralWidget(self.labs)
+        # The lesson's words above every tab: a lesson's runs train on one, a question opens another.
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(2)
+        central_layout.addWidget(self.lesson_panel)
+        central_layout.addWidget(self.labs, 1)
+        self.setCentralWidget(central)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -339,10 +346,16 @@ class MainWindow(QMainWindow):
 
     def _fill_lessons(self) -> None:
         from engine.presets import PRESETS
+        from .questions import QUESTIONS
         self._lesson_menu.clear()
         for preset in PRESETS.values():
             action = self._action(preset.title, lambda _=False, n=preset.name: self.load_preset(n))
             action.setToolTip(preset.lesson)
+            self._lesson_menu.addAction(action)
+        self._lesson_menu.addSection("Check your understanding")
+        for question in QUESTIONS:
+            action = self._action(question.title, lambda _=False, k=question.key: self.open_question(k))
+            action.setToolTip(question.text)
             self._lesson_menu.addAction(action)
 
     def _restore_runs(self) -> None:
@@ -817,7 +830,8 @@ class MainWindow(QMainWindow):
         self.clear_runs()
         self._elapsed = 0
         self._lesson = None
-        self.lesson_panel.hide()
+        if self._question is None:      # a question stays up while its runs train (question 3)
+            self.lesson_panel.hide()
         for exp in experiments:
             self.add_run(exp)
         self.runs_list.select(next(iter(self.runs)))
@@ -845,12 +859,29 @@ class MainWindow(QMainWindow):
         self._elapsed = 0
         for exp in preset.runs:
             self.add_run(exp)
-        self._lesson, self._table_asked = name, False
+        self._lesson, self._table_asked, self._question = name, False, None
         self._lesson_html = f"<b>{preset.title}</b><br>{preset.lesson}"
         self.lesson_text.setText(self._lesson_html)
         self.lesson_panel.show()
         self.runs_list.select(next(iter(self.runs)))
+        self.labs.setCurrentIndex(0)     # a lesson's runs train in the training lab
         self.statusBar().showMessage(f"Lesson loaded: {preset.title}. Press Space to train.", 6000)
+
+    @Slot()
+    def hide_lesson(self) -> None:
+        self.lesson_panel.hide()
+        self._question = None
+
+    def open_question(self, key: str) -> None:
+        """Open what a question of the lesson is about, and show the question above it."""
+        from .questions import QUESTIONS
+        question = next(q for q in QUESTIONS if q.key == key)
+        question.open(self)     # may load a lesson's runs, which shows that lesson: the question goes on top
+        self._question = key
+        self._lesson_html = (f"<b>{question.title}</b><br>{question.text}<br><i>What to look at:</i> "
+                             f"{question.look}")
+        self.lesson_text.setText(self._lesson_html)
+        self.lesson_panel.show()
 
     # -- files --------------------------------------------------------------------------------------------
 
@@ -878,7 +909,7 @@ class MainWindow(QMainWindow):
             return False
         self.clear_runs()
         self.lesson_panel.hide()
-        self._lesson = None
+        self._lesson = self._question = None
         for exp in experiments:
             self.add_run(exp)
         self.runs_list.select(next(iter(self.runs)))
