@@ -560,7 +560,7 @@ class MetricPlots(QWidget):
         self._slider.setToolTip("Weight w of the exponential moving average drawn over the mini-batch loss: "
                                 "0 shows the raw loss, 0.99 averages over about 100 steps.")
         self._smoothing_label = QLabel()
-        self._smoothing_label.setMinimumWidth(32)
+        # always "0.00"-shaped: its own text width is its minimum, in any font size
         self._log_box = QCheckBox("log loss")
         self._log_box.setToolTip("Logarithmic y axis on the loss plot: equal ratios look equal, so late "
                                  "progress stays visible.")
@@ -577,13 +577,13 @@ class MetricPlots(QWidget):
         self._x_combo.currentIndexChanged.connect(lambda i: self.set_x_axis(self._x_combo.itemData(i)))
 
         bar = QHBoxLayout()
-        bar.setContentsMargins(4, 2, 4, 2)
+        bar.setContentsMargins(2, 2, 2, 2)
         bar.addWidget(QLabel("Smoothing"))
         bar.addWidget(self._slider)
         bar.addWidget(self._smoothing_label)
-        bar.addSpacing(6)
+        bar.addSpacing(3)
         bar.addWidget(self._log_box)
-        bar.addSpacing(6)
+        bar.addSpacing(3)
         bar.addWidget(self._x_combo)
         bar.addStretch(1)
 
@@ -649,6 +649,17 @@ class MetricPlots(QWidget):
         self._update_smoothing_label()
         self._update_x_labels()
         self._restyle_labels()
+        self._fit_x_combo()
+
+    def _fit_x_combo(self) -> None:
+        """Room for "x: epoch" in the current font: a combo sizes itself once, at its first show, so in
+        presenter mode's larger type it would cut its own text."""
+        self._x_combo.setMinimumWidth(self._x_combo.fontMetrics().horizontalAdvance("x: epoch") + 30)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == event.Type.FontChange:
+            self._fit_x_combo()
+        super().changeEvent(event)
 
     # -- runs -------------------------------------------------------------------------------------
 
