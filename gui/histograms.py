@@ -217,7 +217,6 @@ class HistogramView(QWidget):
         controls.setContentsMargins(4, 4, 4, 0)
         controls.addWidget(QLabel("Run"))
         controls.addWidget(self._run_combo, 1)
-        controls.addWidget(self._grad_box)
         side = QVBoxLayout()
         side.setContentsMargins(0, 0, 0, 0)
         side.addLayout(controls)
@@ -225,6 +224,7 @@ class HistogramView(QWidget):
         layer_row.setContentsMargins(4, 0, 4, 0)
         layer_row.addWidget(QLabel("Layer"), 0, Qt.AlignTop)
         layer_row.addWidget(self._layer_list, 1)
+        layer_row.addWidget(self._grad_box, 0, Qt.AlignTop)   # beside the layers, so the tab stays narrow
         side.addLayout(layer_row)
         side_widget = QWidget()
         side_widget.setLayout(side)

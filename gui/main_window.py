@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self._lesson = None          # the preset loaded from the Lessons menu, if any
         self._comparison: set[str] = set()   # runs of the Regularization lab's comparison, fed to its chart
         self._question: str | None = None    # the lesson question shown above the tabs, if any
+        self._note_wanted = False            # a lesson's or question's words are up (see _place_note)
         self._table_asked = False
         self._elapsed = 0
         self._clock = QElapsedTimer()
@@ -782,6 +783,7 @@ class MainWindow(QMainWindow):
         on_training = index == 0
         for action in (self.start_action, self.step_action, self.reset_action):
             action.setShortcut(action.data() if on_training else QKeySequence())
+        self._place_note()
         holder = self.labs.widget(index)
         if isinstance(holder, LabHolder) and self.ready:
             self.lab(holder.info.key)
@@ -831,7 +833,7 @@ class MainWindow(QMainWindow):
         self._elapsed = 0
         self._lesson = None
         if self._question is None:      # a question stays up while its runs train (question 3)
-            self.lesson_panel.hide()
+            self._show_note(None)
         for exp in experiments:
             self.add_run(exp)
         self.runs_list.select(next(iter(self.runs)))
@@ -860,17 +862,28 @@ class MainWindow(QMainWindow):
         for exp in preset.runs:
             self.add_run(exp)
         self._lesson, self._table_asked, self._question = name, False, None
-        self._lesson_html = f"<b>{preset.title}</b><br>{preset.lesson}"
-        self.lesson_text.setText(self._lesson_html)
-        self.lesson_panel.show()
+        self._show_note(f"<b>{preset.title}</b><br>{preset.lesson}")
         self.runs_list.select(next(iter(self.runs)))
         self.labs.setCurrentIndex(0)     # a lesson's runs train in the training lab
         self.statusBar().showMessage(f"Lesson loaded: {preset.title}. Press Space to train.", 6000)
 
     @Slot()
     def hide_lesson(self) -> None:
-        self.lesson_panel.hide()
         self._question = None
+        self._show_note(None)
+
+    def _show_note(self, html: str | None) -> None:
+        """The words above the tabs (None: none): a lesson's, or a question's."""
+        self._note_wanted = html is not None
+        if html is not None:
+            self._lesson_html = html
+            self.lesson_text.setText(html)
+        self._place_note()
+
+    def _place_note(self) -> None:
+        """A lesson's words go with its runs, on the Training tab; a question's stay on every tab."""
+        on_training = self.labs.currentIndex() == 0
+        self.lesson_panel.setVisible(self._note_wanted and (self._question is not None or on_training))
 
     def open_question(self, key: str) -> None:
         """Open what a question of the lesson is about, and show the question above it."""
@@ -878,10 +891,7 @@ class MainWindow(QMainWindow):
         question = next(q for q in QUESTIONS if q.key == key)
         question.open(self)     # may load a lesson's runs, which shows that lesson: the question goes on top
         self._question = key
-        self._lesson_html = (f"<b>{question.title}</b><br>{question.text}<br><i>What to look at:</i> "
-                             f"{question.look}")
-        self.lesson_text.setText(self._lesson_html)
-        self.lesson_panel.show()
+        self._show_note(f"<b>{question.title}</b><br>{question.text}<br><i>What to look at:</i> {question.look}")
 
     # -- files --------------------------------------------------------------------------------------------
 
@@ -908,8 +918,8 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open this file", f"{err}\n\nNothing was changed.")
             return False
         self.clear_runs()
-        self.lesson_panel.hide()
         self._lesson = self._question = None
+        self._show_note(None)
         for exp in experiments:
             self.add_run(exp)
         self.runs_list.select(next(iter(self.runs)))

@@ -71,3 +71,15 @@ def test_a_question_stays_up_while_its_comparison_trains_and_hide_removes_it(qtb
     assert not window.lesson_panel.isVisible()
     qtbot.waitUntil(lambda: all(r.status in ("finished", "stopped", "diverged", "error")
                                 for r in window.runs.values()), timeout=TIMEOUT)
+
+
+def test_a_lessons_words_stay_with_its_runs_and_a_questions_words_with_every_tab(qtbot, window):
+    window.load_preset("optimizers")
+    assert window.lesson_panel.isVisible()
+    window.show_lab("init")
+    assert not window.lesson_panel.isVisible()        # the optimizers lesson is about the Training tab
+    window.labs.setCurrentIndex(0)
+    assert window.lesson_panel.isVisible()
+    window.open_question("adam-per-parameter")
+    window.show_lab("init")
+    assert window.lesson_panel.isVisible()            # a question stays up wherever one looks
