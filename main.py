@@ -46,16 +46,10 @@ def cmd_run(args) -> int:
     from engine.datasets import DataError
     from engine.events import ERROR, STOPPED
     from engine.experiment import ExperimentError, load_experiment, notes
-    from engine.presets import PRESETS
     from engine.runner import run_experiment
 
     try:
-        if args.preset:
-            if args.preset not in PRESETS:
-                raise ExperimentError("--preset", f"unknown preset {args.preset!r} (see: main.py presets)")
-            runs = PRESETS[args.preset].runs
-        else:
-            runs = (load_experiment(args.experiment),)
+        runs = _preset_runs(args.preset) if args.preset else (load_experiment(args.experiment),)
         out = Path(args.out)
         code = 0
         for exp in runs:
@@ -190,16 +184,14 @@ def cmd_lr_find(args) -> int:
     from engine.datasets import DataError
     from engine.experiment import ExperimentError, load_experiment
     from engine.lrfinder import FinderSettings, find_lr, write_finder_files
-    from engine.presets import FINDER_PRESETS, PRESETS
+    from engine.presets import FINDER_PRESETS
     from engine.trainer import Trainer
 
     try:
         if args.preset in FINDER_PRESETS:
             runs = (FINDER_PRESETS[args.preset].experiment,)
-        elif args.preset in PRESETS:
-            runs = PRESETS[args.preset].runs
         elif args.preset:
-            raise ExperimentError("--preset", f"unknown preset {args.preset!r} (see: main.py presets)")
+            runs = _preset_runs(args.preset)
         else:
             runs = (load_experiment(args.experiment),)
         def number(option: str, text: str, kind=float):
@@ -229,33 +221,27 @@ def cmd_lr_find(args) -> int:
     return 0
 
 
-def _one_source(args) -> str | None:
-    """The error for a command given neither or both of a file and --preset, else None."""
-    if bool(args.experiment) == bool(args.preset):
-        return f"{args.command} takes an experiment file or --preset NAME (one of them)"
-    return None
+def _preset_runs(name: str):
+    """The runs of a built-in preset, or the one-line error naming ``--preset``."""
+    from engine.experiment import ExperimentError
+    from engine.presets import PRESETS
+    if name not in PRESETS:
+        raise ExperimentError("--preset", f"unknown preset {name!r} (see: main.py presets)")
+    return PRESETS[name].runs
 
 
 def cmd_race(args) -> int:
     """The schedule race: every contender's learning-rate curve, and with --train each one trained."""
-    import csv
     import torch
     torch.set_num_threads(args.threads)
     from engine.datasets import DataError
     from engine.experiment import ExperimentError, load_experiment
-    from engine.presets import PRESETS
+    from engine.files import write_csv_atomic
     from engine.race import race_curves, race_experiments, write_curves_csv
     from engine.runner import run_experiment
 
     try:
-        if (problem := _one_source(args)) is not None:
-            raise ExperimentError("race", problem)
-        if args.preset:
-            if args.preset not in PRESETS:
-                raise ExperimentError("--preset", f"unknown preset {args.preset!r} (see: main.py presets)")
-            base = PRESETS[args.preset].runs[0]
-        else:
-            base = load_experiment(args.experiment)
+        base = _preset_runs(args.preset)[0] if args.preset else load_experiment(args.experiment)
         labels = [label.strip() for label in args.schedules.split(",") if label.strip()] if args.schedules else None
         try:
             runs = race_experiments(base, labels=labels)
@@ -274,11 +260,7 @@ def cmd_race(args) -> int:
             rows.append([exp.name, summary["status"], summary["steps"], *(_cell(summary[k]) for k in RACE_FINALS)])
             print(f"{exp.name}: {summary['message']}; val loss {_num(summary['final_val_loss'])}, "
                   f"val acc {_num(summary['final_val_acc'])}")
-        with open(out / "race.csv", "w", newline="") as f:
-            writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(["schedule", "status", "steps", *RACE_FINALS])
-            writer.writerows(rows)
-        print(f"-> {out / 'race.csv'}")
+        print(f"-> {write_csv_atomic(out / 'race.csv', ['schedule', 'status', 'steps', *RACE_FINALS], rows)}")
     except (ExperimentError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
         return BAD_INPUT
@@ -294,35 +276,23 @@ def _cell(value) -> str:
 
 def cmd_compare(args) -> int:
     """Train every run of a preset or run list, then compare final train and validation accuracy."""
-    import csv
     import torch
     torch.set_num_threads(args.threads)
     from engine.comparison import run_comparison
     from engine.datasets import DataError
     from engine.experiment import ExperimentError, load_run_list
-    from engine.presets import PRESETS
+    from engine.files import write_csv_atomic
 
     try:
-        if (problem := _one_source(args)) is not None:
-            raise ExperimentError("compare", problem)
-        if args.preset:
-            if args.preset not in PRESETS:
-                raise ExperimentError("--preset", f"unknown preset {args.preset!r} (see: main.py presets)")
-            runs = list(PRESETS[args.preset].runs)
-        else:
-            runs = load_run_list(args.experiment)
+        runs = list(_preset_runs(args.preset)) if args.preset else load_run_list(args.experiment)
 
         def say(row) -> None:
             print(f"{row.name}: train acc {row.train_acc:.3f}, val acc {row.val_acc:.3f}, gap {row.gap:+.3f}")
 
         rows = run_comparison(runs, on_row=say)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        with open(out / "comparison.csv", "w", newline="") as f:
-            writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(["name", "train_acc", "val_acc", "gap"])
-            writer.writerows([row.name, repr(row.train_acc), repr(row.val_acc), repr(row.gap)] for row in rows)
-        print(f"-> {out / 'comparison.csv'}")
+        path = write_csv_atomic(Path(args.out) / "comparison.csv", ["name", "train_acc", "val_acc", "gap"],
+                                ([row.name, repr(row.train_acc), repr(row.val_acc), repr(row.gap)] for row in rows))
+        print(f"-> {path}")
     except (ExperimentError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
         return BAD_INPUT
@@ -415,11 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.func is cmd_run and bool(args.experiment) == bool(args.preset):
-        print("error: run takes an experiment file or --preset NAME (one of them)", file=sys.stderr)
-        return BAD_INPUT
-    if args.func is cmd_lr_find and bool(args.experiment) == bool(args.preset):
-        print("error: lr-find takes an experiment file or --preset NAME (one of them)", file=sys.stderr)
+    if hasattr(args, "preset") and bool(args.experiment) == bool(args.preset):   # run, lr-find, race, compare
+        print(f"error: {args.command} takes an experiment file or --preset NAME (one of them)", file=sys.stderr)
         return BAD_INPUT
     try:
         return args.func(args)

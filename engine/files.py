@@ -1,9 +1,12 @@
 """Writing result files so that a crash or a full disk never leaves half a file behind."""
 from __future__ import annotations
 
+import csv
+import io
 import os
 import tempfile
 from pathlib import Path
+from typing import Iterable, Sequence
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -27,3 +30,14 @@ def write_text_atomic(path: Path, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def write_csv_atomic(path: Path, header: Sequence, rows: Iterable[Sequence], lineterminator: str = "\n") -> Path:
+    """A CSV file (``header`` then ``rows``, cells already formatted as the file wants them), written
+    atomically as :func:`write_text_atomic` does; returns ``path``."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator=lineterminator)
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_text_atomic(Path(path), buf.getvalue())
+    return Path(path)

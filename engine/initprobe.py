@@ -57,7 +57,6 @@ each, so all loss curves grow together.
 """
 from __future__ import annotations
 
-import csv
 import math
 import time
 from dataclasses import dataclass
@@ -70,6 +69,7 @@ import torch
 from .config import DataConfig, Experiment, ModelConfig, OptimizerConfig, TrainConfig
 from .datasets import DATASETS, load_data
 from .events import EvalEvent, FinalEvent
+from .files import write_csv_atomic
 from .inits import INITS
 from .models import ACTIVATIONS, build_model
 from .tasks import TaskState
@@ -312,14 +312,8 @@ def probe_rows(result: ProbeResult) -> list[tuple]:
 
 def write_probe_csv(result: ProbeResult, path: str | Path) -> Path:
     """``init_probe.csv``: :data:`CSV_COLUMNS`, numbers with 6 significant digits (``inf``/``nan`` as such)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(CSV_COLUMNS)
-        for row in probe_rows(result):
-            writer.writerow([row[0], row[1], *(f"{v:.6g}" for v in row[2:])])
-    return path
+    rows = ([row[0], row[1], *(f"{v:.6g}" for v in row[2:])] for row in probe_rows(result))
+    return write_csv_atomic(Path(path), CSV_COLUMNS, rows, lineterminator="\r\n")
 
 
 # -- training each scheme -----------------------------------------------------------------------
@@ -446,16 +440,9 @@ TRAIN_CSV_COLUMNS = ("scheme", "step", "train_loss", "train_acc", "status")
 
 def write_train_csv(progress: TrainProgress, path: str | Path) -> Path:
     """The loss curves of :func:`train_schemes`; ``status`` is filled on each scheme's last row only."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(TRAIN_CSV_COLUMNS)
-        for c in progress.curves:
-            for i, (step, loss, acc) in enumerate(zip(c.steps, c.train_loss, c.train_acc)):
-                last = i == len(c.steps) - 1
-                writer.writerow([c.scheme, int(step), f"{loss:.6g}", f"{acc:.6g}", (c.status or "") if last else ""])
-    return path
+    rows = ([c.scheme, int(step), f"{loss:.6g}", f"{acc:.6g}", (c.status or "") if i == len(c.steps) - 1 else ""]
+            for c in progress.curves for i, (step, loss, acc) in enumerate(zip(c.steps, c.train_loss, c.train_acc)))
+    return write_csv_atomic(Path(path), TRAIN_CSV_COLUMNS, rows, lineterminator="\r\n")
 
 
 def _step(trainer) -> list:

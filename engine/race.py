@@ -10,7 +10,6 @@ tab and ``main.py race`` both build their runs here.
 """
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -19,6 +18,7 @@ import numpy as np
 
 from .config import Experiment
 from .experiment import experiment_to_dict, parse_experiment
+from .files import write_csv_atomic
 from .schedules import SCHEDULES, lr_curve
 
 WARMUP_FRACTION = 0.1           # warm-up + cosine's default warm-up: a tenth of the planned steps
@@ -85,13 +85,8 @@ def race_curves(experiments: Iterable[Experiment]) -> dict[str, np.ndarray]:
 
 def write_curves_csv(curves: Mapping[str, np.ndarray], path: str | Path) -> Path:
     """``step`` then one column per contender: the rate used at that step."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     names = list(curves)
     length = max((len(c) for c in curves.values()), default=0)
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["step", *names])
-        for step in range(length):
-            writer.writerow([step, *(repr(float(curves[n][step])) if step < len(curves[n]) else "" for n in names)])
-    return path
+    rows = ([step, *(repr(float(curves[n][step])) if step < len(curves[n]) else "" for n in names)]
+            for step in range(length))
+    return write_csv_atomic(Path(path), ["step", *names], rows)

@@ -37,7 +37,6 @@ Adam the two point in visibly different directions, which is the lesson.
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import math
 import re
@@ -49,6 +48,7 @@ import numpy as np
 import torch
 
 from .config import OptimizerConfig
+from .files import write_csv_atomic
 from .optimizers import OPTIMIZERS, optimizer_kwargs
 from .surfaces import SurfaceInfo, surface
 
@@ -336,18 +336,14 @@ def write_csv(trajectories: Iterable[Trajectory], path: str | Path) -> None:
     ``status`` is empty except on each path's last row, where it says how the
     path ended: ``finished``, ``left_box`` or ``non_finite``.
     """
-    path = Path(path)
-    if path.parent != Path(""):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(CSV_COLUMNS)
-        for t in trajectories:
-            last = t.steps
-            for k in range(last + 1):
-                upd = ("", "") if not np.isfinite(t.update[k]).all() else (_num(t.update[k, 0]), _num(t.update[k, 1]))
-                writer.writerow((t.label, k, _num(t.x[k]), _num(t.y[k]), _num(t.loss[k]),
-                                 _num(t.grad[k, 0]), _num(t.grad[k, 1]), *upd, t.status if k == last else ""))
+    def rows(t: Trajectory):
+        last = t.steps
+        for k in range(last + 1):
+            upd = ("", "") if not np.isfinite(t.update[k]).all() else (_num(t.update[k, 0]), _num(t.update[k, 1]))
+            yield (t.label, k, _num(t.x[k]), _num(t.y[k]), _num(t.loss[k]),
+                   _num(t.grad[k, 0]), _num(t.grad[k, 1]), *upd, t.status if k == last else "")
+
+    write_csv_atomic(Path(path), CSV_COLUMNS, (row for t in trajectories for row in rows(t)), lineterminator="\r\n")
 
 
 def _num(v) -> str:

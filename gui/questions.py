@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from engine.trajectories import parse_spec
+
 # Question 1 on the trajectories lab: a ravine whose steep direction gets gradients 100x larger than
 # its flat one, as a often-updated layer against a rarely-updated one.  SGD's rate must stay below
 # 2/100 for the steep direction; Adam gives each coordinate its own step.  tests/test_questions.py
@@ -31,9 +33,9 @@ def _ravine(window) -> None:
     lab.set_surface(RAVINE["surface"], condition=RAVINE["condition"])
     while lab.optimizer_count():
         lab.remove_optimizer(lab.optimizer_count() - 1)
-    for spec in RAVINE["optimizers"]:
-        name, _, rest = spec.partition(":")
-        lab.add_optimizer(name, **dict(item.split("=") for item in rest.split(",") if item))
+    for text in RAVINE["optimizers"]:
+        spec = parse_spec(text)
+        lab.add_optimizer(spec.name, **{key: str(value) for key, value in spec.settings})
     lab.set_steps(RAVINE["steps"])
 
 

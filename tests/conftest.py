@@ -34,3 +34,18 @@ def no_thread_left_running(request):
         assert not busy, f"task thread(s) still running after the test: {len(busy)}"
     leftover = [t for t in set(threading.enumerate()) - before if t.is_alive() and not t.daemon]
     assert not leftover, f"threads still running after the test: {leftover}"
+
+
+@pytest.fixture
+def lab_window(qtbot, tmp_path):
+    """A shown, ready main window on the thread backend, for tests of its wiring (it starts at once:
+    torch is loaded here) with throw-away settings; it must close with its thread stopped."""
+    from PySide6.QtCore import QSettings
+    from gui.main_window import MainWindow
+    w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), backend="thread")
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.ready, timeout=60_000)
+    yield w
+    w.close()
+    assert not w.training.thread.isRunning()

@@ -10,15 +10,8 @@ TIMEOUT = 60_000
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    # The thread backend: these tests are about the wiring, and it starts at once (torch is loaded here).
-    w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), backend="thread")
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.ready, timeout=TIMEOUT)
-    yield w
-    w.close()
-    assert not w.training.thread.isRunning()
+def window(lab_window):
+    return lab_window
 
 
 def _stop(qtbot, window):

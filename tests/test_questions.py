@@ -2,11 +2,9 @@
 import math
 
 import pytest
-from PySide6.QtCore import QSettings
 
 from engine.surfaces import SURFACES, distance_to_minimum
 from engine.trajectories import compute_trajectories
-from gui.main_window import MainWindow
 from gui.questions import QUESTIONS, RAVINE
 
 TIMEOUT = 60_000
@@ -26,13 +24,8 @@ def test_on_the_ravine_adam_goes_straight_down_while_sgd_crawls_or_bounces_out()
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), backend="thread")
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.ready, timeout=TIMEOUT)
-    yield w
-    w.close()
+def window(lab_window):
+    return lab_window
 
 
 def test_every_question_is_in_the_lessons_menu_and_opens_with_its_words_on_top(qtbot, window):
