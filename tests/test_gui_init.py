@@ -94,7 +94,8 @@ def test_train_each_draws_losses_and_he_learns_where_xavier_and_zeros_do_not(qtb
     with qtbot.waitSignal(tab.training_done, timeout=60000) as blocker:
         assert tab.start_training(steps=80)
         assert tab.train_button.text() == "Stop"
-    qtbot.waitUntil(lambda: not tab.training(), timeout=5000)
+    # The button comes back on the runner's finished signal, which arrives after training_done.
+    qtbot.waitUntil(lambda: not tab.training() and tab.train_button.text() == "Train each", timeout=5000)
     progress = blocker.args[0]
     assert set(tab.loss_curves) == {"he_normal", "xavier_normal", "zeros"} and partials
     final = {s: _ys(c)[-1] for s, c in tab.loss_curves.items()}
