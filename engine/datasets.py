@@ -467,6 +467,7 @@ def load_data(cfg: DataConfig, seed: int) -> DataSplit:
     k = cfg.classes if cfg.classes is not None else info.default_classes
 
     rng = np.random.default_rng(seed)
+    assert info._load is not None  # every registered dataset has a loader
     arrays = info._load(cfg, k, rng)
     y_train = _add_label_noise(arrays.y_train, cfg.label_noise, k, rng)
 

@@ -65,6 +65,7 @@ from typing import Iterable
 
 import numpy as np
 import torch
+from torch import nn
 
 from .config import DataConfig, Experiment, ModelConfig, OptimizerConfig, TrainConfig
 from .datasets import DATASETS, load_data
@@ -193,18 +194,25 @@ def probe_scheme(cfg: ProbeConfig, scheme: str, x: torch.Tensor, r: torch.Tensor
                  sample_index: torch.Tensor) -> SchemeProbe:
     """One forward and one backward pass of ``scheme``'s network on ``x``; see the module doc."""
     model = probe_network(cfg, scheme)
-    blocks = [block for name, block in model.named_children() if name.startswith("hidden")]
+    linears: list[nn.Linear] = []
+    acts: list[nn.Module] = []
+    for name, block in model.named_children():
+        if name.startswith("hidden"):
+            linear = block.get_submodule("linear")
+            assert isinstance(linear, nn.Linear)  # engine.models' dense blocks
+            linears.append(linear)
+            acts.append(block.get_submodule("act"))
     pre: list[torch.Tensor] = []
     post: list[torch.Tensor] = []
-    hooks = [b.linear.register_forward_hook(lambda m, i, o: pre.append(o)) for b in blocks]
-    hooks += [b.act.register_forward_hook(lambda m, i, o: post.append(o)) for b in blocks]
+    hooks = [lin.register_forward_hook(lambda m, i, o: pre.append(o)) for lin in linears]
+    hooks += [act.register_forward_hook(lambda m, i, o: post.append(o)) for act in acts]
     try:
         y = model(x)
     finally:
         for h in hooks:
             h.remove()
     loss = (r * y).sum()
-    weights = [b.linear.weight for b in blocks]
+    weights = [lin.weight for lin in linears]
     grads = torch.autograd.grad(loss, post + weights, allow_unused=True)
     act_grads, weight_grads = grads[:len(post)], grads[len(post):]
 

@@ -36,7 +36,7 @@ from torch import nn
 
 #: The layers whose weights an init scheme sets.  Norm layers are left alone:
 #: they start as the identity map (weight 1, bias 0), which is what they should be.
-INIT_LAYERS: tuple[type[nn.Module], ...] = (nn.Linear, nn.Conv2d)
+INIT_LAYERS: tuple[type[nn.Linear], type[nn.Conv2d]] = (nn.Linear, nn.Conv2d)
 
 WeightInit = Callable[[torch.Tensor, float], object]
 

@@ -160,6 +160,7 @@ class Lab:
         run.buffer = UpdateBuffer(run.run_id)
 
     def _record(self, run: _Run, events) -> None:
+        assert run.buffer is not None  # set by _build together with the trainer
         for event in events:
             run.buffer.add(event)
             if isinstance(event, FinalEvent):
@@ -179,6 +180,7 @@ class Lab:
                 boundary = self.boundary(run.run_id)
                 run.boundary_due = now + self.boundary_interval
             if run.buffer is not None:
+                assert trainer is not None  # the buffer is only made once the trainer is built
                 update = run.buffer.take(run.status, trainer.step_count, trainer.epoch, self._rate(run),
                                          boundary)
             else:

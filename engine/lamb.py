@@ -104,7 +104,8 @@ class Lamb(torch.optim.Optimizer):
         super().__init__(params, defaults)
 
     @torch.no_grad()
-    def step(self, closure: Callable[[], torch.Tensor] | None = None):
+    # torch types the closure as returning a float, but a real closure returns the loss tensor.
+    def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:  # type: ignore[override]
         """Take one LAMB step for every parameter that has a gradient.
 
         ``closure``, if given, re-evaluates the model and returns the loss (it

@@ -463,9 +463,10 @@ def check_finder(state: TaskState, experiment: Experiment, lrs, steps: int = CHE
         data = trainer.data
         final = trainer.run(should_stop=state.stop_requested)
         last = trainer.last_eval
-        finished = final.status == FINISHED and last is not None and last.step == final.step
-        point = CheckPoint(i, float(lr), last.val_loss if finished else math.nan,
-                           last.val_acc if finished else math.nan, final.status, final.message)
+        # The final evaluation, when the run finished with one at its last step.
+        done = last if final.status == FINISHED and last is not None and last.step == final.step else None
+        point = CheckPoint(i, float(lr), done.val_loss if done is not None else math.nan,
+                           done.val_acc if done is not None else math.nan, final.status, final.message)
         points.append(point)
         state.report(point)
     return CheckResult(tuple(points), steps)

@@ -24,6 +24,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
 
+import torch
 from torch import nn
 
 from .config import ModelConfig
@@ -115,7 +116,7 @@ class ModelInfo:
 
 def _dense_blocks(cfg: ModelConfig, in_features: int) -> tuple[list[tuple[str, nn.Module]], int]:
     """``hidden1``, ``hidden2``, ...: Linear -> norm -> act -> dropout; returns them and the last width."""
-    blocks = []
+    blocks: list[tuple[str, nn.Module]] = []
     for i, width in enumerate(cfg.hidden, start=1):
         layers: OrderedDict[str, nn.Module] = OrderedDict(linear=nn.Linear(in_features, width))
         norm = NORMS[cfg.norm].dense
@@ -217,11 +218,15 @@ def activation_probes(model: nn.Module) -> list[tuple[str, nn.Module]]:
     before dropout and pooling; a forward hook there sees it even for the
     ``linear`` activation (an ``nn.Identity``).
     """
-    return [(name, block.act) for name, block in model.named_children()
-            if isinstance(block, nn.Sequential) and hasattr(block, "act")]
+    probes: list[tuple[str, nn.Module]] = []
+    for name, block in model.named_children():
+        act = getattr(block, "act", None) if isinstance(block, nn.Sequential) else None
+        if isinstance(act, nn.Module):
+            probes.append((name, act))
+    return probes
 
 
-def weight_tensors(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
+def weight_tensors(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
     """``(parameter name, weight)`` of every Linear and Conv2d, in forward order.
 
     Names match ``model.named_parameters()`` (``hidden1.linear.weight``,

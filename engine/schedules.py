@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -26,7 +26,7 @@ from torch.optim import lr_scheduler
 
 from .config import ScheduleConfig
 
-Builder = Callable[[torch.optim.Optimizer, ScheduleConfig, int], "tuple[object | None, int | None]"]
+Builder = Callable[[torch.optim.Optimizer, ScheduleConfig, int], "tuple[lr_scheduler.LRScheduler | None, int | None]"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def resolve_schedule(cfg: ScheduleConfig, lr: float, total_steps: int,
     the optimizer has one.
     """
     n = main_steps(cfg, total_steps)
-    fill = {}
+    fill: dict[str, Any] = {}
     if cfg.step_size is None:
         fill["step_size"] = max(1, n // 3)
     if cfg.gamma is None:
@@ -139,6 +139,7 @@ class LRSchedule:
     def step(self) -> None:
         self.t += 1
         if self.t < self.warmup:
+            assert self.warm is not None  # built whenever warmup > 0
             self.warm.step()
         elif self.t > self.warmup and self.main is not None:
             if self.horizon is None or self.main.last_epoch < self.horizon:

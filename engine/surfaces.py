@@ -200,6 +200,7 @@ def gradient(name: str, x: float, y: float, params: Mapping[str, Any] | None = N
     f = surface(name).function(params)
     p = torch.tensor([x, y], dtype=torch.float64, requires_grad=True)
     f(p).backward()
+    assert p.grad is not None  # backward() always fills the leaf's grad
     return p.grad.numpy().copy()
 
 

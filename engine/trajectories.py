@@ -249,13 +249,17 @@ def compute_trajectory(surface_name: str, start: Sequence[float], spec: Optimize
     f = info.function(params)
     p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     opt = OPTIMIZERS[spec.name].cls([p], **spec.kwargs())
-    xs, losses, grads, updates = [], [], [], []
+    xs: list[list[float]] = []
+    losses: list[float] = []
+    grads: list[list[float]] = []
+    updates: list[Sequence[float]] = []   # (dx, dy) per position
     status, stop_step, message = FINISHED, None, f"ran all {steps} steps"
     for k in range(steps + 1):
         opt.zero_grad()
         loss = f(p)
         loss.backward()
         pos = p.detach().clone()
+        assert p.grad is not None  # backward() always fills the leaf's grad
         g = p.grad.detach().clone()
         if not (torch.isfinite(pos).all() and torch.isfinite(loss) and torch.isfinite(g).all()):
             status, stop_step = NON_FINITE, k
@@ -285,10 +289,10 @@ def compute_trajectory(surface_name: str, start: Sequence[float], spec: Optimize
 def compute_trajectories(surface_name: str, start: Sequence[float], specs: Iterable[OptimizerSpec | str],
                          steps: int, params: Mapping[str, Any] | None = None) -> tuple[Trajectory, ...]:
     """All paths from one common start; labels are the specs' texts, made unique with ``#2``, ``#3``."""
-    specs = [parse_spec(s) if isinstance(s, str) else s for s in specs]
+    parsed = [parse_spec(s) if isinstance(s, str) else s for s in specs]
     seen: dict[str, int] = {}
     out = []
-    for spec in specs:
+    for spec in parsed:
         label = spec.text
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:
