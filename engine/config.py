@@ -15,44 +15,104 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-Check = Callable[[Any], "str | None"]
-
-
-def _named(text: str, ok: Callable[[Any], bool]) -> Check:
-    """A check returning ``"must be <text>"`` for a value it rejects; ``.text`` documents the range."""
-    def check(v):
-        return None if ok(v) else f"must be {text}"
-    check.text = text
-    return check
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
-def greater_than(low: float) -> Check:
-    return _named(f"> {low:g}", lambda v: v > low)
+@dataclass(frozen=True)
+class Bound:
+    """One range check as data: the numbers the validator, ``main.py schema`` and the form all read.
+
+    ``low`` / ``high`` are ``None`` where the range has no such edge; ``*_open``
+    excludes the edge itself.  ``finite`` rejects inf and nan.  ``text`` is the
+    human wording ("> 0", "<= 8", "in [0, 1)", "a finite number") derived from
+    the numbers, and ``check(v)`` returns ``"must be <text>"`` for a value it
+    rejects, None otherwise.  A bound is also callable as its own check.
+    """
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    finite: bool = False
+
+    @property
+    def text(self) -> str:
+        low, high = self.low, self.high
+        if low is not None and high is not None:
+            return f"in {'(' if self.low_open else '['}{low:g}, {high:g}{')' if self.high_open else ']'}"
+        if low is not None:
+            return f"{'>' if self.low_open else '>='} {low:g}"
+        if high is not None:
+            return f"{'<' if self.high_open else '<='} {high:,}"
+        return "a finite number" if self.finite else "a number"
+
+    def contains(self, v: float) -> bool:
+        if self.finite and not math.isfinite(v):
+            return False
+        if self.low is not None and not (v > self.low if self.low_open else v >= self.low):
+            return False
+        if self.high is not None and not (v < self.high if self.high_open else v <= self.high):
+            return False
+        return True
+
+    def check(self, v: float) -> str | None:
+        return None if self.contains(v) else f"must be {self.text}"
+
+    __call__ = check
+
+    def __and__(self, other: Bound) -> Bound:
+        """The range both bounds allow (the tighter edge on each side)."""
+        low, low_open = _tighter(self.low, self.low_open, other.low, other.low_open, max)
+        high, high_open = _tighter(self.high, self.high_open, other.high, other.high_open, min)
+        return Bound(low, high, low_open, high_open, self.finite or other.finite)
 
 
-def at_least(low: float) -> Check:
-    return _named(f">= {low:g}", lambda v: v >= low)
+def _tighter(a: float | None, a_open: bool, b: float | None, b_open: bool,
+             pick: Callable[[float, float], float]) -> tuple[float | None, bool]:
+    if a is None:
+        return b, b_open
+    if b is None or a == b:
+        return a, a_open or (b is not None and b_open)
+    return (a, a_open) if pick(a, b) == a else (b, b_open)
 
 
-def at_most(high: float) -> Check:
-    return _named(f"<= {high:,}", lambda v: v <= high)
+Check = Bound
+"""A field's range check; :func:`bounds` merges a field's checks into the one range they allow."""
 
 
-def between(low: float, high: float, *, high_open: bool = False) -> Check:
+def bounds(checks: tuple[Bound, ...]) -> Bound:
+    """The range every one of ``checks`` allows; ``Bound()`` (no edges) for none."""
+    out = Bound()
+    for check in checks:
+        out = out & check
+    return out
+
+
+def greater_than(low: float) -> Bound:
+    return Bound(low=low, low_open=True)
+
+
+def at_least(low: float) -> Bound:
+    return Bound(low=low)
+
+
+def at_most(high: float) -> Bound:
+    return Bound(high=high)
+
+
+def between(low: float, high: float, *, high_open: bool = False) -> Bound:
     """Inclusive range [low, high], or [low, high) when ``high_open``."""
-    if high_open:
-        return _named(f"in [{low:g}, {high:g})", lambda v: low <= v < high)
-    return _named(f"in [{low:g}, {high:g}]", lambda v: low <= v <= high)
+    return Bound(low, high, high_open=high_open)
 
 
-finite = _named("a finite number", math.isfinite)
+finite = Bound(finite=True)
 
 
-def param(default, help: str, *, checks: tuple[Check, ...] = (), registry: str | None = None,
+def param(default: Any, help: str, *, checks: tuple[Bound, ...] = (), registry: str | None = None,
           choices: tuple[str, ...] | None = None, item: type | None = None,
-          length: int | None = None, default_text: str | None = None):
+          length: int | None = None, default_text: str | None = None) -> Any:
     """A documented, range-checked field.
 
     ``item`` marks a list field and gives its element type; ``length`` fixes its
@@ -217,12 +277,12 @@ class Experiment:
         n = self.data.n_train if n_train is None else n_train
         return self.train.epochs * steps_per_epoch(n, self.train.batch_size)
 
-    def replace(self, **sections) -> "Experiment":
+    def replace(self, **sections: Any) -> Experiment:
         """A copy with some fields replaced; sections may be given as dicts of changes."""
-        changes = {}
+        changes: dict[str, Any] = {}
         for key, value in sections.items():
             current = getattr(self, key)
-            if dataclasses.is_dataclass(current) and isinstance(value, dict):
+            if dataclasses.is_dataclass(current) and not isinstance(current, type) and isinstance(value, dict):
                 value = dataclasses.replace(current, **value)
             changes[key] = value
         return dataclasses.replace(self, **changes)
@@ -233,5 +293,14 @@ def steps_per_epoch(n_train: int, batch_size: int) -> int:
     return max(1, math.ceil(n_train / batch_size))
 
 
-SECTIONS = {f.name: f.default_factory for f in dataclasses.fields(Experiment) if f.default_factory
-            is not dataclasses.MISSING}
+def _sections() -> dict[str, type[DataclassInstance]]:
+    """Section name -> its dataclass, for every field of Experiment that is a section."""
+    out: dict[str, type[DataclassInstance]] = {}
+    for f in dataclasses.fields(Experiment):
+        factory = f.default_factory
+        if isinstance(factory, type) and dataclasses.is_dataclass(factory):
+            out[f.name] = factory
+    return out
+
+
+SECTIONS = _sections()

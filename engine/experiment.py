@@ -49,7 +49,7 @@ class FieldType:
     item: type | None   # element type of a tuple field
 
     def describe(self) -> str:
-        name = {int: "integer", float: "number", str: "string", bool: "true/false"}.get(self.base)
+        name = {int: "integer", float: "number", str: "string", bool: "true/false"}.get(self.base, self.base.__name__)
         if self.base is tuple:
             name = f"list of {'integers' if self.item is int else 'numbers'}"
         return name + (" or null" if self.optional else "")
@@ -109,7 +109,10 @@ def _parse_field(path: str, value: Any, ftype: FieldType, meta) -> Any:
             raise ExperimentError(path, f"must have {meta['length']} entries, got {len(value)}")
         if not value:
             raise ExperimentError(path, "must not be empty")
-        items = tuple(_coerce_scalar(f"{path}[{i}]", v, ftype.item) for i, v in enumerate(value))
+        item = ftype.item
+        if item is None:
+            raise TypeError(f"{path}: a list field needs an item type in engine.config")
+        items = tuple(_coerce_scalar(f"{path}[{i}]", v, item) for i, v in enumerate(value))
         for i, item in enumerate(items):
             _check(f"{path}[{i}]", item, meta)
         return items

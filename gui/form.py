@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QFileDial
                                QHBoxLayout, QLabel, QLineEdit, QScrollArea, QSizePolicy, QSlider,
                                QToolButton, QVBoxLayout, QWidget)
 
-from engine.config import DEFAULT_STEPS, SECTIONS, Experiment, ScheduleConfig, steps_per_epoch
+from engine.config import DEFAULT_STEPS, SECTIONS, Bound, Experiment, ScheduleConfig, bounds, steps_per_epoch
 from engine.datasets import DATASETS, IMAGE
 from engine.experiment import REGISTRIES, ExperimentError, parse_experiment, resolve
 from engine.inits import INITS
@@ -85,37 +85,26 @@ def _field_metadata() -> dict[str, Any]:
 META = _field_metadata()
 
 
-@dataclasses.dataclass(frozen=True)
-class Bounds:
-    """The range a config check allows, read from the checks' ``.text`` ("> 0", "in [0, 1)")."""
-    low: float = -math.inf
-    high: float = math.inf
-    low_open: bool = False
-    high_open: bool = False
-
-    def contains(self, v: float) -> bool:
-        above = v > self.low if self.low_open else v >= self.low
-        below = v < self.high if self.high_open else v <= self.high
-        return above and below
+UNBOUNDED = Bound()
 
 
-def bounds_of(key: str) -> Bounds:
-    low, high, low_open, high_open = -math.inf, math.inf, False, False
-    for check in META[key]["checks"]:
-        text = getattr(check, "text", "")
-        if m := re.fullmatch(r"(>=?) (\S+)", text):
-            low, low_open = float(m[2]), m[1] == ">"
-        elif m := re.fullmatch(r"in ([\[(])(\S+), (\S+)([\])])", text):
-            low, high = float(m[2]), float(m[3])
-            low_open, high_open = m[1] == "(", m[4] == ")"
-    return Bounds(low, high, low_open, high_open)
+def bounds_of(key: str) -> Bound:
+    """The range all of ``key``'s config checks allow, as numbers (no edge: ``None``)."""
+    return bounds(META[key]["checks"])
+
+
+def whole_bounds(b: Bound) -> Bound:
+    """``b`` for whole numbers: open edges step inside ("> 0" becomes ">= 1", "< 8" becomes "<= 7")."""
+    low = None if b.low is None else (math.floor(b.low) + 1 if b.low_open else math.ceil(b.low))
+    high = None if b.high is None else (math.ceil(b.high) - 1 if b.high_open else math.floor(b.high))
+    return Bound(low, high, finite=b.finite)
 
 
 def tooltip_for(key: str, unset: str = "Left empty") -> str:
     """The lesson's sentence on ``key`` (or the config help), plus its allowed range and default."""
     meta = META[key]
     parts = [html.escape(LESSON_TEXT.get(key, meta["help"]))]
-    ranges = "; ".join(getattr(c, "text", "") for c in meta["checks"])
+    ranges = "; ".join(c.text for c in meta["checks"])
     if ranges:
         parts.append(f"Allowed: {html.escape(ranges)}.")
     if meta["default_text"]:
@@ -196,11 +185,11 @@ class NumberBox(QAbstractSpinBox):
     text is "unset" and shows the default as placeholder.
     """
 
-    def __init__(self, integer: bool, step: float, bounds: Bounds = Bounds(), parent=None):
+    def __init__(self, integer: bool, step: float, bounds: Bound = UNBOUNDED, parent=None):
         super().__init__(parent)
         self.integer = integer
         self.step = step
-        self.bounds = bounds
+        self.bounds = whole_bounds(bounds) if integer else bounds
         self.default: float | int | None = None
         self.setAccelerated(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -237,7 +226,7 @@ class NumberBox(QAbstractSpinBox):
         if v is None:
             v = self.default
         if v is None:
-            v = self.bounds.low if math.isfinite(self.bounds.low) else 0
+            v = self.bounds.low if self.bounds.low is not None else 0
         return v
 
     def _stepped(self, steps: int) -> float | None:
@@ -253,13 +242,15 @@ class NumberBox(QAbstractSpinBox):
             new = int(round(new)) if self.integer else float(f"{new:.12g}")
         except (OverflowError, ValueError, TypeError):
             return None
+        # The arrows stop at the config's range: a closed edge is reached exactly, an open one
+        # (dropout's 1 in [0, 1)) never.  From outside the range they still step toward it.
         b = self.bounds
-        if not b.contains(new):
-            edge = b.high if steps > 0 else b.low
-            open_edge = b.high_open if steps > 0 else b.low_open
-            if open_edge or not math.isfinite(edge):
-                return None
-            new = int(edge) if self.integer else edge
+        if steps > 0 and b.high is not None and (new > b.high or (b.high_open and new >= b.high)):
+            new = None if b.high_open else (int(b.high) if self.integer else b.high)
+        elif steps < 0 and b.low is not None and (new < b.low or (b.low_open and new <= b.low)):
+            new = None if b.low_open else (int(b.low) if self.integer else b.low)
+        if new is None or (new - base) * steps <= 0:
+            return None
         return new
 
     def stepBy(self, steps: int) -> None:

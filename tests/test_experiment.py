@@ -1,6 +1,7 @@
 """The experiment file: defaults, round trips, and every way a file can be wrong."""
 import dataclasses
 import json
+import math
 
 import pytest
 
@@ -191,3 +192,17 @@ def test_run_lists_load_and_say_which_run_is_wrong(tmp_path):
     path.write_text("[]")
     with pytest.raises(ExperimentError, match="non-empty list"):
         load_run_list(path)
+
+
+def test_bounds_are_numbers_whose_text_and_messages_keep_their_wording():
+    from engine.config import Bound, at_least, at_most, between, bounds, finite, greater_than
+    assert [c.text for c in (greater_than(0), at_least(1), at_most(8), at_most(1_000_000), at_most(100.0),
+                             between(0, 1), between(0, 1, high_open=True), finite)] == [
+        "> 0", ">= 1", "<= 8", "<= 1,000,000", "<= 100.0", "in [0, 1]", "in [0, 1)", "a finite number"]
+    assert at_most(8) == Bound(None, 8, False, False) and at_most(8).check(9) == "must be <= 8"
+    assert at_most(8).check(8) is None and finite.check(math.inf) == "must be a finite number"
+    assert between(0, 1, high_open=True).check(1.0) == "must be in [0, 1)"
+    assert bounds((at_least(0), at_most(8))) == Bound(0, 8, False, False)
+    assert bounds((finite, greater_than(0))) == Bound(0, None, True, False, finite=True)
+    with pytest.raises(ExperimentError, match=r"^augment\.shift: must be <= 8, got 9$"):
+        parse_experiment({"data": {"dataset": "digits"}, "augment": {"shift": 9}})

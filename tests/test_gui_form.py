@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from engine.config import (DEFAULT_STEPS, DataConfig, Experiment, ModelConfig, OptimizerConfig,
-                           ScheduleConfig, TrainConfig, steps_per_epoch)
+                           ScheduleConfig, TrainConfig, bounds, steps_per_epoch)
 from engine.experiment import REGISTRIES, experiment_to_dict, parse_experiment, resolve, schema
 from engine.optimizers import OPTIMIZERS, optimizer_kwargs
 from engine.schedules import SCHEDULES, lr_curve
 
-from gui.form import ExperimentForm, LengthField, PathField, RateField, format_hint
+from gui.form import META, ExperimentForm, LengthField, ListField, NumberBox, PathField, RateField, format_hint
 from gui.lesson_text import LESSON_TEXT
 
 OPTIONAL_OPTIMIZER_KEYS = ("momentum", "nesterov", "alpha", "betas", "eps", "weight_decay")
@@ -391,6 +391,95 @@ def test_arrows_step_within_the_config_range(form):
     assert form.experiment().model.dropout == 0.9               # [0, 1): 1.0 is never offered
     dropout.stepBy(1)
     assert form.experiment().model.dropout == 0.95
+
+
+# Experiments in which every number box of the form is shown and taken (shift needs images,
+# momentum sgd, alpha rmsprop, gamma the step schedule, ...); each box is tested in the first that shows it.
+EDGE_BASES = (
+    Experiment(),
+    Experiment(data=DataConfig(dataset="digits"), optimizer=OptimizerConfig(name="sgd"),
+               schedule=ScheduleConfig(name="step"), train=TrainConfig(epochs=2, grad_clip=1.0)),
+    Experiment(optimizer=OptimizerConfig(name="rmsprop"), schedule=ScheduleConfig(name="one_cycle")),
+    Experiment(model=ModelConfig(init="normal"), schedule=ScheduleConfig(name="cosine")),
+)
+
+
+def number_boxes(form):
+    """key -> the spin boxes of every numeric field the form shows (steps and epochs share one field)."""
+    out = {}
+    for entry in schema():
+        try:
+            field = form.field(entry.path)
+        except KeyError:
+            continue
+        boxes = field.container.findChildren(NumberBox)
+        if isinstance(field, LengthField):
+            boxes = [field.epochs if entry.path == "train.epochs" else field.steps]
+        if boxes:
+            out[entry.path] = boxes
+    return out
+
+
+def edges(box, key):
+    """(lowest, highest) value the arrows may reach for ``key``, straight from the config's checks."""
+    b = bounds(META[key]["checks"])
+    low, high = b.low, b.high
+    if box.integer:     # whole numbers: an open edge is reached one step inside
+        low = None if low is None else (math.floor(low) + 1 if b.low_open else math.ceil(low))
+        high = None if high is None else (math.ceil(high) - 1 if b.high_open else math.floor(high))
+        return low, high, False, False
+    return low, high, b.low_open, b.high_open
+
+
+def test_every_number_box_stops_its_arrows_at_both_edges_of_the_config_range(form):
+    boxes = number_boxes(form)
+    numeric = {e.path for e in schema() if "integer" in e.type or "number" in e.type}
+    # Every numeric key has spin boxes, except rates (a log slider) and the layer lists (text),
+    # and every spin box of the form is one of them.
+    assert all(isinstance(form.field(k), (RateField, ListField)) for k in numeric - set(boxes))
+    assert set(boxes) <= numeric
+    assert all(any(b in bs for bs in boxes.values()) for b in form.findChildren(NumberBox))
+    up, down = NumberBox.StepEnabledFlag.StepUpEnabled, NumberBox.StepEnabledFlag.StepDownEnabled
+    tested = {"high": set(), "low": set()}
+    for key, key_boxes in boxes.items():
+        field = form.field(key)
+        base = next((e for e in EDGE_BASES if (form.set_experiment(e), form.is_shown(key))[1]
+                     and field.active and all(b.isEnabled() for b in key_boxes)), None)
+        assert base is not None, f"{key}: no experiment shows it"
+        for box in key_boxes:
+            low, high, low_open, high_open = edges(box, key)
+            b = bounds(META[key]["checks"])
+            for side, edge, is_open, flag, click in (("high", high, high_open, up, 1),
+                                                     ("low", low, low_open, down, -1)):
+                if edge is None:
+                    continue
+                form.set_experiment(base)
+                # At a closed edge itself; one step inside an open one (dropout's 1 in [0, 1)).
+                start = edge if not is_open else float(f"{edge - click * box.step:.12g}")
+                box.set_number(start)
+                assert form.is_valid(), (key, side, start, form.error())
+                assert not box.stepEnabled() & flag, f"{key}: the {side} arrow is enabled at {start}"
+                box.stepBy(click)
+                value = box.number()
+                assert value == start and b.contains(value), (key, side, value)
+                assert form.is_valid(), (key, side, form.error())
+                tested[side].add(key)
+    assert "augment.shift" in tested["high"] and "augment.shift" in tested["low"]
+    assert {"data.n_train", "model.dropout", "train.steps", "train.epochs", "optimizer.betas",
+            "train.divergence_factor"} <= tested["high"] | tested["low"]
+
+
+def test_shift_at_its_maximum_cannot_be_clicked_past_it(form):
+    """The reproduced bug: at augment.shift 8 the up arrow was enabled and one click made it 9."""
+    form.set_experiment(Experiment(data=DataConfig(dataset="digits")))
+    box = form.field("augment.shift").box
+    type_into(form, "augment.shift", "8")
+    assert box.bounds.high == 8 and form.is_valid()
+    assert not box.stepEnabled() & NumberBox.StepEnabledFlag.StepUpEnabled
+    box.stepBy(1)
+    assert form.experiment().augment.shift == 8 and form.error() is None
+    box.stepBy(-1)
+    assert form.experiment().augment.shift == 7
 
 
 # -- schedule preview -----------------------------------------------------------------------------
