@@ -87,7 +87,7 @@ class LabLoop:
             self.send_updates()
         elif command == "batchnorm":
             # The BatchNorm lesson's table: the trained network evaluated with batch statistics.
-            from .presets import batchnorm_table
+            from .batchnorm import batchnorm_table
             trainer = self.lab.trainer(args[0])
             if trainer is not None:
                 self._send_message(("batchnorm", args[0], batchnorm_table(trainer)))

@@ -16,8 +16,8 @@ import pytest
 import torch
 
 from engine.events import DIVERGED, FINISHED, EvalEvent, HistogramEvent
-from engine.presets import (BATCHNORM_BATCHINGS, DECAY, DECAY_LR, PRESETS, BatchNormRow, batchnorm_accuracy,
-                            batchnorm_table)
+from engine.batchnorm import BATCHNORM_BATCHINGS, BatchNormRow, batchnorm_accuracy, batchnorm_table
+from engine.presets import DECAY, DECAY_LR, PRESETS
 from engine.trainer import Trainer
 
 SEED = os.environ.get("PRESET_SEED") or None      # None: each preset's own seed
