@@ -8,13 +8,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_engine_sources_do_not_import_qt_or_gui():
-    for path in (ROOT / "engine").glob("*.py"):
+    for path in (ROOT / "engine").rglob("*.py"):   # subpackages too
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             for name in names:
-                assert not name.startswith(("PySide6", "PyQt", "pyqtgraph", "gui")), f"{path.name} imports {name}"
+                assert not name.startswith(("PySide6", "PyQt", "pyqtgraph", "gui")), f"{path.relative_to(ROOT)} imports {name}"
 
 
 def test_importing_and_running_the_engine_loads_no_qt():
@@ -24,3 +24,12 @@ def test_importing_and_running_the_engine_loads_no_qt():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_the_import_contracts_hold():
+    """The layers of pyproject.toml's [tool.importlinter]: engine Qt-free, engine layers downward only,
+    the lesson tabs independent. `make test` runs lint-imports too; this keeps a bare pytest honest."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    out = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert out.stdout.count("KEPT") == 3
