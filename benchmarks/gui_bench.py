@@ -113,6 +113,7 @@ def main() -> int:
     import torch
     torch.set_num_threads(1)
     from PySide6.QtCore import QSettings
+
     from gui.app import make_app
     from gui.main_window import MainWindow
 

@@ -22,6 +22,7 @@ FINAL = ("finished", "diverged", "stopped", "error")
 def main(names: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
     from PySide6.QtCore import QSettings
+
     from gui.app import make_app
     from gui.main_window import MainWindow
 

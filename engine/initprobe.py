@@ -406,7 +406,7 @@ def train_schemes(state: TaskState, cfg: ProbeConfig, train: TrainEachConfig = T
     ``state.report(TrainProgress)`` at most every ``report_interval`` seconds
     and once at the end; a stop request stops every run where it is.
     """
-    from .trainer import Trainer   # the trainer pulls in the optimizers; the probe alone needs none
+    from .trainer import Trainer  # the trainer pulls in the optimizers; the probe alone needs none
 
     check_probe_config(cfg)
     check_train_config(train)

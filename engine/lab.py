@@ -21,8 +21,7 @@ from .config import Experiment
 from .datasets import DataSplit, load_data
 from .events import ERROR, FinalEvent
 from .trainer import Trainer
-from .updates import (EMPTY_EVALS, EMPTY_STEPS, PAUSED, QUEUED, RUNNING, Boundary, RunUpdate,
-                      UpdateBuffer)
+from .updates import EMPTY_EVALS, EMPTY_STEPS, PAUSED, QUEUED, RUNNING, Boundary, RunUpdate, UpdateBuffer
 
 BOUNDARY_GRID = 90          # points per side of the decision-boundary grid
 BOUNDARY_INTERVAL = 0.25    # seconds between two boundaries of one run: a fixed rate, never every step

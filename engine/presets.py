@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import (AugmentConfig, DataConfig, Experiment, ModelConfig, OptimizerConfig, ScheduleConfig,
-                     TrainConfig)
+from .config import AugmentConfig, DataConfig, Experiment, ModelConfig, OptimizerConfig, ScheduleConfig, TrainConfig
 
 
 @dataclass(frozen=True)

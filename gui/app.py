@@ -40,6 +40,7 @@ def make_app(argv: list[str] | None = None):
 def app_icon():
     """The window icon, every rendered size of resources/descent-lab.svg (Qt picks the nearest)."""
     from PySide6.QtGui import QIcon
+
     from .paths import resource_path
     icon = QIcon()
     try:
@@ -76,6 +77,7 @@ def _startup_probe(app) -> int:
     import tempfile
 
     from PySide6.QtCore import QSettings
+
     from .main_window import MainWindow
     with tempfile.TemporaryDirectory() as tmp:
         window = MainWindow(settings=QSettings(os.path.join(tmp, "probe.ini"), QSettings.IniFormat))
@@ -217,7 +219,7 @@ def _check_labs(app, window, dialogs: list[str]) -> str | None:
     }
     for key, ready in done.items():
         lab = window.lab(key)
-        if not _wait(app, lambda: dialogs or ready(lab), SMOKE_TIMEOUT) or dialogs:
+        if not _wait(app, lambda ready=ready, lab=lab: dialogs or ready(lab), SMOKE_TIMEOUT) or dialogs:
             return dialogs[0] if dialogs else f"the {key} lab computed nothing in time"
     window.labs.setCurrentIndex(0)
     return None

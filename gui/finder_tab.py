@@ -32,13 +32,36 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.config import Experiment
 from engine.events import FINISHED
-from engine.lrfinder import (CHECK_RUNS, CHECK_STEPS, SUGGESTION_HELP, SUGGESTION_NAMES, CheckPoint, CheckResult,
-                             FinderCurve, FinderResult, FinderSettings, check_finder, check_lrs, find_lr_job)
+from engine.lrfinder import (
+    CHECK_RUNS,
+    CHECK_STEPS,
+    SUGGESTION_HELP,
+    SUGGESTION_NAMES,
+    CheckPoint,
+    CheckResult,
+    FinderCurve,
+    FinderResult,
+    FinderSettings,
+    check_finder,
+    check_lrs,
+    find_lr_job,
+)
 from engine.presets import FINDER_PRESETS, FinderPreset
 from gui.colors import RUN_COLORS, with_alpha
 from gui.tasks import TaskRunner

@@ -33,13 +33,40 @@ import pyqtgraph as pg
 import torch
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QScrollArea, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QSlider, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
-from engine.initprobe import (MAX_DEPTH, MAX_WIDTH, MIN_DEPTH, MIN_WIDTH, LayerHistograms, ProbeConfig,
-                              ProbeResult, TrainEachConfig, TrainProgress, check_probe_config, layer_histograms,
-                              run_probe, train_schemes)
+from engine.initprobe import (
+    MAX_DEPTH,
+    MAX_WIDTH,
+    MIN_DEPTH,
+    MIN_WIDTH,
+    LayerHistograms,
+    ProbeConfig,
+    ProbeResult,
+    TrainEachConfig,
+    TrainProgress,
+    check_probe_config,
+    layer_histograms,
+    run_probe,
+    train_schemes,
+)
 from engine.inits import INITS
 from engine.models import ACTIVATIONS
 from gui.colors import RUN_COLORS, with_alpha

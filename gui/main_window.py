@@ -15,9 +15,22 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QByteArray, QElapsedTimer, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence
-from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QFrame, QHBoxLayout, QLabel,
-                               QMainWindow, QMessageBox, QPushButton, QSplitter, QTabWidget, QToolBar,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.updates import MetricsLog
 
@@ -347,6 +360,7 @@ class MainWindow(QMainWindow):
 
     def _fill_lessons(self) -> None:
         from engine.presets import PRESETS
+
         from .questions import QUESTIONS
         self._lesson_menu.clear()
         for preset in PRESETS.values():

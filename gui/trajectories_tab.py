@@ -23,14 +23,37 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QPushButton, QSlider, QSpinBox,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.optimizers import OPTIMIZERS
 from engine.surfaces import SURFACES, distance_to_minimum, grid, surface
-from engine.trajectories import (DEFAULT_LR, FINISHED, LEFT_BOX, MAX_STEPS, SpecError, Trajectory,
-                                 make_spec, trajectories_job)
+from engine.trajectories import (
+    DEFAULT_LR,
+    FINISHED,
+    LEFT_BOX,
+    MAX_STEPS,
+    SpecError,
+    Trajectory,
+    make_spec,
+    trajectories_job,
+)
 
 from .colors import RUN_COLORS, run_color
 from .form import ERROR_RED, error_label

@@ -123,8 +123,8 @@ class ProcessWorker(_Worker):
     @Slot()
     def run(self) -> None:
         try:
-            from engine.labloop import prepare
             import engine.experiment  # noqa: F401  (the form's registries, loaded off the GUI thread)
+            from engine.labloop import prepare
             prepare()
             while True:
                 try:

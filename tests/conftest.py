@@ -41,6 +41,7 @@ def lab_window(qtbot, tmp_path):
     """A shown, ready main window on the thread backend, for tests of its wiring (it starts at once:
     torch is loaded here) with throw-away settings; it must close with its thread stopped."""
     from PySide6.QtCore import QSettings
+
     from gui.main_window import MainWindow
     w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), backend="thread")
     qtbot.addWidget(w)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib.util
-import sys
 import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -19,8 +19,17 @@ import pytest
 import torch
 
 from engine.config import DataConfig
-from engine.datasets import (DATASETS, DataError, DataSplit, DatasetInfo, IDX_FILES, SPIRAL_RADIUS,
-                             SPIRAL_TURNS, _digits_arrays, load_data)
+from engine.datasets import (
+    DATASETS,
+    IDX_FILES,
+    SPIRAL_RADIUS,
+    SPIRAL_TURNS,
+    DataError,
+    DatasetInfo,
+    DataSplit,
+    _digits_arrays,
+    load_data,
+)
 
 PLANES = [name for name, info in DATASETS.items() if info.kind == "plane"]
 NO_FILES = [name for name, info in DATASETS.items() if not info.needs_path]

@@ -6,9 +6,17 @@ import math
 import pytest
 
 from engine.config import SECTIONS, Experiment
+from engine.experiment import (
+    ExperimentError,
+    experiment_to_dict,
+    load_experiment,
+    notes,
+    parse_experiment,
+    resolve,
+    save_experiment,
+    schema,
+)
 from engine.optimizers import optimizer_kwargs
-from engine.experiment import (ExperimentError, experiment_to_dict, load_experiment, notes,
-                               parse_experiment, resolve, save_experiment, schema)
 
 ISSUE_EXAMPLE = {
     "name": "adam-on-spiral", "seed": 0,

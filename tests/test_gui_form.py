@@ -7,12 +7,20 @@ import math
 import numpy as np
 import pytest
 
-from engine.config import (DEFAULT_STEPS, DataConfig, Experiment, ModelConfig, OptimizerConfig,
-                           ScheduleConfig, TrainConfig, bounds, steps_per_epoch)
+from engine.config import (
+    DEFAULT_STEPS,
+    DataConfig,
+    Experiment,
+    ModelConfig,
+    OptimizerConfig,
+    ScheduleConfig,
+    TrainConfig,
+    bounds,
+    steps_per_epoch,
+)
 from engine.experiment import REGISTRIES, experiment_to_dict, parse_experiment, resolve, schema
 from engine.optimizers import OPTIMIZERS, optimizer_kwargs
 from engine.schedules import SCHEDULES, lr_curve
-
 from gui.form import META, ExperimentForm, LengthField, ListField, NumberBox, PathField, RateField, format_hint
 from gui.lesson_text import LESSON_TEXT
 
@@ -128,7 +136,7 @@ def test_set_experiment_then_experiment_gives_it_back_exactly(form, qtbot):
     for exp in _round_trip_cases():
         exp = parse_experiment(experiment_to_dict(exp))   # as a file would give it
         emitted = []
-        form.changed.connect(lambda: emitted.append(1))
+        form.changed.connect(lambda emitted=emitted: emitted.append(1))
         form.set_experiment(exp)
         form.changed.disconnect()
         assert form.error() is None, (exp.name, form.error())

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from engine.config import Experiment, OptimizerConfig, ScheduleConfig, TrainConfig
-from engine.schedules import lr_curve
 from engine.race import RACE
+from engine.schedules import lr_curve
 from gui.schedules_tab import ScheduleRaceTab
 
 EXP = Experiment(name="mine", optimizer=OptimizerConfig(name="sgd", lr=0.1, momentum=0.9),

@@ -6,15 +6,25 @@ import numpy as np
 import pytest
 import torch
 
+import main
 from engine.datasets import load_data
 from engine.events import EvalEvent
-from engine.initprobe import (CSV_COLUMNS, TRAIN_CSV_COLUMNS, ProbeConfig, TrainEachConfig, check_probe_config,
-                              layer_histograms, probe_inits, probe_inputs, probe_network, scheme_experiment,
-                              train_schemes)
+from engine.initprobe import (
+    CSV_COLUMNS,
+    TRAIN_CSV_COLUMNS,
+    ProbeConfig,
+    TrainEachConfig,
+    check_probe_config,
+    layer_histograms,
+    probe_inits,
+    probe_inputs,
+    probe_network,
+    scheme_experiment,
+    train_schemes,
+)
 from engine.inits import INITS
 from engine.tasks import TaskState
 from engine.trainer import Trainer
-import main
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,27 @@ import torch
 
 from engine.config import AugmentConfig, DataConfig, Experiment, ModelConfig, ScheduleConfig, TrainConfig
 from engine.events import FINISHED, StepEvent
-from engine.lrfinder import (CSV_COLUMNS, DIVERGED_SWEEP, FINISHED_SWEEP, NON_FINITE, STOPPED, CheckPoint,
-                             FinderCurve, FinderSettings, check_finder, check_lrs, find_lr, slide, smooth, steep,
-                             suggest, sweep_lrs, valley, with_lr, write_finder_files)
+from engine.lrfinder import (
+    CSV_COLUMNS,
+    DIVERGED_SWEEP,
+    FINISHED_SWEEP,
+    NON_FINITE,
+    STOPPED,
+    CheckPoint,
+    FinderCurve,
+    FinderSettings,
+    check_finder,
+    check_lrs,
+    find_lr,
+    slide,
+    smooth,
+    steep,
+    suggest,
+    sweep_lrs,
+    valley,
+    with_lr,
+    write_finder_files,
+)
 from engine.tasks import TaskState
 from engine.trainer import Trainer
 

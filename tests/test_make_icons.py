@@ -30,7 +30,7 @@ def test_the_ico_and_icns_hold_every_size(make_icons):
         [kind for kind, _ in make_icons.ICNS_TYPES]
 
 
-def _rgba(image) -> "np.ndarray":
+def _rgba(image):
     """The image as an (h, w, 4) uint8 array, whatever its stored format."""
     import numpy as np
     from PySide6.QtGui import QImage

@@ -8,8 +8,7 @@ import torch
 from torch import nn
 
 from engine.config import ModelConfig
-from engine.models import (ACTIVATIONS, MODELS, NORMS, activation_probes, build_model,
-                           weight_tensors)
+from engine.models import ACTIVATIONS, MODELS, NORMS, activation_probes, build_model, weight_tensors
 
 #: What each activation must compute, written independently of the registry.
 ACTIVATION_FUNCTIONS = {

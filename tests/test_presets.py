@@ -15,8 +15,8 @@ import re
 import pytest
 import torch
 
-from engine.events import DIVERGED, FINISHED, EvalEvent, HistogramEvent
 from engine.batchnorm import BATCHNORM_BATCHINGS, BatchNormRow, batchnorm_accuracy, batchnorm_table
+from engine.events import DIVERGED, FINISHED, EvalEvent, HistogramEvent
 from engine.presets import DECAY, DECAY_LR, PRESETS
 from engine.trainer import Trainer
 

@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from engine.config import DataConfig, Experiment, ModelConfig, OptimizerConfig, TrainConfig
-from engine.events import (DIVERGED, ERROR, FINISHED, STOPPED, EvalEvent, FinalEvent, HistogramEvent,
-                           StepEvent)
+from engine.events import DIVERGED, ERROR, FINISHED, STOPPED, EvalEvent, FinalEvent, HistogramEvent, StepEvent
 from engine.trainer import Trainer, histogram
 
 

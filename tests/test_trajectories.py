@@ -10,8 +10,19 @@ import torch
 from engine.lamb import Lamb
 from engine.optimizers import OPTIMIZERS
 from engine.surfaces import surface
-from engine.trajectories import (BOX_MARGIN, CSV_COLUMNS, FINISHED, LEFT_BOX, NON_FINITE, SpecError,
-                                 compute_trajectories, compute_trajectory, make_spec, parse_spec, write_csv)
+from engine.trajectories import (
+    BOX_MARGIN,
+    CSV_COLUMNS,
+    FINISHED,
+    LEFT_BOX,
+    NON_FINITE,
+    SpecError,
+    compute_trajectories,
+    compute_trajectory,
+    make_spec,
+    parse_spec,
+    write_csv,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
