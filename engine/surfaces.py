@@ -5,7 +5,7 @@ show up already in two: a curved narrow valley (Rosenbrock), flat plateaus
 with steep walls (Beale), several equally good minima (Himmelblau), a saddle
 point, a ravine whose two directions have very different curvature, and a
 landscape full of local minima (Rastrigin).  Each surface is one entry of
-:data:`SURFACES` (the timm ``OptimInfo`` shape of ../shared/STYLE.md): the
+:data:`SURFACES` (the timm ``OptimInfo`` shape, CONTRIBUTING.md): the
 GUI's picker, the headless ``trajectories`` command and the tests all loop over
 this table, so adding a surface is adding one entry.
 

@@ -1,7 +1,7 @@
 """What the lesson says about each key of the experiment, for the form's tooltips.
 
 One or two sentences per key path, written from the lesson "Design and
-Optimization of Deep Learning" (/work/shared/seed), so that hovering a field
+Optimization of Deep Learning" that the app teaches, so that hovering a field
 teaches the idea behind it rather than restating its name.  The form falls
 back to the field's ``help`` in ``engine.config`` for any key missing here.
 """

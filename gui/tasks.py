@@ -5,7 +5,7 @@ few seconds (a learning-rate sweep, training a deep net once per
 initialization).  The job runs in a worker QObject moved to a QThread; its
 signals reach :class:`TaskRunner`, which lives on the GUI thread, through
 ``@Slot`` methods only, and the runner re-emits them there, so a tab may
-connect them to anything (../shared/STYLE.md: a lambda connected to a worker
+connect them to anything (CONTRIBUTING.md, Threads: a lambda connected to a worker
 signal would run in the worker thread).  Every exception in the job is caught
 and reported as ``failed`` with its one-line reason; ``finished`` always
 follows.  Stopping is a flag the job checks, then ``quit()``/``wait()``.

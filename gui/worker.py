@@ -13,7 +13,7 @@ the same signals (``ready``, ``updates``, ``data_ready``, ``failed``,
   and warmed while the window opens; the QThread only relays its messages
   through a pipe.  Training and drawing use separate cores.
 
-PySide6 rules that bite (../shared/STYLE.md): the window connects these
+PySide6 rules that bite (CONTRIBUTING.md, Threads): the window connects these
 signals only to ``@Slot`` methods of its own QObjects; every exception in a
 worker is caught and reported; stopping is a command the loop checks, then
 ``quit()`` and ``wait()`` of the thread, never ``terminate()`` of a thread.
