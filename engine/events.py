@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Final statuses.
-FINISHED, DIVERGED, STOPPED, ERROR = "finished", "diverged", "stopped", "error"
+from .status import RunStatus
+
+# The final statuses, named here for the modules that report them (one vocabulary: engine/status.py).
+FINISHED, DIVERGED, STOPPED, ERROR = RunStatus.FINISHED, RunStatus.DIVERGED, RunStatus.STOPPED, RunStatus.ERROR
 
 
 @dataclass(frozen=True)

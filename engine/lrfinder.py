@@ -63,6 +63,7 @@ import torch.nn.functional as F
 from .config import Experiment
 from .events import FINISHED
 from .files import write_text_atomic
+from .status import SweepStatus
 from .tasks import TaskState
 from .trainer import Trainer
 
@@ -71,11 +72,9 @@ BETA = 0.98                 # smoothing of the loss, fastai's AvgSmoothLoss
 STOP_FACTOR = 4.0           # stop once the smoothed loss exceeds this multiple of the best
 REPORT_EVERY = 0.05         # seconds between live reports of the curve
 
-# Why the sweep ended
-FINISHED_SWEEP = "finished"      # every planned step was taken
-DIVERGED_SWEEP = "diverged"      # the smoothed loss rose past STOP_FACTOR x its best
-NON_FINITE = "non-finite"        # a batch loss was NaN or infinite
-STOPPED = "stopped"              # the user asked
+# Why the sweep ended: engine/status.py's SweepStatus, named here for the finder's callers
+FINISHED_SWEEP, DIVERGED_SWEEP = SweepStatus.FINISHED, SweepStatus.DIVERGED
+NON_FINITE, STOPPED = SweepStatus.NON_FINITE, SweepStatus.STOPPED
 
 SUGGESTION_NAMES = ("valley", "slide", "minimum", "steep")
 SUGGESTION_HELP = {

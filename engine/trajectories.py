@@ -50,6 +50,7 @@ import torch
 from .config import OptimizerConfig
 from .files import write_csv_atomic
 from .optimizers import OPTIMIZERS, optimizer_kwargs
+from .status import PathStatus
 from .surfaces import SurfaceInfo, surface
 
 BOX_MARGIN = 0.25
@@ -58,7 +59,7 @@ MAX_STEPS = 100_000
 # defaults differ (SGD has none in old versions, Adafactor 0.01, Adam 0.001).
 DEFAULT_LR = OptimizerConfig().lr
 
-FINISHED, LEFT_BOX, NON_FINITE = "finished", "left_box", "non_finite"
+FINISHED, LEFT_BOX, NON_FINITE = PathStatus.FINISHED, PathStatus.LEFT_BOX, PathStatus.NON_FINITE
 STATUS_TEXT = {FINISHED: "ran all steps", LEFT_BOX: "left the box", NON_FINITE: "diverged (non-finite)"}
 
 _FIELDS = {f.name: f for f in dataclasses.fields(OptimizerConfig)}

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .events import EvalEvent, Event, FinalEvent, HistogramEvent, StepEvent
+from .status import RunStatus
 
-# Run statuses a view shows; the last four are final.
-QUEUED, RUNNING, PAUSED = "queued", "running", "paused"
+# The statuses of a run that has not ended (the final ones are in engine/events.py; all in engine/status.py).
+QUEUED, RUNNING, PAUSED = RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ import sys
 import time
 import traceback
 
+from engine.status import FINAL, RunStatus
+
 SMOKE_PRESET = "optimizers"
 SMOKE_RUNS = 2
 SMOKE_STEPS = 300
@@ -173,12 +175,12 @@ def _drive_window(app, window, dialogs: list[str]) -> str | None:
         window.add_run(exp.replace(train={"steps": SMOKE_STEPS, "epochs": None}))
     window.runs_list.select(next(iter(window.runs)))
     window.toggle_start()
-    final = ("finished", "diverged", "stopped", "error")
+    final = FINAL
     if not _wait(app, lambda: dialogs or all(r.status in final for r in window.runs.values()), SMOKE_TIMEOUT):
         return "the runs did not finish in time: " + ", ".join(f"{r.name} {r.status}" for r in window.runs.values())
     _wait(app, lambda: False, 0.3)  # let the last updates draw
     for run in window.runs.values():
-        if run.status != "finished":
+        if run.status != RunStatus.FINISHED:
             return f"run {run.name} ended {run.status}: {run.message}"
         for plot, series in (("loss", "batch"), ("loss", "val"), ("accuracy", "val"), ("lr", "lr"),
                              ("grad_norm", "grad_norm")):

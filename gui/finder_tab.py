@@ -63,6 +63,7 @@ from engine.lrfinder import (
     find_lr_job,
 )
 from engine.presets import FINDER_PRESETS, FinderPreset
+from engine.status import SweepStatus
 from gui.colors import RUN_COLORS, with_alpha
 from gui.tasks import TaskRunner
 
@@ -379,7 +380,7 @@ class FinderTab(QWidget):
             self._draw_marks()
             if not value.suggestions:
                 self._say(f"The sweep {value.stop_reason} after {value.steps} steps: too few points to suggest a rate.")
-            elif value.stop_reason == "stopped":
+            elif value.stop_reason == SweepStatus.STOPPED:
                 self._say(f"Stopped after {value.steps} steps: the suggestions read the curve so far.")
         elif isinstance(value, CheckResult):
             self._summarize_check(value)
@@ -499,9 +500,9 @@ class FinderTab(QWidget):
         self.pick_text.setPos(math.log10(pick.lr), self._y(pick.mark_loss))
         self.pick_text.setVisible(True)
         why = SUGGESTION_HELP[pick.name]
-        stop = {"finished": "ran to the end", "diverged": f"blew up at lr {_fmt(result.lrs[-1])}",
-                "non-finite": f"went non-finite at lr {_fmt(result.lrs[-1])}",
-                "stopped": "was stopped"}.get(result.stop_reason, result.stop_reason)
+        stop = {SweepStatus.FINISHED: "ran to the end", SweepStatus.DIVERGED: f"blew up at lr {_fmt(result.lrs[-1])}",
+                SweepStatus.NON_FINITE: f"went non-finite at lr {_fmt(result.lrs[-1])}",
+                SweepStatus.STOPPED: "was stopped"}.get(result.stop_reason, result.stop_reason)
         self.pick_label.setText(f"<b>{pick.name}: lr {_fmt(pick.lr)}</b>, {why}. "
                                 f"The sweep {stop} after {result.steps} steps.")
         self._set_busy(self.busy())

@@ -69,6 +69,7 @@ from engine.initprobe import (
 )
 from engine.inits import INITS
 from engine.models import ACTIVATIONS
+from engine.status import RunStatus
 from gui.colors import RUN_COLORS, with_alpha
 from gui.tasks import TaskRunner
 
@@ -678,7 +679,7 @@ class InitTab(QWidget):
             curve = self.loss_curves.get(c.scheme)
             last = f"{c.train_loss[-1]:.3g}" if c.train_loss.size else "…"
             name = f"{_scheme_label(c.scheme, std.init_std if std else 0.01)}: {last}"
-            if c.status not in (None, "finished"):
+            if c.status not in (None, RunStatus.FINISHED):
                 name += f" ({c.status})"
             entries.append((c.scheme, name))
             if curve is None:

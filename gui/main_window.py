@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.status import FINAL, RunStatus
 from engine.updates import MetricsLog
 
 from .boundary import BoundaryView
@@ -45,7 +46,6 @@ from .worker import TrainingThread
 
 SPEEDS = (("As fast as possible", None), ("500 steps/s", 500.0), ("100 steps/s", 100.0),
           ("20 steps/s", 20.0), ("5 steps/s", 5.0), ("1 step/s", 1.0))
-FINAL = ("finished", "diverged", "stopped", "error")
 
 
 @dataclass
@@ -56,7 +56,7 @@ class RunEntry:
     color: QColor
     experiment: object                       # engine.config.Experiment
     generation: int = 0                      # bumped with every rewind, as the Lab does
-    status: str = "queued"
+    status: str = RunStatus.QUEUED
     message: str = ""
     step: int = 0
     epoch: float = 0.0
@@ -517,14 +517,14 @@ class MainWindow(QMainWindow):
     def _rewind(self, run: RunEntry, experiment=None) -> None:
         """Clear the run's views; with ``experiment`` the Lab gets new settings (and rewinds)."""
         run.generation += 1
-        run.status, run.message, run.step, run.epoch, run.rate = "queued", "", 0, 0.0, 0.0
+        run.status, run.message, run.step, run.epoch, run.rate = RunStatus.QUEUED, "", 0, 0.0, 0.0
         run.log.clear()
         self._hidden_histograms.pop(run.run_id, None)
         self._boundaries_due.pop(run.run_id, None)
         self.plots.clear_run(run.run_id)
         self.histograms.clear_run(run.run_id)
         self.boundary.clear_run(run.run_id)
-        self.runs_list.set_status(run.run_id, "queued")
+        self.runs_list.set_status(run.run_id, RunStatus.QUEUED)
         self.runs_list.set_rate(run.run_id, 0.0)
         if experiment is not None:
             self.plots.set_clip_threshold(run.run_id, experiment.train.grad_clip)
@@ -609,7 +609,7 @@ class MainWindow(QMainWindow):
         self.start_action.setEnabled(self.ready and (has_runs or valid))
         self.start_action.setText("Pause" if self.any_running else "Start")
         self.step_action.setEnabled(self.ready and (has_runs or valid))
-        self.stop_action.setEnabled(self.ready and any(r.status in ("running", "paused") for r in self.runs.values())
+        self.stop_action.setEnabled(self.ready and any(r.status in (RunStatus.RUNNING, RunStatus.PAUSED) for r in self.runs.values())
                                     or self._running)
         self.reset_action.setEnabled(self.ready and has_runs)
         self.add_button.setEnabled(self.ready and valid)
@@ -644,7 +644,7 @@ class MainWindow(QMainWindow):
             if update.boundary is not None:
                 self._boundaries_due[update.run_id] = update.boundary
             self.runs_list.set_status(update.run_id, update.status, self._status_tip(update))
-            self.runs_list.set_rate(update.run_id, update.steps_per_sec if update.status == "running" else 0.0)
+            self.runs_list.set_rate(update.run_id, update.steps_per_sec if update.status == RunStatus.RUNNING else 0.0)
         if self._comparison and any(u.run_id in self._comparison and len(u.evals) for u in updates):
             self._feed_comparison()
         if all(r.status in FINAL for r in self.runs.values()):
@@ -725,7 +725,7 @@ class MainWindow(QMainWindow):
     def _ask_lesson_table(self) -> None:
         """The BatchNorm lesson ends with a table the engine computes from the trained network."""
         if self._lesson == "batchnorm-eval" and not self._table_asked:
-            run = next((r for r in self.runs.values() if r.status == "finished"), None)
+            run = next((r for r in self.runs.values() if r.status == RunStatus.FINISHED), None)
             if run is not None:
                 self._table_asked = True
                 self.training.post("batchnorm", run.run_id)
@@ -768,7 +768,7 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _status_tip(update) -> str:
-        if update.status in ("diverged", "error", "stopped", "finished"):
+        if update.status in FINAL:
             return update.message
         return f"{update.status}: step {update.step}"
 
@@ -785,7 +785,7 @@ class MainWindow(QMainWindow):
         self.status_labels["step"].setText(f"step {run.step:,}" if run else "step –")
         self.status_labels["epoch"].setText(f"epoch {run.epoch:.2f}" if run else "epoch –")
         self.status_labels["elapsed"].setText(f"elapsed {seconds // 60}:{seconds % 60:02d}")
-        total = sum(r.rate for r in self.runs.values() if r.status == "running")
+        total = sum(r.rate for r in self.runs.values() if r.status == RunStatus.RUNNING)
         self.status_labels["rate"].setText(f"{total:,.0f} steps/s")
 
     # -- the lesson labs ------------------------------------------------------------------------------------

@@ -5,11 +5,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-STATUS_TEXT = {
-    "queued": "queued", "running": "running", "paused": "paused", "finished": "finished",
-    "diverged": "diverged", "stopped": "stopped", "error": "error",
-}
-STATUS_COLOR = {"diverged": QColor("#d55e00"), "error": QColor("#cc3311"), "finished": QColor("#009e73")}
+from engine.status import RunStatus
+
+STATUS_COLOR = {RunStatus.DIVERGED: QColor("#d55e00"), RunStatus.ERROR: QColor("#cc3311"), RunStatus.FINISHED: QColor("#009e73")}
 
 
 def swatch(color: QColor, size: int = 14) -> QIcon:
@@ -55,7 +53,7 @@ class RunsList(QTableWidget):
         item.setCheckState(Qt.Checked)
         item.setToolTip("Untick to hide this run's curves; double-click to rename.")
         self.setItem(row, 0, item)
-        for col, text in ((1, "queued"), (2, "")):
+        for col, text in ((1, RunStatus.QUEUED), (2, "")):
             cell = QTableWidgetItem(text)
             cell.setFlags(Qt.ItemIsSelectable | Qt.ItemIsEnabled)
             self.setItem(row, col, cell)
@@ -84,7 +82,7 @@ class RunsList(QTableWidget):
         if row is None:
             return
         cell = self.item(row, 1)
-        cell.setText(STATUS_TEXT.get(status, status))
+        cell.setText(str(RunStatus(status)))   # one vocabulary: an unknown word fails here
         cell.setToolTip(tooltip or status)
         color = STATUS_COLOR.get(status)
         cell.setForeground(color if color else self.palette().text())

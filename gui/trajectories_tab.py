@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.optimizers import OPTIMIZERS
+from engine.status import RunStatus
 from engine.surfaces import SURFACES, distance_to_minimum, grid, surface
 from engine.trajectories import (
     DEFAULT_LR,
@@ -733,7 +734,7 @@ class TrajectoriesTab(QWidget):
             elif path.status == FINISHED and self._step >= path.steps:
                 cells[3] = "done"
             else:
-                cells[3] = "running"
+                cells[3] = RunStatus.RUNNING
         tips = [row["spec"].text if row["spec"] else row["error"], "Loss f(x, y) at the shown step.",
                 "Distance to the nearest minimum (n/a: this surface has none).",
                 path.message if path is not None else (row["error"] or "")]
