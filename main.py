@@ -21,7 +21,9 @@
     python main.py compare --preset regularization-lab --out DIR   (or a run-list JSON file)
                                             train each run, then final train vs val accuracy: DIR/comparison.csv
 
-Exit codes of ``run``: 0 finished or diverged, 2 a bad experiment file, 1 an internal error.
+Exit codes of ``run``: 0 finished or diverged, 2 a bad experiment file, 1 an internal error,
+130 stopped by Ctrl-C (SIGINT) and 143 by SIGTERM (at a step boundary, files written; before training
+starts, Ctrl-C exits 130 with one line and writes nothing).
 Imports are kept inside the commands so ``--help`` and ``--version`` answer at once.
 """
 from __future__ import annotations
@@ -46,24 +48,28 @@ def cmd_run(args) -> int:
     from engine.datasets import DataError
     from engine.events import ERROR, STOPPED
     from engine.experiment import ExperimentError, load_experiment, notes
-    from engine.runner import run_experiment
+    from engine.runner import StopSignals, run_experiment
 
     try:
         runs = _preset_runs(args.preset) if args.preset else (load_experiment(args.experiment),)
         out = Path(args.out)
         code = 0
-        for exp in runs:
-            for note in notes(exp):
-                print(f"note: {note}", file=sys.stderr)
-            where = out / _slug(exp.name) if len(runs) > 1 else out
-            summary = run_experiment(exp, where, label=f"{exp.name} " if len(runs) > 1 else "")
-            print(f"{exp.name}: {summary['message']}; val loss {_num(summary['final_val_loss'])}, "
-                  f"val acc {_num(summary['final_val_acc'])}, {summary['steps_per_sec']:,.0f} steps/s -> {where}")
-            if summary["status"] == ERROR:
-                print(f"error: {exp.name}: {summary['message']}", file=sys.stderr)
-                code = INTERNAL
-            elif summary["status"] == STOPPED:
-                return 130
+        # From here on SIGINT/SIGTERM stop the current run at a step boundary (its files are written).
+        with StopSignals() as stop:
+            for exp in runs:
+                for note in notes(exp):
+                    print(f"note: {note}", file=sys.stderr)
+                where = out / _slug(exp.name) if len(runs) > 1 else out
+                summary = run_experiment(exp, where, label=f"{exp.name} " if len(runs) > 1 else "",
+                                         should_stop=stop)
+                print(f"{exp.name}: {summary['message']}; val loss {_num(summary['final_val_loss'])}, "
+                      f"val acc {_num(summary['final_val_acc'])}, {summary['steps_per_sec']:,.0f} steps/s "
+                      f"-> {where}", flush=True)
+                if summary["status"] == ERROR:
+                    print(f"error: {exp.name}: {summary['message']}", file=sys.stderr)
+                    code = INTERNAL
+                elif summary["status"] == STOPPED:
+                    return stop.exit_code
     except (ExperimentError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
         return BAD_INPUT
@@ -235,10 +241,11 @@ def cmd_race(args) -> int:
     import torch
     torch.set_num_threads(args.threads)
     from engine.datasets import DataError
+    from engine.events import STOPPED
     from engine.experiment import ExperimentError, load_experiment
     from engine.files import write_csv_atomic
     from engine.race import race_curves, race_experiments, write_curves_csv
-    from engine.runner import run_experiment
+    from engine.runner import StopSignals, run_experiment
 
     try:
         base = _preset_runs(args.preset)[0] if args.preset else load_experiment(args.experiment)
@@ -255,12 +262,18 @@ def cmd_race(args) -> int:
         if not args.train:
             return 0
         rows = []
-        for exp in runs:
-            summary = run_experiment(exp, out / _slug(exp.name), label=f"{exp.name} ")
-            rows.append([exp.name, summary["status"], summary["steps"], *(_cell(summary[k]) for k in RACE_FINALS)])
-            print(f"{exp.name}: {summary['message']}; val loss {_num(summary['final_val_loss'])}, "
-                  f"val acc {_num(summary['final_val_acc'])}")
+        with StopSignals() as stop:   # Ctrl-C/SIGTERM: stop this contender, skip the rest, still write race.csv
+            for exp in runs:
+                summary = run_experiment(exp, out / _slug(exp.name), label=f"{exp.name} ", should_stop=stop)
+                rows.append([exp.name, summary["status"], summary["steps"],
+                             *(_cell(summary[k]) for k in RACE_FINALS)])
+                print(f"{exp.name}: {summary['message']}; val loss {_num(summary['final_val_loss'])}, "
+                      f"val acc {_num(summary['final_val_acc'])}")
+                if summary["status"] == STOPPED:
+                    break
         print(f"-> {write_csv_atomic(out / 'race.csv', ['schedule', 'status', 'steps', *RACE_FINALS], rows)}")
+        if stop():
+            return stop.exit_code
     except (ExperimentError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
         return BAD_INPUT
@@ -390,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
         return BAD_INPUT
     try:
         return args.func(args)
+    except KeyboardInterrupt:   # Ctrl-C outside a training run (e.g. while torch imports): nothing to save
+        print("interrupted", file=sys.stderr)
+        return 130
     except Exception:
         print("internal error (please report it with the lines below):", file=sys.stderr)
         traceback.print_exc()
@@ -398,4 +414,8 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:   # between main()'s own handler and the exit
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -4,15 +4,23 @@
 network); evaluation columns are filled on evaluation steps and empty between
 them.  ``DIR/summary.json`` holds the outcome and the fully resolved experiment,
 so a run can be repeated from its own summary.  Both are written atomically.
+
+Stopping: while a run trains, SIGINT (Ctrl-C) and SIGTERM do not raise; they
+ask the trainer to stop at the next step boundary (:class:`StopSignals`), so the
+run ends as ``stopped`` with both files complete.  The caller turns
+:attr:`StopSignals.exit_code` into the process's exit status (130 or 143).
 """
 from __future__ import annotations
 
 import json
 import math
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import Callable, TextIO
+from types import FrameType, TracebackType
+from typing import Any, Callable, TextIO
 
 from .config import Experiment
 from .events import Event, FinalEvent, StepEvent
@@ -21,9 +29,50 @@ from .files import write_text_atomic
 from .trainer import Trainer
 from .updates import METRIC_COLUMNS, MetricsLog, UpdateBuffer
 
-__all__ = ["METRIC_COLUMNS", "run_experiment", "summarize"]
+__all__ = ["METRIC_COLUMNS", "StopSignals", "run_experiment", "summarize"]
 
-def summarize(trainer: Trainer, final: FinalEvent) -> dict:
+_Handler = Callable[[int, FrameType | None], object] | int | None
+
+
+class StopSignals:
+    """While entered, SIGINT and SIGTERM set a flag instead of interrupting; call the object to read it.
+
+    Used as a trainer's ``should_stop``: the run stops at the next step boundary.  The previous
+    handlers are restored on exit.  Off the main thread (where Python cannot install signal
+    handlers) it installs nothing and only ever answers False.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._previous: dict[signal.Signals, _Handler] = {}
+
+    def _request(self, signum: int, frame: FrameType | None) -> None:
+        self.signum = signum
+
+    def __call__(self) -> bool:
+        return self.signum is not None
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's convention for a process ended by a signal: 128 + its number (SIGINT 130, SIGTERM 143)."""
+        return 128 + (self.signum if self.signum is not None else signal.SIGINT)
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._request)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        self._previous.clear()
+
+
+def summarize(trainer: Trainer, final: FinalEvent) -> dict[str, Any]:
     last = trainer.last_eval
     return {
         "status": final.status,
@@ -42,7 +91,7 @@ def summarize(trainer: Trainer, final: FinalEvent) -> dict:
     }
 
 
-def _json_safe(value):
+def _json_safe(value: object) -> object:
     """Strict JSON has no NaN or infinity: a diverged run's losses become null (its status says why)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -80,8 +129,16 @@ class Progress:
 
 
 def run_experiment(experiment: Experiment, out_dir: str | Path,
-                   on_event: Callable[[Event], None] | None = None, label: str = "") -> dict:
-    """Train ``experiment`` to the end (Ctrl-C stops it cleanly) and write metrics.csv and summary.json."""
+                   on_event: Callable[[Event], None] | None = None, label: str = "",
+                   should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
+    """Train ``experiment`` to the end and write metrics.csv and summary.json.
+
+    The run stops early, at a step boundary and with both files complete, once ``should_stop()``
+    is true; without one, SIGINT and SIGTERM stop it (a :class:`StopSignals` for this run alone).
+    """
+    if should_stop is None:
+        with StopSignals() as stop:
+            return run_experiment(experiment, out_dir, on_event, label, stop)
     trainer = Trainer(experiment)
     buffer = UpdateBuffer("run")
     progress = Progress(trainer.total_steps, label=label)
@@ -92,11 +149,7 @@ def run_experiment(experiment: Experiment, out_dir: str | Path,
         if on_event:
             on_event(event)
 
-    try:
-        final = trainer.run(record)
-    except KeyboardInterrupt:
-        final = trainer.stop()
-        progress.update(final, trainer)
+    final = trainer.run(record, should_stop)
     out = Path(out_dir)
     log = MetricsLog()
     log.append(buffer.take(final.status, trainer.step_count, trainer.epoch, final.steps_per_sec))

@@ -103,7 +103,7 @@ class Trainer:
 
         # Measurements run on a shadow copy of the network, loaded from a snapshot of the weights.
         self._shadow = copy.deepcopy(self.model).eval().requires_grad_(False)
-        self._shadow_params = list(self._shadow.parameters())
+        self._shadow_params: list[torch.Tensor] = list(self._shadow.parameters())
         offsets, offset = {}, 0
         for p in self._params:
             offsets[id(p)] = offset
@@ -148,11 +148,12 @@ class Trainer:
         events: list[Event] = []
         if self.step_count == 0:
             events += self._measure(self._snapshot(), True, self.experiment.train.histogram_every > 0)
+            assert self.last_eval is not None   # the step-0 measurement evaluates
             factor = self.experiment.train.divergence_factor
             start_loss = max(self.last_eval.train_loss, math.log(self.data.n_classes))
             self._loss_ceiling = factor * start_loss if factor and math.isfinite(start_loss) else math.inf
         events += self._train_step()
-        if self.status == FINISHED and not math.isfinite(self.last_eval.train_loss):
+        if self.status == FINISHED and self.last_eval is not None and not math.isfinite(self.last_eval.train_loss):
             self.status, self._diverged_what = DIVERGED, "the weights became non-finite"
         self.elapsed += time.perf_counter() - started
         if self.status is not None:
@@ -171,10 +172,11 @@ class Trainer:
         except Exception as err:  # reported, never raised: the caller gets an error status
             for event in self.fail(err):
                 emit(event)
+        assert self.final is not None   # the loop ends only once the run has ended
         return self.final
 
     def stop(self) -> list[Event]:
-        """End the run early at the user's request; returns the final event (none if already ended)."""
+        """End the run early at the user's request; returns ``[FinalEvent]`` (an empty list if already ended)."""
         if self.done:
             return []
         return [self._finish(STOPPED, f"stopped by the user at step {self.step_count}")]
@@ -223,7 +225,7 @@ class Trainer:
         self._order, self._cursor = state.order.clone(), state.cursor
         self._rng_state = state.dropout_rng.clone()
         self.model.train(state.training)
-        if self.augmenter is not None:
+        if self.augmenter is not None and state.augment is not None:
             self.augmenter.set_state(state.augment)
 
     @property
@@ -271,10 +273,11 @@ class Trainer:
         norm = torch.linalg.vector_norm(self._grads).item()
         if not math.isfinite(norm):
             return self._diverge(lr, loss_value, norm, "the gradient became non-finite")
-        clipped = train.grad_clip is not None and norm > train.grad_clip
-        if clipped:
+        clip = train.grad_clip
+        clipped = clip is not None and norm > clip
+        if clipped and clip is not None:   # (the second test only tells mypy what the first implies)
             # torch's own scaling, g <- g * min(1, c / (||g|| + 1e-6)), given the norm we measured
-            torch.nn.utils.clip_grads_with_norm_(self._params, train.grad_clip, torch.tensor(norm))
+            torch.nn.utils.clip_grads_with_norm_(self._params, clip, torch.tensor(norm))
         self.optimizer.step()
         if self.schedule.active:
             self.schedule.step()
@@ -335,21 +338,21 @@ class Trainer:
         for buf, value in zip(self._shadow.buffers(), snap.buffers):
             buf.copy_(value)
         events: list[Event] = []
-        activations = _ActivationRecorder(self._probes) if do_hist else contextlib.nullcontext()
+        recorder = _ActivationRecorder(self._probes) if do_hist else None
         with self.autocast():
-            with activations:
+            with recorder if recorder is not None else contextlib.nullcontext():
                 train_loss, train_acc = self._loss_and_accuracy(self.data.x_train, self.data.y_train,
                                                                 need_loss=do_eval)
             if do_eval:
                 val_loss, val_acc = self._loss_and_accuracy(self.data.x_val, self.data.y_val)
                 self.last_eval = EvalEvent(snap.step, snap.epoch, train_loss, train_acc, val_loss, val_acc)
                 events.append(self.last_eval)
-        if do_hist:
+        if recorder is not None:   # do_hist
             grads = snap.grads
             layers = tuple(LayerHistogram(name, histogram(w),
                                           histogram(grads[offset:offset + n]) if grads is not None else None)
                            for name, w, offset, n in self._hist_slices)
-            events.append(HistogramEvent(snap.step, layers, activations.stats()))
+            events.append(HistogramEvent(snap.step, layers, recorder.stats()))
         return events
 
     def _loss_and_accuracy(self, x: torch.Tensor, y: torch.Tensor, need_loss: bool = True) -> tuple[float, float]:
@@ -366,11 +369,15 @@ class Trainer:
 
     def evaluate(self) -> EvalEvent:
         """Evaluate the current weights now."""
-        return self._measure(self._snapshot(), True, False)[0]
+        event = self._measure(self._snapshot(), True, False)[0]
+        assert isinstance(event, EvalEvent)
+        return event
 
     def histograms(self) -> HistogramEvent:
         """Histogram the current weights and gradients now."""
-        return self._measure(self._snapshot(), False, True)[0]
+        event = self._measure(self._snapshot(), False, True)[0]
+        assert isinstance(event, HistogramEvent)
+        return event
 
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor) -> np.ndarray:
@@ -391,7 +398,7 @@ class _ActivationRecorder:
     def __init__(self, probes: list[tuple[str, torch.nn.Module]]):
         self.probes = probes
         self.sums = {name: torch.zeros(3, dtype=torch.float64) for name, _ in probes}  # n, sum, sum of squares
-        self.hooks = []
+        self.hooks: list[torch.utils.hooks.RemovableHandle] = []
 
     def __enter__(self):
         def record(name, out):

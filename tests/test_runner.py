@@ -125,3 +125,101 @@ def test_the_real_command_line(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "main.py"), "run", str(bad)], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 2 and done.stderr == "error: train.steps: must be >= 1, got -3\n"
+
+
+def _start_and_wait_for_training(tmp_path):
+    """Start a long real ``main.py run`` with its stderr on a pseudo-terminal, and return once its
+    progress bar reports at least one optimizer step taken (the bar draws only on a terminal)."""
+    import os
+    import pty
+    import re
+    import select
+    import time
+
+    path = write(tmp_path, {"name": "long", "data": {"dataset": "spiral"}, "model": {"hidden": [16]},
+                            "train": {"steps": 200000, "eval_every": 50}})
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run", str(path), "--out", str(tmp_path / "o")],
+                            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 180            # a safety net only: the loop ends on the bar's first step
+    try:
+        while not re.search(rb"\] [1-9]\d*/200000 steps", seen):
+            assert proc.poll() is None, f"the run ended before training: {seen!r}"
+            assert time.monotonic() < deadline, f"no training step reported: {seen!r}"
+            if select.select([master], [], [], 1.0)[0]:
+                seen += os.read(master, 4096)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        os.close(master)
+        raise
+    return proc, master
+
+
+def _finish(proc, master):
+    """Wait for the run to end, draining its terminal so the progress bar can never block it."""
+    import os
+    import select
+    import time
+
+    deadline = time.monotonic() + 120            # a safety net only
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                try:
+                    os.read(master, 4096)
+                except OSError:                  # the child closed its end
+                    break
+        out = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    return proc.returncode, out
+
+
+@pytest.mark.parametrize("signum,code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_signal_stops_a_real_run_at_a_step_and_writes_complete_files(tmp_path, signum, code):
+    import signal
+    proc, master = _start_and_wait_for_training(tmp_path)
+    proc.send_signal(getattr(signal, signum))
+    returncode, out = _finish(proc, master)
+    assert returncode == code, out
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["status"] == "stopped"
+    steps = summary["steps"]
+    assert 1 <= steps < 200000
+    assert summary["message"] == f"stopped by the user at step {steps}"
+    assert f"long: stopped by the user at step {steps}" in out
+    rows = read_csv(tmp_path / "o" / "metrics.csv")
+    assert tuple(rows[0]) == METRIC_COLUMNS
+    assert [int(r["step"]) for r in rows] == list(range(steps + 1))   # every step, none cut in half
+    assert all(r["train_loss"] != "" for r in rows[1:])
+    assert not list((tmp_path / "o").glob(".*tmp"))
+
+
+def test_ctrl_c_before_training_exits_130_with_one_line(tmp_path, monkeypatch, capsys):
+    """Ctrl-C while the command is still starting (imports, reading the experiment): no traceback."""
+    from engine import experiment
+
+    def interrupted(path):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(experiment, "load_experiment", interrupted)
+    assert app.main(["run", str(write(tmp_path, {})), "--out", str(tmp_path / "o")]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+    assert not (tmp_path / "o").exists()
+
+
+def test_stop_signals_restores_the_previous_handlers():
+    import signal
+
+    from engine.runner import StopSignals
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with StopSignals() as stop:
+        assert not stop()
+        signal.raise_signal(signal.SIGTERM)
+        assert stop() and stop.exit_code == 143
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
