@@ -139,9 +139,18 @@ def cmd_init_probe(args) -> int:
     """Per-layer activation and gradient stds of a deep MLP at initialization, per init scheme (CSV)."""
     import torch
     torch.set_num_threads(1)
-    from engine.initprobe import (CSV_COLUMNS, ProbeConfig, TrainEachConfig, check_probe_config,
-                                  check_train_config, probe_inits, probe_summary, train_schemes,
-                                  write_probe_csv, write_train_csv)
+    from engine.initprobe import (
+        CSV_COLUMNS,
+        ProbeConfig,
+        TrainEachConfig,
+        check_probe_config,
+        check_train_config,
+        probe_inits,
+        probe_summary,
+        train_schemes,
+        write_probe_csv,
+        write_train_csv,
+    )
     from engine.tasks import TaskState
 
     def whole(name: str, text: str) -> int:

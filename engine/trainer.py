@@ -34,8 +34,20 @@ import torch.nn.functional as F
 from .augment import Augmenter
 from .config import Experiment, steps_per_epoch
 from .datasets import DataSplit, load_data
-from .events import (DIVERGED, ERROR, FINISHED, STOPPED, ActivationStats, EvalEvent, Event, FinalEvent,
-                     Histogram, HistogramEvent, LayerHistogram, StepEvent)
+from .events import (
+    DIVERGED,
+    ERROR,
+    FINISHED,
+    STOPPED,
+    ActivationStats,
+    EvalEvent,
+    Event,
+    FinalEvent,
+    Histogram,
+    HistogramEvent,
+    LayerHistogram,
+    StepEvent,
+)
 from .experiment import resolve
 from .models import activation_probes, build_model, weight_tensors
 from .optimizers import build_optimizer
