@@ -22,8 +22,8 @@ def tab(qtbot):
 
 
 def finish(qtbot, tab):
-    qtbot.waitUntil(lambda: not tab.busy(), timeout=30000)
-    qtbot.wait(10)    # the finished signal's slot has run
+    # the thread has ended and the finished signal's slot has run (it clears the job)
+    qtbot.waitUntil(lambda: not tab.busy() and tab._job == "", timeout=30000)
 
 
 def test_run_finder_draws_the_curve_and_marks_and_use_emits_the_valley(qtbot, tab):
