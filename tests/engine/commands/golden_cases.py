@@ -8,7 +8,6 @@ relative 1e-4, so another CPU's last bits do not matter; timings are not compare
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -40,18 +39,21 @@ TIMING = {"steps_per_sec", "seconds", "elapsed", "elapsed_sec", "wall_seconds", 
 
 
 def write_cases(where: Path) -> None:
+    """Run every case in this process (through ``main.main``, as the command line does, without paying
+    a fresh interpreter and torch import per case) and write its files under ``where/CASE``."""
+    import main
+
     where.mkdir(parents=True, exist_ok=True)
     exp = where / "experiment.json"
     exp.write_text(json.dumps(EXPERIMENT, indent=2))
     for name, args in CASES.items():
         out = where / name
         out.mkdir(exist_ok=True)
-        argv = [a.format(exp=exp, out=out) for a in args]
-        done = subprocess.run([sys.executable, str(ROOT / "main.py"), *argv], cwd=ROOT, capture_output=True,
-                              text=True, timeout=600)
-        if done.returncode != 0:
-            raise RuntimeError(f"{name}: exit {done.returncode}\n{done.stderr}")
+        code = main.main([a.format(exp=exp, out=out) for a in args])
+        if code != 0:
+            raise RuntimeError(f"{name}: exit {code}")
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
     write_cases(Path(sys.argv[1]))
