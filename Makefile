@@ -31,11 +31,11 @@ $(DIST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,dist]"
 	touch $(DIST_STAMP)
 
-# The double-click app: tests/test_dist.py builds dist/descent-lab with packaging/descent-lab.spec,
+# The double-click app: tests/packaging/test_dist.py builds dist/descent-lab with packaging/descent-lab.spec,
 # then tests the frozen app (smoke test, every registry entry, start-up log, installer); then the
 # Linux installer archive dist/descent-lab-VERSION-linux-ARCH.tar.gz.
 dist: $(DIST_STAMP)
-	$(BIN)/python -m pytest -m slow -s tests/test_dist.py
+	$(BIN)/python -m pytest -m slow -s tests/packaging/test_dist.py
 	$(BIN)/python packaging/linux/make_archive.py
 
 clean:

@@ -45,10 +45,10 @@ def _slug(name: str) -> str:
 def cmd_run(args) -> int:
     import torch
     torch.set_num_threads(args.threads)
-    from engine.datasets import DataError
-    from engine.events import ERROR, STOPPED
+    from engine.data.datasets import DataError
     from engine.experiment import ExperimentError, load_experiment, notes
-    from engine.runner import StopSignals, run_experiment
+    from engine.training.events import ERROR, STOPPED
+    from engine.training.runner import StopSignals, run_experiment
 
     try:
         runs = _preset_runs(args.preset) if args.preset else (load_experiment(args.experiment),)
@@ -81,7 +81,7 @@ def _num(value) -> str:
 
 
 def cmd_presets(args) -> int:
-    from engine.presets import PRESETS
+    from engine.lessons.presets import PRESETS
     for preset in PRESETS.values():
         runs = ", ".join(exp.name for exp in preset.runs)
         print(f"{preset.name:<16} {preset.title}  [{runs}]")
@@ -95,7 +95,7 @@ def cmd_schema(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from engine.bench import main as bench_main
+    from engine.training.bench import main as bench_main
     return bench_main(repeats=args.repeats, steps=args.steps)
 
 
@@ -103,8 +103,8 @@ def cmd_trajectories(args) -> int:
     """Optimizer paths on a 2-D loss surface, written as CSV (the Trajectories tab, headless)."""
     import torch
     torch.set_num_threads(1)
-    from engine.surfaces import SurfaceError, distance_to_minimum, surface
-    from engine.trajectories import SpecError, compute_trajectories, parse_spec, parse_start, write_csv
+    from engine.labs.surfaces import SurfaceError, distance_to_minimum, surface
+    from engine.labs.trajectories import SpecError, compute_trajectories, parse_spec, parse_start, write_csv
 
     try:
         info = surface(args.surface)
@@ -139,7 +139,7 @@ def cmd_init_probe(args) -> int:
     """Per-layer activation and gradient stds of a deep MLP at initialization, per init scheme (CSV)."""
     import torch
     torch.set_num_threads(1)
-    from engine.initprobe import (
+    from engine.labs.initprobe import (
         CSV_COLUMNS,
         ProbeConfig,
         TrainEachConfig,
@@ -151,7 +151,7 @@ def cmd_init_probe(args) -> int:
         write_probe_csv,
         write_train_csv,
     )
-    from engine.tasks import TaskState
+    from engine.training.jobs import TaskState
 
     def whole(name: str, text: str) -> int:
         try:
@@ -196,11 +196,11 @@ def cmd_lr_find(args) -> int:
     """The learning-rate range test on an experiment file or preset (the Finder tab, headless)."""
     import torch
     torch.set_num_threads(args.threads)
-    from engine.datasets import DataError
+    from engine.data.datasets import DataError
     from engine.experiment import ExperimentError, load_experiment
-    from engine.lrfinder import FinderSettings, find_lr, write_finder_files
-    from engine.presets import FINDER_PRESETS
-    from engine.trainer import Trainer
+    from engine.labs.lrfinder import FinderSettings, find_lr, write_finder_files
+    from engine.lessons.presets import FINDER_PRESETS
+    from engine.training.trainer import Trainer
 
     try:
         if args.preset in FINDER_PRESETS:
@@ -239,7 +239,7 @@ def cmd_lr_find(args) -> int:
 def _preset_runs(name: str):
     """The runs of a built-in preset, or the one-line error naming ``--preset``."""
     from engine.experiment import ExperimentError
-    from engine.presets import PRESETS
+    from engine.lessons.presets import PRESETS
     if name not in PRESETS:
         raise ExperimentError("--preset", f"unknown preset {name!r} (see: main.py presets)")
     return PRESETS[name].runs
@@ -249,12 +249,12 @@ def cmd_race(args) -> int:
     """The schedule race: every contender's learning-rate curve, and with --train each one trained."""
     import torch
     torch.set_num_threads(args.threads)
-    from engine.datasets import DataError
-    from engine.events import STOPPED
+    from engine.data.datasets import DataError
     from engine.experiment import ExperimentError, load_experiment
     from engine.files import write_csv_atomic
-    from engine.race import race_curves, race_experiments, write_curves_csv
-    from engine.runner import StopSignals, run_experiment
+    from engine.labs.race import race_curves, race_experiments, write_curves_csv
+    from engine.training.events import STOPPED
+    from engine.training.runner import StopSignals, run_experiment
 
     try:
         base = _preset_runs(args.preset)[0] if args.preset else load_experiment(args.experiment)
@@ -300,10 +300,10 @@ def cmd_compare(args) -> int:
     """Train every run of a preset or run list, then compare final train and validation accuracy."""
     import torch
     torch.set_num_threads(args.threads)
-    from engine.comparison import run_comparison
-    from engine.datasets import DataError
+    from engine.data.datasets import DataError
     from engine.experiment import ExperimentError, load_run_list
     from engine.files import write_csv_atomic
+    from engine.labs.regularization import run_comparison
 
     try:
         runs = list(_preset_runs(args.preset)) if args.preset else load_run_list(args.experiment)

@@ -38,7 +38,7 @@ def experiments():
 
 def headless_rate() -> float:
     """Steps per second of the same two runs in the engine's Lab, no window."""
-    from engine.lab import Lab
+    from engine.training.session import Lab
     lab = Lab()
     for i, exp in enumerate(experiments()):
         lab.add(f"r{i}", exp)
@@ -115,7 +115,7 @@ def main() -> int:
     from PySide6.QtCore import QSettings
 
     from gui.app import make_app
-    from gui.main_window import MainWindow
+    from gui.shell.window import MainWindow
 
     app = make_app()
     backend = os.environ.get("DESCENT_LAB_BACKEND", "process")

@@ -24,7 +24,7 @@ def main(names: list[str]) -> int:
     from PySide6.QtCore import QSettings
 
     from gui.app import make_app
-    from gui.main_window import MainWindow
+    from gui.shell.window import MainWindow
 
     app = make_app()
     with tempfile.TemporaryDirectory() as tmp:

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import SECTIONS, Experiment
-from .datasets import DATASETS
-from .inits import INITS
-from .models import ACTIVATIONS, MODELS, NORMS
-from .optimizers import OPTIMIZERS, resolve_optimizer, unused_keys
-from .schedules import SCHEDULES, resolve_schedule
+from engine.config import SECTIONS, Experiment
+from engine.data.datasets import DATASETS
+from engine.model.inits import INITS
+from engine.model.models import ACTIVATIONS, MODELS, NORMS
+from engine.optim.optimizers import OPTIMIZERS, resolve_optimizer, unused_keys
+from engine.optim.schedules import SCHEDULES, resolve_schedule
 
 REGISTRIES: dict[str, dict] = {
     "datasets": DATASETS, "models": MODELS, "activations": ACTIVATIONS, "norms": NORMS,
@@ -268,12 +268,12 @@ def load_run_list(path: str | Path) -> list[Experiment]:
 
 
 def save_experiment(exp: Experiment, path: str | Path) -> None:
-    from .files import write_text_atomic
+    from engine.files import write_text_atomic
     write_text_atomic(Path(path), json.dumps(experiment_to_dict(exp), indent=2) + "\n")
 
 
 def save_run_list(experiments: list[Experiment], path: str | Path) -> None:
-    from .files import write_text_atomic
+    from engine.files import write_text_atomic
     write_text_atomic(Path(path), json.dumps([experiment_to_dict(e) for e in experiments], indent=2) + "\n")
 
 

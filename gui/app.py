@@ -1,11 +1,11 @@
 """Starting the window, and the smoke test the packaged app runs on itself.
 
 Only Qt and pyqtgraph are imported before the window shows; torch loads in
-the training thread (see ``gui.worker``), so the window appears first.
+the training thread (see ``gui.concurrency.training``), so the window appears first.
 
 A double-clicked app has no console: ``run_app`` sends a failure to start (an
 import error, a missing Qt platform plugin) to a log file in the user data
-folder and a dialog (``gui.failure_log``), never only to stderr.
+folder and a dialog (``gui.platform.failure_log``), never only to stderr.
 """
 from __future__ import annotations
 
@@ -43,24 +43,24 @@ def app_icon():
     """The window icon, every rendered size of resources/descent-lab.svg (Qt picks the nearest)."""
     from PySide6.QtGui import QIcon
 
-    from .paths import resource_path
+    from gui.platform.paths import resource_path
     icon = QIcon()
     try:
         for size in ICON_SIZES:
             icon.addFile(str(resource_path(f"icons/descent-lab-{size}.png")))
     except FileNotFoundError as err:  # a plain icon is no reason not to start; the log says what is missing
-        from .failure_log import log_failure
+        from gui.platform.failure_log import log_failure
         log_failure(f"Window icon: {err}")
     return icon
 
 
 def run_app(argv: list[str] | None = None) -> int:
     _ensure_platform()
-    from . import failure_log
+    from gui.platform import failure_log
     failure_log.install()
     try:
         app = make_app(argv)
-        from .main_window import MainWindow
+        from gui.shell.window import MainWindow
         if os.environ.get("DESCENT_LAB_STARTUP_PROBE"):
             return _startup_probe(app)
         window = MainWindow()
@@ -80,7 +80,7 @@ def _startup_probe(app) -> int:
 
     from PySide6.QtCore import QSettings
 
-    from .main_window import MainWindow
+    from gui.shell.window import MainWindow
     with tempfile.TemporaryDirectory() as tmp:
         window = MainWindow(settings=QSettings(os.path.join(tmp, "probe.ini"), QSettings.IniFormat))
         window.show()
@@ -104,7 +104,7 @@ def smoke_test() -> int:
 
     from PySide6.QtCore import QSettings
     app = make_app()
-    from .main_window import MainWindow
+    from gui.shell.window import MainWindow
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(os.path.join(tmp, "smoke.ini"), QSettings.IniFormat)
         dialogs = _DialogCloser(app)  # before any event: a failure may arrive as a modal message box
@@ -169,7 +169,7 @@ def _drive(app, window, dialogs: list[str]) -> str | None:
 def _drive_window(app, window, dialogs: list[str]) -> str | None:
     if not _wait(app, lambda: window.ready or dialogs, SMOKE_TIMEOUT) or dialogs:
         return "torch did not load in time"
-    from engine.presets import PRESETS
+    from engine.lessons.presets import PRESETS
     window.clear_runs()
     for exp in PRESETS[SMOKE_PRESET].runs[:SMOKE_RUNS]:
         window.add_run(exp.replace(train={"steps": SMOKE_STEPS, "epochs": None}))
@@ -208,7 +208,7 @@ def _check_labs(app, window, dialogs: list[str]) -> str | None:
     A frozen bundle that lost a module (or a library a lab needs) fails here,
     not in front of a class.
     """
-    from .labs import LABS
+    from gui.labs import LABS
     for info in LABS:
         window.show_lab(info.key)
     window.lab("finder").run_finder()

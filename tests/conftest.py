@@ -20,13 +20,13 @@ def no_thread_left_running(request):
     import threading
     before = set(threading.enumerate())
     yield
-    worker = sys.modules.get("gui.worker")
+    worker = sys.modules.get("gui.concurrency.training")
     if worker is not None:
         running = [t.thread.objectName() for t in list(worker.LIVE_THREADS) if t.thread.isRunning()]
         for training in list(worker.LIVE_THREADS):  # stop them, so one failure does not cascade
             training.shutdown(15000)
         assert not running, f"QThread(s) still running after the test: {running}"
-    tasks = sys.modules.get("gui.tasks")
+    tasks = sys.modules.get("gui.concurrency.jobs")
     if tasks is not None:
         busy = [runner for runner in list(tasks.LIVE_RUNNERS) if runner.busy()]
         for runner in busy:
@@ -42,7 +42,7 @@ def lab_window(qtbot, tmp_path):
     torch is loaded here) with throw-away settings; it must close with its thread stopped."""
     from PySide6.QtCore import QSettings
 
-    from gui.main_window import MainWindow
+    from gui.shell.window import MainWindow
     w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), backend="thread")
     qtbot.addWidget(w)
     w.show()

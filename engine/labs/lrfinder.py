@@ -1,0 +1,477 @@
+"""The learning-rate range test (Leslie Smith's, as fastai's ``lr_find`` defines it) and a check of it.
+
+The finder trains the experiment's own network with its own optimizer for a
+few dozen mini-batches while the rate grows exponentially,
+
+    lr_i = start_lr * (end_lr / start_lr) ** (i / (steps - 1)),   i = 0 .. steps-1
+
+so every step multiplies the rate by the same factor and the sweep ends on
+``end_lr`` exactly.  (fastai uses ``i / steps`` and never quite reaches
+``end_lr``; the rate the student typed is the rate plotted.)  The noisy batch
+losses are smoothed by an exponential moving average with bias correction,
+fastai's ``AvgSmoothLoss``:
+
+    avg_i = beta * avg_{i-1} + (1 - beta) * loss_i,  avg_{-1} = 0
+    smoothed_i = avg_i / (1 - beta ** (i + 1))
+
+(without the correction the first points would be pulled toward zero).  The
+sweep stops as soon as the smoothed loss exceeds ``4x`` the best seen so far,
+or a loss is non-finite: past that point the network is being destroyed.
+
+Why it works: at a tiny rate a step changes nothing and the loss stays flat;
+as the rate grows, steps become large enough to descend and the loss falls
+faster; once a step overshoots the valley's walls the loss climbs and then
+explodes.  The best rate for training is a little below where the descent is
+fastest, well below the explosion.  Why it can fail: the sweep is a few dozen
+steps of one short, warming-up run, judged on training loss; a real run is
+long, starts cold at a fixed rate, and is judged on validation loss
+(``check_finder`` trains at rates across the range to show where they agree).
+
+Four suggestions, computed as fastai computes them on the smoothed curve with
+its first tenth and last five points left off (the start is still flat and
+the end is blowing up):
+
+* ``valley`` (fastai's default): the longest strictly descending subsequence
+  of the curve, and the point two thirds of the way along it;
+* ``slide``: walking left from the end, the first rate where the slope of the
+  curve (per point) agrees within ``thresh`` with the slope ``lr_diff`` points
+  to its right: where the curve stops bending;
+* ``minimum``: the rate of the lowest loss, divided by ten (clamped to the
+  swept range here, so that every suggestion is a rate the sweep tried);
+* ``steep``: the rate where the loss falls fastest per unit of ``ln lr``.
+
+Nothing the finder does survives it: the weights, buffers, gradients and
+optimizer state, the trainer's batch order and cursor, its dropout generator,
+its schedule and the global torch generator are all saved first and restored
+after, so training after the finder gives the numbers it gives without it,
+bit for bit.  No Qt here: the tab, the headless command and the tests call
+the same functions, with a :class:`~engine.training.jobs.TaskState` for live reports.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.config import Experiment
+from engine.files import write_text_atomic
+from engine.status import SweepStatus
+from engine.training.events import FINISHED
+from engine.training.jobs import TaskState
+from engine.training.trainer import Trainer
+
+START_LR, END_LR, STEPS = 1e-7, 10.0, 100
+BETA = 0.98                 # smoothing of the loss, fastai's AvgSmoothLoss
+STOP_FACTOR = 4.0           # stop once the smoothed loss exceeds this multiple of the best
+REPORT_EVERY = 0.05         # seconds between live reports of the curve
+
+# Why the sweep ended: engine/status.py's SweepStatus, named here for the finder's callers
+FINISHED_SWEEP, DIVERGED_SWEEP = SweepStatus.FINISHED, SweepStatus.DIVERGED
+NON_FINITE, STOPPED = SweepStatus.NON_FINITE, SweepStatus.STOPPED
+
+SUGGESTION_NAMES = ("valley", "slide", "minimum", "steep")
+SUGGESTION_HELP = {
+    "valley": "two thirds of the way down the longest descending stretch of the curve (fastai's default)",
+    "slide": "where the curve stops bending: the slope agrees with the slope 15 points further right",
+    "minimum": "a tenth of the rate with the lowest loss",
+    "steep": "where the loss falls fastest per decade of learning rate",
+}
+
+
+@dataclass(frozen=True)
+class FinderSettings:
+    """How to sweep.  ``steps`` mini-batches, from ``start_lr`` to ``end_lr``."""
+    start_lr: float = START_LR
+    end_lr: float = END_LR
+    steps: int = STEPS
+    beta: float = BETA
+    stop_factor: float = STOP_FACTOR
+
+    def check(self) -> None:
+        """Raise ``ValueError`` with a one-line reason for settings the sweep cannot use."""
+        if not (math.isfinite(self.start_lr) and self.start_lr > 0):
+            raise ValueError(f"start lr must be a positive number, got {self.start_lr!r}")
+        if not (math.isfinite(self.end_lr) and self.end_lr > self.start_lr):
+            raise ValueError(f"end lr must be larger than the start lr ({self.start_lr:g}), got {self.end_lr!r}")
+        if not 2 <= self.steps <= 100_000:
+            raise ValueError(f"steps must be in [2, 100000], got {self.steps!r}")
+        if not 0 <= self.beta < 1:
+            raise ValueError(f"beta must be in [0, 1), got {self.beta!r}")
+        if not self.stop_factor > 1:
+            raise ValueError(f"stop factor must be > 1, got {self.stop_factor!r}")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One suggested rate, and the point of the curve fastai marks for it.
+
+    For ``minimum`` the mark sits at the lowest loss and the suggested rate is
+    a tenth of it; for the others the mark sits on the curve at ``lr``.
+    """
+    name: str
+    lr: float
+    mark_lr: float
+    mark_loss: float
+
+
+@dataclass(frozen=True)
+class FinderCurve:
+    """The sweep so far (a live report): arrays are copies, one entry per step taken."""
+    lrs: np.ndarray
+    losses: np.ndarray          # the raw mini-batch losses
+    smoothed: np.ndarray        # EMA with bias correction
+    planned: int                # steps the sweep would take without stopping
+
+
+@dataclass(frozen=True)
+class FinderResult:
+    """The whole sweep, why it ended and the four suggestions (``valley`` first, the default)."""
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    stop_reason: str
+    suggestions: tuple[Suggestion, ...]
+    settings: FinderSettings = field(default_factory=FinderSettings)
+
+    @property
+    def steps(self) -> int:
+        return len(self.lrs)
+
+    @property
+    def divergence_lr(self) -> float | None:
+        """The rate at which the sweep stopped because the loss blew up (None if it did not)."""
+        return float(self.lrs[-1]) if self.stop_reason in (DIVERGED_SWEEP, NON_FINITE) else None
+
+    def suggestion(self, name: str = "valley") -> Suggestion | None:
+        return next((s for s in self.suggestions if s.name == name), None)
+
+    def summary(self) -> dict:
+        """What ``suggestions.json`` holds: plain numbers, the suggestions by name."""
+        return {
+            "suggestions": {s.name: s.lr for s in self.suggestions},
+            "default": "valley",
+            "stop_reason": self.stop_reason,
+            "steps_taken": self.steps,
+            "range": {"start_lr": self.settings.start_lr, "end_lr": self.settings.end_lr,
+                      "steps": self.settings.steps,
+                      "swept_from": float(self.lrs[0]) if self.steps else None,
+                      "swept_to": float(self.lrs[-1]) if self.steps else None,
+                      "divergence_lr": self.divergence_lr},
+            "smoothing_beta": self.settings.beta,
+            "stop_factor": self.settings.stop_factor,
+        }
+
+
+def _frozen(a) -> np.ndarray:
+    a = np.array(a, dtype=np.float64)
+    a.setflags(write=False)
+    return a
+
+
+# -- the pieces, each a formula -----------------------------------------------------------------
+
+def sweep_lrs(start_lr: float = START_LR, end_lr: float = END_LR, steps: int = STEPS) -> np.ndarray:
+    """``start_lr * (end_lr/start_lr) ** (i/(steps-1))``: equal ratios, both ends included."""
+    return start_lr * (end_lr / start_lr) ** (np.arange(steps) / (steps - 1))
+
+
+def smooth(losses, beta: float = BETA) -> np.ndarray:
+    """fastai's ``AvgSmoothLoss``: an EMA started at 0, divided by ``1 - beta**(i+1)`` (bias correction)."""
+    out = np.empty(len(losses))
+    avg = 0.0
+    for i, loss in enumerate(losses):
+        avg = beta * avg + (1 - beta) * loss
+        out[i] = avg / (1 - beta ** (i + 1))
+    return out
+
+
+def valley(lrs: np.ndarray, losses: np.ndarray) -> tuple[float, int]:
+    """fastai's ``valley``: the longest strictly descending subsequence, and 2/3 of the way along it.
+
+    ``lds[i]`` is the length of the longest subsequence with decreasing losses
+    ending at ``i`` (``1 + max lds[j]`` over earlier, higher points).  The
+    longest ends at ``end`` (the first index reaching the maximum) and is
+    taken to start ``lds[end]`` points before it; the pick is at
+    ``start + int(span/3) + int(span/6)``, about two thirds of the span.
+    """
+    n = len(losses)
+    lds = np.ones(n, dtype=np.int64)
+    for i in range(1, n):
+        higher = losses[:i] > losses[i]
+        if higher.any():
+            lds[i] = lds[:i][higher].max() + 1
+    end = int(np.argmax(lds))
+    start = end - int(lds[end])
+    sections = (end - start) / 3
+    idx = max(0, start + int(sections) + int(sections / 2))
+    return float(lrs[idx]), idx
+
+
+def slide(lrs: np.ndarray, losses: np.ndarray, lr_diff: int = 15, thresh: float = 0.005) -> float:
+    """fastai's ``slide``: from the right, the first rate whose slope is within ``thresh`` of the slope ``lr_diff`` points right.
+
+    Slopes are ``numpy.gradient`` of the loss per point.  ``lr_diff`` is cut
+    to the curve's length minus one when the curve is shorter than fastai expects.
+    """
+    grad = np.gradient(losses) if len(losses) > 1 else np.zeros(len(losses))
+    lr_diff = min(lr_diff, len(losses) - 1)
+    r, l = -1, -1 - lr_diff
+    found = lrs[l]
+    while l >= -len(losses) and abs(grad[r] - grad[l]) > thresh:
+        found = lrs[l]
+        r -= 1
+        l -= 1
+    return float(found)
+
+
+def steep(lrs: np.ndarray, losses: np.ndarray) -> tuple[float, int]:
+    """fastai's ``steep``: the left end of the segment where ``d loss / d ln lr`` is most negative."""
+    slopes = np.diff(losses) / np.diff(np.log(lrs))
+    idx = int(np.argmin(slopes))
+    return float(lrs[idx]), idx
+
+
+def suggest(lrs: np.ndarray, smoothed: np.ndarray, planned: int) -> tuple[Suggestion, ...]:
+    """The four suggestions on the curve, fastai's way: without its first ``planned//10`` and last 5 points.
+
+    A short curve (the sweep stopped early) keeps at least three points: the
+    skips shrink, but the last point is always left off when there is more
+    than one, so no suggestion can sit on the point where the sweep blew up.
+    Returns () when fewer than two usable points remain.
+    """
+    finite = np.isfinite(smoothed)
+    n = int(np.argmin(finite)) if not finite.all() else len(smoothed)   # drop from the first NaN on
+    head, tail = planned // 10, 5
+    while n - head - tail < 3 and (head or tail > 1):
+        if head:
+            head -= 1
+        else:
+            tail -= 1
+    tail = min(tail, max(n - 1, 0)) if n > 1 else 0
+    x, y = np.asarray(lrs[head:n - tail], dtype=np.float64), np.asarray(smoothed[head:n - tail], dtype=np.float64)
+    if len(x) < 2:
+        return ()
+    v_lr, v_idx = valley(x, y)
+    s_lr = slide(x, y)
+    s_loss = float(np.interp(np.log10(s_lr), np.log10(x), y))
+    m_idx = int(np.argmin(y))
+    m_lr = max(float(x[m_idx]) / 10, float(lrs[0]))
+    t_lr, t_idx = steep(x, y)
+    return (Suggestion("valley", v_lr, v_lr, float(y[v_idx])),
+            Suggestion("slide", s_lr, s_lr, s_loss),
+            Suggestion("minimum", m_lr, float(x[m_idx]), float(y[m_idx])),
+            Suggestion("steep", t_lr, t_lr, float(y[t_idx])))
+
+
+# -- saving and restoring everything the sweep touches -------------------------------------------
+
+@contextlib.contextmanager
+def preserved(trainer: Trainer):
+    """Run the body on the trainer's own network and optimizer, then put everything back.
+
+    The trainer's own :meth:`~engine.training.trainer.Trainer.save_state` (weights,
+    gradients, optimizer, schedule, batch order, dropout draws, train/eval
+    mode), plus the global torch generator.
+    """
+    saved = trainer.save_state()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            yield
+    finally:
+        trainer.load_state(saved)
+
+
+# -- the range test ----------------------------------------------------------------------------
+
+def find_lr(trainer: Trainer, settings: FinderSettings = FinderSettings(),
+            state: TaskState | None = None) -> FinderResult:
+    """Sweep the rate over ``settings.steps`` mini-batches of ``trainer``'s experiment; leave it untouched.
+
+    Each step is a real training step of the experiment (its batches in its
+    order, its augmentation, its dropout, its gradient clipping, its optimizer) except that the
+    rate is the sweep's, set on every param group before the step, and the
+    schedule is not stepped.  ``state`` receives a :class:`FinderCurve` at most
+    every ``REPORT_EVERY`` seconds and may ask the sweep to stop early.
+    """
+    settings.check()
+    state = state or TaskState()
+    planned = sweep_lrs(settings.start_lr, settings.end_lr, settings.steps)
+    exp = trainer.experiment
+    lrs, losses, smoothed = [], [], []
+    avg, best, reason = 0.0, math.inf, FINISHED_SWEEP
+    last_report = time.perf_counter()
+    with preserved(trainer):
+        model, optimizer = trainer.model, trainer.optimizer
+        model.train()
+        torch.set_rng_state(trainer.dropout_rng)          # dropout draws as the run's own would be
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        for p in params:
+            p.grad = None                                # fresh gradients; the trainer's come back after
+        for i, lr in enumerate(planned):
+            if state.stop_requested():
+                reason = STOPPED
+                break
+            for group in optimizer.param_groups:
+                group["lr"] = float(lr)
+            idx = trainer.next_batch()
+            x, y = trainer.data.x_train[idx], trainer.data.y_train[idx]
+            batch = trainer.augmenter(x, y) if trainer.augmenter is not None else None   # as training sees it
+            with trainer.autocast():
+                logits = model(batch.x if batch is not None else x)
+                loss = batch.loss(logits) if batch is not None else F.cross_entropy(logits, y)
+            value = loss.item()
+            avg = settings.beta * avg + (1 - settings.beta) * value
+            smooth_value = avg / (1 - settings.beta ** (i + 1))
+            lrs.append(float(lr))
+            losses.append(value)
+            smoothed.append(smooth_value)
+            if not (math.isfinite(value) and math.isfinite(smooth_value)):
+                reason = NON_FINITE
+                break
+            best = min(best, smooth_value)
+            if smooth_value > settings.stop_factor * best:
+                reason = DIVERGED_SWEEP
+                break
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if exp.train.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(params, exp.train.grad_clip)
+            optimizer.step()
+            now = time.perf_counter()
+            if now - last_report >= REPORT_EVERY:
+                last_report = now
+                state.report(FinderCurve(_frozen(lrs), _frozen(losses), _frozen(smoothed), settings.steps))
+        optimizer.zero_grad(set_to_none=True)
+    lrs_a, smoothed_a = _frozen(lrs), _frozen(smoothed)
+    result = FinderResult(lrs_a, _frozen(losses), smoothed_a, reason,
+                          suggest(lrs_a, smoothed_a, settings.steps), settings)
+    state.report(FinderCurve(result.lrs, result.losses, result.smoothed, settings.steps))
+    return result
+
+
+def find_lr_job(state: TaskState, experiment: Experiment,
+                settings: FinderSettings = FinderSettings()) -> FinderResult:
+    """The finder as a ``job(state, ...)`` for ``gui.concurrency.jobs.TaskRunner``: builds the trainer, then sweeps."""
+    return find_lr(Trainer(experiment), settings, state)
+
+
+# -- files -----------------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("step", "lr", "loss", "smoothed_loss")
+
+
+def write_finder_files(result: FinderResult, out_dir: str | Path) -> tuple[Path, Path]:
+    """``DIR/lr_find.csv`` (one row per sweep step) and ``DIR/suggestions.json``; both written atomically.
+
+    Steps count from 1, as the trainer's do; rates and losses are written with
+    ``repr`` precision, so the file reproduces the arrays exactly.  JSON has no
+    NaN: a non-finite value is written as null (the stop reason says why).
+    """
+    out = Path(out_dir)
+    rows = [",".join(CSV_COLUMNS)]
+    for i, (lr, loss, sm) in enumerate(zip(result.lrs, result.losses, result.smoothed), start=1):
+        rows.append(f"{i},{float(lr)!r},{float(loss)!r},{float(sm)!r}")
+    csv_path, json_path = out / "lr_find.csv", out / "suggestions.json"
+    write_text_atomic(csv_path, "\n".join(rows) + "\n")
+    write_text_atomic(json_path, json.dumps(_json_safe(result.summary()), indent=2) + "\n")
+    return csv_path, json_path
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return value
+
+
+# -- the Challenge: does the finder's pick agree with real training? ----------------------------
+
+CHECK_RUNS, CHECK_STEPS = 8, 300
+
+
+@dataclass(frozen=True)
+class CheckPoint:
+    """One short full run at one rate: its final validation loss (NaN when it diverged)."""
+    index: int
+    lr: float
+    val_loss: float
+    val_acc: float
+    status: str             # engine.training.events: finished, diverged, error, stopped
+    message: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    points: tuple[CheckPoint, ...]
+    steps: int
+
+    @property
+    def best(self) -> CheckPoint | None:
+        """The finished run with the lowest final validation loss."""
+        ok = [p for p in self.points if p.status == FINISHED and math.isfinite(p.val_loss)]
+        return min(ok, key=lambda p: p.val_loss) if ok else None
+
+
+def check_lrs(result: FinderResult, n: int = CHECK_RUNS) -> np.ndarray:
+    """``n`` log-spaced rates from the valley pick / 30 to where the sweep ended (at least valley x 30).
+
+    That spans rates the finder calls too small, its picks, and the rates where
+    it saw the loss blow up, so the check can agree or disagree with it.  The
+    rates stay inside the swept range.
+    """
+    pick = result.suggestion("valley")
+    centre = pick.lr if pick else float(np.sqrt(result.settings.start_lr * result.settings.end_lr))
+    high = float(result.lrs[-1]) if result.steps else result.settings.end_lr
+    low = max(centre / 30, result.settings.start_lr)
+    high = min(max(high, centre * 30), result.settings.end_lr)
+    return np.geomspace(low, high, n)
+
+
+def with_lr(experiment: Experiment, lr: float) -> Experiment:
+    """The experiment trained at ``lr``: the optimizer's rate, and one-cycle's peak when it names one."""
+    exp = experiment.replace(optimizer={"lr": float(lr)})
+    if exp.schedule.name == "one_cycle" and exp.schedule.max_lr is not None:
+        exp = exp.replace(schedule={"max_lr": float(lr)})
+    return exp
+
+
+def check_finder(state: TaskState, experiment: Experiment, lrs, steps: int = CHECK_STEPS) -> CheckResult:
+    """Train ``steps`` steps at each rate in ``lrs``, reporting each run's :class:`CheckPoint` as it ends.
+
+    Runs are full training runs of the experiment (schedule, warm-up and all)
+    with only the rate changed and the horizon set to ``steps``; they share
+    one copy of the data.  Stops between runs, or inside one, on request.
+    """
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    points, data = [], None
+    for i, lr in enumerate(np.asarray(lrs, dtype=np.float64)):
+        if state.stop_requested():
+            break
+        exp = with_lr(experiment, lr).replace(train={"steps": steps, "epochs": None, "histogram_every": 0,
+                                                     "eval_every": steps})
+        trainer = Trainer(exp, data)
+        data = trainer.data
+        final = trainer.run(should_stop=state.stop_requested)
+        last = trainer.last_eval
+        # The final evaluation, when the run finished with one at its last step.
+        done = last if final.status == FINISHED and last is not None and last.step == final.step else None
+        point = CheckPoint(i, float(lr), done.val_loss if done is not None else math.nan,
+                           done.val_acc if done is not None else math.nan, final.status, final.message)
+        points.append(point)
+        state.report(point)
+    return CheckResult(tuple(points), steps)
+
+
+__all__ = ["FinderSettings", "FinderCurve", "FinderResult", "Suggestion", "CheckPoint", "CheckResult",
+           "find_lr", "find_lr_job", "check_finder", "check_lrs", "sweep_lrs", "smooth", "suggest",
+           "valley", "slide", "steep", "with_lr", "preserved", "write_finder_files", "CSV_COLUMNS",
+           "SUGGESTION_NAMES"]

@@ -1,0 +1,82 @@
+"""What a training run reports, as frozen dataclasses (the Orange ``TaskState`` partial results).
+
+The trainer emits these and never knows who listens: the headless runner
+writes them to CSV, the GUI worker batches them into arrays for the plots, the
+tests read them.  Arrays are numpy copies, safe to hand to another thread.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.status import RunStatus
+
+# The final statuses, named here for the modules that report them (one vocabulary: engine/status.py).
+FINISHED, DIVERGED, STOPPED, ERROR = RunStatus.FINISHED, RunStatus.DIVERGED, RunStatus.STOPPED, RunStatus.ERROR
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """One optimizer step: ``step`` counts steps taken (1 for the first)."""
+    step: int
+    epoch: float          # passes over the training set so far (fractional)
+    lr: float             # the rate this step used
+    loss: float           # the mini-batch loss before the step
+    grad_norm: float      # global L2 norm of the gradient, before clipping
+    clipped: bool         # whether grad_clip scaled the gradient down
+
+
+@dataclass(frozen=True)
+class EvalEvent:
+    """Loss and accuracy on the full training and validation sets (eval mode: no dropout, running BN stats)."""
+    step: int
+    epoch: float
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+
+
+@dataclass(frozen=True)
+class Histogram:
+    counts: np.ndarray    # int64, one per bin
+    edges: np.ndarray     # float64, len(counts) + 1
+    mean: float
+    std: float
+
+
+@dataclass(frozen=True)
+class LayerHistogram:
+    name: str                     # e.g. "hidden1.linear.weight"
+    weight: Histogram
+    grad: Histogram | None        # None before the first step
+
+
+@dataclass(frozen=True)
+class ActivationStats:
+    name: str                     # e.g. "hidden1"
+    mean: float
+    std: float
+
+
+@dataclass(frozen=True)
+class HistogramEvent:
+    step: int
+    layers: tuple[LayerHistogram, ...]
+    activations: tuple[ActivationStats, ...]
+
+
+@dataclass(frozen=True)
+class FinalEvent:
+    """The last event of a run; ``message`` says why it ended in words."""
+    status: str           # finished, diverged, stopped or error
+    step: int
+    epoch: float
+    lr: float
+    message: str
+    elapsed: float        # seconds spent inside step()
+    steps_per_sec: float
+
+
+Event = StepEvent | EvalEvent | HistogramEvent | FinalEvent

@@ -1,0 +1,159 @@
+"""The headless runner: train one experiment to the end and write its results.
+
+``DIR/metrics.csv`` has one row per optimizer step (row 0 is the untrained
+network); evaluation columns are filled on evaluation steps and empty between
+them.  ``DIR/summary.json`` holds the outcome and the fully resolved experiment,
+so a run can be repeated from its own summary.  Both are written atomically.
+
+Stopping: while a run trains, SIGINT (Ctrl-C) and SIGTERM do not raise; they
+ask the trainer to stop at the next step boundary (:class:`StopSignals`), so the
+run ends as ``stopped`` with both files complete.  The caller turns
+:attr:`StopSignals.exit_code` into the process's exit status (130 or 143).
+"""
+from __future__ import annotations
+
+import json
+import math
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any, Callable, TextIO
+
+from engine.config import Experiment
+from engine.experiment import experiment_to_dict, notes
+from engine.files import write_text_atomic
+from engine.training.events import Event, FinalEvent, StepEvent
+from engine.training.trainer import Trainer
+from engine.training.updates import METRIC_COLUMNS, MetricsLog, UpdateBuffer
+
+__all__ = ["METRIC_COLUMNS", "StopSignals", "run_experiment", "summarize"]
+
+_Handler = Callable[[int, FrameType | None], object] | int | None
+
+
+class StopSignals:
+    """While entered, SIGINT and SIGTERM set a flag instead of interrupting; call the object to read it.
+
+    Used as a trainer's ``should_stop``: the run stops at the next step boundary.  The previous
+    handlers are restored on exit.  Off the main thread (where Python cannot install signal
+    handlers) it installs nothing and only ever answers False.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._previous: dict[signal.Signals, _Handler] = {}
+
+    def _request(self, signum: int, frame: FrameType | None) -> None:
+        self.signum = signum
+
+    def __call__(self) -> bool:
+        return self.signum is not None
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's convention for a process ended by a signal: 128 + its number (SIGINT 130, SIGTERM 143)."""
+        return 128 + (self.signum if self.signum is not None else signal.SIGINT)
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._request)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        self._previous.clear()
+
+
+def summarize(trainer: Trainer, final: FinalEvent) -> dict[str, Any]:
+    last = trainer.last_eval
+    return {
+        "status": final.status,
+        "message": final.message,
+        "steps": final.step,
+        "epochs": final.epoch,
+        "final_lr": final.lr,
+        "final_train_loss": last.train_loss if last else None,
+        "final_train_acc": last.train_acc if last else None,
+        "final_val_loss": last.val_loss if last else None,
+        "final_val_acc": last.val_acc if last else None,
+        "steps_per_sec": final.steps_per_sec,
+        "elapsed_sec": final.elapsed,
+        "notes": notes(trainer.experiment),
+        "experiment": experiment_to_dict(trainer.experiment),
+    }
+
+
+def _json_safe(value: object) -> object:
+    """Strict JSON has no NaN or infinity: a diverged run's losses become null (its status says why)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+class Progress:
+    """A one-line progress bar on a terminal, redrawn at most ten times a second."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr, label: str = ""):
+        self.total, self.stream, self.label = total, stream, label
+        self.enabled = stream.isatty()
+        self._last = 0.0
+        self._loss = math.nan
+
+    def update(self, event: Event, trainer: Trainer) -> None:
+        if isinstance(event, StepEvent):
+            self._loss = event.loss
+        now = time.monotonic()
+        if not self.enabled or (now - self._last < 0.1 and not isinstance(event, FinalEvent)):
+            return
+        self._last = now
+        done = trainer.step_count
+        filled = int(30 * done / max(1, self.total))
+        rate = done / trainer.elapsed if trainer.elapsed else 0.0
+        self.stream.write(f"\r{self.label}[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} steps "
+                          f"{rate:,.0f} steps/s  loss {self._loss:.4g}   ")
+        if isinstance(event, FinalEvent):
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def run_experiment(experiment: Experiment, out_dir: str | Path,
+                   on_event: Callable[[Event], None] | None = None, label: str = "",
+                   should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
+    """Train ``experiment`` to the end and write metrics.csv and summary.json.
+
+    The run stops early, at a step boundary and with both files complete, once ``should_stop()``
+    is true; without one, SIGINT and SIGTERM stop it (a :class:`StopSignals` for this run alone).
+    """
+    if should_stop is None:
+        with StopSignals() as stop:
+            return run_experiment(experiment, out_dir, on_event, label, stop)
+    trainer = Trainer(experiment)
+    buffer = UpdateBuffer("run")
+    progress = Progress(trainer.total_steps, label=label)
+
+    def record(event: Event) -> None:
+        buffer.add(event)
+        progress.update(event, trainer)
+        if on_event:
+            on_event(event)
+
+    final = trainer.run(record, should_stop)
+    out = Path(out_dir)
+    log = MetricsLog()
+    log.append(buffer.take(final.status, trainer.step_count, trainer.epoch, final.steps_per_sec))
+    write_text_atomic(out / "metrics.csv", log.to_csv())
+    summary = summarize(trainer, final)
+    write_text_atomic(out / "summary.json", json.dumps(_json_safe(summary), indent=2) + "\n")
+    return summary

@@ -1,0 +1,216 @@
+"""Several runs trained side by side, one step each in turn: what the training window drives.
+
+A :class:`Lab` owns the runs of the window's run list.  Each call of
+:meth:`Lab.step_round` takes one optimizer step of every running run, so their
+curves grow together; :meth:`Lab.take_updates` hands out what is new in each
+run as arrays (:class:`~engine.training.updates.RunUpdate`) at whatever rate the view
+asks.  It is plain Python: the GUI's worker thread calls it, the tests call it
+directly.  It never raises because of one run: a run that cannot be built or
+that fails ends in ``error`` with its message, and the others go on.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+
+from engine.config import Experiment
+from engine.data.datasets import DataSplit, load_data
+from engine.training.events import ERROR, FinalEvent
+from engine.training.trainer import Trainer
+from engine.training.updates import EMPTY_EVALS, EMPTY_STEPS, PAUSED, QUEUED, RUNNING, Boundary, RunUpdate, UpdateBuffer
+
+BOUNDARY_GRID = 90          # points per side of the decision-boundary grid
+BOUNDARY_INTERVAL = 0.25    # seconds between two boundaries of one run: a fixed rate, never every step
+RATE_WINDOW = 1.0           # seconds over which steps/s is measured
+
+
+@dataclass
+class _Run:
+    run_id: str
+    experiment: Experiment
+    generation: int = 0
+    trainer: Trainer | None = None
+    buffer: UpdateBuffer | None = None
+    status: str = QUEUED
+    message: str = ""
+    history: deque = field(default_factory=lambda: deque(maxlen=256))  # (time, step) for steps/s
+    boundary_due: float = 0.0
+    dirty: bool = True      # something to report even without new points (status, reset)
+
+
+class Lab:
+    """The runs of one window, stepped together."""
+
+    def __init__(self, boundary_grid: int = BOUNDARY_GRID, boundary_interval: float = BOUNDARY_INTERVAL):
+        self._runs: dict[str, _Run] = {}
+        self._data: dict[tuple, DataSplit] = {}
+        self.boundary_grid = boundary_grid
+        self.boundary_interval = boundary_interval
+
+    # -- the run list -----------------------------------------------------------------------------
+
+    def add(self, run_id: str, experiment: Experiment) -> None:
+        """Add a run (queued); its trainer is built when it first steps."""
+        self._runs[run_id] = _Run(run_id, experiment)
+
+    def remove(self, run_id: str) -> None:
+        self._runs.pop(run_id, None)
+
+    def set_experiment(self, run_id: str, experiment: Experiment) -> None:
+        """Give a run new settings; they take effect from its start, so the run is rewound."""
+        run = self._runs[run_id]
+        run.experiment = experiment
+        self._rewind(run)
+
+    def reset(self, run_id: str | None = None) -> None:
+        """Rewind one run or all: same seed, so the same data and initial weights, a fair restart."""
+        for run in ([self._runs[run_id]] if run_id else self._runs.values()):
+            self._rewind(run)
+
+    def _rewind(self, run: _Run) -> None:
+        run.generation += 1
+        run.trainer, run.buffer = None, None
+        run.status, run.message, run.dirty = QUEUED, "", True
+        run.history.clear()
+
+    @property
+    def run_ids(self) -> list[str]:
+        return list(self._runs)
+
+    def status(self, run_id: str) -> str:
+        return self._runs[run_id].status
+
+    def trainer(self, run_id: str) -> Trainer | None:
+        return self._runs[run_id].trainer
+
+    def data(self, run_id: str) -> DataSplit | None:
+        """The run's dataset, once its trainer is built (the boundary view draws its points)."""
+        trainer = self._runs[run_id].trainer
+        return trainer.data if trainer else None
+
+    # -- driving ------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Every run that has not ended trains (again)."""
+        for run in self._runs.values():
+            if run.status in (QUEUED, PAUSED):
+                run.status, run.dirty = RUNNING, True
+
+    def pause(self) -> None:
+        for run in self._runs.values():
+            if run.status == RUNNING:
+                run.status, run.dirty = PAUSED, True
+
+    def stop(self) -> None:
+        """End every run that has started (queued runs stay queued)."""
+        for run in self._runs.values():
+            if run.trainer is not None and run.status in (RUNNING, PAUSED):
+                self._record(run, run.trainer.stop())
+
+    @property
+    def running(self) -> bool:
+        return any(run.status == RUNNING for run in self._runs.values())
+
+    def step_round(self) -> int:
+        """One step of every running run, in run-list order; returns how many stepped."""
+        stepped = 0
+        for run in list(self._runs.values()):
+            if run.status == RUNNING:
+                self._step(run)
+                stepped += 1
+        return stepped
+
+    def step_once(self) -> int:
+        """One step of every run that has not ended, running or not (slow motion); they stay paused."""
+        stepped = 0
+        for run in list(self._runs.values()):
+            if run.status in (QUEUED, PAUSED, RUNNING):
+                if run.status == QUEUED:
+                    run.status = PAUSED
+                self._step(run)
+                stepped += 1
+        return stepped
+
+    def _step(self, run: _Run) -> None:
+        if run.trainer is None:
+            self._build(run)  # a run that cannot be built ends in error there
+            if run.trainer is None:
+                return
+        try:
+            self._record(run, run.trainer.step())
+        except Exception as err:  # one run failing never stops the others
+            self._record(run, run.trainer.fail(err))
+        run.history.append((time.perf_counter(), run.trainer.step_count))
+
+    def _build(self, run: _Run) -> None:
+        exp = run.experiment
+        key = (exp.data, exp.seed)
+        try:
+            if key not in self._data:
+                self._data[key] = load_data(exp.data, exp.seed)
+            run.trainer = Trainer(exp, data=self._data[key])
+        except Exception as err:  # a bad data path, say: the run shows it, the lab goes on
+            run.status, run.message, run.dirty = ERROR, str(err).splitlines()[0], True
+            return
+        run.buffer = UpdateBuffer(run.run_id)
+
+    def _record(self, run: _Run, events) -> None:
+        assert run.buffer is not None  # set by _build together with the trainer
+        for event in events:
+            run.buffer.add(event)
+            if isinstance(event, FinalEvent):
+                run.status, run.message, run.dirty = event.status, event.message, True
+
+    # -- what the view receives ------------------------------------------------------------------------
+
+    def take_updates(self, now: float | None = None) -> list[RunUpdate]:
+        """What is new in each run since the last call (runs with nothing new are left out)."""
+        now = time.perf_counter() if now is None else now
+        updates = []
+        for run in self._runs.values():
+            trainer = run.trainer
+            boundary = None
+            if trainer is not None and trainer.data.kind == "plane" and now >= run.boundary_due \
+                    and (run.status == RUNNING or run.dirty or trainer.step_count <= 1):
+                boundary = self.boundary(run.run_id)
+                run.boundary_due = now + self.boundary_interval
+            if run.buffer is not None:
+                assert trainer is not None  # the buffer is only made once the trainer is built
+                update = run.buffer.take(run.status, trainer.step_count, trainer.epoch, self._rate(run),
+                                         boundary)
+            else:
+                update = RunUpdate(run.run_id, run.status, run.message, 0, 0.0, 0.0, EMPTY_STEPS, EMPTY_EVALS)
+            update = replace(update, generation=run.generation, message=run.message)
+            if update.has_data or run.dirty:
+                updates.append(update)
+                run.dirty = False
+        return updates
+
+    def _rate(self, run: _Run) -> float:
+        if run.status != RUNNING or len(run.history) < 2:
+            return 0.0
+        t_end, s_end = run.history[-1]
+        for t, s in run.history:
+            if t_end - t <= RATE_WINDOW:
+                return (s_end - s) / (t_end - t) if t_end > t else 0.0
+        return 0.0
+
+    @torch.no_grad()
+    def boundary(self, run_id: str) -> Boundary | None:
+        """The run's class probabilities over a grid covering its data (2-D datasets only)."""
+        trainer = self._runs[run_id].trainer
+        if trainer is None or trainer.data.extent is None:
+            return None
+        x0, x1, y0, y1 = trainer.data.extent
+        xs = np.linspace(x0, x1, self.boundary_grid, dtype=np.float32)
+        ys = np.linspace(y0, y1, self.boundary_grid, dtype=np.float32)
+        gx, gy = np.meshgrid(xs, ys)
+        points = torch.from_numpy(np.stack([gx.ravel(), gy.ravel()], axis=1))
+        probs = trainer.predict_proba(points).reshape(len(ys), len(xs), -1).astype(np.float32)
+        return Boundary(trainer.step_count, xs, ys, probs)
+
+

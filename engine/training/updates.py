@@ -1,0 +1,183 @@
+"""Batched results of a run, as numpy arrays: what a view receives a few dozen times a second.
+
+A trainer emits one event per step; a window cannot draw one per step.  An
+:class:`UpdateBuffer` collects a run's events and hands out, on request, a
+:class:`RunUpdate` holding *all new points since the last one* as arrays, so
+the cost of drawing depends on how often the view asks, not on steps per
+second (the STYLE rule: send snapshots, not streams).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.status import RunStatus
+from engine.training.events import EvalEvent, Event, FinalEvent, HistogramEvent, StepEvent
+
+# The statuses of a run that has not ended (the final ones are in engine/training/events.py; all in engine/status.py).
+QUEUED, RUNNING, PAUSED = RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED
+
+
+@dataclass(frozen=True)
+class StepSeries:
+    """Per-step points, one array entry per optimizer step."""
+    step: np.ndarray        # int64
+    epoch: np.ndarray       # float64
+    lr: np.ndarray          # float64
+    loss: np.ndarray        # float64, mini-batch loss
+    grad_norm: np.ndarray   # float64, before clipping
+    clipped: np.ndarray     # bool
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+
+@dataclass(frozen=True)
+class EvalSeries:
+    """Full-set evaluations, one entry per evaluation."""
+    step: np.ndarray
+    epoch: np.ndarray
+    train_loss: np.ndarray
+    train_acc: np.ndarray
+    val_loss: np.ndarray
+    val_acc: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """The model's class probabilities over a grid of the input plane (2-D datasets only)."""
+    step: int
+    xs: np.ndarray          # (G,) grid x coordinates
+    ys: np.ndarray          # (G,) grid y coordinates
+    probs: np.ndarray       # (G, G, n_classes) float32, probs[j, i] at (xs[i], ys[j])
+
+
+@dataclass(frozen=True)
+class RunUpdate:
+    run_id: str
+    status: str             # queued, running, paused, finished, diverged, stopped, error
+    message: str            # the final event's message, or "" while the run goes on
+    step: int
+    epoch: float
+    steps_per_sec: float    # recent training speed of this run
+    steps: StepSeries       # new since the last update (may be empty)
+    evals: EvalSeries
+    histograms: tuple[HistogramEvent, ...] = ()
+    boundary: Boundary | None = None
+    generation: int = 0     # bumped by every reset: a view drops updates of an older generation
+
+    @property
+    def has_data(self) -> bool:
+        return bool(len(self.steps) or len(self.evals) or self.histograms or self.boundary is not None)
+
+
+def _empty_steps() -> StepSeries:
+    return StepSeries(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), np.empty(0),
+                      np.empty(0, bool))
+
+
+def _empty_evals() -> EvalSeries:
+    return EvalSeries(np.empty(0, np.int64), *(np.empty(0) for _ in range(5)))
+
+
+EMPTY_STEPS = _empty_steps()
+EMPTY_EVALS = _empty_evals()
+
+
+@dataclass
+class UpdateBuffer:
+    """Collects one run's events until the view takes them."""
+    run_id: str
+    _steps: list[tuple] = field(default_factory=list)
+    _evals: list[tuple] = field(default_factory=list)
+    _hists: list[HistogramEvent] = field(default_factory=list)
+    final: FinalEvent | None = None
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, StepEvent):
+            self._steps.append((event.step, event.epoch, event.lr, event.loss, event.grad_norm, event.clipped))
+        elif isinstance(event, EvalEvent):
+            self._evals.append((event.step, event.epoch, event.train_loss, event.train_acc,
+                                event.val_loss, event.val_acc))
+        elif isinstance(event, HistogramEvent):
+            self._hists.append(event)
+        elif isinstance(event, FinalEvent):
+            self.final = event
+
+    def take(self, status: str, step: int, epoch: float, steps_per_sec: float,
+             boundary: Boundary | None = None) -> RunUpdate:
+        """Everything new as arrays; the buffer starts empty again."""
+        steps = EMPTY_STEPS
+        if self._steps:
+            cols = list(zip(*self._steps))
+            steps = StepSeries(np.array(cols[0], np.int64), np.array(cols[1]), np.array(cols[2]),
+                               np.array(cols[3]), np.array(cols[4]), np.array(cols[5], bool))
+        evals = EMPTY_EVALS
+        if self._evals:
+            cols = list(zip(*self._evals))
+            evals = EvalSeries(np.array(cols[0], np.int64), *(np.array(c) for c in cols[1:]))
+        hists = tuple(self._hists)
+        self._steps, self._evals, self._hists = [], [], []
+        final = self.final
+        return RunUpdate(self.run_id, status, final.message if final else "", step, epoch, steps_per_sec,
+                         steps, evals, hists, boundary)
+
+
+METRIC_COLUMNS = ("step", "epoch", "lr", "train_loss", "grad_norm", "clipped",
+                  "val_loss", "val_acc", "eval_train_loss", "eval_train_acc")
+
+
+@dataclass
+class MetricsLog:
+    """A run's whole history of steps and evaluations, grown from updates; writes ``metrics.csv``.
+
+    One row per optimizer step (row 0 is the untrained network); evaluation
+    columns are filled on evaluation steps and empty between them.  The
+    headless runner and the window's "Export metrics" write through this one
+    class, so the two files are the same format.
+    """
+    steps: list[StepSeries] = field(default_factory=list)
+    evals: list[EvalSeries] = field(default_factory=list)
+
+    def append(self, update: RunUpdate) -> None:
+        if len(update.steps):
+            self.steps.append(update.steps)
+        if len(update.evals):
+            self.evals.append(update.evals)
+
+    def clear(self) -> None:
+        self.steps.clear()
+        self.evals.clear()
+
+    def to_csv(self) -> str:
+        rows: dict[int, dict] = {}
+        for s in self.steps:
+            for step, epoch, lr, loss, norm, clipped in zip(s.step.tolist(), s.epoch.tolist(), s.lr.tolist(),
+                                                            s.loss.tolist(), s.grad_norm.tolist(),
+                                                            s.clipped.tolist()):
+                rows.setdefault(step, {}).update(step=step, epoch=epoch, lr=lr, train_loss=loss, grad_norm=norm,
+                                                 clipped=int(clipped))
+        for e in self.evals:
+            for step, epoch, tl, ta, vl, va in zip(e.step.tolist(), e.epoch.tolist(), e.train_loss.tolist(),
+                                                   e.train_acc.tolist(), e.val_loss.tolist(), e.val_acc.tolist()):
+                rows.setdefault(step, {}).update(step=step, epoch=epoch, val_loss=vl, val_acc=va,
+                                                 eval_train_loss=tl, eval_train_acc=ta)
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=METRIC_COLUMNS, restval="", lineterminator="\n")
+        writer.writeheader()
+        for step in sorted(rows):
+            writer.writerow({k: _cell(v) for k, v in rows[step].items()})
+        return buf.getvalue()
+
+
+def _cell(value):
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value)
+    return value

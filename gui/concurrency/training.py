@@ -1,0 +1,183 @@
+"""Where training runs while the window draws: a QThread, or a child process behind one.
+
+Either way the window talks to a worker QObject living in a QThread, with
+the same signals (``ready``, ``updates``, ``data_ready``, ``failed``,
+``finished``) and the same two calls (``post(command, ...)``,
+``acknowledge()``); the loop itself is the engine's Qt-free
+:class:`~engine.training.loop.LabLoop`.
+
+* ``thread``: the loop runs in the QThread.  Simple, but drawing and training
+  then share one GIL: measured here, the window's painting slowed training a
+  lot (see the README's benchmark table).
+* ``process`` (the default): the loop runs in a child process started at once
+  and warmed while the window opens; the QThread only relays its messages
+  through a pipe.  Training and drawing use separate cores.
+
+PySide6 rules that bite (CONTRIBUTING.md, Threads): the window connects these
+signals only to ``@Slot`` methods of its own QObjects; every exception in a
+worker is caught and reported; stopping is a command the loop checks, then
+``quit()`` and ``wait()`` of the thread, never ``terminate()`` of a thread.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import traceback
+import weakref
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+# Every training thread made, so tests can check none is left running.
+LIVE_THREADS: "weakref.WeakSet[TrainingThread]" = weakref.WeakSet()
+BACKENDS = ("process", "thread")
+DEFAULT_BACKEND = os.environ.get("DESCENT_LAB_BACKEND", "process")
+
+
+def _error_line() -> str:
+    return traceback.format_exc(limit=3).strip().splitlines()[-1]
+
+
+class _Worker(QObject):
+    ready = Signal()                        # training can start at once
+    updates = Signal(object)                # list[RunUpdate]
+    data_ready = Signal(str, int, object)   # run id, generation, DataSplit: once per built run
+    inspected = Signal(str, str, object)    # inspection name, run id, its result (engine.labs.INSPECTIONS)
+    failed = Signal(str)                    # the worker itself broke (a single run's failure is its own status)
+    finished = Signal()
+
+    def _dispatch(self, message: tuple) -> None:
+        kind = message[0]
+        if kind == "updates":
+            self.updates.emit(message[1])
+        elif kind == "data":
+            self.data_ready.emit(*message[1:])
+        elif kind == "ready":
+            self.ready.emit()
+        elif kind == "inspection":
+            self.inspected.emit(*message[1:])
+        elif kind == "failed":
+            self.failed.emit(message[1])
+
+    def acknowledge(self) -> None:
+        """The window has drawn the last batch: the loop may send the next (thread-safe)."""
+        self.post("ack")
+
+
+class ThreadWorker(_Worker):
+    """Runs the LabLoop in its QThread; commands arrive through a thread-safe queue."""
+
+    def __init__(self):
+        super().__init__()
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+
+    def post(self, command: str, *args) -> None:
+        self._commands.put((command, *args))
+
+    def _receive(self, timeout: float):
+        try:
+            return self._commands.get(timeout=timeout) if timeout > 0 else self._commands.get_nowait()
+        except queue.Empty:
+            return None
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            from engine.labs import INSPECTIONS
+            from engine.training.loop import LabLoop, prepare
+            prepare()
+            loop = LabLoop(self._dispatch, inspections=INSPECTIONS)
+            self.ready.emit()
+            loop.run(self._receive)
+        except Exception:  # the worker must never die silently
+            self.failed.emit(_error_line())
+        finally:
+            self.finished.emit()
+
+
+class ProcessWorker(_Worker):
+    """Starts the training process, then relays its messages from its QThread.
+
+    The child is started here, on the GUI thread, so it loads torch while the
+    window opens; the relay thread meanwhile loads the engine for the form
+    (torch too: its registries name torch's optimizers), never the GUI thread.
+    """
+
+    def __init__(self):
+        super().__init__()
+        from engine.labs import INSPECTIONS
+        from engine.training.loop import serve
+        ctx = multiprocessing.get_context("spawn")
+        child_commands, self._commands = ctx.Pipe(duplex=False)
+        self._messages, child_out = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=serve, args=(child_commands, child_out, INSPECTIONS), name="descent-lab-training",
+                                   daemon=True)
+        self.process.start()
+        child_commands.close()
+        child_out.close()
+
+    def post(self, command: str, *args) -> None:
+        try:
+            self._commands.send((command, *args))
+        except (BrokenPipeError, OSError):
+            pass  # the child has ended; the relay reports why
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            import engine.experiment  # noqa: F401  (the form's registries, loaded off the GUI thread)
+            from engine.training.loop import prepare
+            prepare()
+            while True:
+                try:
+                    message = self._messages.recv()
+                except (EOFError, OSError):
+                    break  # the child ended (quit, or crashed: then it said why first, if it could)
+                self._dispatch(message)
+        except Exception:
+            self.failed.emit(_error_line())
+        finally:
+            self.finished.emit()
+
+    def stop_process(self, timeout: float) -> None:
+        self.post("quit")
+        self.process.join(timeout)
+        if self.process.is_alive():  # a process (unlike a thread) can be ended safely from outside
+            self.process.terminate()
+            self.process.join(1.0)
+        self._commands.close()
+
+
+class TrainingThread(QObject):
+    """The worker in its own QThread, started and stopped cleanly (in well under a second)."""
+
+    def __init__(self, parent: QObject | None = None, backend: str = DEFAULT_BACKEND):
+        super().__init__(parent)
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self.backend = backend
+        self.thread = QThread()
+        self.thread.setObjectName(f"training-{backend}")
+        self.worker = ProcessWorker() if backend == "process" else ThreadWorker()
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        self.worker.finished.connect(self.thread.quit)
+        LIVE_THREADS.add(self)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def post(self, command: str, *args) -> None:
+        self.worker.post(command, *args)
+
+    def shutdown(self, timeout_ms: int = 2000) -> bool:
+        """Ask the loop to quit and join the thread (and the process); True when all has ended."""
+        if isinstance(self.worker, ProcessWorker):
+            if self.worker.process.exitcode is None:
+                self.worker.stop_process(timeout_ms / 1000)
+        else:
+            self.worker.post("quit")
+        if not self.thread.isRunning():
+            return True
+        self.thread.quit()
+        return self.thread.wait(timeout_ms)

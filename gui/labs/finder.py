@@ -1,0 +1,518 @@
+"""The learning-rate finder tab: sweep the rate, read the four suggestions, then check them against real runs.
+
+The numbers come from :mod:`engine.labs.lrfinder` (no Qt); this widget asks for
+them in a :class:`gui.concurrency.jobs.TaskRunner` and draws them:
+
+* **Run finder** sweeps the training form's current experiment (or the loaded
+  preset) and draws the loss against the rate on a log axis as it comes in:
+  the raw mini-batch losses faintly, the smoothed curve boldly.  When it ends,
+  the four suggestions are marked on the curve; the picker (valley first,
+  fastai's default) chooses which one the label explains, the dashed line
+  shows and **Use this LR** sends (:attr:`FinderTab.use_lr`).
+* **Check the finder** (the lesson's Challenge) trains short full runs at
+  eight log-spaced rates around the finder's range and puts each run's final
+  validation loss on the same axes as it finishes.  Same axes on purpose:
+  both are the cross-entropy, in nats, so "where the real runs are lowest"
+  and "where the finder pointed" read off one picture.  A run that diverged
+  is an × at the top edge.
+* **Load the failing preset** swaps the form's experiment for
+  ``engine.lessons.presets.FINDER_PRESETS["finder-fails"]`` and shows why it fails;
+  **Use the form** switches back.  :attr:`FinderTab.preset_loaded` carries the
+  preset's experiment for a window that wants to show it in the form.
+
+Every error (an invalid form, an exception in a job, a check run that
+diverged) is one line under the buttons.  Call :meth:`FinderTab.shutdown`
+before the tab goes away (``closeEvent`` does).
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.config import Experiment
+from engine.labs.lrfinder import (
+    CHECK_RUNS,
+    CHECK_STEPS,
+    SUGGESTION_HELP,
+    SUGGESTION_NAMES,
+    CheckPoint,
+    CheckResult,
+    FinderCurve,
+    FinderResult,
+    FinderSettings,
+    check_finder,
+    check_lrs,
+    find_lr_job,
+)
+from engine.lessons.presets import FINDER_PRESETS, FinderPreset
+from engine.status import SweepStatus
+from engine.training.events import FINISHED
+from gui.concurrency.jobs import TaskRunner
+from gui.style.palette import RUN_COLORS, with_alpha
+
+CURVE_COLOR = RUN_COLORS[0]
+CHECK_COLOR = RUN_COLORS[1]
+DIVERGED_COLOR = RUN_COLORS[3]
+MARK_COLORS = {"valley": RUN_COLORS[2], "slide": RUN_COLORS[4], "minimum": RUN_COLORS[5], "steep": RUN_COLORS[6]}
+MARK_SYMBOLS = {"valley": "o", "slide": "t", "minimum": "s", "steep": "d"}
+FAILING_PRESET = "finder-fails"
+
+EXPLANATION = (
+    "<b>The learning-rate finder.</b> Train for a few dozen mini-batches while the rate grows "
+    "exponentially, from far too small to far too large, and plot the loss. At tiny rates nothing "
+    "happens; as the rate grows the loss starts to fall, faster and faster; once steps overshoot the "
+    "valley the loss turns up and explodes. A good rate sits where the descent is steep, well "
+    "below the blow-up. The curve is an average of noisy batch losses (EMA, β = 0.98, bias-"
+    "corrected), and the sweep stops once it passes 4× its best. "
+    "<br><b>Challenge:</b> the finder judges a long run by its first hundred batches. "
+    "<i>Check the finder</i> trains real runs across the range and shows where they end up."
+)
+
+
+def _fmt(lr: float) -> str:
+    return f"{lr:.2g}" if 1e-3 <= lr < 100 else f"{lr:.1e}"
+
+
+class FinderTab(QWidget):
+    """``FinderTab(experiment_source)``: ``experiment_source()`` is the form's Experiment, or None when invalid."""
+
+    use_lr = Signal(float)          # "Use this LR": the picked suggestion's rate
+    preset_loaded = Signal(object)  # the failing preset's Experiment, when the user loads it
+
+    def __init__(self, experiment_source: Callable[[], Experiment | None], parent: QWidget | None = None):
+        super().__init__(parent)
+        self._source = experiment_source
+        self._preset: FinderPreset | None = None
+        self._experiment: Experiment | None = None      # what the current result was swept on
+        self.result: FinderResult | None = None
+        self.check_points: list[CheckPoint] = []
+        self._job = ""
+        self._runner = TaskRunner(self, name="lr-finder")
+        self._runner.partial.connect(self._on_partial)
+        self._runner.done.connect(self._on_done)
+        self._runner.failed.connect(self._on_failed)
+        self._runner.finished.connect(self._on_finished)
+        self._build()
+        self._set_busy(False)
+
+    # -- building ---------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        side = QVBoxLayout()
+        self.explanation = QLabel(EXPLANATION)
+        self.explanation.setWordWrap(True)
+        self.explanation.setTextFormat(Qt.RichText)
+        side.addWidget(self.explanation)
+
+        form = QFormLayout()
+        self.start_edit = QLineEdit("1e-7")
+        self.start_edit.setToolTip("The sweep's first rate: small enough that a step changes nothing.")
+        self.end_edit = QLineEdit("10")
+        self.end_edit.setToolTip("The sweep's last rate: large enough that the loss blows up before it.")
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setRange(10, 2000)
+        self.steps_spin.setValue(100)
+        self.steps_spin.setToolTip("Mini-batches in the sweep; each multiplies the rate by the same factor.")
+        form.addRow("Start LR", self.start_edit)
+        form.addRow("End LR", self.end_edit)
+        form.addRow("Steps", self.steps_spin)
+        side.addLayout(form)
+
+        buttons = QHBoxLayout()
+        self.run_button = QPushButton("Run finder")
+        self.run_button.setToolTip("Sweep the rate on the experiment; the network, optimizer and random state "
+                                   "are restored afterwards, so training later is not affected.")
+        self.run_button.clicked.connect(self.run_finder)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the sweep or the check after the current step.")
+        self.stop_button.clicked.connect(self.stop)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.stop_button)
+        side.addLayout(buttons)
+
+        pick = QHBoxLayout()
+        self.pick_combo = QComboBox()
+        self.pick_combo.addItems(SUGGESTION_NAMES)
+        self.pick_combo.setToolTip("Four ways fastai reads a rate off the curve; valley is its default.\n" +
+                                   "\n".join(f"{n}: {h}" for n, h in SUGGESTION_HELP.items()))
+        self.pick_combo.currentTextChanged.connect(self._on_pick)
+        self.use_button = QPushButton("Use this LR")
+        self.use_button.setToolTip("Copy the picked rate into the experiment form's learning rate.")
+        self.use_button.clicked.connect(self._use)
+        pick.addWidget(QLabel("Suggestion"))
+        pick.addWidget(self.pick_combo, 1)
+        pick.addWidget(self.use_button)
+        side.addLayout(pick)
+        self.pick_label = QLabel("Run the finder to get suggestions.")
+        self.pick_label.setWordWrap(True)
+        side.addWidget(self.pick_label)
+
+        check = QHBoxLayout()
+        self.check_button = QPushButton("Check the finder")
+        self.check_button.setToolTip(f"Train {CHECK_RUNS} short full runs at log-spaced rates around the finder's "
+                                     "range and plot each run's final validation loss: do the real runs agree "
+                                     "with the pick?")
+        self.check_button.clicked.connect(self.check_finder)
+        self.check_steps_spin = QSpinBox()
+        self.check_steps_spin.setRange(10, 100_000)
+        self.check_steps_spin.setValue(CHECK_STEPS)
+        self.check_steps_spin.setSuffix(" steps")
+        self.check_steps_spin.setToolTip("Training steps of each check run.")
+        check.addWidget(self.check_button, 1)
+        check.addWidget(self.check_steps_spin)
+        side.addLayout(check)
+
+        preset = QHBoxLayout()
+        self.preset_button = QPushButton("Load the failing preset")
+        self.preset_button.setToolTip("An experiment where the finder's pick is far from the best rate; "
+                                      "run the finder, then check it.")
+        self.preset_button.clicked.connect(self.load_preset)
+        self.form_button = QPushButton("Use the form")
+        self.form_button.setToolTip("Sweep the training form's experiment again instead of the preset.")
+        self.form_button.clicked.connect(self.use_form)
+        preset.addWidget(self.preset_button, 1)
+        preset.addWidget(self.form_button)
+        side.addLayout(preset)
+        self.source_label = QLabel("Experiment: the training form's.")
+        self.source_label.setWordWrap(True)
+        side.addWidget(self.source_label)
+
+        self.log_check = QCheckBox("Log loss axis")
+        self.log_check.setToolTip("Show the loss on a log scale: check runs that end far below the finder's "
+                                  "curve stay readable (loading the failing preset turns it on).")
+        self.log_check.toggled.connect(self._on_log_toggled)
+        side.addWidget(self.log_check)
+        self.check_label = QLabel("")
+        self.check_label.setWordWrap(True)
+        side.addWidget(self.check_label)
+        self.message_label = QLabel("")
+        self.message_label.setStyleSheet(f"color: {DIVERGED_COLOR};")
+        self.message_label.setWordWrap(False)
+        self.message_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        side.addWidget(self.message_label)
+        side.addStretch(1)
+
+        panel = QWidget()
+        panel.setLayout(side)
+        self._panel = panel
+        self._fit_panel()
+
+        self.plot = pg.PlotWidget()
+        item = self.plot.getPlotItem()
+        item.setTitle("Loss vs learning rate")
+        item.setLabel("bottom", "learning rate (log scale)")
+        item.setLabel("left", "loss (cross-entropy)")
+        item.setLogMode(x=True, y=False)
+        item.showGrid(x=True, y=True, alpha=0.25)
+        self.legend = item.addLegend(offset=(10, 5), colCount=4)
+        self.raw_curve = item.plot([], [], pen=pg.mkPen(with_alpha(CURVE_COLOR, 70), width=1), name="batch loss")
+        self.smooth_curve = item.plot([], [], pen=pg.mkPen(CURVE_COLOR, width=2.5), name="smoothed loss")
+        self.marks = {name: item.plot([], [], pen=None, symbol=MARK_SYMBOLS[name], symbolSize=11,
+                                      symbolBrush=pg.mkBrush(MARK_COLORS[name]), symbolPen=pg.mkPen("w"), name=name)
+                      for name in SUGGESTION_NAMES}
+        self.check_scatter = item.plot([], [], pen=pg.mkPen(with_alpha(CHECK_COLOR, 140), width=1,
+                                                            style=Qt.PenStyle.DashLine),
+                                       symbol="o", symbolSize=9, symbolBrush=pg.mkBrush(CHECK_COLOR),
+                                       symbolPen=pg.mkPen(CHECK_COLOR), name="check: final val loss")
+        self.diverged_scatter = item.plot([], [], pen=None, symbol="x", symbolSize=13,
+                                          symbolBrush=pg.mkBrush(DIVERGED_COLOR), symbolPen=pg.mkPen(DIVERGED_COLOR),
+                                          name="check: diverged")
+        self.pick_line = pg.InfiniteLine(angle=90, movable=False,
+                                         pen=pg.mkPen(MARK_COLORS["valley"], width=1.5, style=Qt.PenStyle.DashLine))
+        self.pick_line.setVisible(False)
+        item.addItem(self.pick_line, ignoreBounds=True)
+        self.pick_text = pg.TextItem("", anchor=(0, 1), color=MARK_COLORS["valley"])
+        self.pick_text.setVisible(False)
+        item.addItem(self.pick_text, ignoreBounds=True)
+        self.plot.setToolTip("Bold: the smoothed loss of the sweep. Marks: the four suggestions. "
+                             "Orange dots: each check run's final validation loss at its rate.")
+
+        layout = QHBoxLayout(self)
+        layout.addWidget(panel)
+        layout.addWidget(self.plot, 1)
+
+    # -- what to sweep ----------------------------------------------------------------------------
+
+    def experiment(self) -> Experiment | None:
+        """The loaded preset's experiment, else the form's (None when the form is invalid)."""
+        if self._preset is not None:
+            return self._preset.experiment
+        try:
+            return self._source()
+        except Exception:  # a broken source is an invalid form, not a crash
+            return None
+
+    def settings(self) -> FinderSettings | None:
+        try:
+            settings = FinderSettings(float(self.start_edit.text()), float(self.end_edit.text()),
+                                      self.steps_spin.value())
+            settings.check()
+        except ValueError as err:
+            text = str(err)
+            self._say(text if "lr" in text or "steps" in text else "start and end LR must be numbers")
+            return None
+        return settings
+
+    @Slot()
+    def load_preset(self, name: str = FAILING_PRESET) -> None:
+        self._preset = FINDER_PRESETS[name if isinstance(name, str) else FAILING_PRESET]
+        self.check_steps_spin.setValue(self._preset.check_steps)
+        self.log_check.setChecked(True)
+        self.source_label.setText(f"<b>Preset: {self._preset.title}.</b> {self._preset.lesson}")
+        self.preset_loaded.emit(self._preset.experiment)
+        self._say("")
+
+    @Slot()
+    def use_form(self) -> None:
+        self._preset = None
+        self.source_label.setText("Experiment: the training form's.")
+
+    # -- jobs -------------------------------------------------------------------------------------
+
+    def busy(self) -> bool:
+        return self._runner.busy()
+
+    @Slot()
+    def run_finder(self) -> bool:
+        exp = self.experiment()
+        if exp is None:
+            self._say("The experiment form has an error: fix it, then run the finder.")
+            return False
+        settings = self.settings()
+        if settings is None or self.busy():
+            return False
+        self._say("")
+        self.result, self._experiment = None, exp
+        self.check_points = []
+        self._draw_curve(None)
+        self._draw_checks()
+        self._draw_marks()
+        self.check_label.setText("")
+        self._job = "find"
+        self._runner.start(find_lr_job, exp, settings)
+        self._set_busy(True)
+        return True
+
+    @Slot()
+    def check_finder(self) -> bool:
+        if self.result is None or self._experiment is None:
+            self._say("Run the finder first: the check trains around its range.")
+            return False
+        if self.busy():
+            return False
+        self._say("")
+        self.check_points = []
+        self._draw_checks()
+        lrs = check_lrs(self.result)
+        self.check_label.setText(f"Checking: {len(lrs)} runs of {self.check_steps_spin.value()} steps, "
+                                 f"lr {_fmt(lrs[0])} to {_fmt(lrs[-1])}…")
+        self._job = "check"
+        self._runner.start(check_finder, self._experiment, lrs, self.check_steps_spin.value())
+        self._set_busy(True)
+        return True
+
+    @Slot()
+    def stop(self) -> None:
+        self._runner.cancel()
+
+    def shutdown(self) -> None:
+        self._runner.shutdown(15000)
+
+    def _fit_panel(self) -> None:
+        """The controls' column: 360 px, or as wide as its buttons need in large type (presenter mode)."""
+        self._panel.setFixedWidth(max(360, self._panel.minimumSizeHint().width()))
+
+    def changeEvent(self, event) -> None:
+        if event.type() == event.Type.FontChange and hasattr(self, "_panel"):
+            self._fit_panel()
+        super().changeEvent(event)
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.run_button.setEnabled(not busy)
+        self.check_button.setEnabled(not busy and self.result is not None and bool(self.result.suggestions))
+        self.stop_button.setEnabled(busy)
+        self.preset_button.setEnabled(not busy)
+        self.form_button.setEnabled(not busy)
+        self.use_button.setEnabled(self.selected() is not None)
+
+    def _say(self, text: str) -> None:
+        self.message_label.setText(text)
+        self.message_label.setToolTip(text)
+
+    # -- results ----------------------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_partial(self, value) -> None:
+        if isinstance(value, FinderCurve):
+            self._draw_curve(value)
+        elif isinstance(value, CheckPoint):
+            self.check_points.append(value)
+            self._draw_checks()
+            if value.status != FINISHED:
+                self._say(f"check run at lr {_fmt(value.lr)}: {value.message.split(':')[0]}")
+
+    @Slot(object)
+    def _on_done(self, value) -> None:
+        if isinstance(value, FinderResult):
+            self.result = value
+            self._draw_curve(value)
+            self._draw_marks()
+            if not value.suggestions:
+                self._say(f"The sweep {value.stop_reason} after {value.steps} steps: too few points to suggest a rate.")
+            elif value.stop_reason == SweepStatus.STOPPED:
+                self._say(f"Stopped after {value.steps} steps: the suggestions read the curve so far.")
+        elif isinstance(value, CheckResult):
+            self._summarize_check(value)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._say(message.splitlines()[0] if message else "the job failed")
+
+    @Slot()
+    def _on_finished(self) -> None:
+        self._job = ""
+        self._set_busy(False)
+
+    def selected(self):
+        """The suggestion the picker shows, or None before a result."""
+        if self.result is None:
+            return None
+        return self.result.suggestion(self.pick_combo.currentText())
+
+    @Slot(str)
+    def _on_pick(self, _name: str) -> None:
+        self._draw_marks()
+        self.use_button.setEnabled(self.selected() is not None and True)
+
+    @Slot()
+    def _use(self) -> None:
+        pick = self.selected()
+        if pick is not None:
+            self.use_lr.emit(float(pick.lr))
+
+    def _summarize_check(self, check: CheckResult) -> None:
+        best = check.best
+        if best is None:
+            self.check_label.setText("No check run finished: every rate diverged or the check was stopped.")
+            return
+        lines = [f"<b>Best check run: lr {_fmt(best.lr)}</b>, val loss {best.val_loss:.3g}."]
+        pick = self.result.suggestion("valley") if self.result else None
+        if pick is not None:
+            ratio = best.lr / pick.lr
+            verdict = ("agrees with the valley pick" if 1 / 3 <= ratio <= 3 else
+                       f"is {ratio:.0f}x the valley pick: the finder was too cautious" if ratio > 1 else
+                       f"is {1 / ratio:.0f}x below the valley pick: the finder was too bold")
+            lines.append(f"It {verdict} (lr {_fmt(pick.lr)}).")
+        self.check_label.setText(" ".join(lines))
+
+    # -- drawing ----------------------------------------------------------------------------------
+
+    def _draw_curve(self, curve) -> None:
+        if curve is None or len(curve.lrs) == 0:
+            self.raw_curve.setData([], [])
+            self.smooth_curve.setData([], [])
+            return
+        self.raw_curve.setData(np.asarray(curve.lrs), np.nan_to_num(curve.losses, nan=0.0, posinf=0.0))
+        self.smooth_curve.setData(np.asarray(curve.lrs), np.nan_to_num(curve.smoothed, nan=0.0, posinf=0.0))
+        self._fit_view(curve)
+
+    def _log_y(self) -> bool:
+        return self.log_check.isChecked()
+
+    def _y(self, loss: float) -> float:
+        """A loss in the view's coordinates (log10 when the loss axis is logarithmic)."""
+        return math.log10(max(loss, 1e-12)) if self._log_y() else loss
+
+    def _fit_view(self, curve=None) -> None:
+        """x: the whole planned sweep; y: the smoothed curve up to 4x its best (the blow-up clips) and the checks."""
+        curve = curve if curve is not None else self.result
+        settings = self.result.settings if self.result is not None else self.settings_or_default()
+        view = self.plot.getPlotItem()
+        view.setXRange(math.log10(settings.start_lr), math.log10(settings.end_lr), padding=0.02)
+        values = [] if curve is None else list(np.asarray(curve.smoothed)[np.isfinite(curve.smoothed)])
+        checks = [p.val_loss for p in self.check_points if math.isfinite(p.val_loss)]
+        if not values and not checks:
+            return
+        top = min(max(values), settings.stop_factor * min(values)) if values else max(checks)
+        top = max([top] + checks) * 1.12
+        if self._log_y():
+            low = min(values + checks)
+            # headroom above the curve for the legend's two rows
+            view.setYRange(math.log10(max(low, 1e-12)) - 0.15, math.log10(top) + 0.6, padding=0)
+        else:
+            view.setYRange(0, top * 1.15, padding=0)
+
+    @Slot(bool)
+    def _on_log_toggled(self, on: bool) -> None:
+        self.plot.getPlotItem().setLogMode(x=True, y=on)
+        self._fit_view()
+        self._draw_marks()
+        self._draw_checks()
+
+    def settings_or_default(self) -> FinderSettings:
+        try:
+            s = FinderSettings(float(self.start_edit.text()), float(self.end_edit.text()), self.steps_spin.value())
+            s.check()
+            return s
+        except ValueError:
+            return FinderSettings()
+
+    def _draw_marks(self) -> None:
+        result = self.result
+        for name, mark in self.marks.items():
+            s = result.suggestion(name) if result is not None else None
+            mark.setData([s.mark_lr] if s else [], [s.mark_loss] if s else [])
+        pick = self.selected()
+        if pick is None:
+            self.pick_line.setVisible(False)
+            self.pick_text.setVisible(False)
+            self.pick_label.setText("Run the finder to get suggestions." if result is None else
+                                    "No suggestion: the curve is too short.")
+            self._set_busy(self.busy())
+            return
+        color = MARK_COLORS[pick.name]
+        self.pick_line.setPen(pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine))
+        self.pick_line.setValue(math.log10(pick.lr))
+        self.pick_line.setVisible(True)
+        self.pick_text.setColor(color)
+        self.pick_text.setText(f" {pick.name}: lr {_fmt(pick.lr)}")
+        self.pick_text.setPos(math.log10(pick.lr), self._y(pick.mark_loss))
+        self.pick_text.setVisible(True)
+        why = SUGGESTION_HELP[pick.name]
+        stop = {SweepStatus.FINISHED: "ran to the end", SweepStatus.DIVERGED: f"blew up at lr {_fmt(result.lrs[-1])}",
+                SweepStatus.NON_FINITE: f"went non-finite at lr {_fmt(result.lrs[-1])}",
+                SweepStatus.STOPPED: "was stopped"}.get(result.stop_reason, result.stop_reason)
+        self.pick_label.setText(f"<b>{pick.name}: lr {_fmt(pick.lr)}</b>, {why}. "
+                                f"The sweep {stop} after {result.steps} steps.")
+        self._set_busy(self.busy())
+
+    def _draw_checks(self) -> None:
+        ok = [p for p in self.check_points if math.isfinite(p.val_loss)]
+        bad = [p for p in self.check_points if not math.isfinite(p.val_loss)]
+        self.check_scatter.setData([p.lr for p in ok], [p.val_loss for p in ok])
+        self._fit_view()
+        top = self.plot.getPlotItem().getViewBox().viewRange()[1][1]
+        # A diverged run has no final loss: an x at the top edge of the view, at its rate.
+        edge = 10 ** (top - 0.03) if self._log_y() else top * 0.97
+        self.diverged_scatter.setData([p.lr for p in bad], [edge] * len(bad))

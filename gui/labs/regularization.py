@@ -1,0 +1,225 @@
+"""The regularization lab: six ways to train one memorizable setup, and how well each generalizes.
+
+The setup is the ``regularization-lab`` preset (``engine.lessons.presets``): 150
+digits, a fifth mislabelled, a 128-128 network that can learn every label by
+heart.  The tab lists the six variants with a line on what each does;
+"Compare" emits their experiments for the training lab to train side by side
+(its curves show the gap opening); :meth:`RegularizationTab.show_results` takes
+each run's final accuracies and draws them as bars: train, validation, and the
+gap between them (``engine.labs.regularization.ComparisonRow``).
+"""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from engine.config import Experiment
+from engine.labs.regularization import ComparisonRow
+from engine.lessons.presets import LAB_NOTES, PRESETS
+from gui.style.palette import run_color
+from gui.style.theme import follow_palette
+
+PRESET = "regularization-lab"
+TRAIN_COLOR, VAL_COLOR, GAP_COLOR = "#1C7ED6", "#2F9E44", "#E03131"   # gui.style.palette' blue, green, red
+BAR_WIDTH = 0.26
+
+
+class BarAxis(pg.AxisItem):
+    """Variant names under their bars."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.names: list[str] = []
+
+    def tickStrings(self, values, scale, spacing):
+        return [self.names[int(round(v))] if 0 <= round(v) < len(self.names) and abs(v - round(v)) < 1e-6 else ""
+                for v in values]
+
+
+class RegularizationTab(QWidget):
+    """Six variants of the lab preset, a Compare button and a bar chart of their final accuracies.
+
+    ``compare`` carries the list of the six experiments.  ``show_results(rows)``
+    takes ``(name, train_acc, val_acc)`` tuples or ``ComparisonRow``s, in any
+    order, and draws them.
+    """
+
+    compare = Signal(object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.preset = PRESETS[PRESET]
+        self.rows: list[ComparisonRow] = []
+
+        title = QLabel(f"<b>{html.escape(self.preset.title)}</b>")
+        lesson = QLabel(self.preset.lesson)
+        lesson.setWordWrap(True)
+
+        variants = QWidget()
+        grid = QGridLayout(variants)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(4)
+        self.variant_labels: dict[str, QLabel] = {}
+        for i, exp in enumerate(self.preset.runs):
+            name = QLabel(f"<b>{html.escape(exp.name)}</b>")
+            note = QLabel(LAB_NOTES.get(exp.name, ""))
+            note.setWordWrap(True)
+            grid.addWidget(name, i, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(note, i, 1)
+            self.variant_labels[exp.name] = note
+        grid.setColumnStretch(1, 1)
+
+        self.compare_button = QPushButton(f"Compare {len(self.preset.runs)} variants")
+        self.compare_button.setToolTip("Train the six variants side by side in the training lab; their "
+                                       "final accuracies appear here when they finish")
+        self.compare_button.clicked.connect(self._compare)
+        self.status = QLabel("Press Compare: the bars fill in when the runs finish.")
+        self.status.setWordWrap(True)
+
+        self.axis = BarAxis("bottom")
+        self.plot = pg.PlotWidget(axisItems={"bottom": self.axis})
+        self.plot.setMinimumHeight(240)
+        item = self.plot.getPlotItem()
+        item.setMenuEnabled(False)
+        item.setMouseEnabled(False, False)
+        item.hideButtons()
+        item.setLabel("left", "accuracy")
+        item.showGrid(y=True, alpha=0.2)
+        small = self.font()
+        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.9))
+        self.axis.setStyle(tickFont=small)
+        self._fit_axis()
+        self.legend = item.addLegend(offset=(-10, 10), colCount=3)
+        self.train_bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=TRAIN_COLOR, name="train")
+        self.val_bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=VAL_COLOR, name="validation")
+        self.gap_bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=GAP_COLOR,
+                                        name="gap (train − val)")
+        for bars in (self.train_bars, self.val_bars, self.gap_bars):
+            item.addItem(bars)          # named: the plot adds it to the legend
+        self.zero_line = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#888888"))
+        item.addItem(self.zero_line)
+        self.value_labels: list[pg.TextItem] = []
+
+        # The gap as it opens during training, one line per variant in its run's colour: memorizing
+        # shows as a gap that keeps growing after validation accuracy has stopped improving.
+        self.gap_plot = pg.PlotWidget()
+        self.gap_plot.setMinimumHeight(160)
+        gap_item = self.gap_plot.getPlotItem()
+        gap_item.setTitle("Gap during training (train − val accuracy)")
+        gap_item.setLabel("bottom", "step")
+        gap_item.showGrid(y=True, alpha=0.2)
+        gap_item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#888888")))
+        self.gap_curves: dict[str, pg.PlotDataItem] = {}
+        for i, exp in enumerate(self.preset.runs):
+            # The i-th run of a fresh run list takes run_color(i): the same colour as in the training lab.
+            self.gap_curves[exp.name] = gap_item.plot([], [], pen=pg.mkPen(run_color(i), width=2))
+        # The key under the plot, not over the lines (they fill the whole plot).
+        self.gap_key = QLabel(" &nbsp; ".join(
+            f"<span style='color:{run_color(i).name()}'>━━</span>&nbsp;{html.escape(exp.name).replace(' ', '&nbsp;')}"
+            for i, exp in enumerate(self.preset.runs)))
+        self.gap_key.setWordWrap(True)
+        self.gap_key.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        variants_scroll = QScrollArea()        # six notes in large type may not fit: they scroll, never overlap
+        variants_scroll.setWidgetResizable(True)
+        variants_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        variants_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        variants_scroll.setWidget(variants)
+        left = QVBoxLayout()
+        left.addWidget(variants_scroll, 1)
+        left.addWidget(self.compare_button)
+        left.addWidget(self.status)
+        charts = QVBoxLayout()
+        charts.addWidget(self.plot, 3)
+        charts.addWidget(self.gap_plot, 2)
+        charts.addWidget(self.gap_key)
+        body = QHBoxLayout()
+        body.addLayout(left, 1)
+        body.addLayout(charts, 2)
+        column = QVBoxLayout(self)
+        column.addWidget(title)
+        column.addWidget(lesson)
+        column.addLayout(body, 1)
+        self._apply_palette()
+        self.show_results([])
+
+    # -- public API -------------------------------------------------------------------------------
+
+    def experiments(self) -> list[Experiment]:
+        return list(self.preset.runs)
+
+    @Slot(object)
+    def show_results(self, rows) -> None:
+        """Draw train, validation and gap bars for each ``(name, train_acc, val_acc)``, in the preset's order."""
+        rows = [r if isinstance(r, ComparisonRow) else ComparisonRow(*r) for r in rows]
+        order = {exp.name: i for i, exp in enumerate(self.preset.runs)}
+        rows.sort(key=lambda r: order.get(r.name, len(order)))
+        self.rows = rows
+        x = np.arange(len(rows), dtype=float)
+        train = np.array([r.train_acc for r in rows], dtype=float)
+        val = np.array([r.val_acc for r in rows], dtype=float)
+        gap = train - val
+        self.train_bars.setOpts(x=x - BAR_WIDTH, height=train)
+        self.val_bars.setOpts(x=x, height=val)
+        self.gap_bars.setOpts(x=x + BAR_WIDTH, height=gap)
+        self.axis.names = [r.name for r in rows] or [exp.name for exp in self.preset.runs]
+        n = max(len(self.axis.names), 1)
+        # One word a line ("weight / decay 2"): six names side by side fit a narrow window this way.
+        self.axis.setTicks([[(i, name.replace(" ", "\n", 1)) for i, name in enumerate(self.axis.names)]])
+        self._fit_axis()
+        item = self.plot.getPlotItem()
+        for label in self.value_labels:
+            item.removeItem(label)
+        self.value_labels = []
+        for i, g in enumerate(gap):
+            label = pg.TextItem(f"{g:+.2f}", color=GAP_COLOR, anchor=(0.5, 1.0 if g >= 0 else 0.0))
+            label.setPos(i + BAR_WIDTH, g)
+            item.addItem(label)
+            self.value_labels.append(label)
+        low = min(0.0, float(gap.min()) - 0.08) if len(rows) else 0.0
+        item.setYRange(low, 1.25, padding=0)       # headroom above 1 for the legend
+        item.setXRange(-0.6, n - 0.4, padding=0)
+        if rows:
+            widest = max(rows, key=lambda r: r.gap)
+            narrowest = min(rows, key=lambda r: r.gap)
+            self.status.setText(f"Widest gap: {widest.name} ({widest.gap:+.2f}); narrowest: "
+                                f"{narrowest.name} ({narrowest.gap:+.2f}).")
+
+    @Slot(object)
+    def show_gap_curves(self, curves) -> None:
+        """``{name: (steps, train_acc, val_acc)}``: each variant's accuracies at every evaluation so far."""
+        for name, curve in self.gap_curves.items():
+            if name in curves:
+                steps, train, val = (np.asarray(a, dtype=float) for a in curves[name])
+                curve.setData(steps, train - val)
+            else:
+                curve.setData([], [])
+
+    # -- reacting ---------------------------------------------------------------------------------
+
+    @Slot()
+    def _compare(self) -> None:
+        self.status.setText("Training the six variants in the training lab…")
+        self.compare.emit(self.experiments())
+
+    def _apply_palette(self) -> None:
+        follow_palette(self.plot)
+        follow_palette(self.gap_plot)
+
+    def _fit_axis(self) -> None:
+        """Room for two lines of tick text under the bars ("weight" over "decay 2"), in the axis' font."""
+        font = self.axis.style.get("tickFont") or self.font()
+        self.axis.setHeight(int(2 * QFontMetrics(font).lineSpacing() + 14))
+
+    def changeEvent(self, event) -> None:
+        if event.type() == event.Type.PaletteChange:
+            self._apply_palette()
+        elif event.type() == event.Type.FontChange:
+            self._fit_axis()
+        super().changeEvent(event)

@@ -1,0 +1,76 @@
+"""Colours of the plots: one per run, one per class.
+
+Run colours are lines on a plot whose background the user may choose light or
+dark (a projector in a lit room wants white, a screen at night black).  A line
+is readable when its contrast with the background is at least 3:1 (WCAG 2.1,
+"non-text contrast").  With relative luminance L (sRGB, linearized), the
+contrast of two colours is (L1 + 0.05) / (L2 + 0.05); against white (L = 1)
+and near-black (#1e1e1e, L = 0.013) both stay >= 3 only for 0.11 <= L <= 0.30.
+So every run colour here is a mid-luminance colour of a different hue (after
+Tableau 10 and Open Color), checked by ``tests/gui/training/test_metric_plots.py``.  There are
+12; the 13th run reuses the first colour.
+
+Class colours fill the decision-boundary plot, where the background is always
+pale (uncertain regions fade toward it), so they follow Okabe and Ito's
+colour-blind-safe set: two classes, the common case, are blue and vermillion,
+which every form of colour blindness tells apart.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QColor
+
+RUN_COLORS: tuple[str, ...] = (
+    "#1C7ED6",  # blue
+    "#E67700",  # orange
+    "#2F9E44",  # green
+    "#E03131",  # red
+    "#845EF7",  # violet
+    "#1098AD",  # teal
+    "#D6336C",  # raspberry
+    "#A0785A",  # brown
+    "#9E8A00",  # mustard
+    "#868E96",  # grey
+    "#BE4BDB",  # orchid
+    "#5C940D",  # olive
+)
+
+CLASS_COLORS: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#F0E442",  # yellow
+    "#8C564B",  # brown
+    "#6A3D9A",  # purple
+    "#7F7F7F",  # grey
+)
+
+BOUNDARY_BACKGROUND = "#FFFFFF"   # what an undecided region of the boundary plot fades to
+POINT_OUTLINE = "#202020"         # dark edge that keeps a training point visible on its own class's tint
+CLIPPED_MARK = "#FF2020"          # steps whose gradient grad_clip scaled down
+NEUTRAL = "#9A9A9A"               # legend keys that describe a line style, not a run
+
+
+def run_color(index: int) -> QColor:
+    """The colour of the ``index``-th run (0-based), cycling after ``len(RUN_COLORS)``."""
+    return QColor(RUN_COLORS[index % len(RUN_COLORS)])
+
+
+def class_color(index: int) -> QColor:
+    """The colour of class ``index``; the datasets have at most 10 classes, more cycle."""
+    return QColor(CLASS_COLORS[index % len(CLASS_COLORS)])
+
+
+def class_rgb(n_classes: int) -> np.ndarray:
+    """(n_classes, 3) float array of the class colours in [0, 255], for vectorized image blending."""
+    return np.array([class_color(k).getRgb()[:3] for k in range(n_classes)], dtype=np.float64)
+
+
+def with_alpha(color: QColor, alpha: int) -> QColor:
+    """A copy of ``color`` with opacity ``alpha`` in 0..255 (the faint raw curves, histogram fills)."""
+    faded = QColor(color)
+    faded.setAlpha(alpha)
+    return faded

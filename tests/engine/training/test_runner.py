@@ -1,0 +1,225 @@
+"""The headless runner: its files, their columns, and its exit codes, as a user runs it."""
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import main as app
+from engine.experiment import experiment_to_dict, parse_experiment
+from engine.training.runner import METRIC_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def write(tmp_path, raw, name="exp.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(raw))
+    return path
+
+
+def read_csv(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_run_writes_metrics_and_summary(tmp_path, capsys):
+    raw = {"name": "tiny", "train": {"steps": 40, "eval_every": 15}}
+    code = app.main(["run", str(write(tmp_path, raw)), "--out", str(tmp_path / "out")])
+    assert code == 0
+    rows = read_csv(tmp_path / "out" / "metrics.csv")
+    assert tuple(rows[0]) == METRIC_COLUMNS
+    assert [int(r["step"]) for r in rows] == list(range(41))
+    assert rows[0]["train_loss"] == "" and rows[0]["val_loss"] != ""          # step 0: the untrained net
+    assert [r["step"] for r in rows if r["val_loss"]] == ["0", "15", "30", "40"]  # empty between evaluations
+    assert all(float(r["lr"]) == 0.01 for r in rows[1:])
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["steps"] == 40
+    assert summary["final_val_loss"] == float(rows[-1]["val_loss"])
+    assert summary["final_val_acc"] == float(rows[-1]["val_acc"])
+    assert summary["steps_per_sec"] > 0
+    # The summary holds the full resolved experiment: running it again repeats the run.
+    again = parse_experiment(summary["experiment"])
+    assert again.optimizer.betas == (0.9, 0.999) and again.train.steps == 40
+    assert "tiny: finished 40 steps" in capsys.readouterr().out
+    assert not list((tmp_path / "out").glob(".*tmp"))  # atomic writes leave no temp files
+
+
+def test_diverged_run_exits_zero_and_says_where(tmp_path):
+    raw = {"optimizer": {"name": "sgd", "lr": 50}, "train": {"steps": 300}}
+    assert app.main(["run", str(write(tmp_path, raw)), "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "diverged" and summary["message"].startswith(f"diverged at step {summary['steps']}")
+    assert json.loads(json.dumps(summary)) == summary  # strict JSON: no NaN in the file
+
+
+@pytest.mark.parametrize("raw,line", [
+    ({"optimizer": {"lr": -0.1}}, "error: optimizer.lr: must be > 0, got -0.1"),
+    ({"data": {"dataset": "mnist", "path": "/nowhere"}}, "error: data.path: "),
+    ({"data": {"dataset": "digits", "n_train": 1500, "n_val": 500}}, "error: data.n_train: digits has 1797 examples"),
+])
+def test_bad_experiment_exits_2_with_one_line_and_runs_nothing(tmp_path, capsys, raw, line):
+    code = app.main(["run", str(write(tmp_path, raw)), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(line) and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_not_json_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert app.main(["run", str(bad)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_internal_error_exits_1_and_still_writes_files(tmp_path, monkeypatch, capsys):
+    from engine.training.trainer import Trainer
+    monkeypatch.setattr(Trainer, "next_batch", lambda self: 1 / 0)
+    path = write(tmp_path, {"train": {"steps": 10}})
+    assert app.main(["run", str(path), "--out", str(tmp_path / "o")]) == 1
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["status"] == "error"
+    assert "ZeroDivisionError" in capsys.readouterr().err
+
+
+def test_preset_with_several_runs_writes_one_folder_each(tmp_path, monkeypatch):
+    from engine.lessons import presets
+    short = tuple(exp.replace(train={"steps": 5}) for exp in presets.PRESETS["optimizers"].runs)
+    monkeypatch.setitem(presets.PRESETS, "optimizers",
+                        presets.Preset("optimizers", "t", "l", short))
+    assert app.main(["run", "--preset", "optimizers", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adam", "adamw", "sgd", "sgd-momentum"]
+
+
+def test_unknown_preset_and_missing_argument(tmp_path, capsys):
+    assert app.main(["run", "--preset", "nope"]) == 2
+    assert "--preset: unknown preset 'nope'" in capsys.readouterr().err
+    assert app.main(["run"]) == 2
+
+
+def test_presets_and_schema_commands(capsys):
+    assert app.main(["presets"]) == 0
+    out = capsys.readouterr().out
+    assert "optimizers" in out and "SGD vs momentum vs Adam vs AdamW" in out
+    assert app.main(["schema"]) == 0
+    out = capsys.readouterr().out
+    assert "optimizer.lr" in out and "default 0.01" in out and "lamb" in out
+
+
+def test_every_preset_is_a_valid_experiment():
+    from engine.lessons.presets import PRESETS
+    for preset in PRESETS.values():
+        for exp in preset.runs:
+            assert parse_experiment(experiment_to_dict(exp)) == exp
+
+
+def test_the_real_command_line(tmp_path):
+    """One end-to-end run as a user types it: exit code and files, in a fresh interpreter."""
+    path = write(tmp_path, {"train": {"steps": 20}})
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "run", str(path), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "o" / "metrics.csv").exists()
+    bad = write(tmp_path, {"train": {"steps": -3}}, "bad.json")
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "run", str(bad)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and done.stderr == "error: train.steps: must be >= 1, got -3\n"
+
+
+def _start_and_wait_for_training(tmp_path):
+    """Start a long real ``main.py run`` with its stderr on a pseudo-terminal, and return once its
+    progress bar reports at least one optimizer step taken (the bar draws only on a terminal)."""
+    import os
+    import pty
+    import re
+    import select
+    import time
+
+    path = write(tmp_path, {"name": "long", "data": {"dataset": "spiral"}, "model": {"hidden": [16]},
+                            "train": {"steps": 200000, "eval_every": 50}})
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run", str(path), "--out", str(tmp_path / "o")],
+                            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 180            # a safety net only: the loop ends on the bar's first step
+    try:
+        while not re.search(rb"\] [1-9]\d*/200000 steps", seen):
+            assert proc.poll() is None, f"the run ended before training: {seen!r}"
+            assert time.monotonic() < deadline, f"no training step reported: {seen!r}"
+            if select.select([master], [], [], 1.0)[0]:
+                seen += os.read(master, 4096)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        os.close(master)
+        raise
+    return proc, master
+
+
+def _finish(proc, master):
+    """Wait for the run to end, draining its terminal so the progress bar can never block it."""
+    import os
+    import select
+    import time
+
+    deadline = time.monotonic() + 120            # a safety net only
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                try:
+                    os.read(master, 4096)
+                except OSError:                  # the child closed its end
+                    break
+        out = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    return proc.returncode, out
+
+
+@pytest.mark.parametrize("signum,code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_signal_stops_a_real_run_at_a_step_and_writes_complete_files(tmp_path, signum, code):
+    import signal
+    proc, master = _start_and_wait_for_training(tmp_path)
+    proc.send_signal(getattr(signal, signum))
+    returncode, out = _finish(proc, master)
+    assert returncode == code, out
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["status"] == "stopped"
+    steps = summary["steps"]
+    assert 1 <= steps < 200000
+    assert summary["message"] == f"stopped by the user at step {steps}"
+    assert f"long: stopped by the user at step {steps}" in out
+    rows = read_csv(tmp_path / "o" / "metrics.csv")
+    assert tuple(rows[0]) == METRIC_COLUMNS
+    assert [int(r["step"]) for r in rows] == list(range(steps + 1))   # every step, none cut in half
+    assert all(r["train_loss"] != "" for r in rows[1:])
+    assert not list((tmp_path / "o").glob(".*tmp"))
+
+
+def test_ctrl_c_before_training_exits_130_with_one_line(tmp_path, monkeypatch, capsys):
+    """Ctrl-C while the command is still starting (imports, reading the experiment): no traceback."""
+    from engine import experiment
+
+    def interrupted(path):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(experiment, "load_experiment", interrupted)
+    assert app.main(["run", str(write(tmp_path, {})), "--out", str(tmp_path / "o")]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+    assert not (tmp_path / "o").exists()
+
+
+def test_stop_signals_restores_the_previous_handlers():
+    import signal
+
+    from engine.training.runner import StopSignals
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with StopSignals() as stop:
+        assert not stop()
+        signal.raise_signal(signal.SIGTERM)
+        assert stop() and stop.exit_code == 143
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before

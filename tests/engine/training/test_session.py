@@ -1,0 +1,129 @@
+"""The lab: runs stepped together, batched updates, reset, errors kept to their run."""
+import numpy as np
+
+from engine.config import DataConfig, Experiment, OptimizerConfig, TrainConfig
+from engine.training.events import DIVERGED, ERROR, FINISHED, STOPPED
+from engine.training.session import Lab
+from engine.training.trainer import Trainer
+from engine.training.updates import PAUSED, QUEUED, RUNNING
+
+
+def exp(run_name, **opt):
+    return Experiment(name=run_name, optimizer=OptimizerConfig(**opt), train=TrainConfig(steps=40, eval_every=10,
+                                                                                      histogram_every=20))
+
+
+def drain(lab, rounds):
+    updates = []
+    for _ in range(rounds):
+        lab.step_round()
+        updates += lab.take_updates()
+    return updates
+
+
+def test_runs_interleave_and_equal_their_solo_runs():
+    lab = Lab()
+    lab.add("a", exp("sgd", name="sgd", lr=0.1))
+    lab.add("b", exp("adam", name="adam"))
+    lab.start()
+    updates = drain(lab, 50)
+    loss = {rid: np.concatenate([u.steps.loss for u in updates if u.run_id == rid]) for rid in "ab"}
+    for rid, e in (("a", exp("sgd", name="sgd", lr=0.1)), ("b", exp("adam", name="adam"))):
+        solo = Trainer(e)
+        alone = [ev.loss for _ in range(40) for ev in solo.step() if type(ev).__name__ == "StepEvent"]
+        np.testing.assert_array_equal(loss[rid], alone)
+    assert lab.status("a") == lab.status("b") == FINISHED
+
+
+def test_updates_carry_all_new_points_as_arrays():
+    lab = Lab()
+    lab.add("a", exp("a"))
+    lab.start()
+    for _ in range(15):
+        lab.step_round()
+    (u,) = lab.take_updates()
+    assert list(u.steps.step) == list(range(1, 16)) and u.status == RUNNING and u.step == 15
+    assert list(u.evals.step) == [0, 10] and [h.step for h in u.histograms] == [0]
+    assert u.boundary is not None and u.boundary.probs.shape == (90, 90, 2)
+    np.testing.assert_allclose(u.boundary.probs.sum(-1), 1, rtol=1e-5)
+    assert lab.take_updates() == []  # nothing new, nothing sent
+
+
+def test_boundary_is_rate_limited_not_every_step():
+    lab = Lab(boundary_interval=10.0)
+    lab.add("a", exp("a"))
+    lab.start()
+    lab.step_round()
+    first = lab.take_updates(now=100.0)[0]
+    lab.step_round()
+    second = lab.take_updates(now=101.0)[0]
+    lab.step_round()
+    third = lab.take_updates(now=111.0)[0]
+    assert first.boundary is not None and second.boundary is None and third.boundary is not None
+
+
+def test_pause_step_once_and_stop():
+    lab = Lab()
+    lab.add("a", exp("a"))
+    assert lab.step_round() == 0 and lab.status("a") == QUEUED
+    assert lab.step_once() == 1 and lab.status("a") == PAUSED and lab.trainer("a").step_count == 1
+    lab.start()
+    lab.step_round()
+    lab.pause()
+    assert lab.step_round() == 0 and lab.trainer("a").step_count == 2
+    lab.stop()
+    assert lab.status("a") == STOPPED
+
+
+def test_reset_rewinds_to_the_same_initial_weights_and_bumps_generation():
+    lab = Lab()
+    lab.add("a", exp("a"))
+    lab.start()
+    drain(lab, 15)
+    trained = [p.detach().clone() for p in lab.trainer("a").model.parameters()]
+    lab.reset()
+    assert lab.status("a") == QUEUED
+    (u,) = lab.take_updates()
+    assert u.generation == 1 and u.status == QUEUED
+    lab.start()
+    lab.step_round()
+    # After one step of the rewound run, the weights equal the first run's after one step.
+    fresh = Trainer(exp("a"))
+    fresh.step()
+    for p, q in zip(lab.trainer("a").model.parameters(), fresh.model.parameters()):
+        assert np.array_equal(p.detach().numpy(), q.detach().numpy())
+    assert not all(np.array_equal(p.numpy(), q.detach().numpy())
+                   for p, q in zip(trained, lab.trainer("a").model.parameters()))
+
+
+def test_a_failing_run_ends_in_error_and_the_others_go_on():
+    lab = Lab()
+    lab.add("bad", Experiment(data=DataConfig(dataset="mnist", path="/nowhere")))
+    lab.add("diverging", exp("x", name="sgd", lr=50.0))
+    lab.add("good", exp("good"))
+    lab.start()
+    updates = drain(lab, 45)
+    assert lab.status("bad") == ERROR and lab.status("diverging") == DIVERGED and lab.status("good") == FINISHED
+    bad = [u for u in updates if u.run_id == "bad"][-1]
+    assert bad.status == ERROR and bad.message.startswith("data.path:")
+    div = [u for u in updates if u.run_id == "diverging"][-1]
+    assert div.message.startswith("diverged at step") and "lr 50" in div.message
+
+
+def test_runs_on_the_same_data_share_it():
+    lab = Lab()
+    lab.add("a", exp("a"))
+    lab.add("b", exp("b", name="sgd", lr=0.1))
+    lab.start()
+    lab.step_round()
+    assert lab.data("a") is lab.data("b")
+
+
+def test_steps_per_second_is_reported_while_running():
+    lab = Lab()
+    lab.add("a", Experiment(train=TrainConfig(steps=500)))
+    lab.start()
+    for _ in range(200):
+        lab.step_round()
+    (u,) = lab.take_updates()
+    assert u.steps_per_sec > 10

@@ -1,0 +1,78 @@
+"""The lesson's questions: each opens where the app shows it, and question 1's setup shows its answer."""
+import math
+
+import pytest
+
+from engine.labs.surfaces import SURFACES, distance_to_minimum
+from engine.labs.trajectories import compute_trajectories
+from gui.labs.questions import QUESTIONS, RAVINE
+
+TIMEOUT = 60_000
+
+
+def test_on_the_ravine_adam_goes_straight_down_while_sgd_crawls_or_bounces_out():
+    """Question 1: per-parameter rates.  SGD's rate is capped by the steep coordinate (2/condition)."""
+    info = SURFACES[RAVINE["surface"]]
+    slow, too_fast, adam = compute_trajectories(RAVINE["surface"], info.start, RAVINE["optimizers"],
+                                                RAVINE["steps"], {"condition": RAVINE["condition"]})
+    assert RAVINE["optimizers"][0].startswith("sgd") and 0.018 < 2 / RAVINE["condition"] < 0.021
+    assert abs(slow.y[-1]) < 1e-6 < abs(slow.x[-1])      # the steep coordinate settled, the flat one not
+    assert too_fast.status == "left_box" or not math.isfinite(too_fast.loss[-1]) or \
+        abs(too_fast.y[-1]) > abs(too_fast.y[0])         # a little more rate and the steep one explodes
+    d = lambda t: distance_to_minimum(RAVINE["surface"], t.x[-1], t.y[-1])
+    assert d(adam) < d(slow) / 20
+
+
+@pytest.fixture
+def window(lab_window):
+    return lab_window
+
+
+def test_every_question_is_in_the_lessons_menu_and_opens_with_its_words_on_top(qtbot, window):
+    titles = [a.text() for a in window._lesson_menu.actions()]
+    for question in QUESTIONS:
+        assert question.title in titles
+    expected = {"adam-per-parameter": "Trajectories", "batchnorm-test-time": "Training",
+                "dropout-generalizes": "Regularization", "finder-challenge": "LR finder"}
+    for question in QUESTIONS:
+        window.open_question(question.key)
+        assert window.labs.tabText(window.labs.currentIndex()) == expected[question.key]
+        assert window.lesson_panel.isVisible() and question.text[:40] in window.lesson_text.text()
+
+
+def test_question_one_sets_up_the_ravine_race(qtbot, window):
+    window.open_question("adam-per-parameter")
+    lab = window.lab("trajectories")
+    assert [lab.spec(i).text for i in range(lab.optimizer_count())] == list(RAVINE["optimizers"])
+    qtbot.waitUntil(lambda: not lab.busy() and lab.trajectory(2) is not None, timeout=TIMEOUT)
+
+
+def test_question_two_loads_the_batchnorm_lesson_and_the_challenge_the_failing_finder(qtbot, window):
+    window.open_question("batchnorm-test-time")
+    assert window._lesson == "batchnorm-eval" and window.runs
+    window.open_question("finder-challenge")
+    finder = window.lab("finder")
+    assert finder.experiment() is not None and "Preset" in finder.source_label.text()
+
+
+def test_a_question_stays_up_while_its_comparison_trains_and_hide_removes_it(qtbot, window):
+    window.open_question("dropout-generalizes")
+    window.lab("regularization").compare_button.click()
+    assert window.lesson_panel.isVisible() and "dropout" in window.lesson_text.text()
+    window.stop_runs()
+    window.hide_lesson()
+    assert not window.lesson_panel.isVisible()
+    qtbot.waitUntil(lambda: all(r.status in ("finished", "stopped", "diverged", "error")
+                                for r in window.runs.values()), timeout=TIMEOUT)
+
+
+def test_a_lessons_words_stay_with_its_runs_and_a_questions_words_with_every_tab(qtbot, window):
+    window.load_preset("optimizers")
+    assert window.lesson_panel.isVisible()
+    window.show_lab("init")
+    assert not window.lesson_panel.isVisible()        # the optimizers lesson is about the Training tab
+    window.labs.setCurrentIndex(0)
+    assert window.lesson_panel.isVisible()
+    window.open_question("adam-per-parameter")
+    window.show_lab("init")
+    assert window.lesson_panel.isVisible()            # a question stays up wherever one looks

@@ -1,0 +1,57 @@
+"""The regularization tab: Compare emits the six lab experiments; show_results draws the bars."""
+import numpy as np
+import pytest
+
+from engine.labs.regularization import ComparisonRow
+from engine.lessons.presets import LAB_NOTES, PRESETS
+from gui.labs.regularization import RegularizationTab
+
+ROWS = [("none", 1.0, 0.73), ("dropout 0.5", 0.97, 0.79), ("weight decay 2", 0.95, 0.79),
+        ("augmentation", 0.82, 0.82), ("batch norm", 1.0, 0.73), ("all together", 0.65, 0.70)]
+
+
+@pytest.fixture
+def tab(qtbot):
+    widget = RegularizationTab()
+    qtbot.addWidget(widget)
+    return widget
+
+
+def test_the_six_variants_are_listed_with_what_they_do(tab):
+    assert list(tab.variant_labels) == list(LAB_NOTES)
+    assert all(tab.variant_labels[name].text() == note for name, note in LAB_NOTES.items())
+
+
+def test_compare_emits_the_six_experiments(tab, qtbot):
+    with qtbot.waitSignal(tab.compare) as signal:
+        tab.compare_button.click()
+    runs = signal.args[0]
+    assert runs == list(PRESETS["regularization-lab"].runs) and len(runs) == 6
+
+
+def test_show_results_draws_train_val_and_gap_bars(tab):
+    tab.show_results(list(reversed(ROWS)))       # any order: drawn in the preset's
+    heights = {name: np.asarray(bars.opts["height"]) for name, bars in
+               (("train", tab.train_bars), ("val", tab.val_bars), ("gap", tab.gap_bars))}
+    assert np.allclose(heights["train"], [r[1] for r in ROWS])
+    assert np.allclose(heights["val"], [r[2] for r in ROWS])
+    assert np.allclose(heights["gap"], [r[1] - r[2] for r in ROWS])
+    assert np.allclose(tab.gap_bars.opts["x"] - tab.train_bars.opts["x"], 2 * (tab.val_bars.opts["x"]
+                                                                                  - tab.train_bars.opts["x"]))
+    assert tab.axis.names == [r[0] for r in ROWS]
+    assert [label.toPlainText() for label in tab.value_labels] == ["+0.27", "+0.18", "+0.16", "+0.00", "+0.27", "-0.05"]
+    assert [r.name for r in tab.rows] == [r[0] for r in ROWS] and isinstance(tab.rows[0], ComparisonRow)
+    tab.show_results([ComparisonRow("none", 0.9, 0.8)])
+    assert np.allclose(tab.gap_bars.opts["height"], [0.1]) and len(tab.value_labels) == 1
+
+
+def test_gap_curves_are_train_minus_val_per_variant(qtbot):
+    tab = RegularizationTab()
+    qtbot.addWidget(tab)
+    names = [exp.name for exp in tab.experiments()]
+    tab.show_gap_curves({names[0]: ([0, 50, 100], [0.5, 0.9, 1.0], [0.5, 0.7, 0.72])})
+    x, y = tab.gap_curves[names[0]].getData()
+    np.testing.assert_allclose(x, [0, 50, 100])
+    np.testing.assert_allclose(y, [0.0, 0.2, 0.28])
+    x, _ = tab.gap_curves[names[1]].getData()
+    assert x is None or len(x) == 0

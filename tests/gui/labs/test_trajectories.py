@@ -1,0 +1,146 @@
+"""The trajectories tab driven as a user would: add optimizers, click the map, play, scrub, read the table."""
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from engine.labs.trajectories import compute_trajectory, parse_spec
+from gui.labs.trajectories import TrajectoriesTab
+
+
+@pytest.fixture
+def tab(qtbot):
+    widget = TrajectoriesTab(steps=60)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 700)
+    widget.show()
+    qtbot.waitUntil(lambda: not widget.busy(), timeout=30000)
+    yield widget
+    widget.shutdown()
+
+
+def computed(qtbot, tab):
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=30000)
+
+
+def test_default_paths_are_the_engines_and_the_table_shows_their_values(qtbot, tab):
+    assert tab.optimizer_count() == 3
+    tab.set_step(60)
+    for row in range(3):
+        path = tab.trajectory(row)
+        expected = compute_trajectory("rosenbrock", tab.start(), tab.spec(row), 60)
+        assert np.array_equal(path.x, expected.x) and np.array_equal(path.loss, expected.loss)
+        assert tab.table_text(row, 1) == f"{expected.loss[-1]:.4g}"
+        d = np.hypot(expected.x[-1] - 1, expected.y[-1] - 1)
+        assert tab.table_text(row, 2) == f"{d:.3g}"
+        assert tab.table_text(row, 3) == "done"
+    assert tab.table_text(1, 0) == "sgd:lr=0.001,momentum=0.9"
+
+
+def test_adding_an_optimizer_with_its_own_hyperparameters(qtbot, tab):
+    row = tab.add_optimizer("rmsprop", lr="0.01", alpha="0.9")
+    assert tab.optimizer_count() == 4
+    computed(qtbot, tab)
+    assert tab.spec(row) == parse_spec("rmsprop:lr=0.01,alpha=0.9")
+    assert tab.trajectory(row).steps == 60
+    tab._select(row)
+    assert set(tab._fields) == {"lr", "alpha", "eps", "momentum", "weight_decay"}     # what rmsprop takes
+    tab.remove_optimizer(row)
+    assert tab.optimizer_count() == 3
+
+
+def test_invalid_hyperparameter_is_shown_at_the_field_and_nothing_crashes(qtbot, tab):
+    tab._select(1)
+    field = tab.field("momentum")
+    field.setText("1.5")
+    field.editingFinished.emit()
+    assert tab.field_error("momentum") == "momentum: must be in [0, 1), got 1.5"
+    assert tab.spec(1) is None and tab.trajectory(1) is None
+    assert tab.table_text(1, 3) == "invalid momentum"
+    field.setText("0.5")
+    field.editingFinished.emit()
+    assert tab.field_error("momentum") == ""
+    computed(qtbot, tab)
+    assert tab.trajectory(1).spec == parse_spec("sgd:lr=0.001,momentum=0.5")
+
+
+def click(widget, pos):
+    """A left click as the window system delivers it (press with the button down, release without)."""
+    where = QPointF(pos)
+    glob = QPointF(widget.mapToGlobal(where.toPoint()))
+    for kind, buttons in ((QEvent.Type.MouseButtonPress, Qt.MouseButton.LeftButton),
+                          (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton)):
+        QApplication.sendEvent(widget, QMouseEvent(kind, where, glob, Qt.MouseButton.LeftButton, buttons,
+                                                   Qt.KeyboardModifier.NoModifier))
+
+
+def test_clicking_the_map_sets_the_common_start(qtbot, tab):
+    vb = tab._plot.getPlotItem().vb
+    scene_pos = vb.mapViewToScene(QPointF(0.5, 0.25))
+    with qtbot.waitSignal(tab.start_changed, timeout=5000):
+        click(tab._plot.viewport(), tab._plot.mapFromScene(scene_pos))
+    x, y = tab.start()
+    assert x == pytest.approx(0.5, abs=0.03) and y == pytest.approx(0.25, abs=0.03)
+    assert tab._start_label.text() == f"({x:.3g}, {y:.3g})"
+    computed(qtbot, tab)
+    for row in range(3):
+        path = tab.trajectory(row)
+        assert (path.x[0], path.y[0]) == (x, y)
+
+
+def test_play_advances_and_stops_at_the_end_and_the_slider_scrubs(qtbot, tab):
+    tab.set_step(0)
+    tab.set_speed(600)
+    tab.play()
+    assert tab.playing()
+    qtbot.waitUntil(lambda: tab.step() >= 60, timeout=5000)
+    qtbot.waitUntil(lambda: not tab.playing(), timeout=1000)
+    assert tab._slider.value() == 60
+    tab._slider.setValue(10)                       # the user drags the slider back
+    assert tab.step() == 10
+    path = tab.trajectory(2)
+    assert tab.table_text(2, 1) == f"{path.loss[10]:.4g}"
+    line_x, _ = tab._items[2]["line"].getData()
+    assert len(line_x) == 11
+
+
+def test_a_path_that_leaves_the_box_is_marked(qtbot, tab):
+    tab.set_hyperparameter(0, "lr", "0.01")          # plain SGD at 0.01 jumps out of Rosenbrock's box
+    computed(qtbot, tab)
+    path = tab.trajectory(0)
+    assert path.stopped and path.status == "left_box" and path.stop_step < 5
+    tab.set_step(0)
+    assert tab.table_text(0, 3) == "running"
+    tab.set_step(30)
+    assert tab.table_text(0, 3) == "✕ left box"
+    assert f"left the box at step {path.stop_step}" in tab._table.item(0, 3).toolTip()
+    assert len(tab._items[0]["stop"].data) == 1
+
+
+def test_arrows_show_gradient_and_update_directions(qtbot, tab):
+    tab.set_step(30)
+    assert tab._items[1]["grad"].xData is None or len(tab._items[1]["grad"].xData) == 0
+    tab.set_arrows(True)
+    gx, gy = tab._items[1]["grad"].xData, tab._items[1]["grad"].yData
+    ux, uy = tab._items[1]["update"].xData, tab._items[1]["update"].yData
+    assert len(gx) == 6 and len(ux) == 6
+    path = tab.trajectory(1)
+    g = np.array([gx[1] - gx[0], gy[1] - gy[0]])
+    u = np.array([ux[1] - ux[0], uy[1] - uy[0]])
+    assert np.dot(g, -path.grad[30]) / np.linalg.norm(g) / np.linalg.norm(path.grad[30]) == pytest.approx(1)
+    assert np.dot(u, path.update[30]) / np.linalg.norm(u) / np.linalg.norm(path.update[30]) == pytest.approx(1)
+
+
+def test_surfaces_switch_and_the_saddle_has_no_distance(qtbot, tab):
+    tab.set_surface("saddle")
+    computed(qtbot, tab)
+    tab.set_step(10)
+    assert tab.start() == (-1.8, 0.02)
+    assert tab.table_text(0, 2) == "n/a"
+    tab.set_surface("ravine", condition=100)
+    assert not tab._condition.isHidden() and tab._condition.text() == "100"
+    tab._condition.setText("0")
+    tab._condition.editingFinished.emit()
+    assert "condition: must be in [1, 10000]" in tab._condition_error.text()
+    computed(qtbot, tab)
