@@ -62,6 +62,7 @@ import torch.nn.functional as F
 
 from engine.config import Experiment
 from engine.files import write_text_atomic
+from engine.smoothing import DebiasedEMA, debiased_ema
 from engine.status import SweepStatus
 from engine.training.events import FINISHED
 from engine.training.jobs import TaskState
@@ -183,13 +184,8 @@ def sweep_lrs(start_lr: float = START_LR, end_lr: float = END_LR, steps: int = S
 
 
 def smooth(losses, beta: float = BETA) -> np.ndarray:
-    """fastai's ``AvgSmoothLoss``: an EMA started at 0, divided by ``1 - beta**(i+1)`` (bias correction)."""
-    out = np.empty(len(losses))
-    avg = 0.0
-    for i, loss in enumerate(losses):
-        avg = beta * avg + (1 - beta) * loss
-        out[i] = avg / (1 - beta ** (i + 1))
-    return out
+    """fastai's ``AvgSmoothLoss``: :func:`engine.smoothing.debiased_ema` with weight ``beta``."""
+    return debiased_ema(np.asarray(losses, dtype=np.float64), beta)[0]
 
 
 def valley(lrs: np.ndarray, losses: np.ndarray) -> tuple[float, int]:
@@ -305,7 +301,7 @@ def find_lr(trainer: Trainer, settings: FinderSettings = FinderSettings(),
     planned = sweep_lrs(settings.start_lr, settings.end_lr, settings.steps)
     exp = trainer.experiment
     lrs, losses, smoothed = [], [], []
-    avg, best, reason = 0.0, math.inf, FINISHED_SWEEP
+    ema, best, reason = DebiasedEMA(settings.beta), math.inf, FINISHED_SWEEP
     last_report = time.perf_counter()
     with preserved(trainer):
         model, optimizer = trainer.model, trainer.optimizer
@@ -314,7 +310,7 @@ def find_lr(trainer: Trainer, settings: FinderSettings = FinderSettings(),
         params = [p for group in optimizer.param_groups for p in group["params"]]
         for p in params:
             p.grad = None                                # fresh gradients; the trainer's come back after
-        for i, lr in enumerate(planned):
+        for lr in planned:
             if state.stop_requested():
                 reason = STOPPED
                 break
@@ -327,8 +323,7 @@ def find_lr(trainer: Trainer, settings: FinderSettings = FinderSettings(),
                 logits = model(batch.x if batch is not None else x)
                 loss = batch.loss(logits) if batch is not None else F.cross_entropy(logits, y)
             value = loss.item()
-            avg = settings.beta * avg + (1 - settings.beta) * value
-            smooth_value = avg / (1 - settings.beta ** (i + 1))
+            smooth_value = ema.update(value)
             lrs.append(float(lr))
             losses.append(value)
             smoothed.append(smooth_value)

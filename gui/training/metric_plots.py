@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.smoothing import debiased_ema
 from engine.training.updates import RunUpdate
 from gui.style.palette import CLIPPED_MARK, NEUTRAL, with_alpha
 
@@ -55,67 +56,6 @@ DEFAULT_LINE_WIDTH = 1.5
 CHUNK = 1 << 16             # points per drawn item; an append re-sets at most this many
 EVAL_SYMBOL_LIMIT = 200     # evaluation markers are drawn while a run has at most this many evaluations
 FAINT_ALPHA = 70            # opacity (of 255) of the raw mini-batch loss
-_EMA_BLOCK = 64
-
-
-# -- smoothing --------------------------------------------------------------------------------------
-
-def _linear_recurrence(x: np.ndarray, a: float, y0: float) -> np.ndarray:
-    """``y[n] = a * y[n-1] + x[n]`` with ``y[-1] = y0`` and ``0 <= a < 1``, without a Python loop over points.
-
-    Split x into blocks of L points.  Inside block b, from a zero state, the
-    response is ``Z[b, i] = sum_{k<=i} a**(i-k) x[b, k]``: one matrix product
-    with the lower-triangular Toeplitz matrix ``T[i, k] = a**(i-k)``.  The state
-    s[b-1] carried in from the previous block adds ``a**(i+1) * s[b-1]``, and the
-    block-end states obey the same recurrence, ``s[b] = a**L s[b-1] + Z[b, L-1]``,
-    on N / L values: solved by calling this function again.  Every power is at
-    most 1, so nothing overflows, whatever ``a``.
-    """
-    n = x.size
-    if n == 0:
-        return np.empty(0)
-    length = min(_EMA_BLOCK, n)
-    i = np.arange(length)
-    lag = i[:, None] - i[None, :]
-    toeplitz = np.where(lag >= 0, a ** np.maximum(lag, 0), 0.0)
-    blocks = -(-n // length)
-    padded = np.zeros(blocks * length)
-    padded[:n] = x
-    zero_state = padded.reshape(blocks, length) @ toeplitz.T
-    starts = np.empty(blocks)
-    starts[0] = y0
-    if blocks > 1:
-        starts[1:] = _linear_recurrence(zero_state[:-1, -1], a ** length, y0)
-    out = zero_state + starts[:, None] * (a ** (i + 1))[None, :]
-    return out.reshape(-1)[:n]
-
-
-def debiased_ema(values: np.ndarray, weight: float, last: float = 0.0,
-                 count: int = 0) -> tuple[np.ndarray, float, int]:
-    """TensorBoard's smoothing of a noisy curve: an exponential moving average, debiased.
-
-    Over the finite values v_1, v_2, ... (a non-finite value is passed through
-    unchanged and skipped, as TensorBoard does)::
-
-        last_t     = w * last_{t-1} + (1 - w) * v_t,     last_0 = 0
-        smoothed_t = last_t / (1 - w**t)
-
-    Starting the average at 0 would drag the first points toward 0; dividing
-    by 1 - w**t (the total weight the average has given to real values, as in
-    Adam's bias correction) removes that.  ``weight`` 0 gives the raw curve.
-
-    Returns ``(smoothed, last, count)``; pass ``last`` and ``count`` back with the
-    next values to continue the same curve, so an append costs O(new points).
-    """
-    out = np.array(values, dtype=np.float64)
-    finite = np.isfinite(out)
-    v = out[finite]
-    if v.size:
-        acc = _linear_recurrence((1.0 - weight) * v, float(weight), float(last))
-        t = count + np.arange(1, v.size + 1)
-        out[finite] = acc / (1.0 - weight ** t)
-        last, count = float(acc[-1]), count + int(v.size)
-    return out, last, count
 
 
 # -- storage ----------------------------------------------------------------------------------------

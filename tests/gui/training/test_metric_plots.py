@@ -26,7 +26,7 @@ from engine.training.updates import EMPTY_EVALS, Boundary, EvalSeries, RunUpdate
 from gui.style.palette import BOUNDARY_BACKGROUND, RUN_COLORS, class_color, class_rgb, run_color
 from gui.training.boundary import NO_RUN_MESSAGE, BoundaryView, boundary_rgba
 from gui.training.histograms import HEATMAP_BINS, HistogramView, rebin
-from gui.training.metric_plots import CHUNK, EVAL_SYMBOL_LIMIT, MetricPlots, debiased_ema
+from gui.training.metric_plots import CHUNK, EVAL_SYMBOL_LIMIT, MetricPlots
 
 ROOT = Path(__file__).resolve().parents[3]
 GRID = 40
@@ -187,19 +187,6 @@ def test_smoothed_loss_is_the_debiased_ema_continued_across_updates(metric_plots
         x, y = metric_plots.curve_data(run_id, "loss", "smoothed")
         np.testing.assert_allclose(y, hand_ema(rec.steps("loss"), 0.6), rtol=1e-12)
     assert metric_plots.smoothing() == 0.6
-
-
-@pytest.mark.parametrize("weight", [0.0, 0.3, 0.9, 0.99])
-def test_vectorized_ema_equals_the_loop_over_many_blocks_with_gaps(weight):
-    rng = np.random.default_rng(3)
-    values = rng.lognormal(size=9000)           # > 64 * 64: the block recursion goes two levels deep
-    values[[5, 700, 4500]] = [np.nan, np.inf, np.nan]
-    expected = hand_ema(values, weight)
-    whole, _, _ = debiased_ema(values, weight)
-    np.testing.assert_allclose(whole, expected, rtol=1e-10)
-    first, last, count = debiased_ema(values[:3001], weight)
-    rest, _, _ = debiased_ema(values[3001:], weight, last, count)
-    np.testing.assert_allclose(np.concatenate([first, rest]), expected, rtol=1e-10)
 
 
 def test_changing_smoothing_recomputes_once_and_appending_continues(metric_plots, runs, qtbot):
