@@ -71,7 +71,7 @@ from engine.model.inits import INITS
 from engine.model.models import ACTIVATIONS
 from engine.status import RunStatus
 from gui.concurrency.jobs import TaskRunner
-from gui.style.palette import RUN_COLORS, with_alpha
+from gui.style.palette import ERROR, RUN_COLORS, with_alpha
 
 #: One fixed colour per scheme (registry order), so a scheme keeps its colour whichever are checked.
 SCHEME_COLORS: dict[str, str] = {name: RUN_COLORS[i % len(RUN_COLORS)] for i, name in enumerate(INITS)}
@@ -80,7 +80,7 @@ ACTIVATION_CHOICES = ("relu", "tanh", "sigmoid", "linear") + tuple(a for a in AC
                                                                    if a not in ("relu", "tanh", "sigmoid", "linear"))
 PROBE_DELAY_MS = 150
 DEFAULT_TRAIN_STEPS = 300
-INVALID_STYLE = "QLineEdit { border: 2px solid #E03131; }"
+INVALID_STYLE = f"QLineEdit {{ border: 2px solid {ERROR}; }}"
 
 EXPLANATION = (
     "<b>Why initialization matters.</b> Before training begins the weights must start somewhere. "
@@ -254,7 +254,7 @@ class InitTab(QWidget):
         self.std_edit = QLineEdit("0.01")
         self.std_edit.setToolTip(INITS["normal"].description)
         self.std_error = QLabel()
-        self.std_error.setStyleSheet("color: #E03131;")
+        self.std_error.setStyleSheet(f"color: {ERROR};")
         self.std_error.setWordWrap(True)
         self.std_error.hide()
         self.seed_spin = QSpinBox()

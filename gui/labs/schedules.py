@@ -39,9 +39,9 @@ from engine.config import Experiment, ScheduleConfig
 from engine.experiment import ExperimentError, resolve
 from engine.labs.race import RACE, RaceEntry, race_experiment
 from engine.optim.schedules import lr_curve
-from gui.style.palette import run_color
+from gui.style.palette import ERROR, run_color
 from gui.style.theme import follow_palette
-from gui.training.form import ERROR_RED, PREVIEW_MAX_STEPS, tooltip_for
+from gui.training.form import PREVIEW_MAX_STEPS, tooltip_for
 
 REDRAW_DELAY_MS = 80            # edits within this time are drawn once
 INTEGER_KEYS = ("warmup_steps", "step_size")
@@ -74,7 +74,7 @@ class RaceRow:
             edit.setToolTip(tooltip_for(f"schedule.{key}"))
             self.edits[key] = edit
         self.message = QLabel()
-        self.message.setStyleSheet(f"color: {ERROR_RED};")
+        self.message.setStyleSheet(f"color: {ERROR};")
         self.message.setWordWrap(True)
         self.message.hide()
         self.curve: pg.PlotDataItem | None = None
@@ -101,7 +101,7 @@ class RaceRow:
         self.message.setVisible(message is not None)
         for name, edit in self.edits.items():
             bad = message is not None and name == key
-            edit.setStyleSheet(f"border: 1px solid {ERROR_RED};" if bad else "")
+            edit.setStyleSheet(f"border: 1px solid {ERROR};" if bad else "")
 
 
 class ScheduleRaceTab(QWidget):

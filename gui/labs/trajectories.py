@@ -56,9 +56,9 @@ from engine.labs.trajectories import (
 from engine.optim.optimizers import OPTIMIZERS
 from engine.status import RunStatus
 from gui.concurrency.jobs import TaskRunner
-from gui.style.palette import RUN_COLORS, run_color
+from gui.style.palette import ERROR, RUN_COLORS, run_color
 from gui.style.theme import LIGHT, Theme, style_plot
-from gui.training.form import ERROR_RED, error_label
+from gui.widgets.common import error_label
 
 FRAME_MS = 33                       # ~30 redraws a second while playing, whatever the speed
 SPEEDS = (5, 20, 60, 200, 600)      # steps per second offered by the speed box
@@ -596,7 +596,7 @@ class TrajectoriesTab(QWidget):
             error.setText(row["error"] if bad else "")
             error.setVisible(bad)
             if isinstance(editor, QLineEdit):
-                editor.setStyleSheet(f"QLineEdit {{ border: 1.5px solid {ERROR_RED}; }}" if bad else "")
+                editor.setStyleSheet(f"QLineEdit {{ border: 1.5px solid {ERROR}; }}" if bad else "")
 
     def _on_field_edited(self, index: int, key: str, edit: QLineEdit) -> None:
         if index < len(self._rows) and self._rows[index]["texts"].get(key, "") != edit.text():
@@ -748,7 +748,7 @@ class TrajectoriesTab(QWidget):
             if col == 0:
                 item.setData(Qt.ItemDataRole.DecorationRole, run_color(row["color"]))
             if col == 3:
-                item.setForeground(QColor(ERROR_RED) if (row["error"] or (path is not None and path.stopped
+                item.setForeground(QColor(ERROR) if (row["error"] or (path is not None and path.stopped
                                                                            and self._step >= path.stop_step))
                                    else self.palette().text().color())
 

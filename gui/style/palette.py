@@ -51,6 +51,7 @@ CLASS_COLORS: tuple[str, ...] = (
 BOUNDARY_BACKGROUND = "#FFFFFF"   # what an undecided region of the boundary plot fades to
 POINT_OUTLINE = "#202020"         # dark edge that keeps a training point visible on its own class's tint
 CLIPPED_MARK = "#FF2020"          # steps whose gradient grad_clip scaled down
+ERROR = "#e5484d"                 # invalid input (outline, one-line message): reads on light and dark alike
 NEUTRAL = "#9A9A9A"               # legend keys that describe a line style, not a run
 
 

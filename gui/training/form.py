@@ -56,8 +56,9 @@ from engine.model.inits import INITS
 from engine.model.models import MODELS
 from engine.optim.optimizers import HYPERPARAMETERS, OPTIMIZERS
 from engine.optim.schedules import SCHEDULES, lr_curve
+from gui.style.palette import ERROR
+from gui.widgets.common import error_label
 
-ERROR_RED = "#e5484d"           # reads on light and dark backgrounds alike
 PREVIEW_MAX_STEPS = 50_000      # lr_curve costs ~3 µs a step; above this the preview would stall the UI
 PREVIEW_DELAY_MS = 100          # at most one preview redraw per 100 ms while fields change
 LOG_LR_MIN, LOG_LR_MAX = -6, 1  # the learning-rate sliders span 1e-6 .. 10
@@ -285,19 +286,6 @@ class NumberBox(QAbstractSpinBox):
         return flags
 
 
-def error_label() -> QLabel:
-    """Red words. Only the text colour is set, never a style sheet: a style sheet on the form would
-    freeze the palette of every widget under it, and a later switch to a dark palette would miss them."""
-    label = QLabel()
-    label.setWordWrap(True)
-    pal = label.palette()
-    pal.setColor(QPalette.ColorRole.WindowText, QColor(ERROR_RED))
-    label.setPalette(pal)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.hide()
-    return label
-
-
 class FieldFrame(QFrame):
     """Holds a field's editor; draws a red outline around it while the field is invalid."""
 
@@ -316,7 +304,7 @@ class FieldFrame(QFrame):
         if self.invalid:
             painter = QPainter(self)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(QPen(QColor(ERROR_RED), 1.5))
+            painter.setPen(QPen(QColor(ERROR), 1.5))
             painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.75, 0.75, -0.75, -0.75), 3, 3)
             painter.end()
 

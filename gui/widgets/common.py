@@ -1,0 +1,36 @@
+"""Widgets every tab uses: the red one-line error under a field, and a run's colour swatch."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QLabel
+
+from gui.style.palette import ERROR
+
+
+def error_label() -> QLabel:
+    """Red words. Only the text colour is set, never a style sheet: a style sheet on the form would
+    freeze the palette of every widget under it, and a later switch to a dark palette would miss them."""
+    label = QLabel()
+    label.setWordWrap(True)
+    pal = label.palette()
+    pal.setColor(QPalette.ColorRole.WindowText, QColor(ERROR))
+    label.setPalette(pal)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()
+    return label
+
+
+def swatch(color: QColor | str, size: int = 14, dashed: bool = False) -> QIcon:
+    """A square of ``color`` for a list or a legend; ``dashed``: two bars, for a dashed line's key."""
+    pix = QPixmap(size, size)
+    if not dashed:
+        pix.fill(QColor(color))
+        return QIcon(pix)
+    pix.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pix)
+    bar = size * 3 // 7
+    for x in (0, size - bar):
+        painter.fillRect(x, 0, bar, size, QColor(color))
+    painter.end()
+    return QIcon(pix)
