@@ -90,3 +90,19 @@ def write_curves_csv(curves: Mapping[str, np.ndarray], path: str | Path) -> Path
     rows = ([step, *(repr(float(curves[n][step])) if step < len(curves[n]) else "" for n in names)]
             for step in range(length))
     return write_csv_atomic(Path(path), ["step", *names], rows)
+
+
+#: The columns of ``race.csv``: one row per contender, its final numbers from its run summary.
+RACE_FINALS = ("final_train_loss", "final_val_loss", "final_val_acc")
+RACE_COLUMNS = ("schedule", "status", "steps", *RACE_FINALS)
+
+
+def race_row(label: str, summary: Mapping[str, Any]) -> list:
+    """One ``race.csv`` row from a contender's run summary (``engine.training.runner.run_experiment``)."""
+    return [label, summary["status"], summary["steps"],
+            *("" if summary[k] is None else repr(float(summary[k])) for k in RACE_FINALS)]
+
+
+def write_race_csv(rows: Iterable[list], path: str | Path) -> Path:
+    """``race.csv``: the schedules' final train loss, validation loss and accuracy, side by side."""
+    return write_csv_atomic(Path(path), list(RACE_COLUMNS), rows)

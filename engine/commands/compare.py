@@ -1,0 +1,37 @@
+"""``main.py compare``: train every run of a preset or run-list file, then compare final train and
+validation accuracy (the Regularization tab, headless): DIR/comparison.csv."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.commands import OK, Command
+from engine.commands.common import add_source, add_threads, preset_runs, set_threads
+
+
+def configure(parser) -> None:
+    add_source(parser, what="run-list JSON file (or one experiment)",
+               preset_help="a built-in set of runs, e.g. regularization-lab")
+    parser.add_argument("--out", default="out", help="folder for comparison.csv (default ./out)")
+    add_threads(parser)
+
+
+def run(args) -> int:
+    set_threads(args.threads)
+    from engine.experiment import load_run_list
+    from engine.files import write_csv_atomic
+    from engine.labs.regularization import run_comparison
+
+    runs = list(preset_runs(args.preset)) if args.preset else load_run_list(args.experiment)
+
+    def say(row) -> None:
+        print(f"{row.name}: train acc {row.train_acc:.3f}, val acc {row.val_acc:.3f}, gap {row.gap:+.3f}")
+
+    rows = run_comparison(runs, on_row=say)
+    path = write_csv_atomic(Path(args.out) / "comparison.csv", ["name", "train_acc", "val_acc", "gap"],
+                            ([row.name, repr(row.train_acc), repr(row.val_acc), repr(row.gap)] for row in rows))
+    print(f"-> {path}")
+    return OK
+
+
+COMMAND = Command("compare", "train each run, then compare final train vs val accuracy", configure, run,
+                  source=True)

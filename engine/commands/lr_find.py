@@ -1,0 +1,59 @@
+"""``main.py lr-find``: the learning-rate range test on an experiment file or preset (the Finder tab, headless):
+DIR/lr_find.csv and DIR/suggestions.json."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.commands import OK, Command
+from engine.commands.common import add_source, add_threads, preset_runs, set_threads, slug
+
+
+def configure(parser) -> None:
+    add_source(parser, preset_help="a built-in experiment instead of a file (see: presets; also finder-fails)")
+    parser.add_argument("--start-lr", default="1e-7", help="first rate of the sweep (default 1e-7)")
+    parser.add_argument("--end-lr", default="10", help="last rate of the sweep (default 10)")
+    parser.add_argument("--steps", default="100", help="mini-batches in the sweep (default 100)")
+    parser.add_argument("--out", default="out", help="folder for lr_find.csv and suggestions.json (default ./out)")
+    add_threads(parser)
+
+
+def run(args) -> int:
+    set_threads(args.threads)
+    from engine.experiment import ExperimentError, load_experiment
+    from engine.labs.lrfinder import FinderSettings, find_lr, write_finder_files
+    from engine.lessons.presets import FINDER_PRESETS
+    from engine.training.trainer import Trainer
+
+    if args.preset in FINDER_PRESETS:
+        runs = (FINDER_PRESETS[args.preset].experiment,)
+    elif args.preset:
+        runs = preset_runs(args.preset)
+    else:
+        runs = (load_experiment(args.experiment),)
+
+    def number(option: str, text: str, kind=float):
+        try:
+            return kind(text.strip())
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            raise ExperimentError(option, f"must be {what}, got {text!r}") from None
+
+    settings = FinderSettings(number("--start-lr", args.start_lr), number("--end-lr", args.end_lr),
+                              number("--steps", args.steps, int))
+    try:
+        settings.check()
+    except ValueError as err:
+        raise ExperimentError("lr-find", str(err)) from None
+    out = Path(args.out)
+    for exp in runs:
+        result = find_lr(Trainer(exp), settings)
+        where = out / slug(exp.name) if len(runs) > 1 else out
+        write_finder_files(result, where)
+        picks = ", ".join(f"{s.name} {s.lr:.3g}" for s in result.suggestions) or "none (too few points)"
+        print(f"{exp.name}: {result.stop_reason} after {result.steps} steps at lr {result.lrs[-1]:.3g}; "
+              f"{picks} -> {where}")
+    return OK
+
+
+COMMAND = Command("lr-find", "learning-rate range test on an experiment file or preset "
+                  "(writes lr_find.csv and suggestions.json)", configure, run, source=True)

@@ -1,0 +1,44 @@
+"""``main.py run``: train one experiment file, or each run of a preset, headless: metrics.csv, summary.json."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from engine.commands import INTERNAL, OK, Command
+from engine.commands.common import add_out, add_source, add_threads, num, preset_runs, set_threads, slug
+
+
+def configure(parser) -> None:
+    add_source(parser)
+    add_out(parser, "out", "folder for metrics.csv and summary.json")
+    add_threads(parser, ": the lab's small networks run fastest on one")
+
+
+def run(args) -> int:
+    set_threads(args.threads)
+    from engine.experiment import load_experiment, notes
+    from engine.status import RunStatus
+    from engine.training.runner import StopSignals, run_experiment
+
+    runs = preset_runs(args.preset) if args.preset else (load_experiment(args.experiment),)
+    out = Path(args.out)
+    code = OK
+    # From here on SIGINT/SIGTERM stop the current run at a step boundary (its files are written).
+    with StopSignals() as stop:
+        for exp in runs:
+            for note in notes(exp):
+                print(f"note: {note}", file=sys.stderr)
+            where = out / slug(exp.name) if len(runs) > 1 else out
+            summary = run_experiment(exp, where, label=f"{exp.name} " if len(runs) > 1 else "", should_stop=stop)
+            print(f"{exp.name}: {summary['message']}; val loss {num(summary['final_val_loss'])}, "
+                  f"val acc {num(summary['final_val_acc'])}, {summary['steps_per_sec']:,.0f} steps/s "
+                  f"-> {where}", flush=True)
+            if summary["status"] == RunStatus.ERROR:
+                print(f"error: {exp.name}: {summary['message']}", file=sys.stderr)
+                code = INTERNAL
+            elif summary["status"] == RunStatus.STOPPED:
+                return stop.exit_code
+    return code
+
+
+COMMAND = Command("run", "train one experiment file or preset headless", configure, run, source=True)

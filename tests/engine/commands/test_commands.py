@@ -1,0 +1,60 @@
+"""The command table: main.py's parser is built from it, and every bad input becomes one line and exit 2."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import main
+from engine.commands import BAD_INPUT, COMMANDS, CommandError, bad_input_errors
+
+ROOT = Path(__file__).resolve().parents[3]
+SOURCE = sorted(name for name, command in COMMANDS.items() if command.source)
+
+
+def test_the_parser_offers_exactly_the_table():
+    parser = main.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert list(sub.choices) == list(COMMANDS)
+    assert SOURCE == ["compare", "lr-find", "race", "run"]
+    for name in COMMANDS:
+        with pytest.raises(SystemExit) as exit_:
+            parser.parse_args([name, "--help"])
+        assert exit_.value.code == 0
+
+
+def test_building_the_parser_imports_neither_torch_nor_qt():
+    code = "import sys, main; main.build_parser(); print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'PySide6', 'pyqtgraph', 'numpy'}))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", SOURCE)
+def test_a_source_command_takes_a_file_or_a_preset_not_both_nor_neither(name, tmp_path, capsys):
+    assert main.main([name, "--out", str(tmp_path)]) == BAD_INPUT
+    assert main.main([name, "x.json", "--preset", "optimizers", "--out", str(tmp_path)]) == BAD_INPUT
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {name} takes an experiment file or --preset NAME (one of them)"] * 2
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["run", "missing.json"], "missing.json"),
+    (["run", "--preset", "no-such"], "--preset: unknown preset 'no-such'"),
+    (["race", "--preset", "optimizers", "--schedules", "constant,zigzag"], "--schedules"),
+    (["trajectories", "--surface", "moon"], "moon"),
+    (["trajectories", "--optimizer", "adam:lr=fast"], "lr"),
+    (["init-probe", "--depth", "deep"], "depth: must be a whole number, got 'deep'"),
+    (["init-probe", "--depth", "1"], "depth"),
+    (["lr-find", "--preset", "optimizers", "--steps", "1"], "lr-find"),
+])
+def test_bad_input_is_one_error_line_and_exit_2(argv, says, tmp_path, capsys):
+    assert main.main([*argv, "--out", str(tmp_path / "out")]) == BAD_INPUT
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and says in err[0], err
+    assert not (tmp_path / "out").exists()       # refused before any work: nothing written
+
+
+def test_the_bad_input_types_are_value_errors_and_include_the_commands_own():
+    kinds = bad_input_errors()
+    assert CommandError in kinds and all(issubclass(kind, ValueError) for kind in kinds)
