@@ -30,7 +30,6 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-import torch
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
@@ -65,7 +64,7 @@ from engine.labs.initprobe import (
     check_probe_config,
     layer_histograms,
     run_probe,
-    train_schemes,
+    run_training,
 )
 from engine.model.inits import INITS
 from engine.model.models import ACTIVATIONS
@@ -156,18 +155,6 @@ def log_floor(arrays: list[np.ndarray]) -> float:
         return 1e-3
     smallest = min(float(p.min()) for p in positive)
     return 10.0 ** (math.floor(math.log10(smallest)) - 1)
-
-
-def _probe_job(state, cfg: ProbeConfig) -> ProbeResult:
-    """The probe on one torch thread: measured on this 2-core machine under load, 20 layers of 256 took
-    1.1 s on one thread and 22 s on two (the pool's threads fight the GUI and each other)."""
-    torch.set_num_threads(1)
-    return run_probe(state, cfg)
-
-
-def _train_job(state, cfg: ProbeConfig, train: TrainEachConfig) -> TrainProgress:
-    torch.set_num_threads(1)   # as the lab's own training loop does (engine.training.loop)
-    return train_schemes(state, cfg, train)
 
 
 def legend_html(entries: list[tuple[str, str]]) -> str:
@@ -498,7 +485,7 @@ class InitTab(QWidget):
             return
         self._pending = False
         self.status_label.setText(f"Measuring {len(cfg.schemes)} scheme(s)…")
-        self._probe_runner.start(_probe_job, cfg)
+        self._probe_runner.start(run_probe, cfg)
 
     @Slot(object)
     def _on_probe_partial(self, result: ProbeResult) -> None:
@@ -636,7 +623,7 @@ class InitTab(QWidget):
             f"Train each: loss, {cfg.depth}×{cfg.width} {cfg.activation}")
         self.train_button.setText("Stop")
         self.status_label.setText(f"Training {len(cfg.schemes)} scheme(s) {train.steps} steps each…")
-        return self._train_runner.start(_train_job, cfg, train)
+        return self._train_runner.start(run_training, cfg, train)
 
     def stop_training(self) -> None:
         self._train_runner.cancel()

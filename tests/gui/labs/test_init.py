@@ -120,3 +120,31 @@ def test_changes_during_a_probe_end_with_the_last_one_drawn(qtbot, tab):
     qtbot.waitUntil(lambda: tab.probe_result().config.depth == 17 and not tab._probe_runner.busy()
                     and len(tab.probe_result().schemes) == 3, timeout=PROBE_TIMEOUT)
     assert all(len(_ys(c)) == 17 for c in tab.activation_curves.values())
+
+
+
+def test_the_probe_and_the_training_run_on_one_torch_thread(qtbot, tab, monkeypatch):
+    """The engine's jobs set it themselves, in the job's thread (two threads fight the GUI: 20x slower on
+    2 cores); the tab does not import torch."""
+    import torch
+
+    import engine.labs.initprobe as initprobe
+    seen = {}
+    for name in ("probe_inits", "train_schemes"):
+        real = getattr(initprobe, name)
+
+        def spy(*args, _real=real, _name=name, **kwargs):
+            seen[_name] = torch.get_num_threads()
+            return _real(*args, **kwargs)
+        monkeypatch.setattr(initprobe, name, spy)
+    try:
+        torch.set_num_threads(2)     # as a new thread would inherit it
+        with qtbot.waitSignal(tab.probe_done, timeout=PROBE_TIMEOUT):
+            tab.depth_spin.setValue(9)
+        torch.set_num_threads(2)
+        with qtbot.waitSignal(tab.training_done, timeout=60000):
+            assert tab.start_training(steps=10)
+        qtbot.waitUntil(lambda: not tab.training(), timeout=5000)
+    finally:
+        torch.set_num_threads(1)
+    assert seen == {"probe_inits": 1, "train_schemes": 1}
