@@ -41,9 +41,17 @@ from engine.commands import BAD_INPUT, COMMANDS, INTERNAL, bad_input_errors
 INTERRUPTED = 130
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a wrong option is one ``error:`` line (naming the option) and exit 2, as every other
+    bad input is, instead of the usage block."""
+
+    def error(self, message: str):
+        self.exit(BAD_INPUT, f"error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from engine import __version__
-    parser = argparse.ArgumentParser(prog="descent-lab", description="Watch deep networks learn.")
+    parser = Parser(prog="descent-lab", description="Watch deep networks learn.")
     parser.add_argument("--version", action="version", version=f"Descent Lab {__version__}")
     parser.add_argument("--smoke-test", action="store_true",
                         help="open the window, train two runs a few hundred steps, check every plot, exit")

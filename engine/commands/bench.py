@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from engine.commands import Command
+from engine.commands.common import whole_at_least
 
 
 def configure(parser) -> None:
-    parser.add_argument("--repeats", type=int, default=15, help="alternating rounds (default 15)")
-    parser.add_argument("--steps", type=int, default=600, help="steps per round (default 600)")
+    parser.add_argument("--repeats", type=whole_at_least(1), default=15, help="alternating rounds (default 15)")
+    parser.add_argument("--steps", type=whole_at_least(1), default=600, help="steps per round (default 600)")
 
 
 def run(args) -> int:

@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import tempfile
+from pathlib import Path
+
+from engine.commands import CommandError
 
 
 def add_source(parser: argparse.ArgumentParser, what: str = "experiment JSON file",
@@ -15,8 +20,19 @@ def add_out(parser: argparse.ArgumentParser, default: str, what: str) -> None:
     parser.add_argument("--out", default=default, help=f"{what} (default {default})")
 
 
+def whole_at_least(low: int):
+    """An argparse ``type``: a whole number >= ``low`` (its error names the option: see main.Parser)."""
+    def parse(text: str) -> int:
+        text = text.strip()
+        if not (text.isascii() and text.lstrip("-").isdigit()) or int(text) < low:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, got {text!r}")
+        return int(text)
+    parse.__name__ = f"whole number >= {low}"
+    return parse
+
+
 def add_threads(parser: argparse.ArgumentParser, why: str = "") -> None:
-    parser.add_argument("--threads", type=int, default=1, help=f"torch threads (default 1{why})")
+    parser.add_argument("--threads", type=whole_at_least(1), default=1, help=f"torch threads (default 1{why})")
 
 
 def set_threads(count: int) -> None:
@@ -25,8 +41,49 @@ def set_threads(count: int) -> None:
 
 
 def slug(name: str) -> str:
-    """A run's name as a folder name."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "run"
+    """A run's name as one folder name inside ``--out``: never empty, ``.`` or ``..``, never a path."""
+    text = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
+    return text or "run"
+
+
+def _probe(folder: Path) -> None:
+    """Create and remove a file in ``folder``: the one honest test that results can be written there
+    (permission bits say nothing to root, or on a read-only mount)."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".descent-lab-probe-"):
+            pass
+    except OSError as err:
+        raise CommandError(f"--out: cannot write in {folder}: {err.strerror or err}") from None
+
+
+def check_out_folder(path: str | Path) -> Path:
+    """Refuse, before any work, an ``--out`` folder that cannot hold the results (exit 2, one line):
+    an existing file, or a folder (or the nearest existing parent of a new one) that cannot be written.
+    Creates the folder, so that a run never trains only to find it cannot save."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--out: {out} is a file, not a folder")
+    parent = next((p for p in (out, *out.parents) if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise CommandError(f"--out: {parent} is a file, not a folder")
+    _probe(parent)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CommandError(f"--out: cannot create {out}: {err.strerror or err}") from None
+    _probe(out)
+    return out
+
+
+def check_out_file(path: str | Path) -> Path:
+    """The same for an ``--out`` that names one file: not a folder, and its folder writable."""
+    out = Path(path)
+    if out.is_dir():
+        raise CommandError(f"--out: {out} is a folder; give a file name, e.g. {out / 'trajectories.csv'}")
+    check_out_folder(out.parent if str(out.parent) else ".")
+    if out.exists() and not os.access(out, os.W_OK):
+        raise CommandError(f"--out: {out} cannot be overwritten (read-only)")
+    return out
 
 
 def num(value) -> str:

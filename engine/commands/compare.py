@@ -2,10 +2,8 @@
 validation accuracy (the Regularization tab, headless): DIR/comparison.csv."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from engine.commands import OK, Command
-from engine.commands.common import add_source, add_threads, preset_runs, set_threads
+from engine.commands.common import add_source, add_threads, check_out_folder, preset_runs, set_threads
 
 
 def configure(parser) -> None:
@@ -23,11 +21,13 @@ def run(args) -> int:
 
     runs = list(preset_runs(args.preset)) if args.preset else load_run_list(args.experiment)
 
+    out = check_out_folder(args.out)
+
     def say(row) -> None:
         print(f"{row.name}: train acc {row.train_acc:.3f}, val acc {row.val_acc:.3f}, gap {row.gap:+.3f}")
 
     rows = run_comparison(runs, on_row=say)
-    path = write_csv_atomic(Path(args.out) / "comparison.csv", ["name", "train_acc", "val_acc", "gap"],
+    path = write_csv_atomic(out / "comparison.csv", ["name", "train_acc", "val_acc", "gap"],
                             ([row.name, repr(row.train_acc), repr(row.val_acc), repr(row.gap)] for row in rows))
     print(f"-> {path}")
     return OK

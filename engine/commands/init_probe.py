@@ -2,10 +2,8 @@
 (the Initialization tab, headless), and with ``--train-steps`` each scheme trained."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from engine.commands import OK, Command, CommandError
-from engine.commands.common import num, set_threads
+from engine.commands.common import check_out_folder, num, set_threads
 
 
 def configure(parser) -> None:
@@ -64,7 +62,7 @@ def run(args) -> int:
         raise
     except ValueError as err:
         raise CommandError(str(err)) from None
-    out = Path(args.out)
+    out = check_out_folder(args.out)
     result = probe_inits(cfg)
     path = write_probe_csv(result, out / "init_probe.csv")
     for line in probe_summary(result):

@@ -2,10 +2,8 @@
 DIR/lr_find.csv and DIR/suggestions.json."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from engine.commands import OK, Command
-from engine.commands.common import add_source, add_threads, preset_runs, set_threads, slug
+from engine.commands.common import add_source, add_threads, check_out_folder, preset_runs, set_threads, slug
 
 
 def configure(parser) -> None:
@@ -44,7 +42,7 @@ def run(args) -> int:
         settings.check()
     except ValueError as err:
         raise ExperimentError("lr-find", str(err)) from None
-    out = Path(args.out)
+    out = check_out_folder(args.out)
     for exp in runs:
         result = find_lr(Trainer(exp), settings)
         where = out / slug(exp.name) if len(runs) > 1 else out

@@ -2,10 +2,8 @@
 ``--train`` each one trained (DIR/race.csv and DIR/SCHEDULE/metrics.csv)."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from engine.commands import OK, Command
-from engine.commands.common import add_source, add_threads, num, preset_runs, set_threads, slug
+from engine.commands import OK, Command, CommandError
+from engine.commands.common import add_source, add_threads, check_out_folder, num, preset_runs, set_threads, slug
 
 
 def configure(parser) -> None:
@@ -26,14 +24,18 @@ def run(args) -> int:
     from engine.training.runner import StopSignals, run_experiment
 
     base = preset_runs(args.preset)[0] if args.preset else load_experiment(args.experiment)
-    labels = [label.strip() for label in args.schedules.split(",") if label.strip()] if args.schedules else None
+    labels = None
+    if args.schedules is not None:
+        labels = [label.strip() for label in args.schedules.split(",") if label.strip()]
+        if not labels:
+            raise CommandError(f"--schedules: give at least one schedule, got {args.schedules!r}")
     try:
         runs = race_experiments(base, labels=labels)
     except ValueError as err:
         if isinstance(err, ExperimentError):
             raise
         raise ExperimentError("--schedules", str(err)) from None
-    out = Path(args.out)
+    out = check_out_folder(args.out)
     path = write_curves_csv(race_curves(runs), out / "lr_curves.csv")
     print(f"{len(runs)} schedules over {base.total_steps():,} steps -> {path}")
     if not args.train:

@@ -2,10 +2,18 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from engine.commands import INTERNAL, OK, Command
-from engine.commands.common import add_out, add_source, add_threads, num, preset_runs, set_threads, slug
+from engine.commands.common import (
+    add_out,
+    add_source,
+    add_threads,
+    check_out_folder,
+    num,
+    preset_runs,
+    set_threads,
+    slug,
+)
 
 
 def configure(parser) -> None:
@@ -21,7 +29,7 @@ def run(args) -> int:
     from engine.training.runner import StopSignals, run_experiment
 
     runs = preset_runs(args.preset) if args.preset else (load_experiment(args.experiment),)
-    out = Path(args.out)
+    out = check_out_folder(args.out)
     code = OK
     # From here on SIGINT/SIGTERM stop the current run at a step boundary (its files are written).
     with StopSignals() as stop:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from engine.commands import OK, Command
-from engine.commands.common import num, set_threads
+from engine.commands.common import check_out_file, num, set_threads
 
 
 def configure(parser) -> None:
@@ -40,15 +40,16 @@ def run(args) -> int:
         raise SpecError("give at least one --optimizer SPEC, e.g. --optimizer adam:lr=0.05")
     specs = [parse_spec(text) for text in args.optimizer]
     steps = args.steps.strip()
-    if not steps.isdigit():
+    if not (steps.isascii() and steps.isdigit()):
         raise SpecError(f"steps: must be a whole number >= 0, got {args.steps!r}")
+    out = check_out_file(args.out)
     paths = compute_trajectories(info.name, start, specs, int(steps), params)
-    write_csv(paths, args.out)
+    write_csv(paths, out)
     for path in paths:
         dist = distance_to_minimum(info.name, path.x[-1], path.y[-1])
         print(f"{path.label}: {path.message}; loss {num(float(path.loss[-1]))}, "
               f"distance to the nearest minimum {'n/a' if dist != dist else num(float(dist))}")
-    print(f"-> {args.out}")
+    print(f"-> {out}")
     return OK
 
 

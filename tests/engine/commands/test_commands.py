@@ -58,3 +58,81 @@ def test_bad_input_is_one_error_line_and_exit_2(argv, says, tmp_path, capsys):
 def test_the_bad_input_types_are_value_errors_and_include_the_commands_own():
     kinds = bad_input_errors()
     assert CommandError in kinds and all(issubclass(kind, ValueError) for kind in kinds)
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["run", "--preset", "optimizers", "--threads", "0"], "argument --threads: must be a whole number >= 1, got '0'"),
+    (["lr-find", "--preset", "optimizers", "--threads", "-1"], "argument --threads: must be a whole number >= 1"),
+    (["bench", "--steps", "0"], "argument --steps: must be a whole number >= 1, got '0'"),
+    (["bench", "--repeats", "-1"], "argument --repeats"),
+    (["run", "--no-such-option"], "unrecognized arguments: --no-such-option"),
+])
+def test_a_wrong_option_is_one_line_naming_it(argv, says, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main.main(argv)
+    assert exit_.value.code == BAD_INPUT
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and says in err[0], err
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["trajectories", "--steps", "²", "--optimizer", "sgd:lr=0.01"], "steps: must be a whole number >= 0, got '²'"),
+    (["race", "--preset", "optimizers", "--schedules", ","], "--schedules: give at least one schedule, got ','"),
+])
+def test_small_inputs_that_used_to_escape_are_refused(argv, says, tmp_path, capsys):
+    assert main.main([*argv, "--out", str(tmp_path / "out")]) == BAD_INPUT
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0], err
+
+
+@pytest.mark.parametrize("name", ["..", ".", "", "a/../b", "-=x"])
+def test_a_run_name_is_one_folder_inside_out(name):
+    from engine.commands.common import slug
+    text = slug(name)
+    assert text not in ("", ".", "..") and "/" not in text and not text.startswith(("-", "."))
+
+
+def _read_only(folder: Path) -> bool:
+    """Make ``folder`` read-only; False when this user can write there anyway (root): then the test skips."""
+    folder.chmod(0o555)
+    try:
+        (folder / ".probe").write_text("x")
+    except OSError:
+        return True
+    (folder / ".probe").unlink()
+    return False
+
+
+@pytest.mark.parametrize("command", [["run", "--preset", "optimizers"], ["compare", "--preset", "regularization-lab"],
+                                     ["init-probe"], ["race", "--preset", "optimizers"],
+                                     ["lr-find", "--preset", "optimizers"]])
+def test_an_out_that_is_a_file_is_refused_before_any_work(command, tmp_path, capsys):
+    target = tmp_path / "taken"
+    target.write_text("keep me")
+    assert main.main([*command, "--out", str(target)]) == BAD_INPUT
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: --out: {target} is a file, not a folder"]
+    assert target.read_text() == "keep me"
+    # under a file, too
+    assert main.main([*command, "--out", str(target / "sub")]) == BAD_INPUT
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_trajectories_out_must_be_a_file_name(tmp_path, capsys):
+    assert main.main(["trajectories", "--optimizer", "sgd:lr=0.01", "--out", str(tmp_path)]) == BAD_INPUT
+    assert "is a folder; give a file name" in capsys.readouterr().err
+
+
+def test_an_unwritable_out_is_refused_before_any_work(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    try:
+        if not _read_only(locked):
+            pytest.skip("this user writes into read-only folders (root)")
+        assert main.main(["run", "--preset", "optimizers", "--out", str(locked)]) == BAD_INPUT
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"error: --out: cannot write in {locked}")
+        assert main.main(["run", "--preset", "optimizers", "--out", str(locked / "new")]) == BAD_INPUT
+        assert not (locked / "new").exists()
+    finally:
+        locked.chmod(0o755)
