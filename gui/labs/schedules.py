@@ -6,7 +6,8 @@ overlays the rate each checked schedule will use at every step of the
 experiment the training form holds, computed by ``engine.optim.schedules.lr_curve``,
 the very machinery training uses, and redrawn as parameters change.  "Race"
 emits one experiment per checked schedule, the form's experiment with only its
-schedule replaced, for the training lab to train side by side.
+schedule replaced (``engine.labs.race.race_experiments``, as ``main.py race``
+builds them), for the training lab to train side by side.
 
 Nothing here decides what is valid: each row's schedule is checked by the
 experiment validator (``engine.experiment.parse_experiment``) together with the
@@ -37,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from engine.config import Experiment, ScheduleConfig
 from engine.experiment import ExperimentError, resolve
-from engine.labs.race import RACE, RaceEntry, race_experiment
+from engine.labs.race import RACE, RaceEntry, race_experiment, race_experiments
 from engine.optim.schedules import lr_curve
 from gui.style.palette import ERROR, run_color
 from gui.style.theme import follow_palette
@@ -80,6 +81,7 @@ class RaceRow:
         self.curve: pg.PlotDataItem | None = None
         self.error: str | None = None
         self.schedule: ScheduleConfig | None = None    # the checked config, None while invalid
+        self.params: dict[str, Any] = {}               # the typed values it was checked with
 
     def values(self) -> dict[str, Any]:
         """The typed parameters (empty boxes left out: the schedule's default); raises ExperimentError."""
@@ -232,7 +234,9 @@ class ScheduleRaceTab(QWidget):
         checked = [row for row in self.rows if row.check.isChecked()]
         if not checked or any(row.schedule is None for row in checked):
             return None
-        return [self._exp.replace(name=row.entry.label, schedule=row.schedule) for row in checked]
+        # The engine builds the contenders, as for ``main.py race``: the same runs from the same rows.
+        return race_experiments(self._exp, {row.entry.label: row.params for row in checked},
+                                [row.entry.label for row in checked])
 
     def row(self, label: str) -> RaceRow:
         return next(r for r in self.rows if r.entry.label == label)
@@ -252,12 +256,13 @@ class ScheduleRaceTab(QWidget):
             row.show_error(None)
             return
         try:
-            checked = race_experiment(exp, row.entry, row.values())
+            params = row.values()
+            checked = race_experiment(exp, row.entry, params)
         except ExperimentError as err:
             row.show_error(str(err).removeprefix("schedule."), err.path.removeprefix("schedule."))
             return
         row.show_error(None)
-        row.schedule = checked.schedule
+        row.schedule, row.params = checked.schedule, params
         defaults = resolve(checked).schedule
         for key, edit in row.edits.items():
             edit.setPlaceholderText(_format(getattr(defaults, key)))

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from engine.config import Experiment, OptimizerConfig, ScheduleConfig, TrainConfig
-from engine.labs.race import RACE
+from engine.labs.race import RACE, race_experiments
 from engine.optim.schedules import lr_curve
 from gui.labs.schedules import ScheduleRaceTab
 
@@ -61,6 +61,18 @@ def test_race_emits_the_experiment_once_per_checked_schedule(tab, qtbot):
     assert by["one-cycle"].schedule == ScheduleConfig(name="one_cycle", max_lr=0.3)
     for run in runs:        # everything else is the form's experiment
         assert run.replace(name="mine", schedule=EXP.schedule) == EXP
+    # the very contenders ``main.py race`` builds from the same parameters
+    params = {"one-cycle": {"max_lr": 0.3}, "warmup+cosine": {"warmup_steps": 50}}
+    assert runs == race_experiments(EXP, params, [r.name for r in runs])
+
+
+def test_the_default_contenders_are_the_engines(tab):
+    assert tab.experiments() == race_experiments(EXP)
+    preset = Experiment(name="p", optimizer=OptimizerConfig(name="adam", lr=3e-3),
+                        train=TrainConfig(steps=120, batch_size=16))
+    tab.source["exp"] = preset
+    tab.refresh()
+    assert tab.experiments() == race_experiments(preset)
 
 
 def test_an_invalid_parameter_is_shown_and_race_is_disabled(tab):
