@@ -59,7 +59,7 @@ def _probe(folder: Path) -> None:
 def check_out_folder(path: str | Path) -> Path:
     """Refuse, before any work, an ``--out`` folder that cannot hold the results (exit 2, one line):
     an existing file, or a folder (or the nearest existing parent of a new one) that cannot be written.
-    Creates the folder, so that a run never trains only to find it cannot save."""
+    Nothing is created here: a run refused later (a data file that does not load) leaves no folder behind."""
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out: {out} is a file, not a folder")
@@ -67,11 +67,6 @@ def check_out_folder(path: str | Path) -> Path:
     if not parent.is_dir():
         raise CommandError(f"--out: {parent} is a file, not a folder")
     _probe(parent)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise CommandError(f"--out: cannot create {out}: {err.strerror or err}") from None
-    _probe(out)
     return out
 
 
