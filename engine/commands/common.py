@@ -40,6 +40,19 @@ def set_threads(count: int) -> None:
     torch.set_num_threads(count)
 
 
+def stop_state(stop):
+    """A job's :class:`~engine.training.jobs.TaskState` whose stop is requested by Ctrl-C or SIGTERM too:
+    ``stop`` is an entered :class:`~engine.training.runner.StopSignals`.  The long lab commands hand it to
+    their engine job, which stops where it is and returns what it has, so its files are still written."""
+    from engine.training.jobs import TaskState
+
+    class SignalState(TaskState):
+        def stop_requested(self) -> bool:
+            return stop() or super().stop_requested()
+
+    return SignalState()
+
+
 def slug(name: str) -> str:
     """A run's name as one folder name inside ``--out``: never empty, ``.`` or ``..``, never a path."""
     text = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")

@@ -18,6 +18,7 @@ def run(args) -> int:
     from engine.experiment import load_run_list
     from engine.files import write_csv_atomic
     from engine.labs.regularization import run_comparison
+    from engine.training.runner import StopSignals
 
     runs = list(preset_runs(args.preset)) if args.preset else load_run_list(args.experiment)
 
@@ -26,11 +27,15 @@ def run(args) -> int:
     def say(row) -> None:
         print(f"{row.name}: train acc {row.train_acc:.3f}, val acc {row.val_acc:.3f}, gap {row.gap:+.3f}")
 
-    rows = run_comparison(runs, on_row=say)
+    # Ctrl-C/SIGTERM: the current run stops (it has no final row), the rest are skipped, the finished
+    # rows are still written.
+    with StopSignals() as stop:
+        print(f"training {len(runs)} runs", flush=True)
+        rows = run_comparison(runs, should_stop=stop, on_row=say)
     path = write_csv_atomic(out / "comparison.csv", ["name", "train_acc", "val_acc", "gap"],
                             ([row.name, repr(row.train_acc), repr(row.val_acc), repr(row.gap)] for row in rows))
     print(f"-> {path}")
-    return OK
+    return stop.exit_code if stop() else OK
 
 
 COMMAND = Command("compare", "train each run, then compare final train vs val accuracy", configure, run,

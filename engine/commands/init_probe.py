@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.commands import OK, Command, CommandError
-from engine.commands.common import check_out_folder, num, set_threads
+from engine.commands.common import check_out_folder, num, set_threads, stop_state
 
 
 def configure(parser) -> None:
@@ -42,7 +42,7 @@ def run(args) -> int:
         write_probe_csv,
         write_train_csv,
     )
-    from engine.training.jobs import TaskState
+    from engine.training.runner import StopSignals
 
     try:
         std = float(args.std)
@@ -69,12 +69,20 @@ def run(args) -> int:
         print(line)
     print(f"-> {path} ({', '.join(CSV_COLUMNS)})")
     if train is not None:
-        progress = train_schemes(TaskState(), cfg, train)
+        # Ctrl-C/SIGTERM: every scheme stops where it is, and the curves so far are written.
+        with StopSignals() as stop:
+            print(f"training {len(cfg.schemes)} schemes {train.steps:,} steps each", flush=True)
+            progress = train_schemes(stop_state(stop), cfg, train)
         path = write_train_csv(progress, out / "init_train.csv")
         for curve in progress.curves:
+            if not len(curve.train_loss):      # stopped before its first evaluation
+                print(f"{curve.scheme:<15} not trained; {curve.message}")
+                continue
             print(f"{curve.scheme:<15} trained: loss {num(float(curve.train_loss[0]))} -> "
                   f"{num(float(curve.train_loss[-1]))}, train acc {num(float(curve.train_acc[-1]))}; {curve.message}")
         print(f"-> {path}")
+        if stop():
+            return stop.exit_code
     return OK
 
 

@@ -3,7 +3,7 @@ DIR/lr_find.csv and DIR/suggestions.json."""
 from __future__ import annotations
 
 from engine.commands import OK, Command
-from engine.commands.common import add_source, add_threads, check_out_folder, preset_runs, set_threads, slug
+from engine.commands.common import add_source, add_threads, check_out_folder, preset_runs, set_threads, slug, stop_state
 
 
 def configure(parser) -> None:
@@ -20,6 +20,7 @@ def run(args) -> int:
     from engine.experiment import ExperimentError, load_experiment
     from engine.labs.lrfinder import FinderSettings, find_lr, write_finder_files
     from engine.lessons.presets import FINDER_PRESETS
+    from engine.training.runner import StopSignals
     from engine.training.trainer import Trainer
 
     if args.preset in FINDER_PRESETS:
@@ -43,13 +44,19 @@ def run(args) -> int:
     except ValueError as err:
         raise ExperimentError("lr-find", str(err)) from None
     out = check_out_folder(args.out)
-    for exp in runs:
-        result = find_lr(Trainer(exp), settings)
-        where = out / slug(exp.name) if len(runs) > 1 else out
-        write_finder_files(result, where)
-        picks = ", ".join(f"{s.name} {s.lr:.3g}" for s in result.suggestions) or "none (too few points)"
-        print(f"{exp.name}: {result.stop_reason} after {result.steps} steps at lr {result.lrs[-1]:.3g}; "
-              f"{picks} -> {where}")
+    # Ctrl-C/SIGTERM: the sweep stops where it is, its files are written, the other runs are skipped.
+    with StopSignals() as stop:
+        for exp in runs:
+            print(f"{exp.name}: sweeping {settings.steps:,} steps from lr {settings.start_lr:.3g} to "
+                  f"{settings.end_lr:.3g}", flush=True)
+            result = find_lr(Trainer(exp), settings, stop_state(stop))
+            where = out / slug(exp.name) if len(runs) > 1 else out
+            write_finder_files(result, where)
+            picks = ", ".join(f"{s.name} {s.lr:.3g}" for s in result.suggestions) or "none (too few points)"
+            last = f" at lr {result.lrs[-1]:.3g}" if result.steps else ""
+            print(f"{exp.name}: {result.stop_reason} after {result.steps} steps{last}; {picks} -> {where}", flush=True)
+            if stop():
+                return stop.exit_code
     return OK
 
 
