@@ -60,7 +60,11 @@ def race_experiment(experiment: Experiment, entry: RaceEntry, values: Mapping[st
     """
     values = dict(values or {})
     if "warmup_steps" in entry.keys and "warmup_steps" not in values:
-        values["warmup_steps"] = max(2, int(experiment.total_steps() * WARMUP_FRACTION))
+        total = experiment.total_steps()
+        default = max(2, int(total * WARMUP_FRACTION))
+        # A warm-up must end before training does: a race too short for one runs this contender without it
+        # (a key the user never set must not be the reason a race is refused).
+        values["warmup_steps"] = default if default < total else 0
     raw = experiment_to_dict(experiment)
     raw["name"] = entry.label
     raw["schedule"] = {"name": entry.schedule, **values}

@@ -83,3 +83,10 @@ def test_compare_command_writes_final_accuracies_and_their_gap(tmp_path):
     assert [r["name"] for r in rows] == ["a", "b"]
     for r in rows:
         assert float(r["gap"]) == pytest.approx(float(r["train_acc"]) - float(r["val_acc"]))
+
+
+@pytest.mark.parametrize("steps, warmup", [(2, 0), (3, 2), (100, 10)])
+def test_a_race_too_short_for_a_warm_up_runs_without_one(steps, warmup):
+    runs = {exp.name: exp for exp in race_experiments(Experiment(train=TrainConfig(steps=steps)))}
+    assert runs["warmup+cosine"].schedule.warmup_steps == warmup
+    assert len(runs) == len(RACE)
