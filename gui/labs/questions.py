@@ -1,8 +1,8 @@
-"""The lesson's "Check Your Understanding" questions and its Challenge, each opened where the app shows it.
+"""Each of the lesson's questions opened where the app shows it: a lab set up for it, or a lesson's runs.
 
-One entry per question: its words from the lesson, a hint of what to look
-at, and what to open: a lab set up for it, or a lesson's runs.  The Lessons
-menu lists them; the window shows the question above whatever it opened.
+The questions themselves (their words and set-ups) are data in :mod:`engine.lessons.questions`; this
+module adds, per question, what opening it does to the window.  The Lessons menu lists them; the window
+shows the question above whatever it opened.
 """
 from __future__ import annotations
 
@@ -10,21 +10,16 @@ from dataclasses import dataclass
 from typing import Callable
 
 from engine.labs.trajectories import parse_spec
-
-# Question 1 on the trajectories lab: a ravine whose steep direction gets gradients 100x larger than
-# its flat one, as a often-updated layer against a rarely-updated one.  SGD's rate must stay below
-# 2/100 for the steep direction; Adam gives each coordinate its own step.  tests/gui/labs/test_questions.py
-# checks that the paths show it.
-RAVINE = dict(surface="ravine", condition=100.0, steps=150,
-              optimizers=("sgd:lr=0.018", "sgd:lr=0.021", "adam:lr=0.1"))
+from engine.lessons import questions as lesson
+from engine.lessons.questions import RAVINE
 
 
 @dataclass(frozen=True)
-class Question:
+class OpenQuestion:
     key: str
-    title: str          # the menu entry
-    text: str           # the lesson's words
-    look: str           # what the opened lab shows
+    title: str
+    text: str
+    look: str
     open: Callable[["object"], None]   # (main window) -> sets the lab up
 
 
@@ -51,37 +46,12 @@ def _challenge(window) -> None:
     window.show_lab("finder").load_preset()
 
 
-QUESTIONS: tuple[Question, ...] = (
-    Question("adam-per-parameter", "1. Why does Adam's per-parameter rate help?",
-             "Adam adapts the learning rate for each parameter individually based on the history of its "
-             "gradients. Why might this be helpful for a network where some layers are updated frequently "
-             "and others rarely?",
-             "A ravine 100 times steeper across than along: one coordinate gets large gradients, the other "
-             "small ones. SGD's rate must stay below 0.02 for the steep one, so it crawls along the flat one "
-             "(at 0.021 it bounces out); Adam divides each step by that coordinate's own gradient size and "
-             "goes straight down both. Press Play and switch on Arrows.",
-             _ravine),
-    Question("batchnorm-test-time", "2. BatchNorm without running statistics at test time?",
-             "Batch normalization normalizes activations within each mini-batch during training, but uses "
-             "running statistics at test time. What could go wrong if you forgot to switch to running "
-             "statistics at test time?",
-             "Train the runs (Space): when they finish, the table below compares test accuracy with running "
-             "statistics and with the statistics of each test batch, for batches of different sizes and "
-             "makeup.",
-             _batchnorm),
-    Question("dropout-generalizes", "3. Lower training loss, or dropout?",
-             "Two networks are trained on the same data: one with heavy dropout, one without. The one "
-             "without dropout achieves lower training loss. Which one would you expect to perform better "
-             "on new data, and why?",
-             "Press Compare: the network without regularization reaches 100% training accuracy and the "
-             "widest train-validation gap; dropout gives up training accuracy and gains validation "
-             "accuracy.",
-             _dropout),
-    Question("finder-challenge", "Challenge: when does the learning-rate finder fail?",
-             "Design a theoretical argument for why the learning-rate finder works, and an experiment where "
-             "it fails. What property of the loss landscape or the data would make the best training rate "
-             "differ from what the finder suggests?",
-             "A preset where it fails is loaded: run the finder, then Check the finder to train real runs "
-             "across the range and compare where they end with the finder's pick.",
-             _challenge),
-)
+OPENERS: dict[str, Callable[["object"], None]] = {
+    "adam-per-parameter": _ravine,
+    "batchnorm-test-time": _batchnorm,
+    "dropout-generalizes": _dropout,
+    "finder-challenge": _challenge,
+}
+
+QUESTIONS: tuple[OpenQuestion, ...] = tuple(
+    OpenQuestion(q.key, q.title, q.text, q.look, OPENERS[q.key]) for q in lesson.QUESTIONS)

@@ -1,26 +1,15 @@
 """The lesson's questions: each opens where the app shows it, and question 1's setup shows its answer."""
-import math
-
 import pytest
 
-from engine.labs.surfaces import SURFACES, distance_to_minimum
-from engine.labs.trajectories import compute_trajectories
-from gui.labs.questions import QUESTIONS, RAVINE
+from engine.lessons import questions as lesson
+from gui.labs.questions import OPENERS, QUESTIONS, RAVINE
 
 TIMEOUT = 60_000
 
 
-def test_on_the_ravine_adam_goes_straight_down_while_sgd_crawls_or_bounces_out():
-    """Question 1: per-parameter rates.  SGD's rate is capped by the steep coordinate (2/condition)."""
-    info = SURFACES[RAVINE["surface"]]
-    slow, too_fast, adam = compute_trajectories(RAVINE["surface"], info.start, RAVINE["optimizers"],
-                                                RAVINE["steps"], {"condition": RAVINE["condition"]})
-    assert RAVINE["optimizers"][0].startswith("sgd") and 0.018 < 2 / RAVINE["condition"] < 0.021
-    assert abs(slow.y[-1]) < 1e-6 < abs(slow.x[-1])      # the steep coordinate settled, the flat one not
-    assert too_fast.status == "left_box" or not math.isfinite(too_fast.loss[-1]) or \
-        abs(too_fast.y[-1]) > abs(too_fast.y[0])         # a little more rate and the steep one explodes
-    d = lambda t: distance_to_minimum(RAVINE["surface"], t.x[-1], t.y[-1])
-    assert d(adam) < d(slow) / 20
+def test_every_question_of_the_lesson_has_an_opener():
+    assert [q.key for q in QUESTIONS] == [q.key for q in lesson.QUESTIONS] == list(OPENERS)
+    assert all(q.text == lq.text and q.look == lq.look for q, lq in zip(QUESTIONS, lesson.QUESTIONS))
 
 
 @pytest.fixture
