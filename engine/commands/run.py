@@ -19,7 +19,22 @@ from engine.commands.common import (
 def configure(parser) -> None:
     add_source(parser)
     add_out(parser, "out", "folder for metrics.csv and summary.json")
+    parser.add_argument("--seed", help="run with this seed instead of the file's or the preset's own "
+                                       "(every run of a preset gets it: they stay comparable)")
     add_threads(parser, ": the lab's small networks run fastest on one")
+
+
+def with_seed(runs, text: str | None):
+    """``runs`` with their seed replaced by ``--seed``, checked by the experiment validator (its bounds,
+    its message naming ``seed``)."""
+    if text is None:
+        return tuple(runs)
+    from engine.experiment import experiment_to_dict, parse_experiment
+    try:
+        seed: object = int(text.strip())
+    except ValueError:
+        seed = text           # not a whole number: the validator names it
+    return tuple(parse_experiment({**experiment_to_dict(exp), "seed": seed}) for exp in runs)
 
 
 def run(args) -> int:
@@ -28,7 +43,7 @@ def run(args) -> int:
     from engine.status import RunStatus
     from engine.training.runner import StopSignals, run_experiment
 
-    runs = preset_runs(args.preset) if args.preset else (load_experiment(args.experiment),)
+    runs = with_seed(preset_runs(args.preset) if args.preset else (load_experiment(args.experiment),), args.seed)
     out = check_out_folder(args.out)
     code = OK
     # From here on SIGINT/SIGTERM stop the current run at a step boundary (its files are written).

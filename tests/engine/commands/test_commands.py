@@ -136,3 +136,22 @@ def test_an_unwritable_out_is_refused_before_any_work(tmp_path, capsys):
         assert not (locked / "new").exists()
     finally:
         locked.chmod(0o755)
+
+
+def test_seed_overrides_the_file_and_gives_the_run_that_seed_would(tmp_path, capsys):
+    import json
+    base = {"name": "s", "data": {"dataset": "spiral", "n_train": 64, "n_val": 32}, "model": {"hidden": [4]},
+            "train": {"steps": 6, "eval_every": 3, "histogram_every": 0}}
+    (tmp_path / "a.json").write_text(json.dumps({**base, "seed": 0}))
+    (tmp_path / "b.json").write_text(json.dumps({**base, "seed": 7}))
+    assert main.main(["run", str(tmp_path / "a.json"), "--seed", "7", "--out", str(tmp_path / "a")]) == 0
+    assert main.main(["run", str(tmp_path / "b.json"), "--out", str(tmp_path / "b")]) == 0
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert summary["experiment"]["seed"] == 7
+    columns = lambda p: [line.split(",")[:4] for line in (p / "metrics.csv").read_text().splitlines()]
+    assert columns(tmp_path / "a") == columns(tmp_path / "b")      # same seed, same numbers
+
+
+def test_a_bad_seed_is_named(tmp_path, capsys):
+    assert main.main(["run", "--preset", "optimizers", "--seed", "-1", "--out", str(tmp_path)]) == BAD_INPUT
+    assert capsys.readouterr().err == "error: seed: must be >= 0, got -1\n"
