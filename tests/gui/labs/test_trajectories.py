@@ -144,3 +144,17 @@ def test_surfaces_switch_and_the_saddle_has_no_distance(qtbot, tab):
     tab._condition.editingFinished.emit()
     assert "condition: must be in [1, 10000]" in tab._condition_error.text()
     computed(qtbot, tab)
+
+
+def test_the_path_cache_keeps_one_entry_per_key_and_forgets_the_oldest():
+    from gui.labs.trajectories.paths import CACHE_DROP, CACHE_SIZE, OptimizerRow, PathCache, path_key
+    good, bad = OptimizerRow("sgd", {"lr": "0.01"}, 0), OptimizerRow("sgd", {"momentum": "1.5"}, 1)
+    assert bad.spec is None and bad.error_key == "momentum" and path_key("saddle", {}, (0, 0), 5, bad.spec) is None
+    cache = PathCache()
+    keys = [path_key("saddle", {}, (0.0, float(i)), 5, good.spec) for i in range(CACHE_SIZE + 1)]
+    assert cache.missing([(keys[0], good.spec), (keys[0], good.spec), (None, None)]) == [(keys[0], good.spec)]
+    path = compute_trajectory("saddle", (0.0, 0.0), good.spec, 5)
+    for key in keys:
+        cache.store(key, path)
+    assert cache.get(keys[0]) is None and cache.get(keys[CACHE_DROP]) is path and cache.get(keys[-1]) is path
+    assert cache.missing([(k, good.spec) for k in keys]) == [(k, good.spec) for k in keys[:CACHE_DROP]]
