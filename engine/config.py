@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
@@ -129,6 +130,18 @@ def param(default: Any, help: str, *, checks: tuple[Bound, ...] = (), registry: 
 MAX_EXAMPLES = 1_000_000
 MAX_WIDTH = 4096
 MAX_STEPS = 100_000_000
+
+
+class DataKind(StrEnum):
+    """What one example of a dataset is: it decides which models and augmentations fit.
+
+    Defined here, with the config, so that modules which must not import torch
+    (the window, the augmenter's checks) can name a kind without loading
+    ``engine.data.datasets``.  A ``str``: a kind equals, prints and is written
+    to files as its value (``DataKind.PLANE == "plane"``).
+    """
+    PLANE = "plane"     # a point (x, y) of the plane: its decision boundary can be drawn
+    IMAGE = "image"     # a (channels, height, width) grid of pixels: a cnn, shifts and rotations fit
 
 
 @dataclass(frozen=True)

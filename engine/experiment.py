@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.config import SECTIONS, Experiment
+from engine.config import SECTIONS, DataKind, Experiment
+from engine.data.augment import check_fits
 from engine.data.datasets import DATASETS
 from engine.model.inits import INITS
 from engine.model.models import ACTIVATIONS, MODELS, NORMS
@@ -175,7 +176,7 @@ def _check_combinations(exp: Experiment) -> None:
         raise ExperimentError("data.classes", f"{data.dataset} always has {dataset.default_classes} classes")
     if dataset.needs_path and not data.path:
         raise ExperimentError("data.path", f"{data.dataset} needs the folder holding its IDX files")
-    if MODELS[model.kind].needs_image and dataset.kind != "image":
+    if MODELS[model.kind].needs_image and dataset.kind != DataKind.IMAGE:
         raise ExperimentError("model.kind", f"{model.kind} needs image data (digits, mnist, fashion-mnist), "
                               f"got {data.dataset}")
     info = OPTIMIZERS[opt.name]
@@ -190,10 +191,11 @@ def _check_combinations(exp: Experiment) -> None:
                               f"got {sched.warmup_steps}")
     if sched.name == "one_cycle" and sched.cycle_momentum and not info.has_momentum:
         raise ExperimentError("schedule.cycle_momentum", f"{opt.name} has no momentum to cycle; set it to false")
-    for key, what in (("shift", "shifts"), ("rotate", "rotations")):
-        if getattr(exp.augment, key) and dataset.kind != "image":
-            raise ExperimentError(f"augment.{key}", f"{what} need image data (digits, mnist, fashion-mnist); "
-                                  f"{data.dataset} is 2-D points: set it to 0, or use jitter")
+    try:
+        check_fits(exp.augment, dataset.kind, data.dataset)     # the augmenter's own rule, one place
+    except ValueError as err:
+        path, _, message = str(err).partition(": ")
+        raise ExperimentError(path, message) from None
 
 
 def resolve(exp: Experiment) -> Experiment:

@@ -38,9 +38,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.config import AugmentConfig
+from engine.config import AugmentConfig, DataKind
 
-IMAGE = "image"             # engine.data.datasets.IMAGE; repeated so this module needs no dataset import
 STREAM = 0xA06              # mixes into the seed: augmentation draws its own numbers, not the batch order's
 
 
@@ -72,7 +71,7 @@ def mixup_loss(logits: torch.Tensor, y: torch.Tensor, y_mix: torch.Tensor, lam: 
 def check_fits(cfg: AugmentConfig, kind: str, dataset: str = "this dataset") -> None:
     """Shifts and rotations move pixels: 2-D points have none.  Raises ValueError naming the key."""
     for key, what in (("shift", "shifts"), ("rotate", "rotations")):
-        if getattr(cfg, key) and kind != IMAGE:
+        if getattr(cfg, key) and kind != DataKind.IMAGE:
             raise ValueError(f"augment.{key}: {what} need image data (digits, mnist, fashion-mnist); "
                              f"{dataset} is 2-D points: set it to 0, or use jitter")
 

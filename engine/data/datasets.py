@@ -30,10 +30,10 @@ from typing import Callable, NamedTuple
 import numpy as np
 import torch
 
-from engine.config import DataConfig
+from engine.config import DataConfig, DataKind
 
-PLANE = "plane"
-IMAGE = "image"
+PLANE = DataKind.PLANE      # the kinds are defined once, in engine.config; these names stay for readers
+IMAGE = DataKind.IMAGE
 
 
 class DataError(ValueError):
@@ -67,17 +67,29 @@ Loader = Callable[[DataConfig, int, np.random.Generator], _Arrays]
 class DatasetInfo:
     """One dataset, described once.
 
-    ``variable_classes`` says whether ``data.classes`` may choose the class count;
-    ``needs_path`` whether ``data.path`` must name a folder of files.
+    ``takes`` names the ``data`` keys its loader reads besides ``dataset``, in
+    file order, as ``OptimizerInfo.takes`` does for an optimizer: the form shows
+    only those, and a key left out changes nothing (the image sets have no
+    input noise).  ``data.classes`` may choose the class count exactly when it
+    is taken, and ``data.path`` must name a folder of files exactly when it is.
     """
     name: str
     description: str
-    kind: str
+    kind: DataKind
     default_classes: int
-    variable_classes: bool
-    needs_path: bool
+    takes: tuple[str, ...]
     class_names: tuple[str, ...] | None = None
     _load: Loader | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def variable_classes(self) -> bool:
+        """Whether ``data.classes`` may choose the class count (spiral arms, gaussian blobs)."""
+        return "classes" in self.takes
+
+    @property
+    def needs_path(self) -> bool:
+        """Whether ``data.path`` must name the folder of the dataset's files."""
+        return "path" in self.takes
 
 
 @dataclass(frozen=True)
@@ -90,7 +102,7 @@ class DataSplit:
     window of a decision-boundary plot.
     """
     name: str
-    kind: str
+    kind: DataKind
     x_train: torch.Tensor
     y_train: torch.Tensor
     x_val: torch.Tensor
@@ -374,14 +386,19 @@ FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
 
+# The ``data`` keys every loader reads: the sizes of the two halves, and the training labels' noise.
+SPLIT_KEYS = ("n_train", "n_val", "label_noise")
+
+
 def _plane(name: str, description: str, shape: Shape, classes: int, *, variable: bool = False,
            class_names: tuple[str, ...] | None = None) -> DatasetInfo:
-    return DatasetInfo(name, description, PLANE, classes, variable, False, class_names,
+    takes = ("n_train", "n_val", "noise", "label_noise") + (("classes",) if variable else ())
+    return DatasetInfo(name, description, DataKind.PLANE, classes, takes, class_names,
                        functools.partial(_load_plane, shape))
 
 
 def _idx(name: str, description: str, class_names: tuple[str, ...] | None = None) -> DatasetInfo:
-    return DatasetInfo(name, description, IMAGE, N_IDX_CLASSES, False, True, class_names,
+    return DatasetInfo(name, description, DataKind.IMAGE, N_IDX_CLASSES, (*SPLIT_KEYS, "path"), class_names,
                        functools.partial(_load_idx, name))
 
 
@@ -398,7 +415,7 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
     _plane("gaussians", "Round blobs around a circle, one per class: almost linearly separable, the "
            "easy baseline; input noise makes neighbouring blobs overlap.", _gaussians, 3, variable=True),
     DatasetInfo("digits", "1,797 real handwritten digits of 8x8 pixels, shipped with scikit-learn: a "
-                "small image task that trains in seconds on a CPU.", IMAGE, 10, False, False, None,
+                "small image task that trains in seconds on a CPU.", DataKind.IMAGE, 10, SPLIT_KEYS, None,
                 _load_digits),
     _idx("mnist", "70,000 handwritten digits of 28x28 pixels, from IDX files you download: the "
          "classic benchmark, where an MLP and a CNN can be compared."),
@@ -480,6 +497,6 @@ def load_data(cfg: DataConfig, seed: int) -> DataSplit:
         y_val=torch.from_numpy(np.ascontiguousarray(arrays.y_val, dtype=np.int64)),
         n_classes=k,
         input_shape=tuple(int(d) for d in arrays.x_train.shape[1:]),
-        extent=_extent(np.concatenate([arrays.x_train, arrays.x_val])) if info.kind == PLANE else None,
+        extent=_extent(np.concatenate([arrays.x_train, arrays.x_val])) if info.kind == DataKind.PLANE else None,
         class_names=info.class_names or tuple(str(c) for c in range(k)),
     )

@@ -106,11 +106,18 @@ NORMS: dict[str, NormInfo] = {info.name: info for info in (
 @dataclass(frozen=True)
 class ModelInfo:
     """A network family.  ``build(cfg, input_shape, n_classes)`` returns the uninitialized
-    Sequential; ``build_model`` checks the input and applies the init."""
+    Sequential; ``build_model`` checks the input and applies the init.
+
+    ``takes`` names the ``model`` keys ``build`` reads, in file order, as
+    ``OptimizerInfo.takes`` does for an optimizer: the form shows only those,
+    and a key left out does not change the network (an mlp has no conv
+    channels).  ``init`` and ``init_std`` are the init's, which every family applies.
+    """
 
     name: str
     description: str
     needs_image: bool
+    takes: tuple[str, ...]
     build: Callable[[ModelConfig, tuple[int, ...], int], nn.Sequential]
 
 
@@ -165,17 +172,20 @@ def build_cnn(cfg: ModelConfig, input_shape: tuple[int, ...], n_classes: int) ->
                                       ("out", nn.Linear(features, n_classes))]))
 
 
+# The ``model`` keys of the dense blocks (``_dense_blocks``), which every family ends with.
+DENSE_KEYS = ("hidden", "activation", "dropout", "norm")
+
 MODELS: dict[str, ModelInfo] = {info.name: info for info in (
     ModelInfo(
         "mlp",
         "A multilayer perceptron: the input is flattened to one vector and passed through fully "
         "connected layers, so an image loses any notion of which pixels are neighbours.",
-        False, build_mlp),
+        needs_image=False, takes=DENSE_KEYS, build=build_mlp),
     ModelInfo(
         "cnn",
         "A convolutional network: 3×3 filters slide over the image so neighbouring pixels are "
         "combined first, max-pooling halves the size, then dense layers classify. Needs image data.",
-        True, build_cnn),
+        needs_image=True, takes=("hidden", "channels", "activation", "dropout", "norm"), build=build_cnn),
 )}
 
 

@@ -22,6 +22,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from engine.config import DataKind
 from engine.training.updates import Boundary
 from gui.style.palette import BOUNDARY_BACKGROUND, POINT_OUTLINE, class_color, class_rgb
 from gui.training.metric_plots import ThemedPlotWidget, set_title
@@ -30,7 +31,6 @@ if TYPE_CHECKING:  # engine.data.datasets imports torch, which the window loads 
     from engine.data.datasets import DataSplit
 
 BLEND = 0.6              # tint of a fully confident region: strong enough to read, light enough for the points
-PLANE_KIND = "plane"     # engine.data.datasets.PLANE, without importing torch for one string
 NO_RUN_MESSAGE = "Select a run to see the decision boundary its network has learned."
 
 
@@ -40,9 +40,9 @@ def not_2d_message() -> str:
     Called only once a DataSplit exists, so torch (which engine.data.datasets
     imports) is loaded already.
     """
-    from engine.data.datasets import DATASETS, PLANE
+    from engine.data.datasets import DATASETS
 
-    names = ", ".join(name for name, info in DATASETS.items() if info.kind == PLANE)
+    names = ", ".join(name for name, info in DATASETS.items() if info.kind == DataKind.PLANE)
     return f"Decision boundaries are drawn for 2-D datasets ({names})."
 
 
@@ -204,7 +204,7 @@ class BoundaryView(QWidget):
         if split is None:
             self._show_message(NO_RUN_MESSAGE)
             return
-        if split.kind != PLANE_KIND:
+        if split.kind != DataKind.PLANE:
             self._show_message(not_2d_message())
             return
         self._stack.setCurrentIndex(0)
@@ -237,7 +237,7 @@ class BoundaryView(QWidget):
     def _draw_boundary(self) -> None:
         boundary = self._boundaries.get(self._run_id)
         split = self._splits.get(self._run_id)
-        if boundary is None or split is None or split.kind != PLANE_KIND:
+        if boundary is None or split is None or split.kind != DataKind.PLANE:
             self._image.clear()
             self._image_array = None
             self._refresh_labels()

@@ -6,7 +6,9 @@ import math
 import pytest
 
 from engine.config import SECTIONS, Experiment
+from engine.data.datasets import DATASETS
 from engine.experiment import (
+    REGISTRIES,
     ExperimentError,
     experiment_to_dict,
     load_experiment,
@@ -16,7 +18,7 @@ from engine.experiment import (
     save_experiment,
     schema,
 )
-from engine.optim.optimizers import optimizer_kwargs
+from engine.optim.optimizers import HYPERPARAMETERS, OPTIMIZERS, optimizer_kwargs
 
 ISSUE_EXAMPLE = {
     "name": "adam-on-spiral", "seed": 0,
@@ -214,3 +216,50 @@ def test_bounds_are_numbers_whose_text_and_messages_keep_their_wording():
     assert bounds((finite, greater_than(0))) == Bound(0, None, True, False, finite=True)
     with pytest.raises(ExperimentError, match=r"^augment\.shift: must be <= 8, got 9$"):
         parse_experiment({"data": {"dataset": "digits"}, "augment": {"shift": 9}})
+
+
+# -- what each registry entry takes ---------------------------------------------------------------
+
+def test_every_registry_entrys_takes_are_keys_of_the_section_that_chooses_it():
+    """``takes`` of a dataset, model, optimizer or schedule names keys of its own section, once each."""
+    seen = set()
+    for section, cls in SECTIONS.items():
+        keys = [f.name for f in dataclasses.fields(cls)]
+        for f in dataclasses.fields(cls):
+            registry = f.metadata["registry"]
+            for name, info in (REGISTRIES[registry].items() if registry else ()):
+                if not hasattr(info, "takes"):
+                    continue
+                seen.add(registry)
+                assert set(info.takes) <= set(keys) - {f.name}, f"{section}.{f.name} = {name}: {info.takes}"
+                assert len(set(info.takes)) == len(info.takes), name
+    assert seen == {"datasets", "models", "optimizers", "schedules"}
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_the_validator_allows_classes_and_requires_a_folder_exactly_where_the_dataset_takes_them(name):
+    takes = DATASETS[name].takes
+    with_folder = {"dataset": name, "path": "/data/mnist"}
+    if "classes" in takes:
+        assert parse_experiment({"data": {**with_folder, "classes": 4}}).data.classes == 4
+    else:
+        with pytest.raises(ExperimentError, match=f"^data.classes: {name} always has"):
+            parse_experiment({"data": {**with_folder, "classes": 4}})
+    if "path" in takes:
+        with pytest.raises(ExperimentError, match=f"^data.path: {name} needs the folder"):
+            parse_experiment({"data": {"dataset": name}})
+    else:
+        assert parse_experiment({"data": {"dataset": name}}).data.path is None
+    # A resolved run always holds the class count it will train with, exactly where one can be chosen.
+    run = resolve(parse_experiment({"data": with_folder}))
+    assert (run.data.classes is not None) == ("classes" in takes)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_notes_name_exactly_the_optimizer_keys_it_does_not_take(name):
+    values = {"momentum": 0.9, "nesterov": True, "alpha": 0.9, "betas": [0.8, 0.9], "eps": 1e-6,
+              "weight_decay": 0.01}
+    exp = parse_experiment({"optimizer": {"name": name, "lr": 0.1, **values}})
+    takes = OPTIMIZERS[name].takes
+    assert notes(exp) == [f"optimizer.{k}: not used by {name}" for k in HYPERPARAMETERS if k not in takes]
+    assert set(optimizer_kwargs(exp.optimizer)) == set(takes)

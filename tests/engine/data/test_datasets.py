@@ -6,6 +6,7 @@ file is broken.
 """
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import importlib.util
@@ -493,3 +494,42 @@ def test_train_and_test_images_must_have_one_size(tmp_path):
     with pytest.raises(DataError, match=r"holds images of 28x28 but .*t10k-images-idx3-ubyte holds "
                                         r"images of 27x27"):
         mnist(tmp_path)
+
+
+# --------------------------------------------------------------------------- what each dataset takes
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_takes_names_exactly_the_keys_that_change_the_data(tmp_path, name):
+    """A key a dataset takes changes its tensors; one it does not take changes nothing, or, for a
+    class count the dataset fixes, is refused."""
+    info = DATASETS[name]
+    order = [f.name for f in dataclasses.fields(DataConfig)]
+    assert set(info.takes) <= set(order) - {"dataset"}
+    assert list(info.takes) == [k for k in order if k in info.takes], "takes is in file order"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    write_mnist(tmp_path / "a")
+    other = mnist_arrays(seed=1)
+    for key, file_name in IDX_FILES.items():
+        write_idx(tmp_path / "b" / file_name, other[key])
+    base = DataConfig(dataset=name, n_train=30, n_val=12, path=str(tmp_path / "a"))
+    changes = {"n_train": 20, "n_val": 10, "noise": 0.3, "label_noise": 0.5, "classes": 5,
+               "path": str(tmp_path / "b")}
+    assert set(changes) == set(order) - {"dataset"}
+    before = load_data(base, 0)
+    for key, value in changes.items():
+        cfg = dataclasses.replace(base, **{key: value})
+        if key == "classes" and key not in info.takes:
+            with pytest.raises(DataError, match=f"^data.classes: {name} always has"):
+                load_data(cfg, 0)
+            continue
+        assert same_split(load_data(cfg, 0), before) == (key not in info.takes), key
+
+
+def test_the_kinds_are_one_definition_in_config():
+    from engine.config import DataKind
+    from engine.data import datasets
+
+    assert datasets.PLANE is DataKind.PLANE and datasets.IMAGE is DataKind.IMAGE
+    assert {info.kind for info in DATASETS.values()} == set(DataKind)
+    assert DataKind.PLANE == "plane" and f"{DataKind.IMAGE}" == "image"

@@ -289,3 +289,26 @@ def test_weight_tensors_are_the_weights_in_forward_order():
         assert weight is params[name]
         assert isinstance(weight, nn.Parameter)
     assert [tuple(w.shape) for _, w in weights] == [(4, 1, 3, 3), (6, 4, 3, 3), (10, 24), (3, 10)]
+
+
+# A value unlike its default for every model key a family may read (init and init_std are the init's).
+CHANGED_MODEL_KEYS = {"hidden": (5,), "channels": (3,), "activation": "tanh", "dropout": 0.5, "norm": "batch"}
+
+
+@pytest.mark.parametrize("kind", MODELS)
+def test_takes_names_exactly_the_keys_that_change_the_network(kind):
+    """A key a family takes changes the layers; one it does not take leaves every weight as it was."""
+    info = MODELS[kind]
+    order = [f.name for f in dataclasses.fields(ModelConfig)]
+    assert set(CHANGED_MODEL_KEYS) == set(order) - {"kind", "init", "init_std"}
+    assert list(info.takes) == [k for k in order if k in info.takes], "takes is in file order"
+    base = make((1, 8, 8), kind=kind)
+    for key, value in CHANGED_MODEL_KEYS.items():
+        changed = make((1, 8, 8), kind=kind, **{key: value})
+        if key in info.takes:
+            assert str(changed) != str(base), key
+        else:
+            assert str(changed) == str(base), key
+            assert all(torch.equal(a, b) for a, b in zip(changed.state_dict().values(),
+                                                         base.state_dict().values())), key
+    assert ("channels" in info.takes) == (kind == "cnn")
