@@ -69,7 +69,7 @@ from torch import nn
 
 from engine.config import DataConfig, Experiment, ModelConfig, OptimizerConfig, TrainConfig
 from engine.data.datasets import DATASETS, load_data
-from engine.files import write_csv_atomic
+from engine.files import float_cell, write_csv_atomic
 from engine.model.inits import INITS
 from engine.model.models import ACTIVATIONS, build_model
 from engine.training.events import EvalEvent, FinalEvent
@@ -324,9 +324,9 @@ def probe_rows(result: ProbeResult) -> list[tuple]:
 
 
 def write_probe_csv(result: ProbeResult, path: str | Path) -> Path:
-    """``init_probe.csv``: :data:`CSV_COLUMNS`, numbers with 6 significant digits (``inf``/``nan`` as such)."""
-    rows = ([row[0], row[1], *(f"{v:.6g}" for v in row[2:])] for row in probe_rows(result))
-    return write_csv_atomic(Path(path), CSV_COLUMNS, rows, lineterminator="\r\n")
+    """``init_probe.csv``: :data:`CSV_COLUMNS`, numbers by :func:`engine.files.float_cell` (``inf``/``nan`` as such)."""
+    rows = ([row[0], row[1], *map(float_cell, row[2:])] for row in probe_rows(result))
+    return write_csv_atomic(Path(path), CSV_COLUMNS, rows)
 
 
 # -- training each scheme -----------------------------------------------------------------------
@@ -460,9 +460,9 @@ TRAIN_CSV_COLUMNS = ("scheme", "step", "train_loss", "train_acc", "status")
 
 def write_train_csv(progress: TrainProgress, path: str | Path) -> Path:
     """The loss curves of :func:`train_schemes`; ``status`` is filled on each scheme's last row only."""
-    rows = ([c.scheme, int(step), f"{loss:.6g}", f"{acc:.6g}", (c.status or "") if i == len(c.steps) - 1 else ""]
+    rows = ([c.scheme, int(step), float_cell(loss), float_cell(acc), (c.status or "") if i == len(c.steps) - 1 else ""]
             for c in progress.curves for i, (step, loss, acc) in enumerate(zip(c.steps, c.train_loss, c.train_acc)))
-    return write_csv_atomic(Path(path), TRAIN_CSV_COLUMNS, rows, lineterminator="\r\n")
+    return write_csv_atomic(Path(path), TRAIN_CSV_COLUMNS, rows)
 
 
 def _step(trainer) -> list:

@@ -50,7 +50,6 @@ the same functions, with a :class:`~engine.training.jobs.TaskState` for live rep
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -61,7 +60,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.config import Experiment
-from engine.files import write_text_atomic
+from engine.files import float_cell, frozen_array, write_csv_atomic, write_json_atomic
 from engine.smoothing import DebiasedEMA, debiased_ema
 from engine.status import SweepStatus
 from engine.training.events import FINISHED
@@ -168,12 +167,6 @@ class FinderResult:
             "smoothing_beta": self.settings.beta,
             "stop_factor": self.settings.stop_factor,
         }
-
-
-def _frozen(a) -> np.ndarray:
-    a = np.array(a, dtype=np.float64)
-    a.setflags(write=False)
-    return a
 
 
 # -- the pieces, each a formula -----------------------------------------------------------------
@@ -342,10 +335,10 @@ def find_lr(trainer: Trainer, settings: FinderSettings = FinderSettings(),
             now = time.perf_counter()
             if now - last_report >= REPORT_EVERY:
                 last_report = now
-                state.report(FinderCurve(_frozen(lrs), _frozen(losses), _frozen(smoothed), settings.steps))
+                state.report(FinderCurve(frozen_array(lrs), frozen_array(losses), frozen_array(smoothed), settings.steps))
         optimizer.zero_grad(set_to_none=True)
-    lrs_a, smoothed_a = _frozen(lrs), _frozen(smoothed)
-    result = FinderResult(lrs_a, _frozen(losses), smoothed_a, reason,
+    lrs_a, smoothed_a = frozen_array(lrs), frozen_array(smoothed)
+    result = FinderResult(lrs_a, frozen_array(losses), smoothed_a, reason,
                           suggest(lrs_a, smoothed_a, settings.steps), settings)
     state.report(FinderCurve(result.lrs, result.losses, result.smoothed, settings.steps))
     return result
@@ -365,26 +358,15 @@ CSV_COLUMNS = ("step", "lr", "loss", "smoothed_loss")
 def write_finder_files(result: FinderResult, out_dir: str | Path) -> tuple[Path, Path]:
     """``DIR/lr_find.csv`` (one row per sweep step) and ``DIR/suggestions.json``; both written atomically.
 
-    Steps count from 1, as the trainer's do; rates and losses are written with
-    ``repr`` precision, so the file reproduces the arrays exactly.  JSON has no
+    Steps count from 1, as the trainer's do; rates and losses are written by
+    :func:`engine.files.float_cell`, so the file reproduces the arrays exactly.  JSON has no
     NaN: a non-finite value is written as null (the stop reason says why).
     """
     out = Path(out_dir)
-    rows = [",".join(CSV_COLUMNS)]
-    for i, (lr, loss, sm) in enumerate(zip(result.lrs, result.losses, result.smoothed), start=1):
-        rows.append(f"{i},{float(lr)!r},{float(loss)!r},{float(sm)!r}")
-    csv_path, json_path = out / "lr_find.csv", out / "suggestions.json"
-    write_text_atomic(csv_path, "\n".join(rows) + "\n")
-    write_text_atomic(json_path, json.dumps(_json_safe(result.summary()), indent=2) + "\n")
-    return csv_path, json_path
-
-
-def _json_safe(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    return value
+    rows = ([i, float_cell(lr), float_cell(loss), float_cell(sm)]
+            for i, (lr, loss, sm) in enumerate(zip(result.lrs, result.losses, result.smoothed), start=1))
+    return (write_csv_atomic(out / "lr_find.csv", CSV_COLUMNS, rows),
+            write_json_atomic(out / "suggestions.json", result.summary()))
 
 
 # -- the Challenge: does the finder's pick agree with real training? ----------------------------

@@ -48,7 +48,7 @@ import numpy as np
 import torch
 
 from engine.config import OptimizerConfig
-from engine.files import write_csv_atomic
+from engine.files import float_cell, frozen_array, write_csv_atomic
 from engine.labs.surfaces import SurfaceInfo, surface
 from engine.optim.optimizers import OPTIMIZERS, optimizer_kwargs
 from engine.status import PathStatus
@@ -234,12 +234,6 @@ class Trajectory:
         return self.status != FINISHED
 
 
-def _frozen(a) -> np.ndarray:
-    a = np.asarray(a, dtype=np.float64)
-    a.setflags(write=False)
-    return a
-
-
 def compute_trajectory(surface_name: str, start: Sequence[float], spec: OptimizerSpec | str, steps: int,
                        params: Mapping[str, Any] | None = None, label: str | None = None) -> Trajectory:
     """Run ``steps`` steps of ``spec``'s optimizer from ``start`` on the surface (see the module doc)."""
@@ -282,8 +276,9 @@ def compute_trajectory(surface_name: str, start: Sequence[float], spec: Optimize
         opt.step()
         updates.append((p.detach() - pos).tolist())
     xy = np.asarray(xs, dtype=np.float64).reshape(-1, 2)
-    return Trajectory(label or spec.text, spec, _frozen(xy[:, 0]), _frozen(xy[:, 1]), _frozen(losses),
-                      _frozen(np.reshape(grads, (-1, 2))), _frozen(np.reshape(updates, (-1, 2))),
+    return Trajectory(label or spec.text, spec, frozen_array(xy[:, 0]), frozen_array(xy[:, 1]),
+                      frozen_array(losses), frozen_array(np.reshape(grads, (-1, 2))),
+                      frozen_array(np.reshape(updates, (-1, 2))),
                       status, stop_step, message)
 
 
@@ -337,23 +332,19 @@ CSV_COLUMNS = ("optimizer", "step", "x", "y", "loss", "grad_x", "grad_y", "updat
 def write_csv(trajectories: Iterable[Trajectory], path: str | Path) -> None:
     """One row per optimizer and position (columns :data:`CSV_COLUMNS`).
 
-    ``update_*`` is empty on a path's last row (no step taken from there);
+    Numbers by :func:`engine.files.float_cell` (every digit).  ``update_*`` is
+    empty on a path's last row (no step taken from there);
     ``status`` is empty except on each path's last row, where it says how the
     path ended: ``finished``, ``left_box`` or ``non_finite``.
     """
     def rows(t: Trajectory):
         last = t.steps
         for k in range(last + 1):
-            upd = ("", "") if not np.isfinite(t.update[k]).all() else (_num(t.update[k, 0]), _num(t.update[k, 1]))
-            yield (t.label, k, _num(t.x[k]), _num(t.y[k]), _num(t.loss[k]),
-                   _num(t.grad[k, 0]), _num(t.grad[k, 1]), *upd, t.status if k == last else "")
+            update = t.update[k] if np.isfinite(t.update[k]).all() else (None, None)
+            numbers = (t.x[k], t.y[k], t.loss[k], t.grad[k, 0], t.grad[k, 1], *update)
+            yield (t.label, k, *map(float_cell, numbers), t.status if k == last else "")
 
-    write_csv_atomic(Path(path), CSV_COLUMNS, (row for t in trajectories for row in rows(t)), lineterminator="\r\n")
-
-
-def _num(v) -> str:
-    """Shortest text that reads back as exactly the same float64."""
-    return repr(float(v))
+    write_csv_atomic(Path(path), CSV_COLUMNS, (row for t in trajectories for row in rows(t)))
 
 
 def trajectories_job(state, surface_name: str, start: Sequence[float], params: Mapping[str, Any] | None,

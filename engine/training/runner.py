@@ -12,7 +12,6 @@ run ends as ``stopped`` with both files complete.  The caller turns
 """
 from __future__ import annotations
 
-import json
 import math
 import signal
 import sys
@@ -24,7 +23,7 @@ from typing import Any, Callable, TextIO
 
 from engine.config import Experiment
 from engine.experiment import experiment_to_dict, notes
-from engine.files import write_text_atomic
+from engine.files import write_json_atomic, write_text_atomic
 from engine.training.events import Event, FinalEvent, StepEvent
 from engine.training.trainer import Trainer
 from engine.training.updates import METRIC_COLUMNS, MetricsLog, UpdateBuffer
@@ -91,17 +90,6 @@ def summarize(trainer: Trainer, final: FinalEvent) -> dict[str, Any]:
     }
 
 
-def _json_safe(value: object) -> object:
-    """Strict JSON has no NaN or infinity: a diverged run's losses become null (its status says why)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 class Progress:
     """A one-line progress bar on a terminal, redrawn at most ten times a second."""
 
@@ -155,5 +143,5 @@ def run_experiment(experiment: Experiment, out_dir: str | Path,
     log.append(buffer.take(final.status, trainer.step_count, trainer.epoch, final.steps_per_sec))
     write_text_atomic(out / "metrics.csv", log.to_csv())
     summary = summarize(trainer, final)
-    write_text_atomic(out / "summary.json", json.dumps(_json_safe(summary), indent=2) + "\n")
+    write_json_atomic(out / "summary.json", summary)
     return summary

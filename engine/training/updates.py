@@ -8,13 +8,11 @@ second (the STYLE rule: send snapshots, not streams).
 """
 from __future__ import annotations
 
-import csv
-import io
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.files import csv_text, float_cell
 from engine.status import RunStatus
 from engine.training.events import EvalEvent, Event, FinalEvent, HistogramEvent, StepEvent
 
@@ -169,15 +167,10 @@ class MetricsLog:
                                                    e.train_acc.tolist(), e.val_loss.tolist(), e.val_acc.tolist()):
                 rows.setdefault(step, {}).update(step=step, epoch=epoch, val_loss=vl, val_acc=va,
                                                  eval_train_loss=tl, eval_train_acc=ta)
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=METRIC_COLUMNS, restval="", lineterminator="\n")
-        writer.writeheader()
-        for step in sorted(rows):
-            writer.writerow({k: _cell(v) for k, v in rows[step].items()})
-        return buf.getvalue()
+        return csv_text(METRIC_COLUMNS, ([_cell(rows[step].get(k)) for k in METRIC_COLUMNS]
+                                         for step in sorted(rows)))
 
 
 def _cell(value):
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else str(value)
-    return value
+    """Floats by :func:`engine.files.float_cell`; whole numbers (step, clipped) as they are; "" for no value."""
+    return float_cell(value) if isinstance(value, float) or value is None else value

@@ -224,7 +224,8 @@ def test_cli_writes_documented_columns(tmp_path, capsys):
                                                     for layer in range(1, 7)]
     expected = probe_inits(ProbeConfig(depth=6, width=32, activation="tanh", schemes=("xavier_normal", "zeros"),
                                        seed=3, batch=64))
-    assert float(rows[3][3]) == pytest.approx(expected.get("xavier_normal").activation_std[2], rel=1e-5)
+    assert float(rows[3][3]) == expected.get("xavier_normal").activation_std[2]     # every digit (float_cell)
+    assert b"\r" not in (tmp_path / "init_probe.csv").read_bytes()                  # the app's one line end
     assert all(float(r[3]) == 0 and float(r[5]) == 0 for r in rows[7:])
     assert "xavier_normal" in capsys.readouterr().out
 
@@ -236,6 +237,7 @@ def test_cli_trains_when_asked(tmp_path):
     with (tmp_path / "init_train.csv").open() as f:
         rows = list(csv.reader(f))
     assert tuple(rows[0]) == TRAIN_CSV_COLUMNS and rows[-1][0] == "he_normal" and rows[-1][-1] == "finished"
+    assert all(r[2] == repr(float(r[2])) for r in rows[1:])                         # every digit (float_cell)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -159,6 +159,8 @@ def test_csv_rows_and_columns(tmp_path):
     first = [r for r in rows if r["optimizer"] == "sgd:lr=0.01"]
     assert len(first) == 21 and [int(r["step"]) for r in first] == list(range(21))
     assert [float(r["x"]) for r in first] == list(paths[0].x)            # exact round trip
+    assert b"\r" not in (tmp_path / "t.csv").read_bytes()               # the app's one line end
+    assert first[3]["loss"] == repr(float(paths[0].loss[3]))              # engine.files.float_cell
     assert [r["status"] for r in first] == [""] * 20 + ["finished"]
     assert first[-1]["update_x"] == "" and float(first[0]["update_x"]) == paths[0].update[0, 0]
     second = [r for r in rows if r["optimizer"] == "sgd:lr=0.1"]

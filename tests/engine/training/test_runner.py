@@ -53,6 +53,11 @@ def test_diverged_run_exits_zero_and_says_where(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["status"] == "diverged" and summary["message"].startswith(f"diverged at step {summary['steps']}")
     assert json.loads(json.dumps(summary)) == summary  # strict JSON: no NaN in the file
+    # The CSV keeps what JSON cannot: the step that blew up, its loss as Python writes it; one line end.
+    text = (tmp_path / "metrics.csv").read_bytes()
+    assert b"\r" not in text
+    last = read_csv(tmp_path / "metrics.csv")[-1]
+    assert int(last["step"]) == summary["steps"] and last["train_loss"] == repr(float(last["train_loss"]))
 
 
 @pytest.mark.parametrize("raw,line", [
