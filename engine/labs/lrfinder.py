@@ -57,7 +57,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from engine.config import Experiment
 from engine.files import float_cell, frozen_array, write_csv_atomic, write_json_atomic
@@ -283,60 +282,55 @@ def find_lr(trainer: Trainer, settings: FinderSettings = FinderSettings(),
             state: TaskState | None = None) -> FinderResult:
     """Sweep the rate over ``settings.steps`` mini-batches of ``trainer``'s experiment; leave it untouched.
 
-    Each step is a real training step of the experiment (its batches in its
-    order, its augmentation, its dropout, its gradient clipping, its optimizer) except that the
-    rate is the sweep's, set on every param group before the step, and the
-    schedule is not stepped.  ``state`` receives a :class:`FinderCurve` at most
-    every ``REPORT_EVERY`` seconds and may ask the sweep to stop early.
+    Each step is the trainer's own :meth:`~engine.training.trainer.Trainer.train_step`
+    (its batches in its order, its augmentation, its dropout, its gradient clipping,
+    its optimizer) at the sweep's rate, set on every param group before the step;
+    the schedule is not stepped.  The loss is judged before the update: a step
+    that trips a stop rule (or whose gradient is non-finite) is not taken.
+    ``state`` receives a :class:`FinderCurve` at most every ``REPORT_EVERY``
+    seconds and may ask the sweep to stop early.
     """
     settings.check()
     state = state or TaskState()
     planned = sweep_lrs(settings.start_lr, settings.end_lr, settings.steps)
-    exp = trainer.experiment
-    lrs, losses, smoothed = [], [], []
+    lrs: list[float] = []
+    losses: list[float] = []
+    smoothed: list[float] = []
     ema, best, reason = DebiasedEMA(settings.beta), math.inf, FINISHED_SWEEP
+
+    def judge(loss: float) -> bool:
+        """Record the batch's loss at the trainer's rate; go on to the update unless a stop rule says no."""
+        nonlocal best, reason
+        smooth_value = ema.update(loss)
+        lrs.append(trainer.lr)
+        losses.append(loss)
+        smoothed.append(smooth_value)
+        if not (math.isfinite(loss) and math.isfinite(smooth_value)):
+            reason = NON_FINITE
+            return False
+        best = min(best, smooth_value)
+        if smooth_value > settings.stop_factor * best:
+            reason = DIVERGED_SWEEP
+        return reason == FINISHED_SWEEP
+
     last_report = time.perf_counter()
     with preserved(trainer):
-        model, optimizer = trainer.model, trainer.optimizer
-        model.train()
-        torch.set_rng_state(trainer.dropout_rng)          # dropout draws as the run's own would be
-        params = [p for group in optimizer.param_groups for p in group["params"]]
-        for p in params:
-            p.grad = None                                # fresh gradients; the trainer's come back after
+        trainer.model.train()
         for lr in planned:
             if state.stop_requested():
                 reason = STOPPED
                 break
-            for group in optimizer.param_groups:
-                group["lr"] = float(lr)
-            idx = trainer.next_batch()
-            x, y = trainer.data.x_train[idx], trainer.data.y_train[idx]
-            batch = trainer.augmenter(x, y) if trainer.augmenter is not None else None   # as training sees it
-            with trainer.autocast():
-                logits = model(batch.x if batch is not None else x)
-                loss = batch.loss(logits) if batch is not None else F.cross_entropy(logits, y)
-            value = loss.item()
-            smooth_value = ema.update(value)
-            lrs.append(float(lr))
-            losses.append(value)
-            smoothed.append(smooth_value)
-            if not (math.isfinite(value) and math.isfinite(smooth_value)):
+            step = trainer.train_step(float(lr), accept=judge)   # the run's own step, at the sweep's rate
+            if reason != FINISHED_SWEEP:
+                break
+            if not step.updated:                                   # a finite loss whose gradient overflowed
                 reason = NON_FINITE
                 break
-            best = min(best, smooth_value)
-            if smooth_value > settings.stop_factor * best:
-                reason = DIVERGED_SWEEP
-                break
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if exp.train.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(params, exp.train.grad_clip)
-            optimizer.step()
             now = time.perf_counter()
             if now - last_report >= REPORT_EVERY:
                 last_report = now
-                state.report(FinderCurve(frozen_array(lrs), frozen_array(losses), frozen_array(smoothed), settings.steps))
-        optimizer.zero_grad(set_to_none=True)
+                state.report(FinderCurve(frozen_array(lrs), frozen_array(losses), frozen_array(smoothed),
+                                         settings.steps))
     lrs_a, smoothed_a = frozen_array(lrs), frozen_array(smoothed)
     result = FinderResult(lrs_a, frozen_array(losses), smoothed_a, reason,
                           suggest(lrs_a, smoothed_a, settings.steps), settings)

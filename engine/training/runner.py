@@ -93,9 +93,11 @@ def summarize(trainer: Trainer, final: FinalEvent) -> dict[str, Any]:
 class Progress:
     """A one-line progress bar on a terminal, redrawn at most ten times a second."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr, label: str = ""):
-        self.total, self.stream, self.label = total, stream, label
-        self.enabled = stream.isatty()
+    def __init__(self, total: int, stream: TextIO | None = None, label: str = ""):
+        # sys.stderr as it is now, not as it was when this module was imported (a test may have swapped it)
+        self.stream = stream if stream is not None else sys.stderr
+        self.total, self.label = total, label
+        self.enabled = self.stream.isatty()
         self._last = 0.0
         self._loss = math.nan
 

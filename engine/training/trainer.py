@@ -58,6 +58,16 @@ EVAL_CHUNK = 4096     # examples per forward pass when evaluating large sets
 
 
 @dataclass(frozen=True)
+class TrainStep:
+    """What one :meth:`Trainer.train_step` did."""
+    lr: float               # the rate it stepped with (param group 0's)
+    loss: float             # the mini-batch loss, before the update
+    grad_norm: float        # ||g|| before clipping; NaN when no backward ran
+    clipped: bool
+    updated: bool           # the optimizer stepped: False when the loss (or gradient) was non-finite or refused
+
+
+@dataclass(frozen=True)
 class TrainerState:
     """What :meth:`Trainer.save_state` copies (tensors and state dicts, owned by the copy)."""
     weights: dict
@@ -256,14 +266,29 @@ class Trainer:
         self._cursor += len(idx)
         return idx
 
-    def _train_step(self) -> list[Event]:
-        train = self.experiment.train
+    def train_step(self, lr: float | None = None, accept: Callable[[float], bool] | None = None) -> TrainStep:
+        """One mini-batch update: the training step every caller trains with, and nothing around it.
+
+        The next batch (augmented as training sees it), the forward pass under the run's precision
+        with the run's own dropout draws, the loss; then, if the loss is finite and
+        ``accept(loss)`` agrees, ``backward()``, the gradient norm ``||g||``, clipping to
+        ``train.grad_clip`` (``g <- g * c / (||g|| + 1e-6)`` when ``||g|| > c``) and the
+        optimizer's step.  A non-finite gradient is not stepped on either.  ``lr``, when given, is
+        set on every param group first (the LR finder's sweep); otherwise the schedule's rate is used.
+
+        ``accept`` sees the loss *before* the update: :meth:`step` refuses a loss above the run's
+        divergence ceiling, the LR finder one past its stop rule.  The schedule is not stepped and
+        no step is counted; :meth:`step` does both around this.
+        """
+        if lr is not None:
+            for group in self.optimizer.param_groups:
+                group["lr"] = float(lr)
+        rate = self.lr
         idx = self.next_batch()
         x, y = self.data.x_train[idx], self.data.y_train[idx]
         batch = self.augmenter(x, y) if self.augmenter is not None else None
         if batch is not None:
             x = batch.x
-        lr = self.lr
         if self._stochastic:
             outer = torch.get_rng_state()
             torch.set_rng_state(self._rng_state)
@@ -273,28 +298,40 @@ class Trainer:
         if self._stochastic:
             self._rng_state = torch.get_rng_state()
             torch.set_rng_state(outer)
-        self.step_count += 1
         loss_value = loss.item()
-        if not math.isfinite(loss_value):
-            return self._diverge(lr, loss_value, math.nan, "the loss became non-finite")
-        if loss_value > self._loss_ceiling:
-            return self._diverge(lr, loss_value, math.nan,
-                                 f"the loss {loss_value:.3g} exceeded {train.divergence_factor:g}x its start")
+        wanted = accept(loss_value) if accept is not None else True
+        if not (math.isfinite(loss_value) and wanted):
+            return TrainStep(rate, loss_value, math.nan, False, False)
         self._zero_grad()
         loss.backward()
         norm = torch.linalg.vector_norm(self._grads).item()
         if not math.isfinite(norm):
-            return self._diverge(lr, loss_value, norm, "the gradient became non-finite")
-        clip = train.grad_clip
+            return TrainStep(rate, loss_value, norm, False, False)
+        clip = self.experiment.train.grad_clip
         clipped = clip is not None and norm > clip
         if clipped and clip is not None:   # (the second test only tells mypy what the first implies)
             # torch's own scaling, g <- g * min(1, c / (||g|| + 1e-6)), given the norm we measured
             torch.nn.utils.clip_grads_with_norm_(self._params, clip, torch.tensor(norm))
         self.optimizer.step()
+        return TrainStep(rate, loss_value, norm, clipped, True)
+
+    def _train_step(self) -> list[Event]:
+        """:meth:`train_step` as a step of the run: counted, judged for divergence, scheduled, measured."""
+        train = self.experiment.train
+        done = self.train_step(accept=lambda loss: loss <= self._loss_ceiling)
+        self.step_count += 1
+        lr, loss_value, norm = done.lr, done.loss, done.grad_norm
+        if not math.isfinite(loss_value):
+            return self._diverge(lr, loss_value, math.nan, "the loss became non-finite")
+        if loss_value > self._loss_ceiling:
+            return self._diverge(lr, loss_value, math.nan,
+                                 f"the loss {loss_value:.3g} exceeded {train.divergence_factor:g}x its start")
+        if not done.updated:
+            return self._diverge(lr, loss_value, norm, "the gradient became non-finite")
         if self.schedule.active:
             self.schedule.step()
 
-        events: list[Event] = [StepEvent(self.step_count, self.epoch, lr, loss_value, norm, clipped)]
+        events: list[Event] = [StepEvent(self.step_count, self.epoch, lr, loss_value, norm, done.clipped)]
         last = self.step_count >= self.total_steps
         do_eval = last or self.step_count % train.eval_every == 0
         do_hist = bool(train.histogram_every) and (last or self.step_count % train.histogram_every == 0)

@@ -149,6 +149,24 @@ def test_a_run_after_the_finder_equals_a_run_without_it_bit_for_bit(finder_at):
     assert torch.equal(rng, rng2)                                      # the global generator too
 
 
+def test_a_finder_step_is_a_trainer_step_at_the_same_rate():
+    """The sweep trains with the trainer's own step: its losses are those of the run stepped at the
+    sweep's rates (dropout, mixup, BatchNorm and clipping included), so its weights after each step are too."""
+    exp = TOUGH.replace(schedule={"name": "constant", "warmup_steps": 0}, train={"divergence_factor": None})
+    settings = FinderSettings(1e-3, 0.3, 25)
+    result = find_lr(Trainer(exp), settings)
+    assert result.stop_reason == FINISHED_SWEEP and result.steps == 25
+    run = Trainer(exp)
+    events = []
+    for lr in result.lrs:
+        for group in run.optimizer.param_groups:
+            group["lr"] = float(lr)
+        events += [e for e in run.step() if isinstance(e, StepEvent)]
+    assert [e.lr for e in events] == list(result.lrs)
+    np.testing.assert_allclose(result.losses, [e.loss for e in events], rtol=1e-6, atol=0)
+    assert any(e.clipped for e in events)                                # clipping was in play
+
+
 def test_the_finder_reports_its_curve_live():
     reports = []
     result = find_lr(Trainer(PLAIN), FinderSettings(steps=30), TaskState(reports.append))

@@ -198,3 +198,36 @@ def test_stop_ends_the_run_once():
     assert [e.step for e in events if isinstance(e, EvalEvent)] == list(range(11))
     assert isinstance(events[-1], FinalEvent) and events[-1].status == STOPPED
     assert trainer.step() == [] and trainer.stop() == []
+
+
+# Dropout, augmentation and clipping that bites: every part of the one training step is in play.
+STEPPED = short(data=DataConfig(n_train=200, n_val=100), model=ModelConfig(hidden=(16, 16), dropout=0.3),
+                augment={"jitter": 0.05, "mixup": 0.2}, train={"grad_clip": 0.5, "histogram_every": 0})
+
+
+def test_train_step_is_the_step_of_the_run_at_the_rate_asked():
+    """``train_step(lr)`` trains exactly as ``step()`` does at that rate; it counts nothing and steps no schedule."""
+    alone, run = Trainer(STEPPED), Trainer(STEPPED)
+    clipped = 0
+    for lr in (0.05, 0.2, 0.01, 0.3):
+        done = alone.train_step(lr)
+        for group in run.optimizer.param_groups:
+            group["lr"] = lr
+        (event,) = [e for e in run.step() if isinstance(e, StepEvent)]
+        assert done.updated and (done.lr, done.loss, done.grad_norm, done.clipped) == \
+            (event.lr, event.loss, event.grad_norm, event.clipped)
+        assert all(torch.equal(a, b) for a, b in zip(alone.model.state_dict().values(), run.model.state_dict().values()))
+        clipped += done.clipped
+    assert clipped and alone.step_count == 0 and run.step_count == 4
+
+
+def test_train_step_judges_the_loss_before_the_update():
+    """``accept`` sees the loss first: refused, the weights stay as they are (the batch is used up)."""
+    trainer = Trainer(STEPPED)
+    before = [t.clone() for t in trainer.model.state_dict().values()]
+    seen = []
+    done = trainer.train_step(0.1, accept=lambda loss: seen.append(loss) is not None)
+    assert not done.updated and seen == [done.loss] and math.isnan(done.grad_norm)
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.model.state_dict().values()))
+    assert trainer.train_step(0.1).updated
+    assert not all(torch.equal(a, b) for a, b in zip(before, trainer.model.state_dict().values()))
