@@ -148,3 +148,12 @@ def test_the_probe_and_the_training_run_on_one_torch_thread(qtbot, tab, monkeypa
     finally:
         torch.set_num_threads(1)
     assert seen == {"probe_inits": 1, "train_schemes": 1}
+
+
+def test_colours_are_the_palettes(tab):
+    from gui.labs.init.curves import SCHEME_COLORS, legend_html
+    from gui.style.palette import NEUTRAL, RUN_COLORS
+    assert set(SCHEME_COLORS.values()) <= set(RUN_COLORS)
+    assert f"color:{NEUTRAL}" in legend_html([("no-such-scheme", "x")])
+    assert "╍╍" in legend_html([("he_uniform", "x")]) and "━━" in legend_html([("he_normal", "x")])
+    assert tab._floor_lines["activation"].pen.color().name().lower() == NEUTRAL.lower()
