@@ -6,7 +6,10 @@ heart.  The tab lists the six variants with a line on what each does;
 "Compare" emits their experiments for the training lab to train side by side
 (its curves show the gap opening); :meth:`RegularizationTab.show_results` takes
 each run's final accuracies and draws them as bars: train, validation, and the
-gap between them (``engine.labs.regularization.ComparisonRow``).
+gap between them (``engine.labs.regularization.ComparisonRow``), and
+:meth:`RegularizationTab.show_gap_curves` draws each run's gap over time
+(``engine.labs.regularization.GapCurve``).  The engine computes every gap; the
+tab only draws.
 """
 from __future__ import annotations
 
@@ -19,13 +22,13 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from engine.config import Experiment
-from engine.labs.regularization import ComparisonRow
+from engine.labs.regularization import ComparisonRow, GapCurve
 from engine.lessons.presets import LAB_NOTES, PRESETS
-from gui.style.palette import run_color
+from gui.style.palette import RUN_COLORS, run_color
 from gui.style.theme import follow_palette
 
 PRESET = "regularization-lab"
-TRAIN_COLOR, VAL_COLOR, GAP_COLOR = "#1C7ED6", "#2F9E44", "#E03131"   # gui.style.palette' blue, green, red
+TRAIN_COLOR, VAL_COLOR, GAP_COLOR = RUN_COLORS[0], RUN_COLORS[2], RUN_COLORS[3]   # the palette's blue, green, red
 BAR_WIDTH = 0.26
 
 
@@ -164,7 +167,7 @@ class RegularizationTab(QWidget):
         x = np.arange(len(rows), dtype=float)
         train = np.array([r.train_acc for r in rows], dtype=float)
         val = np.array([r.val_acc for r in rows], dtype=float)
-        gap = train - val
+        gap = np.array([r.gap for r in rows], dtype=float)
         self.train_bars.setOpts(x=x - BAR_WIDTH, height=train)
         self.val_bars.setOpts(x=x, height=val)
         self.gap_bars.setOpts(x=x + BAR_WIDTH, height=gap)
@@ -193,13 +196,16 @@ class RegularizationTab(QWidget):
 
     @Slot(object)
     def show_gap_curves(self, curves) -> None:
-        """``{name: (steps, train_acc, val_acc)}``: each variant's accuracies at every evaluation so far."""
-        for name, curve in self.gap_curves.items():
-            if name in curves:
-                steps, train, val = (np.asarray(a, dtype=float) for a in curves[name])
-                curve.setData(steps, train - val)
-            else:
-                curve.setData([], [])
+        """``{name: GapCurve}`` (or ``{name: (steps, train_acc, val_acc)}``): each variant's gap at every
+        evaluation so far; a variant missing from ``curves`` has no line."""
+        for name, line in self.gap_curves.items():
+            curve = curves.get(name)
+            if curve is None:
+                line.setData([], [])
+                continue
+            if not isinstance(curve, GapCurve):
+                curve = GapCurve(name, *(np.asarray(a, dtype=float) for a in curve))
+            line.setData(np.asarray(curve.step, dtype=float), curve.gap)
 
     # -- reacting ---------------------------------------------------------------------------------
 

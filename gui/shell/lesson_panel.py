@@ -1,0 +1,142 @@
+"""The note above the window's tabs: a lesson's words, or a question's, and a lesson's closing table.
+
+A lesson (a preset of the Lessons menu) trains on the Training tab, so its
+words show with that tab only; a question opens some tab (a lab, or a
+lesson's runs) and its words stay on every tab while the teacher looks
+around.  Some lessons end with a table the engine computes from a trained
+network (:data:`LESSON_TABLES`): when all runs have ended the panel asks for
+it once (``inspection_wanted``, which the window passes to the training
+process) and shows it under the lesson's words.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from engine.status import RunStatus
+
+
+def batchnorm_table(rows) -> str:
+    """The BatchNorm lesson's table: test accuracy with running and with per-batch statistics.
+
+    ``rows`` are ``engine.labs.batchnorm.BatchNormRow``s; ``row.batching`` is
+    the batch size or "whole set".
+    """
+    cells = "".join(f"<tr><td>{r.batching}</td>"
+                    f"<td>{r.composition}</td><td align='right'>{r.running:.1%}</td>"
+                    f"<td align='right'>{r.batch:.1%}</td></tr>" for r in rows)
+    return ("<table cellspacing='6'><tr><th align='left'>test batch</th>"
+            "<th align='left'>made of</th><th>running statistics</th><th>batch statistics</th></tr>"
+            f"{cells}</table>")
+
+
+@dataclass(frozen=True)
+class LessonTable:
+    """A table a lesson ends with: the inspection of a finished run that gives it, and how it is shown."""
+    inspection: str                       # a key of engine.labs.INSPECTIONS
+    render: Callable[[object], str]       # the inspection's result -> HTML
+
+
+LESSON_TABLES: dict[str, LessonTable] = {
+    "batchnorm-eval": LessonTable("batchnorm", batchnorm_table),
+}
+"""Lessons (preset names) that end with a table, one entry each."""
+
+
+class LessonPanel(QFrame):
+    """The words above the tabs, with a Hide button; hidden while there are none.
+
+    State: :attr:`lesson`, the preset whose runs are loaded (or None), and
+    :attr:`question`, the key of the question shown (or None).  The window
+    tells it which tab is current (:meth:`follow_tab`).
+    """
+
+    inspection_wanted = Signal(str, str)     # inspection name, run id
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.StyledPanel)
+        self.lesson: str | None = None        # the preset loaded from the Lessons menu, if any
+        self.question: str | None = None      # the lesson question shown above the tabs, if any
+        self._table_asked = False
+        self._wanted = False                  # a lesson's or question's words are up (see _place)
+        self._on_training = True
+        self._html = ""
+        layout = QHBoxLayout(self)
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.RichText)
+        close = QPushButton("Hide")
+        close.clicked.connect(self.hide_lesson)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(close, 0, Qt.AlignTop)
+        self.hide()
+
+    # -- what is shown ------------------------------------------------------------------------------
+
+    def show_lesson(self, name: str, title: str, text: str) -> None:
+        """A lesson's runs are loaded: its words, and its table (if any) once the runs have ended."""
+        self.lesson, self._table_asked, self.question = name, False, None
+        self.show_note(f"<b>{title}</b><br>{text}")
+
+    def show_question(self, key: str, title: str, text: str, look: str) -> None:
+        """A question on top of whatever it opened (a lesson it loaded included)."""
+        self.question = key
+        self.show_note(f"<b>{title}</b><br>{text}<br><i>What to look at:</i> {look}")
+
+    def leave_lesson(self, keep_question: bool = False) -> None:
+        """Other runs replace the lesson's; a question (when kept) stays up while they train."""
+        self.lesson = None
+        if not keep_question:
+            self.question = None
+        if self.question is None:
+            self.show_note(None)
+
+    @Slot()
+    def hide_lesson(self) -> None:
+        self.question = None
+        self.show_note(None)
+
+    def show_note(self, html: str | None) -> None:
+        """The words above the tabs (None: none): a lesson's, or a question's."""
+        self._wanted = html is not None
+        if html is not None:
+            self._html = html
+            self.text.setText(html)
+        self._place()
+
+    def follow_tab(self, on_training: bool) -> None:
+        """The window's current tab changed: is it the Training tab?"""
+        self._on_training = on_training
+        self._place()
+
+    def _place(self) -> None:
+        """A lesson's words go with its runs, on the Training tab; a question's stay on every tab."""
+        self.setVisible(self._wanted and (self.question is not None or self._on_training))
+
+    # -- a lesson's table -----------------------------------------------------------------------------
+
+    def rearm(self) -> None:
+        """The runs were rewound: the table is asked for again when they end again."""
+        self._table_asked = False
+
+    @Slot(object)
+    def on_runs_ended(self, runs) -> None:
+        """Every run has ended: a lesson with a table asks for it, once, from its first finished run."""
+        table = LESSON_TABLES.get(self.lesson or "")
+        if table is None or self._table_asked:
+            return
+        run = next((r for r in runs if r.status == RunStatus.FINISHED), None)
+        if run is not None:
+            self._table_asked = True
+            self.inspection_wanted.emit(table.inspection, run.run_id)
+
+    @Slot(str, str, object)
+    def on_inspection(self, name: str, run_id: str, result) -> None:
+        table = LESSON_TABLES.get(self.lesson or "")
+        if table is None or name != table.inspection:
+            return
+        self.text.setText(self._html + "<br>" + table.render(result))

@@ -1,0 +1,167 @@
+"""The window's toolbar: Start/Pause, Step, Stop, Reset and the speed, for every run of the Training tab.
+
+The buttons are commands to the training thread (``post("start")``,
+``post("pause")``, ...); the toolbar also keeps what only the teacher's
+clicks say: whether training was started and not paused since, and the
+elapsed training time the status bar shows.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QElapsedTimer, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QComboBox, QLabel, QToolBar
+
+from engine.status import FINAL, RunStatus
+
+SPEEDS = (("As fast as possible", None), ("500 steps/s", 500.0), ("100 steps/s", 100.0),
+          ("20 steps/s", 20.0), ("5 steps/s", 5.0), ("1 step/s", 1.0))
+"""The speed menu: (its text, steps per second of each run; None: as fast as possible)."""
+
+
+class TrainingControls(QToolBar):
+    """Start/Pause, Step, Stop, Reset and the speed, driving ``tab`` (a ``gui.training.tab.TrainingTab``).
+
+    ``make_action(text, slot, shortcut, tip)`` makes each action the window's
+    own (so its shortcut works on every widget of the window).  ``rewound``
+    says Reset rewound the runs.
+    """
+
+    rewound = Signal()
+
+    def __init__(self, tab, make_action: Callable[..., QAction]):
+        super().__init__("Controls")
+        self.tab = tab
+        self._running = False    # the teacher pressed Start and has not paused since
+        self._elapsed = 0
+        self._clock = QElapsedTimer()
+        self.setObjectName("controls")
+        self.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self.start_action = make_action("Start", self.toggle_start, Qt.Key_Space, "Start or pause every run")
+        self.step_action = make_action("Step", self.step_once, Qt.Key_S,
+                                       "One step of every run, for slow-motion explanation")
+        self.stop_action = make_action("Stop", self.stop_runs, None, "End the runs here")
+        self.reset_action = make_action("Reset", self.reset_runs, Qt.Key_R,
+                                        "Rewind every run to its start: same seed, same initial weights")
+        for action in self.run_actions():
+            action.setEnabled(False)
+            action.setData(action.shortcut())     # kept, so a lesson lab can take it and give it back
+            self.addAction(action)
+        self.addSeparator()
+        self.addWidget(QLabel(" Speed: "))
+        self.speed = QComboBox()
+        for text, _ in SPEEDS:
+            self.speed.addItem(text)
+        self.speed.setToolTip("Slow the runs down to watch each step, or let them go as fast as they can.")
+        self.speed.currentIndexChanged.connect(self.on_speed)
+        self.addWidget(self.speed)
+
+    def run_actions(self) -> tuple[QAction, ...]:
+        return self.start_action, self.step_action, self.stop_action, self.reset_action
+
+    def use_shortcuts(self, on: bool) -> None:
+        """Space, S and R belong to the Training tab: in a lesson lab Space must not start hidden runs
+        (the buttons still work from every tab, training goes on in the background)."""
+        for action in (self.start_action, self.step_action, self.reset_action):
+            action.setShortcut(action.data() if on else QKeySequence())
+
+    # -- the commands ---------------------------------------------------------------------------------
+
+    @property
+    def any_running(self) -> bool:
+        """Training was started and not paused, stopped or finished since (the worker may lag a little)."""
+        return self._running and any(r.status not in FINAL for r in self.tab.runs.values())
+
+    @Slot()
+    def toggle_start(self) -> None:
+        tab = self.tab
+        if not tab.ready:
+            return
+        if self.any_running:
+            tab.training.post("pause")
+            self._running = False
+            self._clock_stop()
+        else:
+            if not tab.runs:
+                tab.add_run_from_form()
+                if not tab.runs:
+                    return
+            selected = tab.selected_run()
+            draft = tab.form.experiment() if tab.form else None
+            if selected and draft is not None and draft != selected.named():
+                tab.message.emit("The form's changes are in no run yet: Add run trains them beside "
+                                 "the others, Apply gives them to the selected run.", 8000)
+            tab.training.post("start")
+            self._running = True
+            if not self._clock.isValid():
+                self._clock.start()
+        self.refresh()
+
+    @Slot()
+    def step_once(self) -> None:
+        if not self.tab.ready:
+            return
+        if not self.tab.runs:
+            self.tab.add_run_from_form()
+        if self.any_running:
+            self.toggle_start()
+        self.tab.training.post("step_once")
+
+    @Slot()
+    def stop_runs(self) -> None:
+        self.tab.training.post("stop")
+        self._running = False
+        self._clock_stop()
+        self.refresh()
+
+    @Slot()
+    def reset_runs(self) -> None:
+        """Rewind every run: same seed, so the same data and initial weights, a fair restart."""
+        if not self.tab.ready:
+            return
+        self._clock_stop()
+        self._elapsed = 0
+        self._running = False
+        self.tab.rewind_runs()
+        self.tab.training.post("reset")
+        self.rewound.emit()
+        self.refresh()
+
+    def new_session(self) -> None:
+        """A new set of runs is coming: pause, and the clock starts again from zero."""
+        if self.any_running:
+            self.toggle_start()
+        self._elapsed = 0
+
+    @Slot(int)
+    def on_speed(self, index: int) -> None:
+        self.tab.training.post("speed", SPEEDS[index][1])
+
+    @Slot(object)
+    def on_runs_ended(self, _runs) -> None:
+        self._running = False
+        self._clock_stop()
+
+    # -- state ----------------------------------------------------------------------------------------
+
+    def _clock_stop(self) -> None:
+        if self._clock.isValid():
+            self._elapsed += self._clock.elapsed()
+            self._clock.invalidate()
+
+    def elapsed_ms(self) -> int:
+        """Time spent training since the runs were set (or reset), pauses left out."""
+        return self._elapsed + (self._clock.elapsed() if self._clock.isValid() else 0)
+
+    @Slot()
+    def refresh(self) -> None:
+        """Each button enabled when it can do something now; Start reads Pause while the runs train."""
+        tab = self.tab
+        runnable = tab.ready and (bool(tab.runs) or bool(tab.form and tab.form.is_valid()))
+        active = any(r.status in (RunStatus.RUNNING, RunStatus.PAUSED) for r in tab.runs.values())
+        self.start_action.setEnabled(runnable)
+        self.start_action.setText("Pause" if self.any_running else "Start")
+        self.step_action.setEnabled(runnable)
+        self.stop_action.setEnabled(tab.ready and active or self._running)
+        self.reset_action.setEnabled(tab.ready and bool(tab.runs))
