@@ -1,4 +1,8 @@
-"""Colours of the plots: one per run, one per class.
+"""Every colour of the window: the looks (light, dark, presenter), one per run, one per class, and
+the few marks that mean one thing (a clipped step, an error, a run's final status).
+
+A colour is spelled here once, with what it is for, and the views use it by name
+(``tests/gui/style/test_palette.py`` finds any colour literal spelled elsewhere in ``gui/``).
 
 Run colours are lines on a plot whose background the user may choose light or
 dark (a projector in a lit room wants white, a screen at night black).  A line
@@ -17,8 +21,34 @@ which every form of colour blindness tells apart.
 """
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 from PySide6.QtGui import QColor
+
+from engine.status import RunStatus
+
+# -- the looks ----------------------------------------------------------------------------------------
+# One set of roles per look, read by gui.style.theme (its Theme fields): window (panes), base (fields,
+# lists), text, button, highlight (selection, default button), plot_background, plot_foreground (axes,
+# ticks, titles).  Presenter mode pushes contrast to the end: projectors wash out greys.
+
+LIGHT_LOOK = MappingProxyType(dict(
+    window="#f3f3f3", base="#ffffff", text="#1b1b1b", button="#e8e8e8", highlight="#2f6fce",
+    plot_background="#ffffff", plot_foreground="#303030"))
+DARK_LOOK = MappingProxyType(dict(
+    window="#23262b", base="#1a1c20", text="#e8e8e8", button="#33373d", highlight="#4f8fee",
+    plot_background="#14161a", plot_foreground="#d0d0d0"))
+PRESENTER_LIGHT_LOOK = MappingProxyType(dict(
+    window="#ffffff", base="#ffffff", text="#000000", button="#eeeeee", highlight="#0044cc",
+    plot_background="#ffffff", plot_foreground="#000000"))
+PRESENTER_DARK_LOOK = MappingProxyType(dict(
+    window="#000000", base="#1c1c1c", text="#ffffff", button="#3a3a3a", highlight="#3d8bff",
+    plot_background="#000000", plot_foreground="#ffffff"))
+HIGHLIGHTED_TEXT = "#ffffff"      # text on the highlight colour (a selected row), in every look
+MUTED_TEXT = "#8a8a8a"            # placeholder text and disabled text: mid grey, readable on light and dark
+
+# -- runs and classes ---------------------------------------------------------------------------------
 
 RUN_COLORS: tuple[str, ...] = (
     "#1C7ED6",  # blue
@@ -53,6 +83,14 @@ POINT_OUTLINE = "#202020"         # dark edge that keeps a training point visibl
 CLIPPED_MARK = "#FF2020"          # steps whose gradient grad_clip scaled down
 ERROR = "#e5484d"                 # invalid input (outline, one-line message): reads on light and dark alike
 NEUTRAL = "#9A9A9A"               # legend keys that describe a line style, not a run
+
+# A run's status in the run list, where it ended unusually or well (the other statuses keep the text colour):
+# Okabe and Ito's vermillion and bluish green, told apart by every form of colour blindness.
+STATUS_COLORS = MappingProxyType({
+    RunStatus.DIVERGED: "#d55e00",    # vermillion: the loss blew up
+    RunStatus.ERROR: "#cc3311",       # red: the run itself failed
+    RunStatus.FINISHED: "#009e73",    # bluish green: every planned step taken
+})
 
 
 def run_color(index: int) -> QColor:

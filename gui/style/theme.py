@@ -1,4 +1,18 @@
-"""Light and dark looks, and presenter mode for a projector (bigger type, thicker lines, more contrast)."""
+"""Light and dark looks, and presenter mode for a projector (bigger type, thicker lines, more contrast).
+
+One path styles every plot: a :class:`PlotLook` (background, foreground, axis width, type size) is
+painted onto a plot by :func:`paint_plot`.  Where the look comes from is the only difference between
+the two ways a view is styled:
+
+* :func:`style_plot` takes it from the window's :class:`Theme` and presenter mode (the window calls
+  it on every plot of the Training tab and of the labs, on start and at every switch);
+* :func:`follow_palette` takes it from the plot's own ``QPalette`` (Base behind, Text in front) and
+  keeps the plot's type size: for a plot that must read well on its own (a lab in a test, the
+  form's schedule preview) and follows a light/dark switch through its ``PaletteChange``.
+
+:func:`apply_theme` sets the application's palette and font, so a palette-following plot and a
+themed one agree.  The colours themselves are in ``gui.style.palette``.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,6 +20,15 @@ from dataclasses import dataclass
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
+
+from gui.style.palette import (
+    DARK_LOOK,
+    HIGHLIGHTED_TEXT,
+    LIGHT_LOOK,
+    MUTED_TEXT,
+    PRESENTER_DARK_LOOK,
+    PRESENTER_LIGHT_LOOK,
+)
 
 
 @dataclass(frozen=True)
@@ -20,15 +43,10 @@ class Theme:
     plot_foreground: str
 
 
-LIGHT = Theme("light", window="#f3f3f3", base="#ffffff", text="#1b1b1b", button="#e8e8e8",
-              highlight="#2f6fce", plot_background="#ffffff", plot_foreground="#303030")
-DARK = Theme("dark", window="#23262b", base="#1a1c20", text="#e8e8e8", button="#33373d",
-             highlight="#4f8fee", plot_background="#14161a", plot_foreground="#d0d0d0")
-# Presenter mode pushes contrast to the end: projectors wash out greys.
-PRESENTER_LIGHT = Theme("light", window="#ffffff", base="#ffffff", text="#000000", button="#eeeeee",
-                        highlight="#0044cc", plot_background="#ffffff", plot_foreground="#000000")
-PRESENTER_DARK = Theme("dark", window="#000000", base="#1c1c1c", text="#ffffff", button="#3a3a3a",
-                       highlight="#3d8bff", plot_background="#000000", plot_foreground="#ffffff")
+LIGHT = Theme("light", **LIGHT_LOOK)
+DARK = Theme("dark", **DARK_LOOK)
+PRESENTER_LIGHT = Theme("light", **PRESENTER_LIGHT_LOOK)
+PRESENTER_DARK = Theme("dark", **PRESENTER_DARK_LOOK)
 
 BASE_POINT_SIZE = 10
 PRESENTER_SCALE = 1.4
@@ -42,70 +60,102 @@ def pick(dark: bool, presenter: bool) -> Theme:
     return DARK if dark else LIGHT
 
 
+def point_size(presenter: bool) -> float:
+    """The application's type size: larger in presenter mode, for the back row."""
+    return BASE_POINT_SIZE * (PRESENTER_SCALE if presenter else 1.0)
+
+
 def palette_for(theme: Theme) -> QPalette:
     palette = QPalette()
     roles = {
         QPalette.Window: theme.window, QPalette.WindowText: theme.text, QPalette.Base: theme.base,
         QPalette.AlternateBase: theme.window, QPalette.Text: theme.text, QPalette.Button: theme.button,
         QPalette.ButtonText: theme.text, QPalette.Highlight: theme.highlight,
-        QPalette.HighlightedText: "#ffffff", QPalette.ToolTipBase: theme.base, QPalette.ToolTipText: theme.text,
-        QPalette.PlaceholderText: "#8a8a8a",
+        QPalette.HighlightedText: HIGHLIGHTED_TEXT, QPalette.ToolTipBase: theme.base,
+        QPalette.ToolTipText: theme.text, QPalette.PlaceholderText: MUTED_TEXT,
     }
     for role, color in roles.items():
         palette.setColor(role, QColor(color))
     for role in (QPalette.Text, QPalette.WindowText, QPalette.ButtonText):
-        palette.setColor(QPalette.Disabled, role, QColor("#8a8a8a"))
+        palette.setColor(QPalette.Disabled, role, QColor(MUTED_TEXT))
     return palette
 
 
 def apply_theme(app: QApplication, theme: Theme, presenter: bool) -> None:
-    """The application palette and font; plots are styled by :func:`style_plot`."""
+    """The application palette and font, and pyqtgraph's defaults for plots made from now on; existing
+    plots are styled by :func:`style_plot`."""
     app.setStyle("Fusion")  # the one style that honours a palette on every platform
     app.setPalette(palette_for(theme))
     font = QFont(app.font())
-    font.setPointSizeF(BASE_POINT_SIZE * (PRESENTER_SCALE if presenter else 1.0))
+    font.setPointSizeF(point_size(presenter))
     app.setFont(font)
     pg.setConfigOptions(background=theme.plot_background, foreground=theme.plot_foreground, antialias=False)
 
 
-def style_plot(widget: pg.PlotWidget, theme: Theme, presenter: bool) -> None:
-    """Background, axes and tick labels of one existing plot, to match the theme."""
-    widget.setBackground(theme.plot_background)
+# -- plots ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlotLook:
+    """What a plot's frame is drawn in: its background; the axes, ticks, title and legend text in the
+    foreground, axes ``axis_width`` px wide; type of ``point_size`` points (None: the plot keeps its own)."""
+    background: QColor
+    foreground: QColor
+    axis_width: float = 1.0
+    point_size: float | None = None
+
+
+def theme_look(theme: Theme, presenter: bool) -> PlotLook:
+    """A plot in the window's theme: axis and tick type one point under the application's."""
+    return PlotLook(QColor(theme.plot_background), QColor(theme.plot_foreground),
+                    axis_width=2 if presenter else 1, point_size=point_size(presenter) - 1)
+
+
+def palette_look(palette: QPalette) -> PlotLook:
+    """A plot in a widget palette's colours: Base behind, Text in front; its type as it is."""
+    return PlotLook(palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text))
+
+
+def paint_plot(widget: pg.PlotWidget, look: PlotLook) -> None:
+    """Background, axes, tick labels, title and legend text of one existing plot, in ``look``.
+
+    The background goes first: a ``ThemedPlotWidget`` reports it, and its view sets its HTML titles
+    and legend rows again (their colour is baked into the HTML) once this has run.
+    """
+    widget.setBackground(look.background)
     item = widget.getPlotItem()
-    pen = pg.mkPen(theme.plot_foreground, width=2 if presenter else 1)
-    font = QFont()
-    font.setPointSizeF(BASE_POINT_SIZE * (PRESENTER_SCALE if presenter else 1.0) - 1)
+    pen = pg.mkPen(look.foreground, width=look.axis_width)
+    font = None
+    if look.point_size is not None:
+        font = QFont()
+        font.setPointSizeF(look.point_size)
     for name in ("left", "bottom", "right", "top"):
         axis = item.getAxis(name)
         axis.setPen(pen)
         axis.setTextPen(pen)
-        axis.setTickFont(font)
-        axis.label.setFont(font)
+        if font is not None:
+            axis.setTickFont(font)
+            axis.label.setFont(font)
     title = item.titleLabel
-    title.item.setDefaultTextColor(QColor(theme.plot_foreground))
-    title_font = QFont(font)
-    title_font.setBold(True)
-    title.item.setFont(title_font)
-    if item.legend is not None:
-        item.legend.setLabelTextColor(theme.plot_foreground)
-        item.legend.setLabelTextSize(f"{font.pointSizeF():.0f}pt")
+    title.item.setDefaultTextColor(QColor(look.foreground))
+    if font is not None:
+        title_font = QFont(font)
+        title_font.setBold(True)
+        title.item.setFont(title_font)
+    legend = item.legend
+    if legend is not None:
+        legend.setLabelTextColor(look.foreground)
+        if font is not None:
+            legend.setLabelTextSize(f"{font.pointSizeF():.0f}pt")
+        for _sample, label in legend.items:
+            label.setText(label.text)     # the entries already shown take the new colour and size now
+
+
+def style_plot(widget: pg.PlotWidget, theme: Theme, presenter: bool) -> None:
+    """One existing plot in the window's theme (see :func:`theme_look`)."""
+    paint_plot(widget, theme_look(theme, presenter))
 
 
 def follow_palette(widget: pg.PlotWidget) -> None:
-    """A plot drawn in the widget palette's colours: background, axes and its legend's text.
-
-    For the lab tabs, which must read well on their own (in tests, or before the
-    window styles them) and follow a light/dark switch through ``PaletteChange``.
-    """
-    palette = widget.palette()
-    widget.setBackground(palette.color(QPalette.ColorRole.Base))
-    text = palette.color(QPalette.ColorRole.Text)
-    item = widget.getPlotItem()
-    for name in ("left", "bottom"):
-        axis = item.getAxis(name)
-        axis.setPen(text)
-        axis.setTextPen(text)
-    if item.legend is not None:
-        item.legend.setLabelTextColor(text)
-        for _sample, label in item.legend.items:
-            label.setText(label.text, color=QColor(text))
+    """One plot in its own widget palette's colours (see :func:`palette_look`); call it again on the
+    plot's ``PaletteChange`` to follow a light/dark switch."""
+    paint_plot(widget, palette_look(widget.palette()))

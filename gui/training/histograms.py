@@ -21,13 +21,12 @@ otherwise only the new columns are computed.
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Slot
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -43,7 +42,9 @@ from PySide6.QtWidgets import (
 from engine.training.events import ActivationStats, Histogram
 from engine.training.updates import RunUpdate
 from gui.style.palette import with_alpha
-from gui.training.metric_plots import GrowingColumns, LogFriendlyAxis, ThemedPlotWidget, no_si_prefix, set_title
+from gui.training.columns import GrowingColumns
+from gui.widgets.common import swatch
+from gui.widgets.plotting import GLYPHS, LogFriendlyAxis, ThemedPlotWidget, legend_glyph_html, no_si_prefix, set_title
 
 HEATMAP_BINS = 60
 HEATMAP_COLORMAP = "viridis"     # perceptually uniform, readable in grey, on light and dark themes
@@ -174,12 +175,6 @@ class _Run:
     heatmaps: dict[tuple[str, str], _Heatmap] = field(default_factory=dict)
 
 
-def _swatch(color: QColor) -> QIcon:
-    pixmap = QPixmap(12, 12)
-    pixmap.fill(color)
-    return QIcon(pixmap)
-
-
 def _key_label() -> QLabel:
     """A key under a plot, as a plain label: it wraps to any width and the layout gives it its height
     (inside the plot's scene, a wrapped row could outgrow a short plot and be cut off)."""
@@ -302,7 +297,7 @@ class HistogramView(QWidget):
             raise ValueError(f"run {run_id!r} is already shown")
         self._runs[run_id] = _Run(run_id, name, QColor(color))
         self._run_combo.blockSignals(True)
-        self._run_combo.addItem(_swatch(QColor(color)), name, run_id)
+        self._run_combo.addItem(swatch(color, 12), name, run_id)
         self._run_combo.blockSignals(False)
         curve = pg.PlotDataItem()
         self._act_widget.getPlotItem().addItem(curve)
@@ -522,7 +517,7 @@ class HistogramView(QWidget):
                           symbol="o", symbolSize=8 if selected else 6, symbolBrush=run.color, symbolPen=run.color)
             curve.setZValue(2 if selected else 1)
             if len(stds):
-                entries.append(f"<span style='color:{run.color.name()}'>━●━</span>&nbsp;{html.escape(run.name).replace(' ', '&nbsp;')}")
+                entries.append(legend_glyph_html(run.color, GLYPHS["train"], run.name))
         plot.getAxis("bottom").setTicks([[(i + 1, name) for i, name in enumerate(names)]])
         if names:
             plot.setXRange(0.5, len(names) + 0.5, padding=0.05)

@@ -2,18 +2,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from engine.status import RunStatus
+from gui.style.palette import STATUS_COLORS
+from gui.widgets.common import swatch
 
-STATUS_COLOR = {RunStatus.DIVERGED: QColor("#d55e00"), RunStatus.ERROR: QColor("#cc3311"), RunStatus.FINISHED: QColor("#009e73")}
-
-
-def swatch(color: QColor, size: int = 14) -> QIcon:
-    pixmap = QPixmap(size, size)
-    pixmap.fill(color)
-    return QIcon(pixmap)
+STATUS_COLOR = {status: QColor(color) for status, color in STATUS_COLORS.items()}
 
 
 class RunsList(QTableWidget):

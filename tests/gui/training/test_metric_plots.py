@@ -193,7 +193,7 @@ def test_changing_smoothing_recomputes_once_and_appending_continues(metric_plots
     metric_plots.set_smoothing(0.9)
     _, y = metric_plots.curve_data("a", "loss", "smoothed")
     np.testing.assert_allclose(y, hand_ema(runs["a"].steps("loss"), 0.9), rtol=1e-12)
-    assert metric_plots._slider.value() == 90 and metric_plots._smoothing_label.text() == "0.90"
+    assert metric_plots.controls.slider.value() == 90 and metric_plots.controls.smoothing_label.text() == "0.90"
     # new points after the change continue the 0.9 average
     n = len(runs["a"].steps("loss"))
     more = np.linspace(0.5, 0.1, 25)
@@ -201,7 +201,7 @@ def test_changing_smoothing_recomputes_once_and_appending_continues(metric_plots
     _, y = metric_plots.curve_data("a", "loss", "smoothed")
     np.testing.assert_allclose(y, hand_ema(np.concatenate([runs["a"].steps("loss"), more]), 0.9), rtol=1e-12)
     # the slider goes through the same setter (after its short debounce)
-    metric_plots._slider.setValue(20)
+    metric_plots.controls.slider.setValue(20)
     qtbot.waitUntil(lambda: metric_plots.smoothing() == 0.2, timeout=1000)
     _, y = metric_plots.curve_data("b", "loss", "smoothed")
     np.testing.assert_allclose(y, hand_ema(runs["b"].steps("loss"), 0.2), rtol=1e-12)
@@ -213,12 +213,12 @@ def test_log_loss_switches_the_loss_axis_and_its_curves(metric_plots, runs):
     loss_plot = metric_plots.plot_widgets()["loss"].getPlotItem()
     assert not loss_plot.getAxis("left").logMode
     metric_plots.set_log_loss(True)
-    assert loss_plot.getAxis("left").logMode and metric_plots._log_box.isChecked()
+    assert loss_plot.getAxis("left").logMode and metric_plots.controls.log_box.isChecked()
     item = metric_plots.curve_items("a", "loss", "batch")[0]
     np.testing.assert_allclose(10 ** item.getData()[1], runs["a"].steps("loss"), rtol=1e-9)
     assert not metric_plots.plot_widgets()["accuracy"].getPlotItem().getAxis("left").logMode  # only the loss
     assert metric_plots.plot_widgets()["lr"].getPlotItem().getAxis("left").logMode  # rates are always on log
-    metric_plots._log_box.click()          # the checkbox drives the same setting
+    metric_plots.controls.log_box.click()          # the checkbox drives the same setting
     assert not loss_plot.getAxis("left").logMode
 
 
@@ -233,8 +233,8 @@ def test_epoch_axis_uses_the_epoch_arrays(metric_plots, runs):
     item = metric_plots.curve_items("b", "grad_norm", "grad_norm")[0]
     np.testing.assert_array_equal(item.getOriginalDataset()[0], rec.steps("epoch"))
     plot = metric_plots.plot_widgets()["accuracy"].getPlotItem()
-    assert plot.getAxis("bottom").labelText == "epoch" and metric_plots._x_combo.currentText() == "x: epoch"
-    metric_plots._x_combo.setCurrentText("x: step")
+    assert plot.getAxis("bottom").labelText == "epoch" and metric_plots.controls.x_combo.currentText() == "x: epoch"
+    metric_plots.controls.x_combo.setCurrentText("x: step")
     np.testing.assert_array_equal(metric_plots.curve_data("b", "loss", "batch")[0], rec.steps("step"))
     with pytest.raises(ValueError):
         metric_plots.set_x_axis("seconds")

@@ -1,0 +1,356 @@
+"""Plot pieces every view can use: a plot that says when it is restyled, readable log ticks, titles and
+legend rows that never widen their plot, the one legend-key HTML, the curve styles, and a curve of any
+length.
+
+Titles and legend keys are HTML with their colour and size baked in when they are set, so a view that
+shows them listens to :class:`ThemedPlotWidget` and sets them again after the window restyles it
+(``gui.style.theme.style_plot``).  A legend key is written by :func:`legend_glyph_html` alone, so every
+tab draws "this colour, this line style, this name" the same way.
+
+:class:`ChunkedCurve` draws a series that grows for ever (a million optimizer steps) at a cost that does
+not grow with it: pyqtgraph re-examines an item's whole array on every ``setData`` (finiteness, bounds,
+downsampling), so the curve is consecutive items of at most ``CHUNK`` points and only the last, growing
+one is ever set again.  Each chunk draws downsampled to the screen (``peak``: the min and max of each
+pixel column, so spikes survive) and clipped to the view.
+"""
+from __future__ import annotations
+
+import html
+import re
+import types
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QTextOption
+
+from gui.style.palette import with_alpha
+
+CHUNK = 1 << 16             # points per drawn item of a ChunkedCurve; an append re-sets at most this many
+FAINT_ALPHA = 70            # opacity (of 255) of a "faint" curve (the raw mini-batch loss under its trend)
+QWIDGETSIZE_MAX = (1 << 24) - 1
+
+# The line styles a legend key can show, as text: a key is a few characters in the curve's colour.
+GLYPHS = {
+    "solid": "━━",      # a line
+    "train": "━●━",     # a line with filled markers (evaluations on the training set)
+    "val": "╍○╍",       # a dashed line with open markers (evaluations on the validation set)
+    "dash": "╍╍",       # a dashed line (a threshold, a second variant)
+    "dot": "●",         # markers only
+}
+
+
+# -- legends ----------------------------------------------------------------------------------------
+
+def legend_glyph_html(color: QColor | str, glyph: str, text: str, *, bold: bool = False) -> str:
+    """One legend entry: ``glyph`` (a :data:`GLYPHS` value, or any text) in ``color``, then ``text``.
+
+    ``text`` is plain text (escaped here).  Its spaces become non-breaking, so a wrapped legend breaks
+    only between entries; join entries with ``" &nbsp;"`` or ``" &nbsp; "``.  A translucent colour keeps
+    its alpha (``#AARRGGBB``, which Qt's rich text reads).  ``bold``: a heavier key, for thin glyphs.
+    """
+    if isinstance(color, QColor):
+        color = color.name(QColor.NameFormat.HexArgb) if color.alpha() < 255 else color.name()
+    key = f"<b>{glyph}</b>" if bold else glyph
+    return f"<span style='color:{color}'>{key}</span>&nbsp;{html.escape(text).replace(' ', '&nbsp;')}"
+
+
+def unique_entries(legends: list[str]) -> list[str]:
+    """The entries of several legend texts joined with ``" &nbsp;"``, each once, in order (the same key
+    can describe two plots: train set and val set in both loss and accuracy)."""
+    seen: list[str] = []
+    for legend in legends:
+        for entry in legend.split(" &nbsp;"):
+            entry = entry.strip()
+            if entry and entry not in seen:
+                seen.append(entry)
+    return seen
+
+
+def plain_text(rich: str) -> str:
+    """What a student reads in a rich-text label: tags dropped, entities and non-breaking spaces undone."""
+    return html.unescape(re.sub(r"<[^>]+>", "", rich)).replace("\xa0", " ")
+
+
+# -- plot widgets -----------------------------------------------------------------------------------
+
+class ThemedPlotWidget(pg.PlotWidget):
+    """A PlotWidget that says when its background changes.
+
+    The window restyles plots for light, dark and presenter looks by calling
+    ``setBackground`` and setting axis fonts; titles and the legend rows below
+    the plots are HTML with the colour and size baked in when they are set, so
+    a view listens here and sets them again (one event-loop turn later, once
+    the restyling is done).
+    """
+    background_changed = Signal()
+
+    def setBackground(self, background):
+        super().setBackground(background)
+        self.background_changed.emit()
+
+
+class LogFriendlyAxis(pg.AxisItem):
+    """In log mode, label only the 1-2-5 ticks of each decade.
+
+    pyqtgraph labels every minor tick of a log axis (0.2, 0.3, ..., 0.9), and
+    over less than a decade or two the labels run into each other.
+    """
+
+    def logTickStrings(self, values, scale, spacing):
+        strings = super().logTickStrings(values, scale, spacing)
+        out = []
+        for value, text in zip(values, strings):
+            mantissa = 10 ** (value - np.floor(value + 1e-9))
+            out.append(text if any(abs(mantissa - m) < 1e-6 * m for m in (1, 2, 5, 10)) else "")
+        return out
+
+
+class LegendRow(pg.LabelItem):
+    """A line of HTML under a plot that wraps to the width it is given.
+
+    A plain LabelItem demands the width of its text as its minimum, so a long
+    legend would widen the plot beyond its window and be cut off; this one
+    asks for no width and wraps, growing in height instead.
+    """
+
+    def __init__(self, text: str = " "):
+        super().__init__(text)
+        option = QTextOption(Qt.AlignmentFlag.AlignHCenter)
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
+        self.item.document().setDefaultTextOption(option)
+
+    def resizeEvent(self, ev):
+        width = self.rect().width()
+        if width > 0 and abs(self.item.textWidth() - width) > 0.5:
+            self.item.setTextWidth(width)
+            self.updateMin()     # wrapped to more (or fewer) lines: ask for that height
+        super().resizeEvent(ev)
+
+    def updateMin(self):
+        if self.maximumHeight() > 0:
+            _height_only_min(self)
+
+    def set_collapsed(self, collapsed: bool) -> None:
+        """No height at all (a plot whose line styles need no key), or the text's height."""
+        self.setVisible(not collapsed)
+        self.setMaximumHeight(0 if collapsed else QWIDGETSIZE_MAX)
+        if collapsed:
+            self.setMinimumHeight(0)
+        else:
+            _height_only_min(self)
+
+
+def no_si_prefix(plot: pg.PlotItem) -> None:
+    """Plain tick values (0.1, 0.01) instead of pyqtgraph's "(x0.001)" with ticks 100, 10, which a student misreads."""
+    for name in ("left", "bottom"):
+        plot.getAxis(name).enableAutoSIPrefix(False)
+
+
+def set_title(plot: pg.PlotItem, text: str) -> None:
+    """A bold title sized after the axis labels, that does not force the plot wider than its window.
+
+    pyqtgraph makes a title's text width the plot's minimum width; in a narrow
+    window the scene then outgrows the view and the right of the plot is cut
+    off.  Here the minimum is dropped: a too-long title is cut, not the plot.
+    """
+    label = plot.titleLabel
+    if not getattr(label, "_no_min_width", False):
+        # LabelItem recomputes its minimum on every text change and resize; replace that on this instance
+        label.updateMin = types.MethodType(_height_only_min, label)
+        label._no_min_width = True
+    plot.setTitle(text, size=f"{label_size(plot) + 2:.0f}pt", bold=True)
+
+
+def _height_only_min(label: pg.LabelItem) -> None:
+    """LabelItem.updateMin, asking for the text's height but no width."""
+    height = label.itemRect().height()
+    label.setMinimumWidth(0)
+    label.setMinimumHeight(height)
+    label._sizeHint = {
+        Qt.SizeHint.MinimumSize: (0, height),
+        Qt.SizeHint.PreferredSize: (0, height),
+        Qt.SizeHint.MaximumSize: (-1, -1),
+        Qt.SizeHint.MinimumDescent: (0, 0),
+    }
+    label.updateGeometry()
+
+
+def label_size(plot: pg.PlotItem) -> float:
+    """Point size of the plot's axis labels (larger in presenter mode): legends and titles follow it."""
+    size = plot.getAxis("bottom").label.font().pointSizeF()
+    return size if size > 0 else 9.0
+
+
+# -- a curve of any length --------------------------------------------------------------------------
+
+class _Chunk(pg.PlotDataItem):
+    """A PlotDataItem that reports the bounds of its data, not of the downsampled copy it draws.
+
+    pyqtgraph's own ``dataBounds`` measures what is drawn.  Downsampling moves
+    those bounds a little with the zoom (a bin's x is its centre; a partial
+    last bin is dropped), auto-range follows them, the new range changes the
+    downsampling, and with several chunks in one plot this can cycle for ever
+    (measured: the window hung when a second chunk appeared).  The data's own
+    bounds do not depend on the zoom, so the cycle cannot start.
+    """
+
+    def setData(self, *args, **kwargs):
+        self._bounds: dict = {}
+        super().setData(*args, **kwargs)
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        if not self.isVisible():
+            return (None, None)
+        x, y = self.getOriginalDataset()
+        if x is None or len(x) == 0:
+            return (None, None)
+        log = self.opts["logMode"][ax]
+        if ax == 1 and orthoRange is not None:      # y of the points whose x is shown (x is sorted)
+            lo, hi = np.searchsorted(x, orthoRange[0]), np.searchsorted(x, orthoRange[1], side="right")
+            if lo > 0 or hi < len(x):
+                return _finite_range(y[lo:hi], log)
+        key = (ax, log)
+        if key not in self._bounds:
+            self._bounds[key] = _finite_range(x if ax == 0 else y, log)
+        return self._bounds[key]
+
+
+def _finite_range(values: np.ndarray, log: bool) -> tuple[float, float] | tuple[None, None]:
+    """min and max of the finite values, in log10 if the axis is logarithmic (positive values only)."""
+    values = values[np.isfinite(values)]
+    if log:
+        values = np.log10(values[values > 0])
+    if values.size == 0:
+        return (None, None)
+    return (float(values.min()), float(values.max()))
+
+
+def curve_style(style: str, color: QColor | str, width: float) -> dict:
+    """PlotDataItem keyword arguments of a curve style (a :data:`GLYPHS` key but "dash", or "faint" or
+    "marks"), in a colour at a line width.
+
+    Speed decides two things here.  Qt strokes a wide, antialiased or
+    translucent polyline as one outline, and on a noisy curve that costs
+    hundreds of milliseconds per frame even after downsampling (measured: 770
+    points of a mini-batch-like curve, width 1.6: 0.8 s antialiased, 9 ms
+    not).  So per-step curves ("solid") are opaque and not antialiased, which
+    lets pyqtgraph draw them as separate segments; the "faint" curve (a noisy
+    raw series under its smoothed trend) is translucent but always 1 px wide,
+    which Qt draws fast.  Curves with markers ("train", "val") have few points
+    and keep antialiasing (see :meth:`ChunkedCurve.set_symbols`); "marks" are
+    markers alone.
+    """
+    color = QColor(color)
+    symbol_size = 4 + 2 * width
+    if style == "faint":
+        return dict(pen=pg.mkPen(with_alpha(color, FAINT_ALPHA), width=1), symbol=None, antialias=False)
+    if style == "solid":
+        return dict(pen=pg.mkPen(color, width=width), symbol=None, antialias=False)
+    if style == "train":
+        return dict(pen=pg.mkPen(color, width=width), symbol="o", symbolSize=symbol_size,
+                    symbolBrush=pg.mkBrush(color), symbolPen=pg.mkPen(color), antialias=True)
+    if style == "val":
+        return dict(pen=pg.mkPen(color, width=width, style=Qt.PenStyle.DashLine), symbol="o",
+                    symbolSize=symbol_size, symbolBrush=pg.mkBrush(QColor(Qt.GlobalColor.transparent)),
+                    symbolPen=pg.mkPen(color, width=max(1.0, width * 0.8)), antialias=True)
+    if style == "marks":
+        return dict(pen=None, symbol="o", symbolSize=2 + 2 * width, symbolBrush=pg.mkBrush(color),
+                    symbolPen=None, antialias=False)
+    raise ValueError(f"unknown curve style {style!r}")
+
+
+class ChunkedCurve:
+    """One series drawn as consecutive PlotDataItems of at most CHUNK points, in a :func:`curve_style`.
+
+    Full chunks are given a copy of their points once and left alone; an
+    append re-sets only the last chunk, so its cost does not grow with the
+    series.  Line chunks overlap by one point so the line has no gap; marker
+    chunks ("marks") do not, so no point is marked twice.
+    """
+
+    def __init__(self, plot: pg.PlotItem, style: str, color: QColor | str, width: float, z: float = 0.0,
+                 visible: bool = True):
+        self.plot = plot
+        self.style = style
+        self.z = z
+        self.overlap = 0 if style == "marks" else 1
+        self.items: list[pg.PlotDataItem] = []
+        self._tail = 0            # data index where the last item begins
+        self._symbols = True
+        self.visible = visible
+        self.restyle(color, width)
+        self._new_item()
+
+    def _new_item(self) -> pg.PlotDataItem:
+        # dynamicRangeLimit=None: pyqtgraph otherwise rebuilds every curve's path whenever the y range
+        # moves (it clamps far-off values for extreme zooms), which auto-ranging does on most updates:
+        # measured, that rebuild was most of a turn of the event loop.  Training values stay within 1000x
+        # the starting loss (a run beyond that has diverged and stops), so nothing needs clamping.
+        item = _Chunk(connect="finite", autoDownsampleFactor=1.0, dynamicRangeLimit=None, **self._kwargs())
+        item.setZValue(self.z)
+        item.setVisible(self.visible)
+        self.plot.addItem(item)
+        # after addItem, which resets both to the plot's context-menu defaults.  "peak" keeps each pixel
+        # column's min and max, the whole visible envelope, so one sample per pixel (factor 1) loses nothing.
+        item.setDownsampling(auto=True, method="peak")
+        item.setClipToView(True)
+        self.items.append(item)
+        return item
+
+    def _kwargs(self) -> dict:
+        kwargs = dict(self._look)
+        if not self._symbols and self.style in ("train", "val"):
+            kwargs["symbol"] = None
+            kwargs["antialias"] = False      # many points: a dense curve, drawn the fast way
+        return kwargs
+
+    def restyle(self, color: QColor | str, width: float) -> None:
+        self._look = curve_style(self.style, color, width)
+        self._apply_look()
+
+    def set_symbols(self, on: bool) -> None:
+        """Markers on a line drawn or not: a line with thousands of markers is drawn without them, fast."""
+        if on != self._symbols:
+            self._symbols = on
+            self._apply_look()
+
+    def _apply_look(self) -> None:
+        kwargs = self._kwargs()
+        for item in self.items:
+            item.opts["antialias"] = kwargs["antialias"]
+            item.setPen(kwargs["pen"])
+            item.setSymbol(kwargs["symbol"])
+            if kwargs["symbol"] is not None:
+                item.setSymbolSize(kwargs["symbolSize"])
+                item.setSymbolBrush(kwargs["symbolBrush"])
+                item.setSymbolPen(kwargs["symbolPen"])
+
+    def set_visible(self, visible: bool) -> None:
+        self.visible = visible
+        for item in self.items:
+            item.setVisible(visible)
+
+    def update(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Show ``x, y`` (the whole series, of which only the end is new): O(new points + CHUNK)."""
+        n = len(x)
+        while n - self._tail > CHUNK:
+            end = self._tail + CHUNK + self.overlap
+            self.items[-1].setData(np.array(x[self._tail:end], np.float64), np.array(y[self._tail:end]))
+            self._tail += CHUNK
+            self._new_item()
+        start = self._tail
+        self.items[-1].setData(np.array(x[start:], np.float64), np.array(y[start:], np.float64))
+
+    def reset(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Redraw from scratch (the x axis or the values changed, or the series was emptied)."""
+        for item in self.items[1:]:
+            self.plot.removeItem(item)
+        del self.items[1:]
+        self._tail = 0
+        self.update(x, y)
+
+    def remove(self) -> None:
+        for item in self.items:
+            self.plot.removeItem(item)
+        self.items.clear()
