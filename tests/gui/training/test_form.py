@@ -1,6 +1,7 @@
 """The experiment form: it shows the engine's defaults, gives back exactly the experiment it was
-given, shows only what the chosen optimizer and schedule take, and says in red, under the right
-field, why an experiment cannot run."""
+given, shows only what the chosen dataset, model, optimizer and schedule take, and says in red,
+under the right field, why an experiment cannot run."""
+import dataclasses
 import html
 import math
 
@@ -10,6 +11,7 @@ import pytest
 from engine.config import (
     DEFAULT_STEPS,
     DataConfig,
+    DataKind,
     Experiment,
     ModelConfig,
     OptimizerConfig,
@@ -18,11 +20,23 @@ from engine.config import (
     bounds,
     steps_per_epoch,
 )
+from engine.data.datasets import DATASETS
 from engine.experiment import REGISTRIES, experiment_to_dict, parse_experiment, resolve, schema
 from engine.lessons.text import LESSON_TEXT
+from engine.model.models import MODELS
 from engine.optim.optimizers import OPTIMIZERS, optimizer_kwargs
 from engine.optim.schedules import SCHEDULES, lr_curve
-from gui.training.form import META, ExperimentForm, LengthField, ListField, NumberBox, PathField, RateField, format_hint
+from gui.training.form import (
+    CHOOSERS,
+    META,
+    ExperimentForm,
+    LengthField,
+    ListField,
+    NumberBox,
+    PathField,
+    RateField,
+    format_hint,
+)
 
 OPTIONAL_OPTIMIZER_KEYS = ("momentum", "nesterov", "alpha", "betas", "eps", "weight_decay")
 SCHEDULE_KEYS = ("step_size", "gamma", "eta_min", "max_lr", "pct_start", "cycle_momentum")
@@ -205,13 +219,55 @@ def test_dataset_model_and_init_choose_their_rows(form):
     assert not form.is_shown("data.classes")
     choose(form, "data.dataset", "mnist")
     assert form.is_shown("data.path")
-    assert not form.field("data.noise").editor.isEnabled()
+    assert not form.is_shown("data.noise")
     assert not form.is_shown("model.channels")
     choose(form, "model.kind", "cnn")
     assert form.is_shown("model.channels")
     assert not form.is_shown("model.init_std")
     choose(form, "model.init", "normal")
     assert form.is_shown("model.init_std")
+
+
+def test_the_cnn_shows_its_channels_an_mlp_hides_them_and_image_data_hides_the_noise(form):
+    assert "channels" in MODELS["cnn"].takes and "channels" not in MODELS["mlp"].takes
+    assert not form.is_shown("model.channels")
+    choose(form, "model.kind", "cnn")
+    assert form.is_shown("model.channels") and form.field("model.channels").container.isVisibleTo(form)
+    choose(form, "model.kind", "mlp")
+    assert not form.is_shown("model.channels") and not form.field("model.channels").container.isVisibleTo(form)
+    for name, info in DATASETS.items():
+        choose(form, "data.dataset", name)
+        assert ("noise" in info.takes) == (info.kind == DataKind.PLANE), name
+        assert form.is_shown("data.noise") == ("noise" in info.takes), name
+        assert form.field("data.noise").container.isVisibleTo(form) == ("noise" in info.takes), name
+
+
+def test_the_rows_a_choice_shows_are_read_from_takes_not_from_names(form, monkeypatch):
+    """An mlp that took channels, digits that took noise: the form would show them."""
+    monkeypatch.setitem(MODELS, "mlp", dataclasses.replace(MODELS["mlp"], takes=(*MODELS["mlp"].takes, "channels")))
+    digits = DATASETS["digits"]
+    monkeypatch.setitem(DATASETS, "digits", dataclasses.replace(digits, takes=(*digits.takes, "noise")))
+    choose(form, "model.kind", "cnn")
+    choose(form, "model.kind", "mlp")
+    assert form.is_shown("model.channels")
+    choose(form, "data.dataset", "digits")
+    assert form.is_shown("data.noise")
+    choose(form, "data.dataset", "mnist")
+    assert not form.is_shown("data.noise")
+
+
+@pytest.mark.parametrize("choice", CHOOSERS)
+def test_every_entry_of_every_choice_shows_exactly_the_keys_it_takes(form, choice):
+    registry = REGISTRIES[META[choice]["registry"]]
+    section = choice.split(".")[0]
+    assert CHOOSERS[choice], f"{choice} decides no row"
+    for name, entry in registry.items():
+        choose(form, choice, name)
+        shown = {key.split(".")[1] for key in CHOOSERS[choice] if form.is_shown(key)}
+        assert shown == {k for k in entry.takes if f"{section}.{k}" in CHOOSERS[choice]}, (choice, name)
+    assert set(CHOOSERS) == {"data.dataset", "model.kind", "optimizer.name", "schedule.name"}
+    assert CHOOSERS["model.kind"] == ("model.channels",)
+    assert CHOOSERS["data.dataset"] == ("data.noise", "data.classes", "data.path")
 
 
 def test_a_class_count_typed_for_spiral_is_dropped_for_moons(form):
@@ -376,6 +432,19 @@ def test_epochs_instead_of_steps(form):
     assert form.experiment().train.steps is None and form.experiment().train.epochs is None
 
 
+def test_a_batch_size_of_zero_is_named_and_flips_validity(form, qtbot):
+    """The step-count caption divided by the batch size: 0 raised inside the edit and the form never
+    said it had become invalid."""
+    length = form.field("train.steps")
+    with qtbot.waitSignal(form.validity_changed, timeout=1000) as blocker:
+        type_into(form, "train.batch_size", "0")
+    assert blocker.args == [False]
+    assert form.error() == "train.batch_size: must be >= 1, got 0" and length.caption.isHidden()
+    type_into(form, "train.batch_size", "50")
+    assert form.is_valid() and "2,000 steps in all, 8 per epoch" in length.caption.text()
+    assert form.experiment().total_steps() == DEFAULT_STEPS
+
+
 def test_grad_clip_checkbox_enables_a_value(form):
     clip = form.field("train.grad_clip")
     assert form.experiment().train.grad_clip is None and not clip.box.isEnabled()
@@ -496,7 +565,7 @@ def test_preview_is_the_engines_lr_curve_and_redraws_when_steps_change(form, qtb
     choose(form, "schedule.name", "one_cycle")
     type_into(form, "schedule.warmup_steps", "100")
     type_into(form, "train.steps", "1200")
-    curve = form.preview_curve
+    curve = form.schedule_preview.curve
     qtbot.waitUntil(lambda: curve.yData is not None and len(curve.yData) == 1200, timeout=3000)
     exp = form.experiment()
     np.testing.assert_array_equal(curve.yData, lr_curve(exp.schedule, exp.optimizer.lr, 1200))
@@ -511,8 +580,8 @@ def test_preview_is_the_engines_lr_curve_and_redraws_when_steps_change(form, qtb
 
 def test_preview_is_skipped_above_50000_steps(form, qtbot):
     type_into(form, "train.steps", "60000")
-    qtbot.waitUntil(lambda: "skipped above 50,000 steps" in form.preview_note.text(), timeout=3000)
-    assert form.preview_curve.yData is None or len(form.preview_curve.yData) == 0
+    qtbot.waitUntil(lambda: "skipped above 50,000 steps" in form.schedule_preview.note.text(), timeout=3000)
+    assert form.schedule_preview.curve.yData is None or len(form.schedule_preview.curve.yData) == 0
 
 
 # -- tooltips -------------------------------------------------------------------------------------
@@ -535,7 +604,9 @@ def test_the_preview_follows_the_palette_light_or_dark(form):
     pal = form.palette()
     pal.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
     pal.setColor(QPalette.ColorRole.Text, QColor("#e0e0e0"))
+    pal.setColor(QPalette.ColorRole.Highlight, QColor("#4f8fee"))
     form.setPalette(pal)
-    assert form.preview.backgroundBrush().color().name() == "#1e1e1e"
-    axis = form.preview.getPlotItem().getAxis("left")
+    assert form.schedule_preview.plot.backgroundBrush().color().name() == "#1e1e1e"
+    axis = form.schedule_preview.plot.getPlotItem().getAxis("left")
     assert axis.textPen().color().name() == "#e0e0e0"
+    assert form.schedule_preview.curve.opts["pen"].color().name() == "#4f8fee"
