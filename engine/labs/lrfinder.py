@@ -25,7 +25,9 @@ explodes.  The best rate for training is a little below where the descent is
 fastest, well below the explosion.  Why it can fail: the sweep is a few dozen
 steps of one short, warming-up run, judged on training loss; a real run is
 long, starts cold at a fixed rate, and is judged on validation loss
-(``check_finder`` trains at rates across the range to show where they agree).
+(``check_finder`` trains at rates across the range to show where they agree,
+and ``check_verdict`` says whether the best of those runs lies within
+``AGREE_FACTOR`` = 3x of the finder's pick).
 
 Four suggestions, computed as fastai computes them on the smoothed curve with
 its first tenth and last five points left off (the start is still flat and
@@ -67,6 +69,7 @@ from engine.training.jobs import TaskState
 from engine.training.trainer import Trainer
 
 START_LR, END_LR, STEPS = 1e-7, 10.0, 100
+MIN_STEPS, MAX_STEPS = 2, 100_000     # the sweep's length: FinderSettings.check and the tab's spin box
 BETA = 0.98                 # smoothing of the loss, fastai's AvgSmoothLoss
 STOP_FACTOR = 4.0           # stop once the smoothed loss exceeds this multiple of the best
 REPORT_EVERY = 0.05         # seconds between live reports of the curve
@@ -99,8 +102,8 @@ class FinderSettings:
             raise ValueError(f"start lr must be a positive number, got {self.start_lr!r}")
         if not (math.isfinite(self.end_lr) and self.end_lr > self.start_lr):
             raise ValueError(f"end lr must be larger than the start lr ({self.start_lr:g}), got {self.end_lr!r}")
-        if not 2 <= self.steps <= 100_000:
-            raise ValueError(f"steps must be in [2, 100000], got {self.steps!r}")
+        if not MIN_STEPS <= self.steps <= MAX_STEPS:
+            raise ValueError(f"steps must be in [{MIN_STEPS}, {MAX_STEPS}], got {self.steps!r}")
         if not 0 <= self.beta < 1:
             raise ValueError(f"beta must be in [0, 1), got {self.beta!r}")
         if not self.stop_factor > 1:
@@ -366,6 +369,7 @@ def write_finder_files(result: FinderResult, out_dir: str | Path) -> tuple[Path,
 # -- the Challenge: does the finder's pick agree with real training? ----------------------------
 
 CHECK_RUNS, CHECK_STEPS = 8, 300
+AGREE_FACTOR = 3.0          # the check agrees with the finder when its best rate is within this factor of the pick
 
 
 @dataclass(frozen=True)
@@ -442,7 +446,80 @@ def check_finder(state: TaskState, experiment: Experiment, lrs, steps: int = CHE
     return CheckResult(tuple(points), steps)
 
 
+@dataclass(frozen=True)
+class CheckVerdict:
+    """What the Challenge concludes: the check's best rate against the finder's valley pick.
+
+    With ``ratio = best_lr / pick_lr``, the finder *agrees* with real training when
+    ``1 / factor <= ratio <= factor``; above, it was too cautious (real runs do best at a
+    larger rate), below, too bold.  ``agrees`` and ``ratio`` are None when there is nothing
+    to compare (no check run finished, or the sweep made no pick).
+    """
+    pick_lr: float | None           # the finder's valley pick
+    best_lr: float | None           # the finished check run with the lowest final validation loss
+    best_val_loss: float | None
+    ratio: float | None
+    agrees: bool | None
+    factor: float
+    sentence: str                   # the verdict in words, for the tab and the command line
+
+    def summary(self) -> dict:
+        """What ``verdict.json`` holds (with the check's length, given by :func:`write_check_files`)."""
+        return {"pick": "valley", "pick_lr": self.pick_lr, "best_lr": self.best_lr,
+                "best_val_loss": self.best_val_loss, "ratio": self.ratio, "agrees": self.agrees,
+                "agree_factor": self.factor, "verdict": self.sentence}
+
+
+def format_lr(lr: float) -> str:
+    """A rate as the finder writes it in words: two significant digits, or ``1.0e-05`` far from 1."""
+    return f"{lr:.2g}" if 1e-3 <= lr < 100 else f"{lr:.1e}"
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.1f}x" if ratio < 10 else f"{ratio:.0f}x"
+
+
+def check_verdict(pick_lr: float | None, check: CheckResult, factor: float = AGREE_FACTOR) -> CheckVerdict:
+    """The Challenge's verdict on ``check`` (see :class:`CheckVerdict` for the rule) against ``pick_lr``."""
+    best = check.best
+    if best is None:
+        return CheckVerdict(pick_lr, None, None, None, None, factor,
+                            "No check run finished: every rate diverged or the check was stopped.")
+    head = f"Best check run: lr {format_lr(best.lr)}, val loss {best.val_loss:.3g}"
+    if pick_lr is None:
+        return CheckVerdict(None, best.lr, best.val_loss, None, None, factor,
+                            f"{head}; the finder made no pick to compare it with.")
+    ratio = best.lr / pick_lr
+    agrees = 1 / factor <= ratio <= factor
+    pick = f"the valley pick (lr {format_lr(pick_lr)})"
+    words = (f"within {factor:g}x of {pick}: the finder agrees with real training" if agrees else
+             f"{_times(ratio)} {pick}: the finder was too cautious" if ratio > 1 else
+             f"{_times(1 / ratio)} below {pick}: the finder was too bold")
+    return CheckVerdict(pick_lr, best.lr, best.val_loss, ratio, agrees, factor, f"{head}, {words}.")
+
+
+def verdict_of(result: FinderResult, check: CheckResult) -> CheckVerdict:
+    """:func:`check_verdict` of a sweep's valley pick."""
+    pick = result.suggestion("valley")
+    return check_verdict(pick.lr if pick is not None else None, check)
+
+
+CHECK_COLUMNS = ("run", "lr", "val_loss", "val_acc", "status", "message")
+
+
+def write_check_files(check: CheckResult, verdict: CheckVerdict, out_dir: str | Path) -> tuple[Path, Path]:
+    """``DIR/check.csv`` (one row per checked rate, :data:`CHECK_COLUMNS`; a run that did not finish
+    has ``nan`` losses) and ``DIR/verdict.json`` (:meth:`CheckVerdict.summary` and the runs' length)."""
+    out = Path(out_dir)
+    rows = ([p.index, float_cell(p.lr), float_cell(p.val_loss), float_cell(p.val_acc), p.status, p.message]
+            for p in check.points)
+    return (write_csv_atomic(out / "check.csv", CHECK_COLUMNS, rows),
+            write_json_atomic(out / "verdict.json", {**verdict.summary(), "check_steps": check.steps,
+                                                     "check_runs": len(check.points)}))
+
+
 __all__ = ["FinderSettings", "FinderCurve", "FinderResult", "Suggestion", "CheckPoint", "CheckResult",
+           "CheckVerdict", "check_verdict", "verdict_of", "write_check_files", "format_lr", "CHECK_COLUMNS",
            "find_lr", "find_lr_job", "check_finder", "check_lrs", "sweep_lrs", "smooth", "suggest",
            "valley", "slide", "steep", "with_lr", "preserved", "write_finder_files", "CSV_COLUMNS",
            "SUGGESTION_NAMES"]

@@ -48,18 +48,26 @@ from PySide6.QtWidgets import (
 
 from engine.config import Experiment
 from engine.labs.lrfinder import (
+    AGREE_FACTOR,
+    BETA,
     CHECK_RUNS,
     CHECK_STEPS,
+    MAX_STEPS,
+    MIN_STEPS,
+    STOP_FACTOR,
     SUGGESTION_HELP,
     SUGGESTION_NAMES,
     CheckPoint,
     CheckResult,
+    CheckVerdict,
     FinderCurve,
     FinderResult,
     FinderSettings,
     check_finder,
     check_lrs,
     find_lr_job,
+    format_lr,
+    verdict_of,
 )
 from engine.lessons.presets import FINDER_PRESETS, FinderPreset
 from engine.status import SweepStatus
@@ -79,15 +87,12 @@ EXPLANATION = (
     "exponentially, from far too small to far too large, and plot the loss. At tiny rates nothing "
     "happens; as the rate grows the loss starts to fall, faster and faster; once steps overshoot the "
     "valley the loss turns up and explodes. A good rate sits where the descent is steep, well "
-    "below the blow-up. The curve is an average of noisy batch losses (EMA, β = 0.98, bias-"
-    "corrected), and the sweep stops once it passes 4× its best. "
+    f"below the blow-up. The curve is an average of noisy batch losses (EMA, β = {BETA:g}, bias-"
+    f"corrected), and the sweep stops once it passes {STOP_FACTOR:g}× its best. "
     "<br><b>Challenge:</b> the finder judges a long run by its first hundred batches. "
-    "<i>Check the finder</i> trains real runs across the range and shows where they end up."
+    "<i>Check the finder</i> trains real runs across the range and shows where they end up: "
+    f"it agrees when the best of them is within {AGREE_FACTOR:g}× of the pick."
 )
-
-
-def _fmt(lr: float) -> str:
-    return f"{lr:.2g}" if 1e-3 <= lr < 100 else f"{lr:.1e}"
 
 
 class FinderTab(QWidget):
@@ -103,6 +108,7 @@ class FinderTab(QWidget):
         self._experiment: Experiment | None = None      # what the current result was swept on
         self.result: FinderResult | None = None
         self.check_points: list[CheckPoint] = []
+        self.verdict: CheckVerdict | None = None
         self._job = ""
         self._runner = TaskRunner(self, name="lr-finder")
         self._runner.partial.connect(self._on_partial)
@@ -127,7 +133,7 @@ class FinderTab(QWidget):
         self.end_edit = QLineEdit("10")
         self.end_edit.setToolTip("The sweep's last rate: large enough that the loss blows up before it.")
         self.steps_spin = QSpinBox()
-        self.steps_spin.setRange(10, 2000)
+        self.steps_spin.setRange(MIN_STEPS, MAX_STEPS)     # what FinderSettings.check accepts
         self.steps_spin.setValue(100)
         self.steps_spin.setToolTip("Mini-batches in the sweep; each multiplies the rate by the same factor.")
         form.addRow("Start LR", self.start_edit)
@@ -300,7 +306,7 @@ class FinderTab(QWidget):
             return False
         self._say("")
         self.result, self._experiment = None, exp
-        self.check_points = []
+        self.check_points, self.verdict = [], None
         self._draw_curve(None)
         self._draw_checks()
         self._draw_marks()
@@ -318,11 +324,11 @@ class FinderTab(QWidget):
         if self.busy():
             return False
         self._say("")
-        self.check_points = []
+        self.check_points, self.verdict = [], None
         self._draw_checks()
         lrs = check_lrs(self.result)
         self.check_label.setText(f"Checking: {len(lrs)} runs of {self.check_steps_spin.value()} steps, "
-                                 f"lr {_fmt(lrs[0])} to {_fmt(lrs[-1])}…")
+                                 f"lr {format_lr(lrs[0])} to {format_lr(lrs[-1])}…")
         self._job = "check"
         self._runner.start(check_finder, self._experiment, lrs, self.check_steps_spin.value())
         self._set_busy(True)
@@ -370,7 +376,7 @@ class FinderTab(QWidget):
             self.check_points.append(value)
             self._draw_checks()
             if value.status != FINISHED:
-                self._say(f"check run at lr {_fmt(value.lr)}: {value.message.split(':')[0]}")
+                self._say(f"check run at lr {format_lr(value.lr)}: {value.message.split(':')[0]}")
 
     @Slot(object)
     def _on_done(self, value) -> None:
@@ -412,19 +418,11 @@ class FinderTab(QWidget):
             self.use_lr.emit(float(pick.lr))
 
     def _summarize_check(self, check: CheckResult) -> None:
-        best = check.best
-        if best is None:
-            self.check_label.setText("No check run finished: every rate diverged or the check was stopped.")
+        """The engine's verdict (engine.labs.lrfinder.check_verdict), as the label's text."""
+        if self.result is None:
             return
-        lines = [f"<b>Best check run: lr {_fmt(best.lr)}</b>, val loss {best.val_loss:.3g}."]
-        pick = self.result.suggestion("valley") if self.result else None
-        if pick is not None:
-            ratio = best.lr / pick.lr
-            verdict = ("agrees with the valley pick" if 1 / 3 <= ratio <= 3 else
-                       f"is {ratio:.0f}x the valley pick: the finder was too cautious" if ratio > 1 else
-                       f"is {1 / ratio:.0f}x below the valley pick: the finder was too bold")
-            lines.append(f"It {verdict} (lr {_fmt(pick.lr)}).")
-        self.check_label.setText(" ".join(lines))
+        self.verdict = verdict_of(self.result, check)
+        self.check_label.setText(self.verdict.sentence)
 
     # -- drawing ----------------------------------------------------------------------------------
 
@@ -445,7 +443,8 @@ class FinderTab(QWidget):
         return math.log10(max(loss, 1e-12)) if self._log_y() else loss
 
     def _fit_view(self, curve=None) -> None:
-        """x: the whole planned sweep; y: the smoothed curve up to 4x its best (the blow-up clips) and the checks."""
+        """x: the whole planned sweep; y: the smoothed curve up to its stop factor times its best (the blow-up
+        clips) and the checks."""
         curve = curve if curve is not None else self.result
         settings = self.result.settings if self.result is not None else self.settings_or_default()
         view = self.plot.getPlotItem()
@@ -496,14 +495,14 @@ class FinderTab(QWidget):
         self.pick_line.setValue(math.log10(pick.lr))
         self.pick_line.setVisible(True)
         self.pick_text.setColor(color)
-        self.pick_text.setText(f" {pick.name}: lr {_fmt(pick.lr)}")
+        self.pick_text.setText(f" {pick.name}: lr {format_lr(pick.lr)}")
         self.pick_text.setPos(math.log10(pick.lr), self._y(pick.mark_loss))
         self.pick_text.setVisible(True)
         why = SUGGESTION_HELP[pick.name]
-        stop = {SweepStatus.FINISHED: "ran to the end", SweepStatus.DIVERGED: f"blew up at lr {_fmt(result.lrs[-1])}",
-                SweepStatus.NON_FINITE: f"went non-finite at lr {_fmt(result.lrs[-1])}",
+        stop = {SweepStatus.FINISHED: "ran to the end", SweepStatus.DIVERGED: f"blew up at lr {format_lr(result.lrs[-1])}",
+                SweepStatus.NON_FINITE: f"went non-finite at lr {format_lr(result.lrs[-1])}",
                 SweepStatus.STOPPED: "was stopped"}.get(result.stop_reason, result.stop_reason)
-        self.pick_label.setText(f"<b>{pick.name}: lr {_fmt(pick.lr)}</b>, {why}. "
+        self.pick_label.setText(f"<b>{pick.name}: lr {format_lr(pick.lr)}</b>, {why}. "
                                 f"The sweep {stop} after {result.steps} steps.")
         self._set_busy(self.busy())
 

@@ -9,16 +9,20 @@ import torch
 
 from engine.config import AugmentConfig, DataConfig, Experiment, ModelConfig, ScheduleConfig, TrainConfig
 from engine.labs.lrfinder import (
+    AGREE_FACTOR,
+    CHECK_COLUMNS,
     CSV_COLUMNS,
     DIVERGED_SWEEP,
     FINISHED_SWEEP,
     NON_FINITE,
     STOPPED,
     CheckPoint,
+    CheckResult,
     FinderCurve,
     FinderSettings,
     check_finder,
     check_lrs,
+    check_verdict,
     find_lr,
     slide,
     smooth,
@@ -27,6 +31,7 @@ from engine.labs.lrfinder import (
     sweep_lrs,
     valley,
     with_lr,
+    write_check_files,
     write_finder_files,
 )
 from engine.training.events import FINISHED, StepEvent
@@ -198,6 +203,44 @@ def test_check_trains_at_each_rate_and_reports_each_run_as_it_ends():
     trainer = Trainer(with_lr(PLAIN, 0.01).replace(train={"steps": 30, "eval_every": 30}))
     trainer.run()
     assert good.val_loss == trainer.last_eval.val_loss
+
+
+def _check(*points):
+    """A hand-made check: (lr, val_loss, status) per run."""
+    return CheckResult(tuple(CheckPoint(i, lr, loss, 0.5, status, status)
+                             for i, (lr, loss, status) in enumerate(points)), 50)
+
+
+def test_the_verdict_agrees_within_three_times_the_pick_and_names_the_finders_mistake():
+    runs = ((0.001, 0.9, FINISHED), (0.01, 0.5, FINISHED), (0.1, 0.2, FINISHED), (1.0, math.nan, "diverged"))
+    # Best finished run: lr 0.1 (the diverged one at 1.0 never counts).
+    for pick, agrees, words in ((0.1 / 3, True, "within 3x"), (0.1 * 3, True, "within 3x"),
+                                (0.01, False, "10x the valley pick (lr 0.01): the finder was too cautious"),
+                                (0.5, False, "5.0x below the valley pick (lr 0.5): the finder was too bold")):
+        verdict = check_verdict(pick, _check(*runs))
+        assert (verdict.best_lr, verdict.best_val_loss, verdict.pick_lr) == (0.1, 0.2, pick)
+        assert verdict.ratio == pytest.approx(0.1 / pick) and verdict.agrees is agrees
+        assert verdict.factor == AGREE_FACTOR == 3.0
+        assert verdict.sentence.startswith("Best check run: lr 0.1, val loss 0.2, ") and words in verdict.sentence
+    assert check_verdict(0.1 / 3.01, _check(*runs)).agrees is False                  # just outside 3x
+    nothing = check_verdict(0.01, _check((1.0, math.nan, "diverged")))
+    assert nothing.best_lr is None and nothing.agrees is None and "No check run finished" in nothing.sentence
+    no_pick = check_verdict(None, _check(*runs))
+    assert no_pick.best_lr == 0.1 and no_pick.agrees is None and "no pick" in no_pick.sentence
+
+
+def test_check_files_hold_each_run_and_the_verdict(tmp_path):
+    check = _check((0.01, 0.5, FINISHED), (1.0, math.nan, "diverged"))
+    verdict = check_verdict(0.02, check)
+    write_check_files(check, verdict, tmp_path)
+    with open(tmp_path / "check.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == CHECK_COLUMNS == ("run", "lr", "val_loss", "val_acc", "status", "message")
+    assert [(r["lr"], r["val_loss"], r["status"]) for r in rows] == [("0.01", "0.5", "finished"),
+                                                                     ("1.0", "nan", "diverged")]
+    saved = json.loads((tmp_path / "verdict.json").read_text())
+    assert saved == {**verdict.summary(), "check_steps": 50, "check_runs": 2}
+    assert saved["agrees"] is True and saved["verdict"] == verdict.sentence
 
 
 def test_a_stopped_check_reports_what_it_finished():

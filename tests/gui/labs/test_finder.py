@@ -5,7 +5,16 @@ import numpy as np
 import pytest
 
 from engine.config import DataConfig, Experiment, TrainConfig
-from engine.labs.lrfinder import FinderResult
+from engine.labs.lrfinder import (
+    AGREE_FACTOR,
+    BETA,
+    MAX_STEPS,
+    MIN_STEPS,
+    STOP_FACTOR,
+    CheckResult,
+    FinderResult,
+    check_verdict,
+)
 from gui.labs.finder import FinderTab
 
 SMALL = Experiment(data=DataConfig(n_train=200, n_val=100), train=TrainConfig(steps=60, histogram_every=0))
@@ -62,6 +71,16 @@ def test_check_puts_each_runs_final_val_loss_on_the_curve(qtbot, tab):
     dx = tab.diverged_scatter.xData
     assert len(dx) == 8 - len(ok)
     assert "Best check run" in tab.check_label.text()
+    # The words are the engine's verdict on these very runs.
+    expected = check_verdict(tab.result.suggestion("valley").lr, CheckResult(tuple(tab.check_points), 20))
+    assert tab.verdict == expected and tab.check_label.text() == expected.sentence
+
+
+def test_the_tab_says_the_engines_numbers(tab):
+    """One definition: the sweep's bounds, smoothing and stop factor are the engine's, in the widgets and words."""
+    assert (tab.steps_spin.minimum(), tab.steps_spin.maximum()) == (MIN_STEPS, MAX_STEPS)
+    text = tab.explanation.text()
+    assert f"β = {BETA:g}" in text and f"{STOP_FACTOR:g}× its best" in text and f"{AGREE_FACTOR:g}×" in text
 
 
 def test_an_invalid_form_is_a_message_not_a_crash(qtbot):
