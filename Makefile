@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 DIST_STAMP := $(VENV)/.installed-dist
 
-.PHONY: run test bench dist clean
+.PHONY: run test bench claims dist clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python main.py bench
+
+# Every lesson claim at ten seeds (the quick suite checks two): claims/claims.csv and the README's table.
+claims: $(STAMP)
+	$(BIN)/python main.py claims --seeds 0-9 --out claims
 
 $(DIST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,dist]"

@@ -44,9 +44,20 @@ def bad_input_errors() -> tuple[type[BaseException], ...]:
 
 
 def _registry() -> dict[str, Command]:
-    from engine.commands import bench, compare, init_probe, lr_find, presets, race, run, schema, trajectories
+    from engine.commands import (
+        bench,
+        claims,
+        compare,
+        init_probe,
+        lr_find,
+        presets,
+        race,
+        run,
+        schema,
+        trajectories,
+    )
     commands = (run.COMMAND, presets.COMMAND, schema.COMMAND, bench.COMMAND, trajectories.COMMAND,
-                init_probe.COMMAND, lr_find.COMMAND, race.COMMAND, compare.COMMAND)
+                init_probe.COMMAND, lr_find.COMMAND, race.COMMAND, compare.COMMAND, claims.COMMAND)
     return {command.name: command for command in commands}
 
 

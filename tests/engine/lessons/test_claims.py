@@ -1,0 +1,83 @@
+"""Every lesson claim holds at the quick suite's two seeds (``make claims`` checks ten), and the claims
+table counts what it measured."""
+import csv
+import json
+
+import pytest
+
+import main
+from engine.commands import BAD_INPUT
+from engine.commands.claims import parse_seeds
+from engine.lessons.claims import CLAIMS, Claim, Condition, check_claim, claims_table, write_claims_csv
+from engine.lessons.presets import FINDER_PRESETS, PRESETS
+
+QUICK_SEEDS = (0, 1)
+# Known false today, to be reworded or re-set-up (the classroom issue): strict, so fixing it turns this red.
+KNOWN_FALSE = {("finder finder-fails", 0): "at seed 0 the run nearest the valley ends only ~3x the best's val loss"}
+
+
+def _cases():
+    for claim in CLAIMS:
+        for seed in QUICK_SEEDS:
+            reason = KNOWN_FALSE.get((claim.key, seed))
+            marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+            yield pytest.param(claim, seed, marks=marks, id=f"{claim.key}-seed{seed}")
+
+
+@pytest.mark.parametrize("claim, seed", list(_cases()))
+def test_the_claim_holds(claim, seed):
+    check = check_claim(claim, seed)
+    assert check.holds, f"{claim.key} at seed {seed}: {check.failed} with {check.numbers}"
+
+
+def test_every_preset_and_finder_preset_has_its_claim_and_its_words():
+    keys = [claim.key for claim in CLAIMS]
+    assert len(keys) == len(set(keys))
+    assert set(keys) == {f"preset {name}" for name in PRESETS} | {f"finder {name}" for name in FINDER_PRESETS}
+    for claim in CLAIMS:
+        name = claim.key.split(" ", 1)[1]
+        assert claim.says == (PRESETS[name].lesson if name in PRESETS else FINDER_PRESETS[name].lesson)
+        assert claim.conditions
+
+
+def _fake(seed_to_value):
+    return Claim("fake", "the value is positive", lambda seed: {"value": seed_to_value[seed]},
+                 (Condition("value > 0", lambda m: m["value"] > 0), Condition("value < 10", lambda m: m["value"] < 10)))
+
+
+def test_a_check_names_the_conditions_that_failed_and_the_table_counts_seeds(tmp_path):
+    claim = _fake({0: 1.0, 1: -2.0, 2: 50.0, 3: 3.0})
+    assert check_claim(claim, 0).holds and check_claim(claim, 1).failed == ("value > 0",)
+    (row,) = claims_table([claim], [0, 1, 2, 3])
+    assert row.held == 2 and row.verdict == "holds at 2 of 4 seeds"
+    path = write_claims_csv([row], tmp_path / "claims.csv")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["seed"], r["holds"], r["failed"]) for r in rows] == [
+        ("0", "yes", ""), ("1", "no", "value > 0"), ("2", "no", "value < 10"), ("3", "yes", "")]
+    assert rows[1]["numbers"] == "value=-2"
+
+
+def test_the_table_stops_when_asked_and_keeps_what_it_checked():
+    asked = iter([False, False, True])
+    (row,) = claims_table([_fake({0: 1.0, 1: 1.0, 2: 1.0})], [0, 1, 2], should_stop=lambda: next(asked, True))
+    assert [c.seed for c in row.checks] == [0, 1]
+
+
+@pytest.mark.parametrize("text, seeds", [("0-9", list(range(10))), ("3", [3]), ("0,2,5-7", [0, 2, 5, 6, 7]),
+                                         ("1,1,0-1", [1, 0])])
+def test_seed_ranges(text, seeds):
+    assert parse_seeds(text) == seeds
+
+
+def test_the_command_writes_its_table_and_refuses_bad_seeds_and_claims(tmp_path, capsys):
+    assert main.main(["claims", "--seeds", "0", "--only", "preset learning-rates", "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "claims.json").read_text())
+    assert summary["seeds"] == [0]
+    assert summary["claims"] == [{"claim": "preset learning-rates", "held": 1, "of": 1,
+                                  "says": PRESETS["learning-rates"].lesson}]
+    assert "| preset learning-rates | 1 of 1 |" in capsys.readouterr().out
+    for argv, says in ((["--seeds", "9-1"], "--seeds"), (["--seeds", "a"], "--seeds"),
+                       (["--only", "preset nothing"], "--only: unknown claim 'preset nothing'")):
+        assert main.main(["claims", *argv, "--out", str(tmp_path / "x")]) == BAD_INPUT
+        assert says in capsys.readouterr().err
