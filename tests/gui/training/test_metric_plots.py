@@ -23,10 +23,12 @@ from engine.config import DataConfig, Experiment
 from engine.data.datasets import load_data
 from engine.training.trainer import Trainer
 from engine.training.updates import EMPTY_EVALS, Boundary, EvalSeries, RunUpdate, StepSeries, UpdateBuffer
-from gui.style.palette import BOUNDARY_BACKGROUND, RUN_COLORS, class_color, class_rgb, run_color
+from gui.style.palette import BOUNDARY_BACKGROUND, NEUTRAL, RUN_COLORS, class_color, class_rgb, run_color, with_alpha
+from gui.style.theme import DARK, LIGHT, PRESENTER_DARK, PRESENTER_LIGHT
 from gui.training.boundary import NO_RUN_MESSAGE, BoundaryView, boundary_rgba
 from gui.training.histograms import HEATMAP_BINS, HistogramView, rebin
 from gui.training.metric_plots import CHUNK, EVAL_SYMBOL_LIMIT, MetricPlots
+from gui.widgets.plotting import GLYPHS, legend_glyph_html, plain_text
 
 ROOT = Path(__file__).resolve().parents[3]
 GRID = 40
@@ -149,7 +151,7 @@ def test_run_colours_are_distinct_and_readable_on_light_and_dark_backgrounds():
     assert len(set(c.name() for c in colors)) == len(colors) >= 10
     for color in colors:
         lum = _luminance(color)
-        for background in ("#ffffff", "#14161a", "#000000"):   # the themes' plot backgrounds
+        for background in {t.plot_background for t in (LIGHT, DARK, PRESENTER_LIGHT, PRESENTER_DARK)}:
             bg = _luminance(QColor(background))
             contrast = (max(lum, bg) + 0.05) / (min(lum, bg) + 0.05)
             assert contrast >= 2.95, (color.name(), background, contrast)   # WCAG non-text contrast 3:1
@@ -158,6 +160,17 @@ def test_run_colours_are_distinct_and_readable_on_light_and_dark_backgrounds():
     assert closest > 20   # CIE76 delta E: clearly different colours, not shades of one
     assert run_color(len(RUN_COLORS)).name() == run_color(0).name()
     assert len({class_color(k).name() for k in range(10)}) == 10
+
+
+def test_a_legend_entry_is_its_key_in_colour_then_its_unbreakable_escaped_text():
+    entry = legend_glyph_html(run_color(0), GLYPHS["val"], "adam & sgd")
+    assert entry == f"<span style='color:{run_color(0).name()}'>╍○╍</span>&nbsp;adam&nbsp;&amp;&nbsp;sgd"
+    assert plain_text(entry) == "╍○╍ adam & sgd"
+    faint = legend_glyph_html(with_alpha(QColor(NEUTRAL), 110), GLYPHS["solid"], "mini-batch")
+    assert faint.startswith(f"<span style='color:#6e{NEUTRAL[1:].lower()}'>")   # translucent keys keep their alpha
+    # the form the Initialization lab writes by hand (a bold key in a scheme colour), from the same function
+    assert legend_glyph_html(NEUTRAL, GLYPHS["dash"], "he uniform", bold=True) == (
+        f"<span style='color:{NEUTRAL}'><b>╍╍</b></span>&nbsp;he&nbsp;uniform")
 
 
 # -- metric plots -----------------------------------------------------------------------------------------
