@@ -68,7 +68,7 @@ import torch
 from torch import nn
 
 from engine.config import DataConfig, Experiment, ModelConfig, OptimizerConfig, TrainConfig
-from engine.data.datasets import DATASETS, load_data
+from engine.data.datasets import DATASETS
 from engine.files import float_cell, write_csv_atomic
 from engine.model.inits import INITS
 from engine.model.models import ACTIVATIONS, build_model
@@ -411,13 +411,15 @@ def train_schemes(state: TaskState, cfg: ProbeConfig, train: TrainEachConfig = T
     ``state.report(TrainProgress)`` at most every ``report_interval`` seconds
     and once at the end; a stop request stops every run where it is.
     """
-    from engine.training.trainer import Trainer  # the trainer pulls in the optimizers; the probe alone needs none
+    # the trainer pulls in the optimizers; the probe alone needs none
+    from engine.training.session import SharedData, train_in_turn
+    from engine.training.trainer import Trainer
 
     check_probe_config(cfg)
     check_train_config(train)
     exps = [scheme_experiment(cfg, s, train) for s in cfg.schemes]
-    data = load_data(exps[0].data, cfg.seed)
-    trainers = [Trainer(e, data) for e in exps]
+    data = SharedData()
+    trainers = [Trainer(e, data(e)) for e in exps]
     evals: list[list[EvalEvent]] = [[] for _ in trainers]
 
     def progress() -> TrainProgress:
@@ -429,19 +431,20 @@ def train_schemes(state: TaskState, cfg: ProbeConfig, train: TrainEachConfig = T
                                     final.status if final else None, final.message if final else ""))
         return TrainProgress(tuple(curves), max((t.step_count for t in trainers), default=0), train.steps)
 
+    def keep(i: int, events: list) -> None:
+        evals[i].extend(e for e in events if isinstance(e, EvalEvent))
+
     last_report = time.perf_counter()
-    while not all(t.done for t in trainers):
-        if state.stop_requested():
-            for t in trainers:
-                t.stop()
-            break
-        for t, ev in zip(trainers, evals):
-            if not t.done:
-                ev.extend(e for e in _step(t) if isinstance(e, EvalEvent))
+
+    def report_now_and_then() -> None:
+        nonlocal last_report
         now = time.perf_counter()
         if now - last_report >= report_interval:
             state.report(progress())
             last_report = now
+
+    # engine.training.session's driver: one step each in turn, an exception ends that scheme's run alone
+    train_in_turn(trainers, keep, state.stop_requested, report_now_and_then)
     result = progress()
     state.report(result)
     return result
@@ -463,14 +466,6 @@ def write_train_csv(progress: TrainProgress, path: str | Path) -> Path:
     rows = ([c.scheme, int(step), float_cell(loss), float_cell(acc), (c.status or "") if i == len(c.steps) - 1 else ""]
             for c in progress.curves for i, (step, loss, acc) in enumerate(zip(c.steps, c.train_loss, c.train_acc)))
     return write_csv_atomic(Path(path), TRAIN_CSV_COLUMNS, rows)
-
-
-def _step(trainer) -> list:
-    """One step; an exception ends that run as ``error`` instead of the whole comparison."""
-    try:
-        return trainer.step()
-    except Exception as err:  # reported in the curve's message
-        return trainer.fail(err)
 
 
 def probe_summary(result: ProbeResult) -> list[str]:

@@ -1,5 +1,13 @@
 """Several runs trained side by side, one step each in turn: what the training window drives.
 
+The driver every side-by-side caller uses is here: :func:`step_in_turn` takes one
+step of each trainer in order (:func:`step_safely`: an exception ends that run as
+``error``, never the others), :func:`train_in_turn` repeats it until every run has
+ended or a stop is asked, and :class:`SharedData` loads one dataset per data
+settings and seed for the trainers that share it.  Interleaving costs nothing in
+reproducibility: a trainer borrows the global generator only inside its own step,
+so each run's numbers equal the numbers it gives alone.
+
 A :class:`Lab` owns the runs of the window's run list.  Each call of
 :meth:`Lab.step_round` takes one optimizer step of every running run, so their
 curves grow together; :meth:`Lab.take_updates` hands out what is new in each
@@ -13,13 +21,14 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
 
 from engine.config import Experiment
 from engine.data.datasets import DataSplit, load_data
-from engine.training.events import ERROR, FinalEvent
+from engine.training.events import ERROR, Event, FinalEvent
 from engine.training.trainer import Trainer
 from engine.training.updates import EMPTY_EVALS, EMPTY_STEPS, PAUSED, QUEUED, RUNNING, Boundary, RunUpdate, UpdateBuffer
 
@@ -27,6 +36,60 @@ BOUNDARY_GRID = 90          # points per side of the decision-boundary grid
 BOUNDARY_INTERVAL = 0.25    # seconds between two boundaries of one run: a fixed rate, never every step
 RATE_WINDOW = 1.0           # seconds over which steps/s is measured
 
+
+# -- the driver: trainers stepped in turn ------------------------------------------------------------
+
+def step_safely(trainer: Trainer) -> list[Event]:
+    """One step of ``trainer``; an exception ends that run as ``error`` (its message in the
+    :class:`FinalEvent`) instead of ending every run.  An ended trainer gives ``[]``."""
+    try:
+        return trainer.step()
+    except Exception as err:  # one run failing never stops the others
+        return trainer.fail(err)
+
+
+def step_in_turn(trainers: Iterable[Trainer]) -> Iterator[list[Event]]:
+    """One step of each trainer, in order (:func:`step_safely`); yields each one's events right after
+    its step, so a caller records them before the next trainer steps."""
+    for trainer in trainers:
+        yield step_safely(trainer)
+
+
+def train_in_turn(trainers: Sequence[Trainer], on_events: Callable[[int, list[Event]], None] | None = None,
+                  should_stop: Callable[[], bool] = lambda: False,
+                  after_round: Callable[[], None] | None = None) -> None:
+    """Rounds of :func:`step_in_turn` until every trainer has ended, so all their curves grow together.
+
+    ``on_events(i, events)`` hears trainer ``i``'s events of each step; ``after_round()`` is called
+    after each round.  Once ``should_stop()`` is true (asked before each round) every run still
+    going is stopped where it is (its ``stopped`` :class:`FinalEvent` goes to ``on_events`` too).
+    """
+    hear = on_events or (lambda i, events: None)
+    while not all(t.done for t in trainers):
+        if should_stop():
+            for i, t in enumerate(trainers):
+                hear(i, t.stop())
+            return
+        for i, events in enumerate(step_in_turn(trainers)):
+            hear(i, events)
+        if after_round is not None:
+            after_round()
+
+
+class SharedData:
+    """One loaded dataset per (data settings, seed): the trainers that agree on both share it (read-only)."""
+
+    def __init__(self) -> None:
+        self._data: dict[tuple, DataSplit] = {}
+
+    def __call__(self, experiment: Experiment) -> DataSplit:
+        key = (experiment.data, experiment.seed)
+        if key not in self._data:
+            self._data[key] = load_data(experiment.data, experiment.seed)
+        return self._data[key]
+
+
+# -- the window's runs ----------------------------------------------------------------------------------
 
 @dataclass
 class _Run:
@@ -47,7 +110,7 @@ class Lab:
 
     def __init__(self, boundary_grid: int = BOUNDARY_GRID, boundary_interval: float = BOUNDARY_INTERVAL):
         self._runs: dict[str, _Run] = {}
-        self._data: dict[tuple, DataSplit] = {}
+        self._data = SharedData()
         self.boundary_grid = boundary_grid
         self.boundary_interval = boundary_interval
 
@@ -117,46 +180,34 @@ class Lab:
 
     def step_round(self) -> int:
         """One step of every running run, in run-list order; returns how many stepped."""
-        stepped = 0
-        for run in list(self._runs.values()):
-            if run.status == RUNNING:
-                self._step(run)
-                stepped += 1
-        return stepped
+        return self._step_in_turn([run for run in self._runs.values() if run.status == RUNNING])
 
     def step_once(self) -> int:
         """One step of every run that has not ended, running or not (slow motion); they stay paused."""
-        stepped = 0
-        for run in list(self._runs.values()):
-            if run.status in (QUEUED, PAUSED, RUNNING):
-                if run.status == QUEUED:
-                    run.status = PAUSED
-                self._step(run)
-                stepped += 1
-        return stepped
+        runs = [run for run in self._runs.values() if run.status in (QUEUED, PAUSED, RUNNING)]
+        for run in runs:
+            if run.status == QUEUED:
+                run.status = PAUSED
+        return self._step_in_turn(runs)
 
-    def _step(self, run: _Run) -> None:
-        if run.trainer is None:
-            self._build(run)  # a run that cannot be built ends in error there
-            if run.trainer is None:
-                return
-        try:
-            self._record(run, run.trainer.step())
-        except Exception as err:  # one run failing never stops the others
-            self._record(run, run.trainer.fail(err))
-        run.history.append((time.perf_counter(), run.trainer.step_count))
+    def _step_in_turn(self, runs: list[_Run]) -> int:
+        """:func:`step_in_turn` over ``runs``' trainers (built first; one that cannot be built ends in error)."""
+        built = [run for run in runs if run.trainer is not None or self._build(run)]
+        for run, events in zip(built, step_in_turn(run.trainer for run in built if run.trainer is not None)):
+            assert run.trainer is not None  # kept by the filter above
+            self._record(run, events)
+            run.history.append((time.perf_counter(), run.trainer.step_count))
+        return len(runs)
 
-    def _build(self, run: _Run) -> None:
-        exp = run.experiment
-        key = (exp.data, exp.seed)
+    def _build(self, run: _Run) -> bool:
+        """Give the run its trainer (True), or end it in ``error`` with the reason (False)."""
         try:
-            if key not in self._data:
-                self._data[key] = load_data(exp.data, exp.seed)
-            run.trainer = Trainer(exp, data=self._data[key])
+            run.trainer = Trainer(run.experiment, data=self._data(run.experiment))
         except Exception as err:  # a bad data path, say: the run shows it, the lab goes on
             run.status, run.message, run.dirty = ERROR, str(err).splitlines()[0], True
-            return
+            return False
         run.buffer = UpdateBuffer(run.run_id)
+        return True
 
     def _record(self, run: _Run, events) -> None:
         assert run.buffer is not None  # set by _build together with the trainer

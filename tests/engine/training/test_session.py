@@ -2,8 +2,8 @@
 import numpy as np
 
 from engine.config import DataConfig, Experiment, OptimizerConfig, TrainConfig
-from engine.training.events import DIVERGED, ERROR, FINISHED, STOPPED
-from engine.training.session import Lab
+from engine.training.events import DIVERGED, ERROR, FINISHED, STOPPED, FinalEvent, StepEvent
+from engine.training.session import Lab, SharedData, step_in_turn, step_safely, train_in_turn
 from engine.training.trainer import Trainer
 from engine.training.updates import PAUSED, QUEUED, RUNNING
 
@@ -127,3 +127,48 @@ def test_steps_per_second_is_reported_while_running():
         lab.step_round()
     (u,) = lab.take_updates()
     assert u.steps_per_sec > 10
+
+
+# -- the driver every side-by-side caller uses -----------------------------------------------------
+
+def test_a_step_that_raises_ends_that_run_alone_in_error(monkeypatch):
+    broken, fine = Trainer(exp("broken")), Trainer(exp("fine"))
+
+    def boom():
+        raise RuntimeError("no batch today\nsecond line")
+    monkeypatch.setattr(broken, "step", boom)
+    first, second = step_in_turn([broken, fine])
+    assert [type(e) for e in first] == [FinalEvent] and first[0].status == ERROR
+    assert first[0].message == "RuntimeError: no batch today" and broken.done
+    assert any(isinstance(e, StepEvent) for e in second) and not fine.done
+    assert step_safely(broken) == []                                   # an ended run gives nothing
+
+
+def test_train_in_turn_runs_every_trainer_to_its_end_as_alone():
+    heard: dict[int, list] = {0: [], 1: []}
+    rounds = []
+    trainers = [Trainer(exp("sgd", name="sgd", lr=0.1)), Trainer(exp("adam", name="adam"))]
+    train_in_turn(trainers, lambda i, events: heard[i].extend(events), after_round=lambda: rounds.append(1))
+    assert all(t.status == FINISHED for t in trainers) and len(rounds) == 40
+    for i, e in enumerate((exp("sgd", name="sgd", lr=0.1), exp("adam", name="adam"))):
+        solo = Trainer(e)
+        alone = [ev for _ in range(40) for ev in solo.step()]
+        assert [ev.loss for ev in heard[i] if isinstance(ev, StepEvent)] == \
+            [ev.loss for ev in alone if isinstance(ev, StepEvent)]
+        assert isinstance(heard[i][-1], FinalEvent)
+
+
+def test_train_in_turn_stops_every_run_where_it_is():
+    trainers = [Trainer(exp("a")), Trainer(exp("b"))]
+    finals = []
+    rounds = []
+    train_in_turn(trainers, lambda i, events: finals.extend(e for e in events if isinstance(e, FinalEvent)),
+                  should_stop=lambda: len(rounds) == 5, after_round=lambda: rounds.append(1))
+    assert [t.step_count for t in trainers] == [5, 5] and [f.status for f in finals] == [STOPPED, STOPPED]
+
+
+def test_shared_data_loads_once_per_data_and_seed():
+    data = SharedData()
+    a, b = exp("a"), exp("b", name="sgd")
+    assert data(a) is data(b)
+    assert data(a.replace(seed=a.seed + 1)) is not data(a)
