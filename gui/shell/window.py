@@ -6,6 +6,7 @@ between sessions, and closing cleanly.  What each part does lives with it:
 
 * ``gui.training.tab``: the runs, the training thread's news and the drawing;
 * ``gui.shell.toolbar``: Start/Pause, Step, Stop, Reset and the speed;
+* ``gui.shell.look``: light or dark, presenter mode;
 * ``gui.shell.lesson_panel``: the words above the tabs and a lesson's closing table;
 * ``gui.shell.files`` and ``gui.shell.export``: the File menu's dialogs and files.
 
@@ -19,17 +20,17 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from gui.concurrency.training import TrainingThread
 from gui.labs import LABS, LabHolder
 from gui.shell import export
 from gui.shell.files import FileDialogs
 from gui.shell.lesson_panel import LessonPanel
+from gui.shell.look import Look
 from gui.shell.toolbar import TrainingControls
-from gui.style.theme import apply_theme, pick, style_plot
-from gui.training.tab import RunEntry, TrainingTab
+from gui.training.tab import TrainingTab
 
 
 def _from_tab(name: str, doc: str = "") -> property:
@@ -49,21 +50,17 @@ class MainWindow(QMainWindow):
     runs_list = _from_tab("runs_list")
     loading = _from_tab("loading")
     left = _from_tab("left")
-    centre = _from_tab("centre")
     add_button = _from_tab("add_button")
-    apply_button = _from_tab("apply_button")
-    remove_button = _from_tab("remove_button")
     main_split = property(lambda self: self.training_tab, doc="The Training tab: the form column | the plots")
     batches_drawn = property(lambda self: self.training_tab.drawing.batches_drawn,
                              doc="Full redraws of the Training tab's views so far (the benchmark's refresh rate)")
     lesson_text = property(lambda self: self.lesson_panel.text, doc="The lesson panel's words")
     _lesson = property(lambda self: self.lesson_panel.lesson, doc="The preset loaded from the Lessons menu, if any")
-    any_running = property(lambda self: self.controls.any_running, doc="Started, and not paused or ended since")
     start_action = property(lambda self: self.controls.start_action)
     step_action = property(lambda self: self.controls.step_action)
     stop_action = property(lambda self: self.controls.stop_action)
     reset_action = property(lambda self: self.controls.reset_action)
-    speed = property(lambda self: self.controls.speed)
+    presenter_action = property(lambda self: self.look.presenter_action)
 
     def __init__(self, settings: QSettings | None = None, start_training_thread: bool = True,
                  backend: str | None = None):
@@ -72,11 +69,12 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("DescentLab", "Descent Lab")
         self.files = FileDialogs(self, self.settings)
         self._comparison: set[str] = set()   # runs of the Regularization lab's comparison, fed to its chart
-        self._dark = self.settings.value("view/dark", False, type=bool)
-        self._presenter = self.settings.value("view/presenter", False, type=bool)
+        self.look = Look(self.settings, self._action, self)
+        self.look.changed.connect(self.apply_look)
 
         self._build_views()
-        self._build_actions()
+        self.controls = TrainingControls(self.training_tab, self._action)
+        self.addToolBar(self.controls)
         self._build_menus()
         self._build_status_bar()
         self._restore_layout()
@@ -136,10 +134,6 @@ class MainWindow(QMainWindow):
         self.addAction(action)
         return action
 
-    def _build_actions(self) -> None:
-        self.controls = TrainingControls(self.training_tab, self._action)
-        self.addToolBar(self.controls)
-
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
@@ -159,20 +153,7 @@ class MainWindow(QMainWindow):
         waiting = self._lesson_menu.addAction("Loading…")
         waiting.setEnabled(False)
 
-        view = bar.addMenu("&View")
-        self.presenter_action = self._action("&Presenter mode", self.toggle_presenter, "F5",
-                                             "Larger type, thicker lines, more contrast, for a projector")
-        self.presenter_action.setCheckable(True)
-        self.presenter_action.setChecked(self._presenter)
-        view.addAction(self.presenter_action)
-        group = QActionGroup(self)
-        self.light_action = self._action("&Light", lambda: self.set_dark(False))
-        self.dark_action = self._action("&Dark", lambda: self.set_dark(True))
-        for action in (self.light_action, self.dark_action):
-            action.setCheckable(True)
-            group.addAction(action)
-            view.addAction(action)
-        (self.dark_action if self._dark else self.light_action).setChecked(True)
+        self.look.fill(bar.addMenu("&View"))
 
     def _build_status_bar(self) -> None:
         self.status_labels = {key: QLabel() for key in ("step", "epoch", "elapsed", "rate")}
@@ -196,15 +177,14 @@ class MainWindow(QMainWindow):
                 splitter.restoreState(state)
 
     def _splitters(self) -> dict[str, QSplitter]:
-        return {"main_split": self.training_tab, "left": self.left, "centre": self.centre}
+        return {"main_split": self.training_tab, "left": self.left, "centre": self.training_tab.centre}
 
     def save_settings(self) -> None:
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
         for key, splitter in self._splitters().items():
             s.setValue(f"window/{key}", splitter.saveState())
-        s.setValue("view/dark", self._dark)
-        s.setValue("view/presenter", self._presenter)
+        self.look.save(s)
         if self.ready:
             from engine.experiment import experiment_to_dict
             runs = [experiment_to_dict(exp) for exp in self.training_tab.experiments()]
@@ -251,31 +231,16 @@ class MainWindow(QMainWindow):
     def add_run(self, experiment) -> str:
         return self.training_tab.add_run(experiment)
 
-    def remove_run(self, run_id: str) -> None:
-        self.training_tab.remove_run(run_id)
-
     def clear_runs(self) -> None:
         self.training_tab.clear_runs()
-
-    def selected_run(self) -> RunEntry | None:
-        return self.training_tab.selected_run()
 
     @Slot()
     def toggle_start(self) -> None:
         self.controls.toggle_start()
 
     @Slot()
-    def step_once(self) -> None:
-        self.controls.step_once()
-
-    @Slot()
     def stop_runs(self) -> None:
         self.controls.stop_runs()
-
-    @Slot()
-    def reset_runs(self) -> None:
-        """Rewind every run (same seed: same data, same initial weights); a lesson's table comes again."""
-        self.controls.reset_runs()
 
     def flush_drawing(self) -> None:
         """Draw everything stored at once: an exported file shows every point received."""
@@ -305,7 +270,7 @@ class MainWindow(QMainWindow):
             raise RuntimeError("the labs are built once torch has loaded (window.ready)")
         holder = self.lab_holders[key]
         if holder.lab is None:
-            self._style_lab(holder.fill(self))
+            self.look.style_lab(holder.fill(self))
         return holder.lab
 
     def show_lab(self, key: str) -> QWidget:
@@ -412,7 +377,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def export_csv(self, path: Path | None = None) -> bool:
-        return self.files.export_metrics(self.selected_run(), path)
+        return self.files.export_metrics(self.training_tab.selected_run(), path)
 
     def export_plot(self, key: str, path: Path | None = None) -> bool:
         """The plot of that key (``gui.shell.export.plot_names``) as PNG or SVG, by the file's suffix."""
@@ -420,31 +385,16 @@ class MainWindow(QMainWindow):
 
     # -- look --------------------------------------------------------------------------------------------
 
-    @Slot()
-    def toggle_presenter(self) -> None:
-        self._presenter = self.presenter_action.isChecked()
-        self.apply_look()
-
     def set_dark(self, dark: bool) -> None:
-        self._dark = dark
-        self.apply_look()
+        self.look.set_dark(dark)
 
+    @Slot()
     def apply_look(self) -> None:
-        theme = pick(self._dark, self._presenter)
-        apply_theme(QApplication.instance(), theme, self._presenter)
-        self.training_tab.apply_look(theme, self._presenter)
+        self.look.apply_to_app()
+        self.training_tab.apply_look(self.look.theme(), self.look.presenter)
         for holder in self.lab_holders.values():
             if holder.lab is not None:
-                self._style_lab(holder.lab)
-
-    def _style_lab(self, lab: QWidget) -> None:
-        """A lesson lab in the window's look: its plots styled, and its own colours if it has any."""
-        import pyqtgraph as pg
-        theme = pick(self._dark, self._presenter)
-        for widget in lab.findChildren(pg.PlotWidget):
-            style_plot(widget, theme, self._presenter)
-        if hasattr(lab, "apply_theme"):
-            lab.apply_theme(theme, self._presenter)
+                self.look.style_lab(holder.lab)
 
     # -- closing --------------------------------------------------------------------------------------------
 

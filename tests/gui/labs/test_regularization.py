@@ -55,3 +55,21 @@ def test_gap_curves_are_train_minus_val_per_variant(qtbot):
     np.testing.assert_allclose(y, [0.0, 0.2, 0.28])
     x, _ = tab.gap_curves[names[1]].getData()
     assert x is None or len(x) == 0
+
+
+def test_gap_curves_from_the_engine_draw_its_gap_and_the_bars_use_the_palette(qtbot):
+    from engine.labs.regularization import gap_curve
+    from engine.training.events import EvalEvent
+    from gui.style.palette import RUN_COLORS
+    tab = RegularizationTab()
+    qtbot.addWidget(tab)
+    name = tab.experiments()[2].name
+    curve = gap_curve(name, [EvalEvent(0, 0.0, 2.0, 0.1, 2.0, 0.1), EvalEvent(40, 4.0, 0.2, 0.95, 0.8, 0.7)])
+    tab.show_gap_curves({name: curve})
+    x, y = tab.gap_curves[name].getData()
+    np.testing.assert_allclose(x, [0, 40])
+    np.testing.assert_allclose(y, curve.gap)
+    tab.show_results([curve.row])
+    assert np.allclose(tab.gap_bars.opts["height"], [curve.row.gap])
+    brushes = [bars.opts["brush"] for bars in (tab.train_bars, tab.val_bars, tab.gap_bars)]
+    assert brushes == [RUN_COLORS[0], RUN_COLORS[2], RUN_COLORS[3]]

@@ -300,3 +300,106 @@ def test_x_axis_spans_the_longest_planned_run_and_follows_the_axis_unit(qtbot, w
     x0, x1 = window.plots.plot_widgets()["lr"].getPlotItem().getViewBox().viewRange()[0]
     assert 300 / 13 <= x1 <= 300 / 13 * 1.05  # run a: 300 steps at 13 a pass = 23.1 epochs, more than b's 4
     window.plots.set_x_axis("step")
+
+
+# -- the window's parts, without a training thread --------------------------------------------------------
+
+class _Training:
+    """Stands in for gui.concurrency.training.TrainingThread: records what the tab posts and acknowledges."""
+
+    def __init__(self):
+        self.posted, self.acks = [], 0
+        outer = self
+
+        class Worker:
+            def acknowledge(self):
+                outer.acks += 1
+        self.worker = Worker()
+
+    def post(self, command, *args):
+        self.posted.append((command, *args))
+
+
+def _update(run_id, status, steps, evals):
+    """A RunUpdate with those steps (losses 1/step) and evaluations ((step, train_acc, val_acc) each)."""
+    from engine.training.updates import EvalSeries, RunUpdate, StepSeries
+    s = np.asarray(steps, dtype=np.int64)
+    step_series = StepSeries(s, s / 10.0, np.full(len(s), 0.1), 1.0 / s, np.ones(len(s)), np.zeros(len(s), bool))
+    e = np.array(evals, dtype=float).reshape(-1, 3)
+    eval_series = EvalSeries(e[:, 0].astype(np.int64), e[:, 0] / 10.0, np.ones(len(e)), e[:, 1], np.ones(len(e)),
+                             e[:, 2])
+    return RunUpdate(run_id, status, "", int(s[-1]), float(s[-1]) / 10.0, 100.0, step_series, eval_series)
+
+
+def test_the_training_tab_stores_a_batch_and_draws_one_view_per_event_loop_turn(qtbot):
+    from gui.training.tab import TrainingTab
+    tab = TrainingTab()
+    qtbot.addWidget(tab)
+    tab.training = training = _Training()
+    run_id = tab.add_run(short("a", steps=3))
+    assert training.posted[-1][:2] == ("add", run_id)
+    with qtbot.waitSignal(tab.evaluated) as evaluated, qtbot.waitSignal(tab.runs_ended) as ended:
+        tab.on_updates([_update(run_id, "finished", [1, 2, 3], [(0, 0.5, 0.5), (3, 0.9, 0.7)])])
+    assert evaluated.args == [{run_id}] and [r.run_id for r in ended.args[0]] == [run_id]
+    assert training.acks == 1                          # acknowledged at once: the loop may send the next batch
+    run = tab.runs[run_id]
+    assert (run.status, run.step) == ("finished", 3) and len(run.log.evals) == 1
+    pending = tab.plots.pending_plots()
+    assert len(pending) >= 2                           # stored, not drawn yet
+    tab.drawing.draw_slice()                           # one event-loop turn draws one view
+    assert tab.plots.pending_plots() == pending[1:]
+    qtbot.waitUntil(lambda: not tab.plots.pending_plots() and tab.drawing.batches_drawn == 1, timeout=TIMEOUT)
+    np.testing.assert_array_equal(tab.plots.curve_data(run_id, "loss", "batch")[0], [1, 2, 3])
+
+
+def test_the_lesson_panel_asks_for_its_table_once_and_shows_it(qtbot):
+    from engine.labs.batchnorm import BatchNormRow
+    from gui.shell.lesson_panel import LessonPanel
+    from gui.training.tab import RunEntry
+    panel = LessonPanel()
+    qtbot.addWidget(panel)
+    asked = []
+    panel.inspection_wanted.connect(lambda name, run_id: asked.append((name, run_id)))
+    runs = [RunEntry("run1", "a", None, None, status="diverged"), RunEntry("run2", "b", None, None, status="finished")]
+    panel.show_lesson("optimizers", "Optimizers", "words")
+    panel.on_runs_ended(runs)
+    assert asked == []                                 # a lesson without a table asks for none
+    panel.show_lesson("batchnorm-eval", "BatchNorm", "The lesson's words")
+    panel.on_runs_ended(runs)
+    panel.on_runs_ended(runs)
+    assert asked == [("batchnorm", "run2")]            # once, from the first finished run
+    panel.rearm()                                      # Reset: the runs train again, the table is asked again
+    panel.on_runs_ended(runs)
+    assert asked == [("batchnorm", "run2")] * 2
+    rows = [BatchNormRow(32, "shuffled", 0.9, 0.875), BatchNormRow(200, "one class", 0.9, 0.25, whole_set=True)]
+    panel.on_inspection("other", "run2", rows)
+    assert "<table" not in panel.text.text()
+    panel.on_inspection("batchnorm", "run2", rows)
+    text = panel.text.text()
+    assert text.startswith("<b>BatchNorm</b><br>The lesson's words<br><table")
+    assert "<td>32</td>" in text and "<td>whole set</td>" in text and "87.5%" in text and "25.0%" in text
+
+
+def test_a_lessons_words_show_on_the_training_tab_and_a_questions_everywhere(qtbot):
+    from gui.shell.lesson_panel import LessonPanel
+    panel = LessonPanel()
+    qtbot.addWidget(panel)
+    assert panel.isHidden()
+    panel.show_lesson("optimizers", "Optimizers", "words")
+    assert not panel.isHidden()
+    panel.follow_tab(on_training=False)
+    assert panel.isHidden()
+    panel.show_question("q", "Question", "why?", "look here")
+    assert not panel.isHidden() and "What to look at:" in panel.text.text()
+    panel.leave_lesson(keep_question=True)             # other runs train: the question stays
+    assert not panel.isHidden() and panel.lesson is None and panel.question == "q"
+    panel.leave_lesson()
+    assert panel.isHidden() and panel.question is None
+
+
+def test_the_export_menu_names_every_plot_of_the_training_tab(qtbot, window):
+    from gui.shell import export
+    names = dict(export.plot_names(window.training_tab))
+    assert {f"metrics:{k}" for k in window.plots.plot_widgets()} <= set(names) and "boundary" in names
+    for key in names:
+        assert export.plot_widget(window.training_tab, key) is not None
