@@ -3,7 +3,9 @@
 A :class:`Trainer` is built from one :class:`~engine.config.Experiment` and can
 be driven one optimizer step at a time (:meth:`Trainer.step`, which returns the
 events that step produced) or run to the end with a callback and a stop flag
-(:meth:`Trainer.run`).  It knows nothing of who listens.
+(:meth:`Trainer.run`).  It knows nothing of who listens.  Inside a step,
+:meth:`Trainer.train_step` is the bare mini-batch update (batch, forward, loss,
+backward, clip, optimizer step): the one the LR finder trains with too.
 
 Determinism: the data, the initial weights, the batch order, augmentation and dropout all
 come from the experiment's seed, through random generators owned by the
