@@ -1,5 +1,6 @@
 """``main.py compare``: train every run of a preset or run-list file, then compare final train and
-validation accuracy (the Regularization tab, headless): DIR/comparison.csv."""
+validation accuracy (the Regularization tab, headless): DIR/comparison.csv (the final rows) and
+DIR/gap_curves.csv (each run's train and validation accuracy, and their gap, at every evaluation)."""
 from __future__ import annotations
 
 from engine.commands import OK, Command
@@ -17,24 +18,26 @@ def run(args) -> int:
     set_threads(args.threads)
     from engine.experiment import load_run_list
     from engine.files import write_csv_atomic
-    from engine.labs.regularization import run_comparison
+    from engine.labs.regularization import run_gap_curves, write_gap_csv
     from engine.training.runner import StopSignals
 
     runs = list(preset_runs(args.preset)) if args.preset else load_run_list(args.experiment)
 
     out = check_out_folder(args.out)
 
-    def say(row) -> None:
+    def say(curve) -> None:
+        row = curve.row
         print(f"{row.name}: train acc {row.train_acc:.3f}, val acc {row.val_acc:.3f}, gap {row.gap:+.3f}")
 
     # Ctrl-C/SIGTERM: the current run stops (it has no final row), the rest are skipped, the finished
     # rows are still written.
     with StopSignals() as stop:
         print(f"training {len(runs)} runs", flush=True)
-        rows = run_comparison(runs, should_stop=stop, on_row=say)
+        curves = run_gap_curves(runs, should_stop=stop, on_curve=say)
+    rows = [curve.row for curve in curves]
     path = write_csv_atomic(out / "comparison.csv", ["name", "train_acc", "val_acc", "gap"],
                             ([row.name, repr(row.train_acc), repr(row.val_acc), repr(row.gap)] for row in rows))
-    print(f"-> {path}")
+    print(f"-> {path}, {write_gap_csv(curves, out / 'gap_curves.csv')}")
     return stop.exit_code if stop() else OK
 
 

@@ -155,3 +155,23 @@ def test_seed_overrides_the_file_and_gives_the_run_that_seed_would(tmp_path, cap
 def test_a_bad_seed_is_named(tmp_path, capsys):
     assert main.main(["run", "--preset", "optimizers", "--seed", "-1", "--out", str(tmp_path)]) == BAD_INPUT
     assert capsys.readouterr().err == "error: seed: must be >= 0, got -1\n"
+
+
+def test_compare_writes_each_runs_gap_over_training_ending_at_its_row(tmp_path, capsys):
+    import csv
+    import json
+    base = {"data": {"dataset": "spiral", "n_train": 64, "n_val": 32}, "model": {"hidden": [8]},
+            "train": {"steps": 30, "eval_every": 10, "histogram_every": 0}}
+    (tmp_path / "runs.json").write_text(json.dumps([{**base, "name": "a"}, {**base, "name": "b",
+                                                                           "model": {"hidden": [8], "dropout": 0.5}}]))
+    assert main.main(["compare", str(tmp_path / "runs.json"), "--out", str(tmp_path / "o")]) == 0
+    read = lambda name: list(csv.DictReader(open(tmp_path / "o" / name, newline="")))
+    rows, curve = read("comparison.csv"), read("gap_curves.csv")
+    assert [r["name"] for r in rows] == ["a", "b"]
+    for row in rows:
+        points = [p for p in curve if p["name"] == row["name"]]
+        assert [int(p["step"]) for p in points] == [0, 10, 20, 30]
+        assert all(float(p["gap"]) == pytest.approx(float(p["train_acc"]) - float(p["val_acc"]), abs=1e-12)
+                   for p in points)
+        assert {k: points[-1][k] for k in ("train_acc", "val_acc", "gap")} == \
+            {k: row[k] for k in ("train_acc", "val_acc", "gap")}
