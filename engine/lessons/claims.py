@@ -423,3 +423,29 @@ CLAIMS: tuple[Claim, ...] = tuple(Claim(_key(name), _preset_says(name), measure,
 ))
 
 CLAIMS_BY_KEY: dict[str, Claim] = {claim.key: claim for claim in CLAIMS}
+
+#: The last ``make claims`` table, shipped with the app: what the window says beside each lesson.
+MEASURED = Path(__file__).with_name("claims_measured.json")
+
+
+@dataclass(frozen=True)
+class Measured:
+    held: int
+    of: int
+    measured: str           # the date of the ``make claims`` run
+
+    @property
+    def text(self) -> str:
+        return f"holds at {self.held} of {self.of} seeds (measured {self.measured})"
+
+
+def measured(key: str, path: Path = MEASURED) -> Measured | None:
+    """The shipped verdict of claim ``key`` ("preset NAME"), or None when the table has none for it
+    (or the file is missing or damaged: the window then says nothing rather than something wrong)."""
+    import json
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+        entry = table["claims"][key]
+        return Measured(int(entry["held"]), int(entry["of"]), str(table["measured"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

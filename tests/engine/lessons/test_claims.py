@@ -81,3 +81,16 @@ def test_the_command_writes_its_table_and_refuses_bad_seeds_and_claims(tmp_path,
                        (["--only", "preset nothing"], "--only: unknown claim 'preset nothing'")):
         assert main.main(["claims", *argv, "--out", str(tmp_path / "x")]) == BAD_INPUT
         assert says in capsys.readouterr().err
+
+
+def test_the_shipped_table_names_every_claim_and_a_damaged_one_says_nothing(tmp_path):
+    from engine.lessons.claims import MEASURED, measured
+    table = json.loads(MEASURED.read_text())
+    assert set(table["claims"]) == {claim.key for claim in CLAIMS}
+    got = measured("preset optimizers")
+    assert got is not None and got.of == len(table["seeds"]) and 0 <= got.held <= got.of
+    assert got.text == f"holds at {got.held} of {got.of} seeds (measured {table['measured']})"
+    assert measured("preset nothing") is None
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert measured("preset optimizers", bad) is None
