@@ -257,8 +257,12 @@ def _batchnorm_eval(seed: int) -> dict[str, float]:
 
 def _zeros_init(seed: int) -> dict[str, float]:
     results = _train_preset("zeros-init", seed)
+    params = list(results["zeros"][0].model.named_parameters())
+    moved = [name for name, p in params if float(p.detach().abs().max()) > 0]
     return {"zeros train loss": results["zeros"][1][-1].train_loss,
-            "he_normal train loss": results["he_normal"][1][-1].train_loss}
+            "he_normal train loss": results["he_normal"][1][-1].train_loss,
+            "zeros tensors moved": float(len(moved)),
+            "zeros only the output bias moved": float(moved == [params[-1][0]] and params[-1][0].endswith("bias"))}
 
 
 def _digits_mlp(seed: int) -> dict[str, float]:
@@ -411,6 +415,8 @@ CLAIMS: tuple[Claim, ...] = tuple(Claim(_key(name), _preset_says(name), measure,
         _cond("single-class batches worst (< 40%)", lambda m: m["batch one class"] < 0.4))),
     ("zeros-init", _zeros_init, (
         _cond("from zeros it stays at chance (ln 2)", lambda m: abs(m["zeros train loss"] - LN2) < 1e-3),
+        _cond("from zeros only the output bias moves (every other weight stays exactly 0)",
+              lambda m: m["zeros only the output bias moved"] == 1.0),
         _cond("He normal learns (train loss < 0.3)", lambda m: m["he_normal train loss"] < 0.3))),
     ("digits-mlp", _digits_mlp, (
         _cond("above 95% val acc, train acc higher", lambda m: m["val acc"] > 0.95 and m["train acc"] > m["val acc"]),)),

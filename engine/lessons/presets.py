@@ -209,8 +209,9 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            (_digits("digits"),)),
     Preset("zeros-init", "Zero initialization cannot break symmetry",
            "With every weight zero, every hidden unit computes the same thing and receives the "
-           "same gradient, so they stay identical forever and the network cannot learn more "
-           "than a linear boundary. He initialization breaks the tie.",
+           "same gradient, so they can never become different. With ReLU that gradient is exactly "
+           "zero: the hidden weights never move, only the output bias does, and the loss stays at "
+           "chance. He initialization breaks the tie.",
            (Experiment(name="zeros", model=ModelConfig(init="zeros"), train=TrainConfig(steps=1000)),
             Experiment(name="he_normal", model=ModelConfig(init="he_normal"), train=TrainConfig(steps=1000)))),
 )}

@@ -44,8 +44,10 @@ LESSON_TEXT: dict[str, str] = {
 
     # -- initialization -------------------------------------------------------------------------
     "model.init": "Weight initialization is not a detail: too large and activations explode, too "
-                  "small and gradients vanish. Xavier keeps the variance steady for tanh and "
-                  "sigmoid, He for ReLU.",
+                  "small and gradients vanish. He keeps the signal steady through ReLU layers; Xavier "
+                  "keeps tanh's roughly steady (over 20 layers it still fades about 4x); with sigmoid, "
+                  "whose outputs are not centred on zero, the gradients vanish with depth whatever the "
+                  "scheme.",
     "model.init_std": "The standard deviation of the `normal` init, whatever the layer's size: "
                       "try 0.01 and 1 on a deep network to watch the signal vanish or explode.",
 
@@ -81,8 +83,9 @@ LESSON_TEXT: dict[str, str] = {
                       "step by exponential decay.",
     "schedule.eta_min": "Cosine annealing glides from the learning rate down to this minimum, "
                         "reaching it exactly at the end of training.",
-    "schedule.max_lr": "One-cycle's peak rate: warm up to it, then anneal far below the start. It "
-                       "often converges fastest.",
+    "schedule.max_lr": "One-cycle's peak rate: warm up to it, then anneal far below the start. The "
+                       "warm-up lets it use a high peak; in the schedules lesson it ends about level "
+                       "with cosine, both far below a constant rate.",
     "schedule.pct_start": "The fraction of the steps that one-cycle spends rising to max_lr before "
                           "it anneals.",
     "schedule.cycle_momentum": "One-cycle lowers the momentum (or β1) while the rate is high and "

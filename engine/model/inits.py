@@ -77,14 +77,16 @@ INITS: dict[str, InitInfo] = {info.name: info for info in (
         None, zero_bias=False),
     InitInfo(
         "xavier_uniform",
-        "Glorot: uniform in ±√(6/(fan_in+fan_out)), so Var = 2/(fan_in+fan_out). Keeps the "
-        "signal's variance steady forward and backward for tanh, sigmoid or linear units.",
+        "Glorot: uniform in ±√(6/(fan_in+fan_out)), so Var = 2/(fan_in+fan_out). Derived for units "
+        "that are linear near zero: steady for linear units, roughly steady for tanh (it fades slowly "
+        "with depth); not for sigmoid, whose gradients still vanish (its outputs are not centred on 0).",
         "Var(W) = 2/(fan_in+fan_out)",
         lambda w, std: nn.init.xavier_uniform_(w)),
     InitInfo(
         "xavier_normal",
-        "Glorot: W ~ N(0, 2/(fan_in+fan_out)). Keeps the signal's variance steady forward and "
-        "backward for tanh, sigmoid or linear units.",
+        "Glorot: W ~ N(0, 2/(fan_in+fan_out)). Derived for units that are linear near zero: steady "
+        "for linear units, roughly steady for tanh (it fades slowly with depth); not for sigmoid, whose "
+        "gradients still vanish (its outputs are not centred on 0).",
         "Var(W) = 2/(fan_in+fan_out)",
         lambda w, std: nn.init.xavier_normal_(w)),
     InitInfo(

@@ -73,7 +73,7 @@ SCHEDULES: dict[str, ScheduleInfo] = {info.name: info for info in (
                  "the last step.", ("eta_min",), _cosine,
                  "lr_t = eta_min + (lr - eta_min) * (1 + cos(pi t / T)) / 2"),
     ScheduleInfo("one_cycle", "Rise from max_lr/25 to max_lr over pct_start of the steps, then "
-                 "anneal far below the start: often the fastest to converge. Cycles momentum "
+                 "anneal far below the start: the warm-up lets it use a high peak rate. Cycles momentum "
                  "the other way unless cycle_momentum is off.",
                  ("max_lr", "pct_start", "cycle_momentum"), _one_cycle),
 )}

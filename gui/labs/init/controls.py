@@ -47,13 +47,15 @@ EXPLANATION = (
     "these factors multiply: too large and activations explode, too small and they vanish, and the "
     "gradients on the way back do the same. The goal is to keep the variance of activations and "
     "gradients about constant across layers: flat curves here.<br>"
-    "<b>Xavier/Glorot</b>, Var(W) = 2/(n<sub>in</sub>+n<sub>out</sub>), is designed for linear, tanh "
-    "or sigmoid units. <b>He/Kaiming</b>, Var(W) = 2/n<sub>in</sub>, is designed for ReLU, which kills "
+    "<b>Xavier/Glorot</b>, Var(W) = 2/(n<sub>in</sub>+n<sub>out</sub>), is derived for units that are "
+    "linear near zero: it holds linear units, tanh roughly, and not sigmoid, whose outputs are not "
+    "centred on zero. <b>He/Kaiming</b>, Var(W) = 2/n<sub>in</sub>, is designed for ReLU, which kills "
     "half the signal, so the variance is doubled to compensate. <b>Zeros</b> makes every unit "
     "compute the same thing: the signal is exactly 0 at every layer (drawn on the dashed floor) and "
     "the symmetry never breaks.<br>"
     "Try ReLU at depth 20: He stays flat, Xavier falls by about 2<sup>−½</sup> per layer; switch to "
-    "tanh and Xavier holds. Then press <i>Train each</i>: only the schemes whose signal survives learn."
+    "tanh and Xavier nearly holds (it fades about 4x over 20 layers); with sigmoid the gradient "
+    "vanishes whatever the scheme. Then press <i>Train each</i>: only the schemes whose signal survives learn."
 )
 
 
