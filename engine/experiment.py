@@ -21,6 +21,7 @@ from typing import Any
 from engine.config import SECTIONS, DataKind, Experiment
 from engine.data.augment import check_fits
 from engine.data.datasets import DATASETS
+from engine.inputs import InputError, read_json
 from engine.model.inits import INITS
 from engine.model.models import ACTIVATIONS, MODELS, NORMS
 from engine.optim.optimizers import OPTIMIZERS, resolve_optimizer, unused_keys
@@ -236,17 +237,13 @@ def load_experiment(path: str | Path) -> Experiment:
     return parse_experiment(_read_json(Path(path)))
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path, what: str = "experiment file") -> Any:
+    """The one JSON reader (:func:`engine.inputs.read_json`: regular files, size, depth, duplicate keys),
+    its one-line :class:`~engine.inputs.InputError` wrapped as an :class:`ExperimentError`."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ExperimentError("", f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ExperimentError("", f"{path}: cannot read: {err}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ExperimentError("", f"{path}: not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+        return read_json(path, what)
+    except InputError as err:
+        raise ExperimentError("", str(err)) from None
 
 
 def load_run_list(path: str | Path) -> list[Experiment]:
@@ -254,7 +251,7 @@ def load_run_list(path: str | Path) -> list[Experiment]:
 
     A problem in the n-th run is reported as ``[n].key.path: message``.
     """
-    raw = _read_json(Path(path))
+    raw = _read_json(Path(path), "run list")
     if isinstance(raw, dict):
         return [parse_experiment(raw)]
     if not isinstance(raw, list) or not raw:

@@ -38,9 +38,10 @@ def bad_input_errors() -> tuple[type[BaseException], ...]:
     them.  Imported only when an error is being classified: the engine's validators import torch."""
     from engine.data.datasets import DataError
     from engine.experiment import ExperimentError
+    from engine.inputs import InputError
     from engine.labs.surfaces import SurfaceError
     from engine.labs.trajectories import SpecError
-    return (CommandError, ExperimentError, DataError, SurfaceError, SpecError)
+    return (CommandError, ExperimentError, InputError, DataError, SurfaceError, SpecError)
 
 
 def _registry() -> dict[str, Command]:
