@@ -3,7 +3,16 @@
 ``DIR/metrics.csv`` has one row per optimizer step (row 0 is the untrained
 network); evaluation columns are filled on evaluation steps and empty between
 them.  ``DIR/summary.json`` holds the outcome and the fully resolved experiment,
-so a run can be repeated from its own summary.  Both are written atomically.
+so a run can be repeated from its own summary.
+
+Files: the rows stream to a temporary ``DIR/.metrics.csv.*.tmp`` as the run goes
+(:class:`~engine.training.updates.MetricsStream`, in chunks), so memory does not
+grow with the steps; at the end both files are renamed into place by
+:func:`engine.files.commit_files`, ``summary.json`` last as the commit mark: the
+two never describe two different runs, whenever the process dies.  A write that
+fails (a full disk) ends the run as ``error`` with the one line ``cannot write
+DIR/metrics.csv: No space left on device``, and the files of an older run in DIR
+stay as they were.
 
 Stopping: while a run trains, SIGINT (Ctrl-C) and SIGTERM do not raise; they
 ask the trainer to stop at the next step boundary (:class:`StopSignals`), so the
@@ -12,6 +21,7 @@ run ends as ``stopped`` with both files complete.  The caller turns
 """
 from __future__ import annotations
 
+import json
 import math
 import signal
 import sys
@@ -23,10 +33,11 @@ from typing import Any, Callable, TextIO
 
 from engine.config import Experiment
 from engine.experiment import experiment_to_dict, notes
-from engine.files import write_json_atomic, write_text_atomic
+from engine.files import AtomicFile, WriteError, commit_files, json_safe
+from engine.status import RunStatus
 from engine.training.events import Event, FinalEvent, StepEvent
 from engine.training.trainer import Trainer
-from engine.training.updates import METRIC_COLUMNS, MetricsLog, UpdateBuffer
+from engine.training.updates import METRIC_COLUMNS, MetricsStream
 
 __all__ = ["METRIC_COLUMNS", "StopSignals", "run_experiment", "summarize"]
 
@@ -121,29 +132,55 @@ class Progress:
 def run_experiment(experiment: Experiment, out_dir: str | Path,
                    on_event: Callable[[Event], None] | None = None, label: str = "",
                    should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
-    """Train ``experiment`` to the end and write metrics.csv and summary.json.
+    """Train ``experiment`` to the end and write metrics.csv and summary.json; returns the summary.
 
     The run stops early, at a step boundary and with both files complete, once ``should_stop()``
     is true; without one, SIGINT and SIGTERM stop it (a :class:`StopSignals` for this run alone).
+    If the files cannot be written, the run stops there (no use training what cannot be kept) and
+    the summary returned says ``error`` with the :class:`~engine.files.WriteError`'s line; nothing of
+    it is written and an older run's files in ``out_dir`` stay.
     """
     if should_stop is None:
         with StopSignals() as stop:
             return run_experiment(experiment, out_dir, on_event, label, stop)
-    trainer = Trainer(experiment)
-    buffer = UpdateBuffer("run")
-    progress = Progress(trainer.total_steps, label=label)
-
-    def record(event: Event) -> None:
-        buffer.add(event)
-        progress.update(event, trainer)
-        if on_event:
-            on_event(event)
-
-    final = trainer.run(record, should_stop)
+    trainer = Trainer(experiment)       # the data loads first: a run refused here leaves no folder behind
     out = Path(out_dir)
-    log = MetricsLog()
-    log.append(buffer.take(final.status, trainer.step_count, trainer.epoch, final.steps_per_sec))
-    write_text_atomic(out / "metrics.csv", log.to_csv())
-    summary = summarize(trainer, final)
-    write_json_atomic(out / "summary.json", summary)
-    return summary
+    progress = Progress(trainer.total_steps, label=label)
+    failed: list[WriteError] = []
+    try:
+        metrics_file = AtomicFile(out / "metrics.csv")
+    except WriteError as err:         # e.g. the folder went read-only after the command checked it
+        trainer.stop()
+        return _write_failed(trainer, trainer.final, err)
+    try:
+        metrics = MetricsStream(metrics_file)
+
+        def record(event: Event) -> None:
+            if not failed:
+                try:
+                    metrics.add(event)
+                except WriteError as err:
+                    failed.append(err)
+            progress.update(event, trainer)
+            if on_event:
+                on_event(event)
+
+        final = trainer.run(record, lambda: bool(failed) or should_stop())
+        summary = summarize(trainer, final)
+        if failed:
+            return _write_failed(trainer, final, failed[0])
+        metrics.flush()
+        with AtomicFile(out / "summary.json") as summary_file:
+            summary_file.write(json.dumps(json_safe(summary), indent=2) + "\n")
+            commit_files([metrics_file, summary_file])
+        return summary
+    except WriteError as err:
+        return _write_failed(trainer, trainer.final, err)
+    finally:
+        metrics_file.discard()          # renamed already, or nothing of it stays
+
+
+def _write_failed(trainer: Trainer, final: FinalEvent | None, err: WriteError) -> dict[str, Any]:
+    """The summary of a run whose files could not be written: ``error``, and the one line why."""
+    assert final is not None
+    return {**summarize(trainer, final), "status": RunStatus.ERROR, "message": str(err)}

@@ -8,11 +8,13 @@ second (the STYLE rule: send snapshots, not streams).
 """
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
-from engine.files import csv_text, float_cell
+from engine.files import CSV_LINE_END, csv_text, float_cell
 from engine.status import RunStatus
 from engine.training.events import EvalEvent, Event, FinalEvent, HistogramEvent, StepEvent
 
@@ -138,8 +140,9 @@ class MetricsLog:
 
     One row per optimizer step (row 0 is the untrained network); evaluation
     columns are filled on evaluation steps and empty between them.  The
-    headless runner and the window's "Export metrics" write through this one
-    class, so the two files are the same format.
+    window's "Export metrics" writes through this class; the headless runner
+    streams the same rows through :class:`MetricsStream`, so the two files are
+    the same format.
     """
     steps: list[StepSeries] = field(default_factory=list)
     evals: list[EvalSeries] = field(default_factory=list)
@@ -174,3 +177,49 @@ class MetricsLog:
 def _cell(value):
     """Floats by :func:`engine.files.float_cell`; whole numbers (step, clipped) as they are; "" for no value."""
     return float_cell(value) if isinstance(value, float) or value is None else value
+
+
+class TextSink(Protocol):
+    def write(self, text: str, /) -> Any: ...
+
+
+class MetricsStream:
+    """``metrics.csv`` written as a run goes: each row leaves as soon as its step is complete.
+
+    The same rows, columns and cells as :meth:`MetricsLog.to_csv` (row 0 the untrained network,
+    evaluation columns only on evaluation steps), for a trainer's events in the order it emits them
+    (a step's :class:`StepEvent`, then its evaluation).  Only the row of the current step is held, so a
+    headless run's memory does not grow with its steps; ``sink`` (an :class:`engine.files.AtomicFile`)
+    sends the text to the disk in chunks.  Values pass through ``float``/``int`` as the log's numpy
+    arrays pass them, so both files are the same text.
+    """
+
+    def __init__(self, sink: TextSink):
+        self._writer = csv.writer(sink, lineterminator=CSV_LINE_END)
+        self._writer.writerow(METRIC_COLUMNS)
+        self._row: dict[str, Any] | None = None
+        self.rows = 0
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, StepEvent):
+            self._at(event.step).update(epoch=float(event.epoch), lr=float(event.lr), train_loss=float(event.loss),
+                                        grad_norm=float(event.grad_norm), clipped=int(bool(event.clipped)))
+        elif isinstance(event, EvalEvent):
+            self._at(event.step).update(epoch=float(event.epoch), val_loss=float(event.val_loss),
+                                        val_acc=float(event.val_acc), eval_train_loss=float(event.train_loss),
+                                        eval_train_acc=float(event.train_acc))
+
+    def _at(self, step: int) -> dict[str, Any]:
+        step = int(step)
+        if self._row is not None and self._row["step"] != step:
+            self.flush()
+        if self._row is None:
+            self._row = {"step": step}
+        return self._row
+
+    def flush(self) -> None:
+        """Write the row being filled (the run's last one, once it has ended)."""
+        if self._row is not None:
+            self._writer.writerow([_cell(self._row.get(k)) for k in METRIC_COLUMNS])
+            self._row = None
+            self.rows += 1
