@@ -154,8 +154,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            "SGD with momentum 0.9 at rate 0.1 on small, noisy batches of 8. At a constant rate the "
            "noise keeps the network bouncing around the valley floor, and the training loss ends "
            "high. Cosine annealing and the one-cycle policy shrink the steps toward the end and "
-           "settle to a training loss several times smaller; step decay usually does too, but its "
-           "milestones are set by hand, and a decay that comes too early freezes an unfinished network.",
+           "settle to a training loss at least 1.5 times smaller, often three to six times; step "
+           "decay ends below the constant rate too, but its milestones are set by hand, and a decay that comes too early freezes an unfinished network.",
            tuple(_spiral(label, OptimizerConfig(name="sgd", lr=0.1, momentum=0.9), steps=1500,
                          schedule=ScheduleConfig(name=name), batch_size=8)
                  for label, name in (("constant", "constant"), ("step", "step"), ("cosine", "cosine"),
