@@ -147,12 +147,9 @@ def run_experiment(experiment: Experiment, out_dir: str | Path,
     out = Path(out_dir)
     progress = Progress(trainer.total_steps, label=label)
     failed: list[WriteError] = []
+    metrics_file: AtomicFile | None = None
     try:
         metrics_file = AtomicFile(out / "metrics.csv")
-    except WriteError as err:         # e.g. the folder went read-only after the command checked it
-        trainer.stop()
-        return _write_failed(trainer, trainer.final, err)
-    try:
         metrics = MetricsStream(metrics_file)
 
         def record(event: Event) -> None:
@@ -166,21 +163,25 @@ def run_experiment(experiment: Experiment, out_dir: str | Path,
                 on_event(event)
 
         final = trainer.run(record, lambda: bool(failed) or should_stop())
-        summary = summarize(trainer, final)
         if failed:
-            return _write_failed(trainer, final, failed[0])
+            raise failed[0]
         metrics.flush()
+        summary = summarize(trainer, final)
         with AtomicFile(out / "summary.json") as summary_file:
             summary_file.write(json.dumps(json_safe(summary), indent=2) + "\n")
             commit_files([metrics_file, summary_file])
         return summary
     except WriteError as err:
-        return _write_failed(trainer, trainer.final, err)
+        return _write_failed(trainer, err)
     finally:
-        metrics_file.discard()          # renamed already, or nothing of it stays
+        if metrics_file is not None:
+            metrics_file.discard()      # renamed already, or nothing of it stays
 
 
-def _write_failed(trainer: Trainer, final: FinalEvent | None, err: WriteError) -> dict[str, Any]:
-    """The summary of a run whose files could not be written: ``error``, and the one line why."""
-    assert final is not None
-    return {**summarize(trainer, final), "status": RunStatus.ERROR, "message": str(err)}
+def _write_failed(trainer: Trainer, err: WriteError) -> dict[str, Any]:
+    """The summary of a run whose files could not be written: ``error``, and the one line why (the run
+    stops there if it had not ended: e.g. its folder went read-only after the command checked it)."""
+    if not trainer.done:
+        trainer.stop()
+    assert trainer.final is not None
+    return {**summarize(trainer, trainer.final), "status": RunStatus.ERROR, "message": str(err)}

@@ -228,3 +228,89 @@ def test_stop_signals_restores_the_previous_handlers():
         signal.raise_signal(signal.SIGTERM)
         assert stop() and stop.exit_code == 143
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def _no_space(fd, data):
+    import errno
+    import os
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_full_disk_at_the_end_is_one_line_exit_1_and_keeps_the_older_run(tmp_path, monkeypatch, capsys):
+    from engine import files
+    out = tmp_path / "o"
+    path = write(tmp_path, {"name": "tiny", "train": {"steps": 12}})
+    assert app.main(["run", str(path), "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    monkeypatch.setattr(files, "_write_all", _no_space)
+    assert app.main(["run", str(write(tmp_path, {"name": "tiny", "seed": 5, "train": {"steps": 12}})),
+                     "--out", str(out)]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("note: ")]
+    assert err == [f"error: tiny: cannot write {out / 'metrics.csv'}: No space left on device"]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before     # the older run, whole; no temporary
+
+
+def test_a_full_disk_during_the_run_stops_it_there(tmp_path, monkeypatch):
+    from engine import files
+    from engine.training.runner import run_experiment
+    monkeypatch.setattr(files, "CHUNK", 1)             # every row goes to the disk at once: the first fails
+    monkeypatch.setattr(files, "_write_all", _no_space)
+    summary = run_experiment(parse_experiment({"train": {"steps": 500}}), tmp_path, should_stop=lambda: False)
+    assert summary["status"] == "error" and summary["steps"] <= 1
+    assert summary["message"] == f"cannot write {tmp_path / 'metrics.csv'}: No space left on device"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_rename_between_metrics_and_summary_never_pairs_two_runs(tmp_path, monkeypatch):
+    import os
+
+    from engine import files
+    from engine.training.runner import run_experiment
+    first = run_experiment(parse_experiment({"seed": 1, "train": {"steps": 6}}), tmp_path, should_stop=lambda: False)
+    real, calls = os.replace, []
+
+    def second_fails(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error")
+        real(src, dst)
+    monkeypatch.setattr(files.os, "replace", second_fails)
+    second = run_experiment(parse_experiment({"seed": 2, "train": {"steps": 9}}), tmp_path, should_stop=lambda: False)
+    assert second["status"] == "error" and "summary.json: Input/output error" in second["message"]
+    assert first["steps"] == 6 and not (tmp_path / "summary.json").exists()   # no mark: never run 2's rows beside run 1's summary
+    assert len(read_csv(tmp_path / "metrics.csv")) == 10
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_streamed_metrics_are_the_logs_csv_exactly(tmp_path):
+    """The runner streams rows as they come; the window's MetricsLog builds them from batched arrays: one text."""
+    from engine.training.runner import run_experiment
+    from engine.training.updates import MetricsLog, UpdateBuffer
+    for name, raw in {"clipped": {"train": {"grad_clip": 0.05, "steps": 37, "eval_every": 7}},
+                      "diverged": {"optimizer": {"name": "sgd", "lr": 50}, "train": {"steps": 300}}}.items():
+        buffer, log = UpdateBuffer("r"), MetricsLog()
+
+        def batch(event, buffer=buffer, log=log):
+            buffer.add(event)
+            if len(buffer._steps) == 5:        # a few points at a time, as the window takes them
+                log.append(buffer.take("running", 0, 0.0, 0.0))
+        summary = run_experiment(parse_experiment(raw), tmp_path / name, on_event=batch, should_stop=lambda: False)
+        log.append(buffer.take(summary["status"], 0, 0.0, 0.0))
+        text = (tmp_path / name / "metrics.csv").read_text()
+        assert text == log.to_csv(), name
+        assert (name == "clipped") == any(r["clipped"] == "1" for r in read_csv(tmp_path / name / "metrics.csv"))
+
+
+@pytest.mark.slow
+def test_memory_stays_flat_in_the_number_of_steps():
+    """Peak RSS of a 200,000-step headless run is within 20 MB of a 20,000-step one (each in a fresh
+    interpreter: benchmarks/runner_memory.py, which also measures 50,000 against 5,000,000)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("runner_memory", ROOT / "benchmarks" / "runner_memory.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    short, _ = bench.peak_rss_mib(20_000)
+    long, _ = bench.peak_rss_mib(200_000)
+    assert long - short < 20 * 1e6 / 2**20, (short, long)
