@@ -20,18 +20,13 @@ def no_thread_left_running(request):
     import threading
     before = set(threading.enumerate())
     yield
-    worker = sys.modules.get("gui.concurrency.training")
-    if worker is not None:
-        running = [t.thread.objectName() for t in list(worker.LIVE_THREADS) if t.thread.isRunning()]
-        for training in list(worker.LIVE_THREADS):  # stop them, so one failure does not cascade
-            training.shutdown(15000)
-        assert not running, f"QThread(s) still running after the test: {running}"
-    tasks = sys.modules.get("gui.concurrency.jobs")
-    if tasks is not None:
-        busy = [runner for runner in list(tasks.LIVE_RUNNERS) if runner.busy()]
-        for runner in busy:
-            runner.shutdown(15000)
-        assert not busy, f"task thread(s) still running after the test: {len(busy)}"
+    registry = sys.modules.get("gui.concurrency.worker_base")
+    if registry is not None:
+        running = registry.still_running()
+        names = [owner.objectName() for owner in running]
+        for owner in running:  # stop them, so one failure does not cascade
+            owner.shutdown(15000)
+        assert not names, f"worker thread(s) still running after the test: {names}"
     leftover = [t for t in set(threading.enumerate()) - before if t.is_alive() and not t.daemon]
     assert not leftover, f"threads still running after the test: {leftover}"
 

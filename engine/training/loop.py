@@ -1,19 +1,18 @@
 """The loop behind the training window, whatever carries its messages (no Qt here).
 
 :class:`LabLoop` owns a :class:`~engine.training.session.Lab`.  It takes commands
-(``("add", run_id, experiment)``, ``("start",)``, ``("speed", 20.0)``, ...),
-steps every running run once per round, keeps to the speed limit, and at most
-``update_hz`` times a second sends what is new.  At most one batch of updates
-is in flight: the next is sent only after the window says ``("ack",)``, so a
-slow redraw makes points pile up in the lab's buffers (and arrive together)
-instead of queueing messages without end.
+(the frozen dataclasses of :mod:`engine.training.protocol`: ``AddRun(run_id, experiment)``,
+``Start()``, ``Speed(20.0)``, ...), steps every running run once per round, keeps to the speed
+limit, and at most ``update_hz`` times a second sends what is new.  At most one batch of updates
+is in flight: the next is sent only after the window says ``Ack()``, so a slow redraw makes points
+pile up in the lab's buffers (and arrive together) instead of queueing messages without end.
 
 The same loop runs in a thread of the window's process (``gui.concurrency.training``'s
 thread backend) or in a child process (:func:`serve`), where training and
 drawing hold separate GILs on separate cores.
 
-Messages sent: ``("ready",)``, ``("updates", [RunUpdate, ...])``,
-``("data", run_id, generation, DataSplit)``, ``("inspection", name, run_id, result)``, ``("failed", text)``.
+Messages sent: ``Ready()``, ``Updates((RunUpdate, ...))``, ``DataReady(run_id, generation, DataSplit)``,
+``Inspection(name, run_id, result)``, ``Failed(text)``.
 
 Inspections (the BatchNorm lesson's table, say) are handed in by whoever starts the loop, as a
 mapping from a name to a function of a trained :class:`~engine.training.trainer.Trainer`: the loop
@@ -26,23 +25,42 @@ import time
 import traceback
 from typing import TYPE_CHECKING, Callable, Mapping
 
+from engine.training.protocol import (
+    Ack,
+    AddRun,
+    Command,
+    DataReady,
+    Failed,
+    Inspect,
+    Inspection,
+    Message,
+    Pause,
+    Quit,
+    Ready,
+    RemoveRun,
+    Reset,
+    SetExperiment,
+    Speed,
+    Start,
+    StepOnce,
+    Stop,
+    Updates,
+)
+
 if TYPE_CHECKING:
     from engine.training.trainer import Trainer
 
 UPDATE_HZ = 30
 IDLE_WAIT = 0.05          # seconds to wait for a command when nothing trains
 
-Message = tuple
-Receive = Callable[[float], "Message | None"]   # wait up to the timeout for one command; None if none came
+Receive = Callable[[float], "Command | None"]   # wait up to the timeout for one command; None if none came
 Send = Callable[[Message], None]
-Inspection = Callable[["Trainer"], object]   # a trained run -> what the window shows of it
-
-LAB_COMMANDS = ("add", "remove", "set_experiment", "reset", "start", "pause", "stop")
+Inspector = Callable[["Trainer"], object]   # a trained run -> what the window shows of it
 
 
 class LabLoop:
     def __init__(self, send: Send, update_hz: float = UPDATE_HZ,
-                 inspections: Mapping[str, Inspection] | None = None):
+                 inspections: Mapping[str, Inspector] | None = None):
         from engine.training.session import Lab
         self.lab = Lab()
         self._inspections = dict(inspections or {})
@@ -53,7 +71,7 @@ class LabLoop:
         self._announced: set[tuple[str, int]] = set()
 
     def run(self, receive: Receive) -> None:
-        """Until a ``("quit",)`` command (or the channel closes)."""
+        """Until a :class:`~engine.training.protocol.Quit` command (or the channel closes)."""
         clock = time.perf_counter
         next_update = next_round = clock()
         lab = self.lab
@@ -84,29 +102,45 @@ class LabLoop:
             message = receive(0.0)
         return True
 
-    def apply(self, message: Message) -> bool:
-        command, args = message[0], message[1:]
-        if command == "quit":
-            return False
-        if command == "ack":
-            self._window_free = True
-        elif command == "speed":
-            self._speed = args[0]
-        elif command == "step_once":
-            self.lab.step_once()
-            self.send_updates()
-        elif command == "inspect":
-            name, run_id = args
-            if name not in self._inspections:
-                raise ValueError(f"unknown inspection {name!r} (choose from {', '.join(sorted(self._inspections))})")
-            trainer = self.lab.trainer(run_id)
-            if trainer is not None:
-                self._send_message(("inspection", name, run_id, self._inspections[name](trainer)))
-        elif command in LAB_COMMANDS:
-            getattr(self.lab, command)(*args)
-            self.send_updates()
-        else:
-            raise ValueError(f"unknown command {command!r}")
+    def apply(self, command: Command) -> bool:
+        """Carry out one command; False for :class:`~engine.training.protocol.Quit`.  A change to the
+        run list or to what runs is reported at once (:meth:`send_updates`), so the window sees it."""
+        lab = self.lab
+        match command:
+            case Quit():
+                return False
+            case Ack():
+                self._window_free = True
+                return True
+            case Speed(rounds_per_second):
+                self._speed = rounds_per_second
+                return True
+            case StepOnce():
+                lab.step_once()
+            case Inspect(name, run_id):
+                if name not in self._inspections:
+                    raise ValueError(f"unknown inspection {name!r} (choose from {', '.join(sorted(self._inspections))})")
+                trainer = lab.trainer(run_id)
+                if trainer is not None:
+                    self._send_message(Inspection(name, run_id, self._inspections[name](trainer)))
+                return True
+            case AddRun(run_id, experiment):
+                lab.add(run_id, experiment)
+            case RemoveRun(run_id):
+                lab.remove(run_id)
+            case SetExperiment(run_id, experiment):
+                lab.set_experiment(run_id, experiment)
+            case Reset(run_id):
+                lab.reset(run_id)
+            case Start():
+                lab.start()
+            case Pause():
+                lab.pause()
+            case Stop():
+                lab.stop()
+            case _:
+                raise ValueError(f"unknown command {command!r}")
+        self.send_updates()
         return True
 
     def send_updates(self) -> bool:
@@ -120,10 +154,10 @@ class LabLoop:
             data = lab.data(update.run_id)
             if key not in self._announced and data is not None:
                 self._announced.add(key)
-                self._send_message(("data", update.run_id, update.generation, data))
+                self._send_message(DataReady(update.run_id, update.generation, data))
         if updates:
             self._window_free = False
-            self._send_message(("updates", updates))
+            self._send_message(Updates(tuple(updates)))
         return True
 
 
@@ -135,16 +169,17 @@ def prepare() -> None:
     warm_up()
 
 
-def serve(commands, out, inspections: Mapping[str, Inspection] | None = None) -> None:
+def serve(commands, out, inspections: Mapping[str, Inspector] | None = None) -> None:
     """Entry point of the training child process: ``commands``/``out`` are the two ends of pipes.
 
-    The process ends on ``("quit",)`` or when the window's end of the pipe closes
+    The commands and messages are the dataclasses of :mod:`engine.training.protocol`, pickled by the pipe.
+    The process ends on ``Quit()`` or when the window's end of the pipe closes
     (the window crashed or was killed): it never outlives the app.
     """
     try:
         prepare()
         loop = LabLoop(out.send, inspections=inspections)
-        out.send(("ready",))
+        out.send(Ready())
 
         def receive(timeout: float):
             try:
@@ -154,14 +189,14 @@ def serve(commands, out, inspections: Mapping[str, Inspection] | None = None) ->
                     return None
                 return commands.recv()
             except (EOFError, OSError):
-                return ("quit",)
+                return Quit()
 
         loop.run(receive)
     except (BrokenPipeError, EOFError):
         pass  # the window went away
     except Exception:
         try:
-            out.send(("failed", traceback.format_exc(limit=3).strip().splitlines()[-1]))
+            out.send(Failed(traceback.format_exc(limit=3).strip().splitlines()[-1]))
         except (BrokenPipeError, OSError):
             pass
     finally:

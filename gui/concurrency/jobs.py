@@ -6,44 +6,32 @@ initialization).  The job runs in a worker QObject moved to a QThread; its
 signals reach :class:`TaskRunner`, which lives on the GUI thread, through
 ``@Slot`` methods only, and the runner re-emits them there, so a tab may
 connect them to anything (CONTRIBUTING.md, Threads: a lambda connected to a worker
-signal would run in the worker thread).  Every exception in the job is caught
-and reported as ``failed`` with its one-line reason; ``finished`` always
+signal would run in the worker thread).  The worker is a
+:class:`~gui.concurrency.worker_base.WorkerBase`: every exception in the job is
+caught and reported as ``failed`` with its one-line reason; ``finished`` always
 follows.  Stopping is a flag the job checks, then ``quit()``/``wait()``.
 """
 from __future__ import annotations
 
-import traceback
-import weakref
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from engine.training.jobs import TaskState
-
-# Every runner made, so the tests can check no job thread is left running.
-LIVE_RUNNERS: "weakref.WeakSet[TaskRunner]" = weakref.WeakSet()
+from gui.concurrency.worker_base import WorkerBase, thread_for, track
 
 
-class _JobWorker(QObject):
+class _JobWorker(WorkerBase):
     partial = Signal(object)
     done = Signal(object)
-    failed = Signal(str)
-    finished = Signal()
+    # failed(str), finished: WorkerBase
 
     def __init__(self, job: Callable, args: tuple, state: TaskState):
         super().__init__()
         self._job, self._args, self.state = job, args, state
 
-    @Slot()
-    def run(self) -> None:
-        try:
-            result = self._job(self.state, *self._args)
-            self.done.emit(result)
-        except Exception as err:  # the worker must never die silently
-            line = traceback.format_exception_only(type(err), err)[-1].strip()
-            self.failed.emit(line)
-        finally:
-            self.finished.emit()
+    def work(self) -> None:
+        self.done.emit(self._job(self.state, *self._args))
 
 
 class TaskRunner(QObject):
@@ -59,10 +47,15 @@ class TaskRunner(QObject):
         self._name = name
         self._thread: QThread | None = None
         self._worker: _JobWorker | None = None
-        LIVE_RUNNERS.add(self)
+        self.setObjectName(name)
+        track(self)
 
     def busy(self) -> bool:
         return self._thread is not None and self._thread.isRunning()
+
+    def running(self) -> bool:
+        """Whether a job's thread is running (what the registry of ``worker_base`` asks)."""
+        return self.busy()
 
     def start(self, job: Callable, *args: Any) -> bool:
         """Start ``job`` unless one is running (then False: the caller says so, nothing is queued)."""
@@ -72,15 +65,10 @@ class TaskRunner(QObject):
         state = TaskState()
         worker = _JobWorker(job, args, state)
         state._on_report = worker.partial.emit  # emitted in the job's thread, queued to us
-        thread = QThread()
-        thread.setObjectName(self._name)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
+        thread = thread_for(worker, self._name)
         worker.partial.connect(self._on_partial)
         worker.done.connect(self._on_done)
         worker.failed.connect(self._on_failed)
-        # Direct: quit() is thread-safe, and the thread must end even while the GUI thread waits in shutdown().
-        worker.finished.connect(thread.quit, Qt.DirectConnection)
         thread.finished.connect(self._on_finished)
         self._thread, self._worker = thread, worker
         thread.start()

@@ -1,10 +1,14 @@
 """Where training runs while the window draws: a QThread, or a child process behind one.
 
 Either way the window talks to a worker QObject living in a QThread, with
-the same signals (``ready``, ``updates``, ``data_ready``, ``failed``,
-``finished``) and the same two calls (``post(command, ...)``,
+the same signals (``ready``, ``updates``, ``data_ready``, ``inspected``,
+``failed``, ``finished``) and the same two calls (``post(command)``,
 ``acknowledge()``); the loop itself is the engine's Qt-free
-:class:`~engine.training.loop.LabLoop`.
+:class:`~engine.training.loop.LabLoop`.  Both workers are a
+:class:`~gui.concurrency.worker_base.WorkerBase`, and what crosses between
+them and the loop is the frozen dataclasses of :mod:`engine.training.protocol`:
+:meth:`TrainingThread.post` is the one place a command's name (``"start"``,
+``"add"``) becomes one.
 
 * ``thread``: the loop runs in the QThread.  Simple, but drawing and training
   then share one GIL: measured here, the window's painting slowed training a
@@ -23,45 +27,45 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
-import traceback
-import weakref
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
-# Every training thread made, so tests can check none is left running.
-LIVE_THREADS: "weakref.WeakSet[TrainingThread]" = weakref.WeakSet()
+from engine.training.protocol import Ack, Command, DataReady, Failed, Inspection, Message, Quit, Ready, Updates, command
+from gui.concurrency.worker_base import WorkerBase, thread_for, track
+
 BACKENDS = ("process", "thread")
 DEFAULT_BACKEND = os.environ.get("DESCENT_LAB_BACKEND", "process")
 
 
-def _error_line() -> str:
-    return traceback.format_exc(limit=3).strip().splitlines()[-1]
-
-
-class _Worker(QObject):
+class _Worker(WorkerBase):
     ready = Signal()                        # training can start at once
     updates = Signal(object)                # list[RunUpdate]
     data_ready = Signal(str, int, object)   # run id, generation, DataSplit: once per built run
     inspected = Signal(str, str, object)    # inspection name, run id, its result (engine.labs.INSPECTIONS)
-    failed = Signal(str)                    # the worker itself broke (a single run's failure is its own status)
-    finished = Signal()
+    # failed(str): the worker itself broke (a single run's failure is its own status); finished: WorkerBase
 
-    def _dispatch(self, message: tuple) -> None:
-        kind = message[0]
-        if kind == "updates":
-            self.updates.emit(message[1])
-        elif kind == "data":
-            self.data_ready.emit(*message[1:])
-        elif kind == "ready":
-            self.ready.emit()
-        elif kind == "inspection":
-            self.inspected.emit(*message[1:])
-        elif kind == "failed":
-            self.failed.emit(message[1])
+    def post(self, message: Command) -> None:
+        raise NotImplementedError
+
+    def _dispatch(self, message: Message) -> None:
+        """One message of the loop, as the signal the window hears."""
+        match message:
+            case Updates(updates):
+                self.updates.emit(list(updates))
+            case DataReady(run_id, generation, data):
+                self.data_ready.emit(run_id, generation, data)
+            case Ready():
+                self.ready.emit()
+            case Inspection(name, run_id, result):
+                self.inspected.emit(name, run_id, result)
+            case Failed(text):
+                self.failed.emit(text)
+            case _:
+                raise ValueError(f"unknown message from the training loop: {message!r}")
 
     def acknowledge(self) -> None:
         """The window has drawn the last batch: the loop may send the next (thread-safe)."""
-        self.post("ack")
+        self.post(Ack())
 
 
 class ThreadWorker(_Worker):
@@ -69,30 +73,24 @@ class ThreadWorker(_Worker):
 
     def __init__(self):
         super().__init__()
-        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
 
-    def post(self, command: str, *args) -> None:
-        self._commands.put((command, *args))
+    def post(self, message: Command) -> None:
+        self._commands.put(message)
 
-    def _receive(self, timeout: float):
+    def _receive(self, timeout: float) -> Command | None:
         try:
             return self._commands.get(timeout=timeout) if timeout > 0 else self._commands.get_nowait()
         except queue.Empty:
             return None
 
-    @Slot()
-    def run(self) -> None:
-        try:
-            from engine.labs import INSPECTIONS
-            from engine.training.loop import LabLoop, prepare
-            prepare()
-            loop = LabLoop(self._dispatch, inspections=INSPECTIONS)
-            self.ready.emit()
-            loop.run(self._receive)
-        except Exception:  # the worker must never die silently
-            self.failed.emit(_error_line())
-        finally:
-            self.finished.emit()
+    def work(self) -> None:
+        from engine.labs import INSPECTIONS
+        from engine.training.loop import LabLoop, prepare
+        prepare()
+        loop = LabLoop(self._dispatch, inspections=INSPECTIONS)
+        self.ready.emit()
+        loop.run(self._receive)
 
 
 class ProcessWorker(_Worker):
@@ -116,31 +114,25 @@ class ProcessWorker(_Worker):
         child_commands.close()
         child_out.close()
 
-    def post(self, command: str, *args) -> None:
+    def post(self, message: Command) -> None:
         try:
-            self._commands.send((command, *args))
+            self._commands.send(message)
         except (BrokenPipeError, OSError):
             pass  # the child has ended; the relay reports why
 
-    @Slot()
-    def run(self) -> None:
-        try:
-            import engine.experiment  # noqa: F401  (the form's registries, loaded off the GUI thread)
-            from engine.training.loop import prepare
-            prepare()
-            while True:
-                try:
-                    message = self._messages.recv()
-                except (EOFError, OSError):
-                    break  # the child ended (quit, or crashed: then it said why first, if it could)
-                self._dispatch(message)
-        except Exception:
-            self.failed.emit(_error_line())
-        finally:
-            self.finished.emit()
+    def work(self) -> None:
+        import engine.experiment  # noqa: F401  (the form's registries, loaded off the GUI thread)
+        from engine.training.loop import prepare
+        prepare()
+        while True:
+            try:
+                message = self._messages.recv()
+            except (EOFError, OSError):
+                break  # the child ended (quit, or crashed: then it said why first, if it could)
+            self._dispatch(message)
 
     def stop_process(self, timeout: float) -> None:
-        self.post("quit")
+        self.post(Quit())
         self.process.join(timeout)
         if self.process.is_alive():  # a process (unlike a thread) can be ended safely from outside
             self.process.terminate()
@@ -156,19 +148,26 @@ class TrainingThread(QObject):
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         self.backend = backend
-        self.thread = QThread()
-        self.thread.setObjectName(f"training-{backend}")
+        self.setObjectName(f"training-{backend}")
         self.worker = ProcessWorker() if backend == "process" else ThreadWorker()
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
-        self.worker.finished.connect(self.thread.quit)
-        LIVE_THREADS.add(self)
+        self.thread = thread_for(self.worker, self.objectName())
+        track(self)
 
     def start(self) -> None:
         self.thread.start()
 
-    def post(self, command: str, *args) -> None:
-        self.worker.post(command, *args)
+    def post(self, name: str | Command, *args) -> None:
+        """Send the command ``name`` (a key of ``engine.training.protocol.COMMANDS``: ``post("add",
+        run_id, experiment)``, ``post("start")``) to the loop; a command dataclass is sent as it is.
+
+        An unknown name raises ``ValueError`` naming the choices, here on the caller's thread."""
+        self.worker.post(command(name, *args) if isinstance(name, str) else name)
+
+    def running(self) -> bool:
+        """Whether its thread, or its training process, is still running (the registry asks)."""
+        if isinstance(self.worker, ProcessWorker) and self.worker.process.is_alive():
+            return True
+        return self.thread.isRunning()
 
     def shutdown(self, timeout_ms: int = 2000) -> bool:
         """Ask the loop to quit and join the thread (and the process); True when all has ended."""
@@ -176,7 +175,7 @@ class TrainingThread(QObject):
             if self.worker.process.exitcode is None:
                 self.worker.stop_process(timeout_ms / 1000)
         else:
-            self.worker.post("quit")
+            self.worker.post(Quit())
         if not self.thread.isRunning():
             return True
         self.thread.quit()

@@ -1,0 +1,66 @@
+"""The training thread (thread backend): the window's names become typed commands, messages become the same
+signals as before, and it stops cleanly."""
+import numpy as np
+import pytest
+
+from engine.config import DataConfig, Experiment, OptimizerConfig, TrainConfig
+from engine.training.protocol import AddRun, DataReady, Failed, Inspection, Ready, Start, Updates
+from gui.concurrency.training import ThreadWorker, TrainingThread
+from gui.concurrency.worker_base import still_running
+
+
+def exp(steps=30):
+    return Experiment(name="sgd", data=DataConfig(n_train=64, n_val=64), optimizer=OptimizerConfig(name="sgd", lr=0.1),
+                      train=TrainConfig(steps=steps, eval_every=10, histogram_every=0))
+
+
+def test_post_builds_the_command_from_its_name_and_refuses_an_unknown_one():
+    training = TrainingThread(backend="thread")     # not started: the commands wait in the queue
+    training.post("add", "a", exp())
+    training.post("start")
+    training.post(Start())
+    assert [training.worker._receive(0.0) for _ in range(3)] == [AddRun("a", exp()), Start(), Start()]
+    with pytest.raises(ValueError, match="unknown command 'go'.*start"):
+        training.post("go")
+    assert training.worker._receive(0.0) is None
+    assert training.shutdown(2000)
+
+
+def test_messages_become_the_worker_signals():
+    worker = ThreadWorker()
+    heard = []
+    worker.ready.connect(lambda: heard.append("ready"))
+    worker.updates.connect(lambda updates: heard.append(("updates", updates)))
+    worker.data_ready.connect(lambda *args: heard.append(("data", *args)))
+    worker.inspected.connect(lambda *args: heard.append(("inspected", *args)))
+    worker.failed.connect(lambda text: heard.append(("failed", text)))
+    for message in (Ready(), Updates(("u1", "u2")), DataReady("a", 2, "split"), Inspection("bn", "a", {"x": 1}),
+                    Failed("RuntimeError: gone")):
+        worker._dispatch(message)
+    assert heard == ["ready", ("updates", ["u1", "u2"]), ("data", "a", 2, "split"), ("inspected", "bn", "a", {"x": 1}),
+                     ("failed", "RuntimeError: gone")]
+    with pytest.raises(ValueError, match="unknown message"):
+        worker._dispatch(("ready",))
+
+
+def test_the_thread_backend_trains_a_run_and_shuts_down(qtbot):
+    training = TrainingThread(backend="thread")
+    steps, statuses = [], []
+
+    def on_updates(updates):
+        for update in updates:
+            steps.extend(update.steps.step.tolist())
+            statuses.append(update.status)
+        training.worker.acknowledge()
+
+    training.worker.updates.connect(on_updates)
+    with qtbot.waitSignal(training.worker.ready, timeout=60_000):
+        training.start()
+    assert training in still_running()
+    training.post("add", "a", exp(steps=30))
+    training.post("start")
+    qtbot.waitUntil(lambda: bool(statuses) and statuses[-1] == "finished", timeout=60_000)
+    np.testing.assert_array_equal(steps, np.arange(1, 31))
+    with qtbot.waitSignal(training.worker.finished, timeout=10_000):
+        assert training.shutdown(10_000)
+    assert training not in still_running()
