@@ -1,4 +1,4 @@
-"""The training thread (thread backend): the window's names become typed commands, messages become the same
+"""The training thread (both backends): the window's names become typed commands, messages become the same
 signals as before, and it stops cleanly."""
 import numpy as np
 import pytest
@@ -43,8 +43,9 @@ def test_messages_become_the_worker_signals():
         worker._dispatch(("ready",))
 
 
-def test_the_thread_backend_trains_a_run_and_shuts_down(qtbot):
-    training = TrainingThread(backend="thread")
+@pytest.mark.parametrize("backend", ["thread", "process"])
+def test_each_backend_trains_a_run_and_shuts_down(qtbot, backend):
+    training = TrainingThread(backend=backend)
     steps, statuses = [], []
 
     def on_updates(updates):
@@ -64,3 +65,5 @@ def test_the_thread_backend_trains_a_run_and_shuts_down(qtbot):
     with qtbot.waitSignal(training.worker.finished, timeout=10_000):
         assert training.shutdown(10_000)
     assert training not in still_running()
+    if backend == "process":
+        assert training.worker.process.exitcode == 0
