@@ -39,7 +39,14 @@ def _from_tab(name: str, doc: str = "") -> property:
 
 
 class MainWindow(QMainWindow):
-    # The Training tab's parts and state, under the names the labs, the app and the tests know.
+    """The tabs, the menus, the toolbar and the status bar around the Training tab and the lesson labs.
+
+    ``backend`` is the training thread's ("process" or "thread", see
+    ``gui.concurrency.training``); the settings (``QSettings``) keep the layout,
+    the look and the last runs between sessions.
+    """
+
+    # The parts' state under the names the labs, the app and the tests know.
     runs = _from_tab("runs", "run id -> RunEntry, in the runs list's order")
     form = _from_tab("form", "the experiment form (None until torch has loaded)")
     ready = _from_tab("ready", "torch has loaded: the form is built and the labs can be")
@@ -82,17 +89,18 @@ class MainWindow(QMainWindow):
 
         self.training = TrainingThread(self, backend) if backend else TrainingThread(self)
         tab = self.training_tab
-        tab.attach(self.training)
+        tab.attach(self.training)                  # the worker's signals go to the Training tab
         tab.form_ready.connect(self.on_ready)
-        tab.controls_changed.connect(self.controls.refresh)
         tab.message.connect(self.statusBar().showMessage)
-        tab.evaluated.connect(self._feed_comparison)
+        tab.runs_list.selected.connect(self._refresh_status)
+        tab.controls_changed.connect(self.controls.refresh)
         tab.runs_ended.connect(self.controls.on_runs_ended)
+        tab.evaluated.connect(self._feed_comparison)
+        # A lesson's closing table: asked for when its runs end (again after a Reset), shown when it comes.
         tab.runs_ended.connect(self.lesson_panel.on_runs_ended)
         self.controls.rewound.connect(self.lesson_panel.rearm)
-        tab.inspected.connect(self.lesson_panel.on_inspection)
-        tab.runs_list.selected.connect(self._refresh_status)
         self.lesson_panel.inspection_wanted.connect(tab.inspect)
+        tab.inspected.connect(self.lesson_panel.on_inspection)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(250)
         self._status_timer.timeout.connect(self._refresh_status)

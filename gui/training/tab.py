@@ -290,6 +290,7 @@ class TrainingTab(QSplitter):
     def on_inspection(self, name: str, run_id: str, result) -> None:
         self.inspected.emit(name, run_id, result)
 
+    @Slot(str, str)
     def inspect(self, name: str, run_id: str) -> None:
         """Ask the training process for an inspection of a trained run (``engine.labs.INSPECTIONS``)."""
         self.training.post("inspect", name, run_id)
