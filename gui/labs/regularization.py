@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBut
 from engine.config import Experiment
 from engine.labs.regularization import ComparisonRow, GapCurve
 from engine.lessons.presets import LAB_NOTES, PRESETS
-from gui.style.palette import RUN_COLORS, run_color
+from gui.style.palette import RUN_COLORS, ZERO_LINE, run_color
 from gui.style.theme import follow_palette
 
 PRESET = "regularization-lab"
@@ -105,7 +105,7 @@ class RegularizationTab(QWidget):
                                         name="gap (train − val)")
         for bars in (self.train_bars, self.val_bars, self.gap_bars):
             item.addItem(bars)          # named: the plot adds it to the legend
-        self.zero_line = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#888888"))
+        self.zero_line = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(ZERO_LINE))
         item.addItem(self.zero_line)
         self.value_labels: list[pg.TextItem] = []
 
@@ -117,7 +117,7 @@ class RegularizationTab(QWidget):
         gap_item.setTitle("Gap during training (train − val accuracy)")
         gap_item.setLabel("bottom", "step")
         gap_item.showGrid(y=True, alpha=0.2)
-        gap_item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#888888")))
+        gap_item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(ZERO_LINE)))
         self.gap_curves: dict[str, pg.PlotDataItem] = {}
         for i, exp in enumerate(self.preset.runs):
             # The i-th run of a fresh run list takes run_color(i): the same colour as in the training lab.

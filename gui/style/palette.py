@@ -83,6 +83,12 @@ POINT_OUTLINE = "#202020"         # dark edge that keeps a training point visibl
 CLIPPED_MARK = "#FF2020"          # steps whose gradient grad_clip scaled down
 ERROR = "#e5484d"                 # invalid input (outline, one-line message): reads on light and dark alike
 NEUTRAL = "#9A9A9A"               # legend keys that describe a line style, not a run
+ZERO_LINE = "#888888"             # the zero line under a signed curve (the regularization lab's gap)
+TRANSPARENT = "#00000000"         # nothing: the background of a dashed swatch
+# The trajectories map: loss from low (light sand) to high (dusk), under coloured paths.
+MAP_COLORS = ("#fbf8ef", "#ece3c9", "#d9cbab", "#bdb09b", "#9a94a0", "#77748a")
+MARK_FILL, MARK_EDGE = "#ffffff", "#000000"     # the minima's stars and the start: white with a black edge
+CONTOUR = "#46000000"             # the map's contour lines: black at alpha 70 (#AARRGGBB, as QColor reads it)
 
 # A run's status in the run list, where it ended unusually or well (the other statuses keep the text colour):
 # Okabe and Ito's vermillion and bluish green, told apart by every form of colour blindness.

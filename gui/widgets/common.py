@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QLabel
 
-from gui.style.palette import ERROR
+from gui.style.palette import ERROR, TRANSPARENT
 
 
 def error_label() -> QLabel:
@@ -27,7 +27,7 @@ def swatch(color: QColor | str, size: int = 14, dashed: bool = False) -> QIcon:
     if not dashed:
         pix.fill(QColor(color))
         return QIcon(pix)
-    pix.fill(QColor(0, 0, 0, 0))
+    pix.fill(QColor(TRANSPARENT))
     painter = QPainter(pix)
     bar = size * 3 // 7
     for x in (0, size - bar):

@@ -17,13 +17,12 @@ from PySide6.QtGui import QColor
 
 from engine.labs.surfaces import SurfaceGrid, grid, surface
 from engine.labs.trajectories import Trajectory
+from gui.style.palette import CONTOUR, MAP_COLORS, MARK_EDGE, MARK_FILL
 
 GRID_POINTS = 200
 ARROW_FRACTION = 0.12               # arrows are drawn this fraction of the box's width long
 
 # A pale, desaturated map (low = light): every run colour and the black arrows stay readable on it.
-MAP_COLORS = ("#fbf8ef", "#ece3c9", "#d9cbab", "#bdb09b", "#9a94a0", "#77748a")
-MARK_FILL, MARK_EDGE = "#ffffff", "#000000"     # the minima's stars and the start: white with a black edge
 
 
 class SurfaceMap(pg.PlotWidget):
@@ -77,7 +76,7 @@ class SurfaceMap(pg.PlotWidget):
             if scene is not None:
                 scene.removeItem(iso)
         self._isocurves = []
-        pen = pg.mkPen(QColor(0, 0, 0, 70), width=1)
+        pen = pg.mkPen(QColor(CONTOUR), width=1)
         for level in g.levels:
             iso = pg.IsocurveItem(data=g.colors, level=float(level), pen=pen)
             iso.setParentItem(self._image)
