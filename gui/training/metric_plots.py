@@ -408,7 +408,7 @@ class MetricPlots(QWidget):
 
         ``draw=False`` only stores the points and marks the grown curves; the
         window then draws one plot per event-loop turn with :meth:`draw_pending`,
-        so no single turn paints all four plots (see ``MainWindow._draw_slice``).
+        so no single turn paints all four plots (see ``gui.training.tab.DrawScheduler``).
         """
         run = self._runs.get(update.run_id)
         if run is None:

@@ -524,11 +524,10 @@ class TrainingTab(QSplitter):
     # -- look --------------------------------------------------------------------------------------------
 
     def apply_look(self, theme, presenter: bool) -> None:
-        """Every plot of the tab (and the form's preview) in the window's theme and line width."""
+        """Every plot of the tab in the window's theme and line width (the form's schedule preview follows
+        the palette by itself: gui/training/form/preview.py)."""
         widgets = list(self.plots.plot_widgets().values()) + list(self.histograms.plot_widgets().values())
         widgets.append(self.boundary.plot_widget())
-        if self.form is not None and hasattr(self.form, "preview_plot"):
-            widgets.append(self.form.preview_plot())
         for widget in widgets:
             style_plot(widget, theme, presenter)
         self.plots.set_line_width(PRESENTER_LINE_WIDTH if presenter else LINE_WIDTH)
