@@ -255,7 +255,11 @@ def write_csv_atomic(path: Path, header: Sequence, rows: Iterable[Sequence],
 
     ``lineterminator`` is kept for old callers; the app's own files all use :data:`CSV_LINE_END`.
     """
-    write_text_atomic(Path(path), csv_text(header, rows, lineterminator))
+    with AtomicFile(path) as f:         # row by row: a long file is never one string in memory
+        writer = csv.writer(f, lineterminator=lineterminator)
+        writer.writerow(header)
+        writer.writerows(rows)
+        f.commit()
     return Path(path)
 
 

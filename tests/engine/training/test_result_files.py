@@ -197,3 +197,18 @@ def test_sigkill_at_random_points_of_the_final_write_never_pairs_two_runs(tmp_pa
     write_pair(folder, first)
     assert pair_state(folder) == (first, first, True)
     assert temps(folder) == []
+
+
+def test_a_csv_streams_row_by_row_to_the_same_text(tmp_path, monkeypatch):
+    from engine.files import csv_text, write_csv_atomic
+    monkeypatch.setattr(files, "CHUNK", 10)             # many chunks
+    rows = [[i, repr(i / 3), "a,b" if i % 2 else ""] for i in range(50)]
+    write_csv_atomic(tmp_path / "x.csv", ["n", "third", "text"], iter(rows))
+    assert (tmp_path / "x.csv").read_text() == csv_text(["n", "third", "text"], rows)
+
+    def broken():
+        yield [1, 2, 3]
+        raise RuntimeError("a row that cannot be made")
+    with pytest.raises(RuntimeError):
+        write_csv_atomic(tmp_path / "x.csv", ["n", "third", "text"], broken())
+    assert (tmp_path / "x.csv").read_text() == csv_text(["n", "third", "text"], rows) and temps(tmp_path) == []
