@@ -26,11 +26,8 @@ before the tab goes away (``closeEvent`` does).
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -73,13 +70,8 @@ from engine.lessons.presets import FINDER_PRESETS, FinderPreset
 from engine.status import SweepStatus
 from engine.training.events import FINISHED
 from gui.concurrency.jobs import TaskRunner
-from gui.style.palette import RUN_COLORS, with_alpha
+from gui.labs.finder.plot import DIVERGED_COLOR, FinderPlot
 
-CURVE_COLOR = RUN_COLORS[0]
-CHECK_COLOR = RUN_COLORS[1]
-DIVERGED_COLOR = RUN_COLORS[3]
-MARK_COLORS = {"valley": RUN_COLORS[2], "slide": RUN_COLORS[4], "minimum": RUN_COLORS[5], "steep": RUN_COLORS[6]}
-MARK_SYMBOLS = {"valley": "o", "slide": "t", "minimum": "s", "steep": "d"}
 FAILING_PRESET = "finder-fails"
 
 EXPLANATION = (
@@ -220,35 +212,13 @@ class FinderTab(QWidget):
         self._panel = panel
         self._fit_panel()
 
-        self.plot = pg.PlotWidget()
-        item = self.plot.getPlotItem()
-        item.setTitle("Loss vs learning rate")
-        item.setLabel("bottom", "learning rate (log scale)")
-        item.setLabel("left", "loss (cross-entropy)")
-        item.setLogMode(x=True, y=False)
-        item.showGrid(x=True, y=True, alpha=0.25)
-        self.legend = item.addLegend(offset=(10, 5), colCount=4)
-        self.raw_curve = item.plot([], [], pen=pg.mkPen(with_alpha(CURVE_COLOR, 70), width=1), name="batch loss")
-        self.smooth_curve = item.plot([], [], pen=pg.mkPen(CURVE_COLOR, width=2.5), name="smoothed loss")
-        self.marks = {name: item.plot([], [], pen=None, symbol=MARK_SYMBOLS[name], symbolSize=11,
-                                      symbolBrush=pg.mkBrush(MARK_COLORS[name]), symbolPen=pg.mkPen("w"), name=name)
-                      for name in SUGGESTION_NAMES}
-        self.check_scatter = item.plot([], [], pen=pg.mkPen(with_alpha(CHECK_COLOR, 140), width=1,
-                                                            style=Qt.PenStyle.DashLine),
-                                       symbol="o", symbolSize=9, symbolBrush=pg.mkBrush(CHECK_COLOR),
-                                       symbolPen=pg.mkPen(CHECK_COLOR), name="check: final val loss")
-        self.diverged_scatter = item.plot([], [], pen=None, symbol="x", symbolSize=13,
-                                          symbolBrush=pg.mkBrush(DIVERGED_COLOR), symbolPen=pg.mkPen(DIVERGED_COLOR),
-                                          name="check: diverged")
-        self.pick_line = pg.InfiniteLine(angle=90, movable=False,
-                                         pen=pg.mkPen(MARK_COLORS["valley"], width=1.5, style=Qt.PenStyle.DashLine))
-        self.pick_line.setVisible(False)
-        item.addItem(self.pick_line, ignoreBounds=True)
-        self.pick_text = pg.TextItem("", anchor=(0, 1), color=MARK_COLORS["valley"])
-        self.pick_text.setVisible(False)
-        item.addItem(self.pick_text, ignoreBounds=True)
-        self.plot.setToolTip("Bold: the smoothed loss of the sweep. Marks: the four suggestions. "
-                             "Orange dots: each check run's final validation loss at its rate.")
+        self.view = FinderPlot()
+        self.plot = self.view.widget
+        # the plot's items, by the names the tests and the screenshots use
+        v = self.view
+        self.raw_curve, self.smooth_curve, self.marks = v.raw_curve, v.smooth_curve, v.marks
+        self.check_scatter, self.diverged_scatter = v.check_scatter, v.diverged_scatter
+        self.pick_line, self.pick_text, self.legend = v.pick_line, v.pick_text, v.legend
 
         layout = QHBoxLayout(self)
         layout.addWidget(panel)
@@ -424,47 +394,23 @@ class FinderTab(QWidget):
         self.verdict = verdict_of(self.result, check)
         self.check_label.setText(self.verdict.sentence)
 
-    # -- drawing ----------------------------------------------------------------------------------
+    # -- drawing (gui/labs/finder/plot.py draws; the tab says what) ------------------------------
 
     def _draw_curve(self, curve) -> None:
-        if curve is None or len(curve.lrs) == 0:
-            self.raw_curve.setData([], [])
-            self.smooth_curve.setData([], [])
-            return
-        self.raw_curve.setData(np.asarray(curve.lrs), np.nan_to_num(curve.losses, nan=0.0, posinf=0.0))
-        self.smooth_curve.setData(np.asarray(curve.lrs), np.nan_to_num(curve.smoothed, nan=0.0, posinf=0.0))
+        self.view.draw_curve(curve)
         self._fit_view(curve)
 
     def _log_y(self) -> bool:
         return self.log_check.isChecked()
 
-    def _y(self, loss: float) -> float:
-        """A loss in the view's coordinates (log10 when the loss axis is logarithmic)."""
-        return math.log10(max(loss, 1e-12)) if self._log_y() else loss
-
     def _fit_view(self, curve=None) -> None:
-        """x: the whole planned sweep; y: the smoothed curve up to its stop factor times its best (the blow-up
-        clips) and the checks."""
         curve = curve if curve is not None else self.result
         settings = self.result.settings if self.result is not None else self.settings_or_default()
-        view = self.plot.getPlotItem()
-        view.setXRange(math.log10(settings.start_lr), math.log10(settings.end_lr), padding=0.02)
-        values = [] if curve is None else list(np.asarray(curve.smoothed)[np.isfinite(curve.smoothed)])
-        checks = [p.val_loss for p in self.check_points if math.isfinite(p.val_loss)]
-        if not values and not checks:
-            return
-        top = min(max(values), settings.stop_factor * min(values)) if values else max(checks)
-        top = max([top] + checks) * 1.12
-        if self._log_y():
-            low = min(values + checks)
-            # headroom above the curve for the legend's two rows
-            view.setYRange(math.log10(max(low, 1e-12)) - 0.15, math.log10(top) + 0.6, padding=0)
-        else:
-            view.setYRange(0, top * 1.15, padding=0)
+        self.view.fit(curve, settings, self.check_points, self._log_y())
 
     @Slot(bool)
     def _on_log_toggled(self, on: bool) -> None:
-        self.plot.getPlotItem().setLogMode(x=True, y=on)
+        self.view.set_log_y(on)
         self._fit_view()
         self._draw_marks()
         self._draw_checks()
@@ -479,25 +425,13 @@ class FinderTab(QWidget):
 
     def _draw_marks(self) -> None:
         result = self.result
-        for name, mark in self.marks.items():
-            s = result.suggestion(name) if result is not None else None
-            mark.setData([s.mark_lr] if s else [], [s.mark_loss] if s else [])
         pick = self.selected()
+        self.view.draw_marks(result, pick, self._log_y())
         if pick is None:
-            self.pick_line.setVisible(False)
-            self.pick_text.setVisible(False)
             self.pick_label.setText("Run the finder to get suggestions." if result is None else
                                     "No suggestion: the curve is too short.")
             self._set_busy(self.busy())
             return
-        color = MARK_COLORS[pick.name]
-        self.pick_line.setPen(pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine))
-        self.pick_line.setValue(math.log10(pick.lr))
-        self.pick_line.setVisible(True)
-        self.pick_text.setColor(color)
-        self.pick_text.setText(f" {pick.name}: lr {format_lr(pick.lr)}")
-        self.pick_text.setPos(math.log10(pick.lr), self._y(pick.mark_loss))
-        self.pick_text.setVisible(True)
         why = SUGGESTION_HELP[pick.name]
         stop = {SweepStatus.FINISHED: "ran to the end", SweepStatus.DIVERGED: f"blew up at lr {format_lr(result.lrs[-1])}",
                 SweepStatus.NON_FINITE: f"went non-finite at lr {format_lr(result.lrs[-1])}",
@@ -507,11 +441,5 @@ class FinderTab(QWidget):
         self._set_busy(self.busy())
 
     def _draw_checks(self) -> None:
-        ok = [p for p in self.check_points if math.isfinite(p.val_loss)]
-        bad = [p for p in self.check_points if not math.isfinite(p.val_loss)]
-        self.check_scatter.setData([p.lr for p in ok], [p.val_loss for p in ok])
         self._fit_view()
-        top = self.plot.getPlotItem().getViewBox().viewRange()[1][1]
-        # A diverged run has no final loss: an x at the top edge of the view, at its rate.
-        edge = 10 ** (top - 0.03) if self._log_y() else top * 0.97
-        self.diverged_scatter.setData([p.lr for p in bad], [edge] * len(bad))
+        self.view.draw_checks(self.check_points, self._log_y())

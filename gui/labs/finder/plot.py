@@ -1,0 +1,119 @@
+"""The LR finder tab's plot: the sweep's loss against the rate, the four suggestions, the check runs.
+
+Drawing only: the tab (``gui/labs/finder/__init__.py``) decides what to show and hands it over.  The
+x axis is the rate on a log scale; y is the loss, optionally on a log scale too (the check runs of the
+failing preset end far below the sweep's curve).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from engine.labs.lrfinder import SUGGESTION_NAMES, FinderSettings, format_lr
+from gui.style.palette import MARK_FILL, RUN_COLORS, with_alpha
+
+CURVE_COLOR = RUN_COLORS[0]
+CHECK_COLOR = RUN_COLORS[1]
+DIVERGED_COLOR = RUN_COLORS[3]
+MARK_COLORS = {"valley": RUN_COLORS[2], "slide": RUN_COLORS[4], "minimum": RUN_COLORS[5], "steep": RUN_COLORS[6]}
+MARK_SYMBOLS = {"valley": "o", "slide": "t", "minimum": "s", "steep": "d"}
+
+
+class FinderPlot:
+    """The plot widget (``widget``) and its items."""
+
+    def __init__(self) -> None:
+        self.widget = pg.PlotWidget()
+        item = self.widget.getPlotItem()
+        item.setTitle("Loss vs learning rate")
+        item.setLabel("bottom", "learning rate (log scale)")
+        item.setLabel("left", "loss (cross-entropy)")
+        item.setLogMode(x=True, y=False)
+        item.showGrid(x=True, y=True, alpha=0.25)
+        self.legend = item.addLegend(offset=(10, 5), colCount=4)
+        self.raw_curve = item.plot([], [], pen=pg.mkPen(with_alpha(CURVE_COLOR, 70), width=1), name="batch loss")
+        self.smooth_curve = item.plot([], [], pen=pg.mkPen(CURVE_COLOR, width=2.5), name="smoothed loss")
+        self.marks = {name: item.plot([], [], pen=None, symbol=MARK_SYMBOLS[name], symbolSize=11,
+                                      symbolBrush=pg.mkBrush(MARK_COLORS[name]), symbolPen=pg.mkPen(MARK_FILL),
+                                      name=name)
+                      for name in SUGGESTION_NAMES}
+        self.check_scatter = item.plot([], [], pen=pg.mkPen(with_alpha(CHECK_COLOR, 140), width=1,
+                                                            style=Qt.PenStyle.DashLine),
+                                       symbol="o", symbolSize=9, symbolBrush=pg.mkBrush(CHECK_COLOR),
+                                       symbolPen=pg.mkPen(CHECK_COLOR), name="check: final val loss")
+        self.diverged_scatter = item.plot([], [], pen=None, symbol="x", symbolSize=13,
+                                          symbolBrush=pg.mkBrush(DIVERGED_COLOR), symbolPen=pg.mkPen(DIVERGED_COLOR),
+                                          name="check: diverged")
+        self.pick_line = pg.InfiniteLine(angle=90, movable=False,
+                                         pen=pg.mkPen(MARK_COLORS["valley"], width=1.5, style=Qt.PenStyle.DashLine))
+        self.pick_line.setVisible(False)
+        item.addItem(self.pick_line, ignoreBounds=True)
+        self.pick_text = pg.TextItem("", anchor=(0, 1), color=MARK_COLORS["valley"])
+        self.pick_text.setVisible(False)
+        item.addItem(self.pick_text, ignoreBounds=True)
+        self.widget.setToolTip("Bold: the smoothed loss of the sweep. Marks: the four suggestions. "
+                               "Orange dots: each check run's final validation loss at its rate.")
+
+    def draw_curve(self, curve) -> None:
+        if curve is None or len(curve.lrs) == 0:
+            self.raw_curve.setData([], [])
+            self.smooth_curve.setData([], [])
+            return
+        self.raw_curve.setData(np.asarray(curve.lrs), np.nan_to_num(curve.losses, nan=0.0, posinf=0.0))
+        self.smooth_curve.setData(np.asarray(curve.lrs), np.nan_to_num(curve.smoothed, nan=0.0, posinf=0.0))
+
+    def set_log_y(self, on: bool) -> None:
+        self.widget.getPlotItem().setLogMode(x=True, y=on)
+
+    @staticmethod
+    def _y(loss: float, log_y: bool) -> float:
+        """A loss in the view's coordinates (log10 when the loss axis is logarithmic)."""
+        return math.log10(max(loss, 1e-12)) if log_y else loss
+
+    def fit(self, curve, settings: FinderSettings, check_points, log_y: bool) -> None:
+        """x: the whole planned sweep; y: the smoothed curve up to its stop factor times its best (the
+        blow-up clips) and the checks."""
+        view = self.widget.getPlotItem()
+        view.setXRange(math.log10(settings.start_lr), math.log10(settings.end_lr), padding=0.02)
+        values = [] if curve is None else list(np.asarray(curve.smoothed)[np.isfinite(curve.smoothed)])
+        checks = [p.val_loss for p in check_points if math.isfinite(p.val_loss)]
+        if not values and not checks:
+            return
+        top = min(max(values), settings.stop_factor * min(values)) if values else max(checks)
+        top = max([top] + checks) * 1.12
+        if log_y:
+            low = min(values + checks)
+            # headroom above the curve for the legend's two rows
+            view.setYRange(math.log10(max(low, 1e-12)) - 0.15, math.log10(top) + 0.6, padding=0)
+        else:
+            view.setYRange(0, top * 1.15, padding=0)
+
+    def draw_marks(self, result, pick, log_y: bool) -> None:
+        """The four suggestions' marks, and the picked one's line and label."""
+        for name, mark in self.marks.items():
+            s = result.suggestion(name) if result is not None else None
+            mark.setData([s.mark_lr] if s else [], [s.mark_loss] if s else [])
+        if pick is None:
+            self.pick_line.setVisible(False)
+            self.pick_text.setVisible(False)
+            return
+        color = MARK_COLORS[pick.name]
+        self.pick_line.setPen(pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine))
+        self.pick_line.setValue(math.log10(pick.lr))
+        self.pick_line.setVisible(True)
+        self.pick_text.setColor(color)
+        self.pick_text.setText(f" {pick.name}: lr {format_lr(pick.lr)}")
+        self.pick_text.setPos(math.log10(pick.lr), self._y(pick.mark_loss, log_y))
+        self.pick_text.setVisible(True)
+
+    def draw_checks(self, check_points, log_y: bool) -> None:
+        """Each check run's final validation loss at its rate; a diverged one as an x at the top edge."""
+        ok = [p for p in check_points if math.isfinite(p.val_loss)]
+        bad = [p for p in check_points if not math.isfinite(p.val_loss)]
+        self.check_scatter.setData([p.lr for p in ok], [p.val_loss for p in ok])
+        top = self.widget.getPlotItem().getViewBox().viewRange()[1][1]
+        edge = 10 ** (top - 0.03) if log_y else top * 0.97
+        self.diverged_scatter.setData([p.lr for p in bad], [edge] * len(bad))
