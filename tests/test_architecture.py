@@ -38,3 +38,20 @@ def test_the_import_contracts_hold():
     assert out.returncode == 0, out.stdout[-3000:]
     assert out.stdout.count("KEPT") == len(contracts)
     assert f"Contracts: {len(contracts)} kept, 0 broken." in out.stdout
+
+
+MODULE_LINES, CLASS_LINES = 600, 400
+
+
+def test_no_module_over_600_lines_and_no_class_over_400():
+    """Short modules named for what they hold (CONTRIBUTING.md): a file that outgrows this holds two things."""
+    too_long = []
+    for path in sorted([*(ROOT / "engine").rglob("*.py"), *(ROOT / "gui").rglob("*.py")]):
+        text = path.read_text()
+        name = path.relative_to(ROOT).as_posix()
+        if text.count("\n") > MODULE_LINES:
+            too_long.append(f"{name}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > CLASS_LINES:
+                too_long.append(f"{name}: class {node.name} {node.end_lineno - node.lineno + 1} lines")
+    assert not too_long, too_long
