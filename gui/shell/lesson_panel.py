@@ -19,6 +19,16 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 from engine.status import RunStatus
 
 
+def seeds_note(preset: str) -> str:
+    """How often the lesson's claim held in the last ``make claims`` run, shipped with the app
+    (engine/lessons/claims_measured.json): a claim is only as good as its worst seed."""
+    from engine.lessons.claims import measured
+    found = measured(f"preset {preset}")
+    if found is None:
+        return ""
+    return f"<br><i>This claim {found.text}.</i>"
+
+
 def batchnorm_table(rows) -> str:
     """The BatchNorm lesson's table: test accuracy with running and with per-batch statistics.
 
@@ -80,7 +90,7 @@ class LessonPanel(QFrame):
     def show_lesson(self, name: str, title: str, text: str) -> None:
         """A lesson's runs are loaded: its words, and its table (if any) once the runs have ended."""
         self.lesson, self._table_asked, self.question = name, False, None
-        self.show_note(f"<b>{title}</b><br>{text}")
+        self.show_note(f"<b>{title}</b><br>{text}{seeds_note(name)}")
 
     def show_question(self, key: str, title: str, text: str, look: str) -> None:
         """A question on top of whatever it opened (a lesson it loaded included)."""

@@ -213,6 +213,10 @@ def test_lessons_menu_loads_a_preset_with_its_explanation(qtbot, window):
     assert window.lesson_panel.isVisible() and PRESETS["optimizers"].title in window.lesson_text.text()
     titles = [a.text() for a in window._lesson_menu.actions()]
     assert titles[:len(PRESETS)] == [p.title for p in PRESETS.values()]   # then the lesson's questions
+    # and how often its claim held in the shipped make-claims table
+    from engine.lessons.claims import measured
+    shipped = measured("preset optimizers")
+    assert shipped is not None and f"This claim {shipped.text}." in window.lesson_text.text()
 
 
 def test_presenter_mode_and_dark_theme(qtbot, window):
