@@ -1,13 +1,17 @@
 """Retake the README's screenshots of the window and every lab, on a real (virtual) display.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/take_screenshots.py [NAME ...]
+        [--size 1024x768] [--presenter] [--dark] [--out DIR]
 
 NAME is one of the shots below (default: all).  Each is the whole window at
-1440x900 after doing what a teacher would do first in that place, with
-throw-away settings so nobody's saved runs are touched.
+1440x900 (or ``--size``) after doing what a teacher would do first in that place, with
+throw-away settings so nobody's saved runs are touched.  ``--presenter`` and ``--dark`` take the
+same shots in presenter mode (a projector) and the dark theme, for review; the README's are the
+defaults, written to docs/screenshots/.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
@@ -16,21 +20,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
-FINAL = ("finished", "diverged", "stopped", "error")
 
 
-def main(names: list[str]) -> int:
+def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool = False, dark: bool = False,
+         out: Path = OUT) -> int:
     sys.path.insert(0, str(ROOT))
     from PySide6.QtCore import QSettings
 
+    from engine.status import FINAL
     from gui.app import make_app
     from gui.shell.window import MainWindow
 
     app = make_app()
     with tempfile.TemporaryDirectory() as tmp:
         w = MainWindow(settings=QSettings(os.path.join(tmp, "s.ini"), QSettings.IniFormat))
-        w.resize(1440, 900)
+        w.resize(*size)
         w.show()
+        if presenter:
+            w.presenter_action.trigger()
+        if dark:
+            w.set_dark(True)
 
         def pump(done=lambda: False, timeout: float = 300.0) -> None:
             start = time.time()
@@ -42,8 +51,9 @@ def main(names: list[str]) -> int:
                 time.sleep(0.01)
 
         def save(name: str) -> None:
-            w.grab().save(str(OUT / f"{name}.png"))
-            print(f"saved {OUT / name}.png")
+            out.mkdir(parents=True, exist_ok=True)
+            w.grab().save(str(out / f"{name}.png"))
+            print(f"saved {out / name}.png")
 
         def training() -> None:
             w.load_preset("optimizers")
@@ -106,4 +116,12 @@ def main(names: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    parser = argparse.ArgumentParser(description="Retake the README's screenshots (or review ones).")
+    parser.add_argument("names", nargs="*")
+    parser.add_argument("--size", default="1440x900", help="window size WxH (default 1440x900)")
+    parser.add_argument("--presenter", action="store_true", help="presenter mode (F5)")
+    parser.add_argument("--dark", action="store_true", help="the dark theme")
+    parser.add_argument("--out", default=str(OUT), help="folder for the PNGs (default docs/screenshots)")
+    args = parser.parse_args()
+    width, _, height = args.size.partition("x")
+    sys.exit(main(args.names, (int(width), int(height)), args.presenter, args.dark, Path(args.out)))
