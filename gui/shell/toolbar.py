@@ -57,6 +57,11 @@ class TrainingControls(QToolBar):
         self.speed.currentIndexChanged.connect(self.on_speed)
         self.addWidget(self.speed)
 
+    def add_view_action(self, action: QAction) -> None:
+        """A View menu's toggle on the toolbar too (folding the form away), after the speed."""
+        self.addSeparator()
+        self.addAction(action)
+
     def run_actions(self) -> tuple[QAction, ...]:
         return self.start_action, self.step_action, self.stop_action, self.reset_action
 

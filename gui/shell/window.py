@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
 
         self._build_views()
         self.controls = TrainingControls(self.training_tab, self._action)
+        self.controls.add_view_action(self.look.form_action)
         self.addToolBar(self.controls)
         self._build_menus()
         self._build_status_bar()
@@ -400,6 +401,7 @@ class MainWindow(QMainWindow):
     def apply_look(self) -> None:
         self.look.apply_to_app()
         self.training_tab.apply_look(self.look.theme(), self.look.presenter)
+        self.training_tab.set_form_folded(self.look.form_folded)
         for holder in self.lab_holders.values():
             if holder.lab is not None:
                 self.look.style_lab(holder.lab)

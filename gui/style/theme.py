@@ -29,6 +29,7 @@ from gui.style.palette import (
     PRESENTER_DARK_LOOK,
     PRESENTER_LIGHT_LOOK,
 )
+from gui.widgets.plotting import fit_ticks
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,8 @@ def palette_look(palette: QPalette) -> PlotLook:
 def paint_plot(widget: pg.PlotWidget, look: PlotLook) -> None:
     """Background, axes, tick labels, title and legend text of one existing plot, in ``look``.
 
+    Every axis is fitted (``gui.widgets.plotting.fit_ticks``): its labels never overlap at any width.
+
     The background goes first: a ``ThemedPlotWidget`` reports it, and its view sets its HTML titles
     and legend rows again (their colour is baked into the HTML) once this has run.
     """
@@ -130,6 +133,7 @@ def paint_plot(widget: pg.PlotWidget, look: PlotLook) -> None:
         font.setPointSizeF(look.point_size)
     for name in ("left", "bottom", "right", "top"):
         axis = item.getAxis(name)
+        fit_ticks(axis)              # tick density from the axis's length and its labels' width
         axis.setPen(pen)
         axis.setTextPen(pen)
         if font is not None:

@@ -214,10 +214,11 @@ class TrainingTab(QSplitter):
         self.apply_button = self._button("Apply", self.apply_form_to_selected,
                                          "Give the selected run the form's settings and rewind it to its start.")
         self.remove_button = self._button("Remove", self.remove_selected_run, "Remove the selected run.")
-        buttons.addWidget(QLabel("<b>Runs</b>"))
-        buttons.addStretch(1)
+        # The heading on its own line: beside the buttons it made the column too wide for a projector.
+        runs_layout.addWidget(QLabel("<b>Runs</b>"))
         for button in (self.add_button, self.apply_button, self.remove_button):
             buttons.addWidget(button)
+        buttons.addStretch(1)
         runs_layout.addLayout(buttons)
         runs_layout.addWidget(self.runs_list)
 
@@ -522,6 +523,15 @@ class TrainingTab(QSplitter):
                 "rate": f"{total:,.0f} steps/s"}
 
     # -- look --------------------------------------------------------------------------------------------
+
+    @property
+    def form_folded(self) -> bool:
+        """The form column (the form and the runs list) is folded away: the plots have the tab's width."""
+        return self.left.isHidden()
+
+    def set_form_folded(self, folded: bool) -> None:
+        """Fold the form column away (presenter mode on a projector) or bring it back at its last width."""
+        self.left.setVisible(not folded)
 
     def apply_look(self, theme, presenter: bool) -> None:
         """Every plot of the tab in the window's theme and line width (the form's schedule preview follows

@@ -1,5 +1,5 @@
-"""Plot pieces every view can use: a plot that says when it is restyled, readable log ticks, titles and
-legend rows that never widen their plot, the one legend-key HTML, the curve styles, and a curve of any
+"""Plot pieces every view can use: a plot that says when it is restyled, tick labels that never overlap
+(:func:`fit_ticks`), readable log ticks, titles and legend rows that never widen their plot, the one legend-key HTML, the curve styles, and a curve of any
 length.
 
 Titles and legend keys are HTML with their colour and size baked in when they are set, so a view that
@@ -21,8 +21,8 @@ import types
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QTextOption
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetricsF, QTextOption
 
 from gui.style.palette import with_alpha
 
@@ -94,8 +94,13 @@ class LogFriendlyAxis(pg.AxisItem):
     """In log mode, label only the 1-2-5 ticks of each decade.
 
     pyqtgraph labels every minor tick of a log axis (0.2, 0.3, ..., 0.9), and
-    over less than a decade or two the labels run into each other.
+    over less than a decade or two the labels run into each other.  Its tick density also follows its
+    length (:func:`fit_ticks`).
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fit_ticks(self)
 
     def logTickStrings(self, values, scale, spacing):
         strings = super().logTickStrings(values, scale, spacing)
@@ -354,3 +359,137 @@ class ChunkedCurve:
         for item in self.items:
             self.plot.removeItem(item)
         self.items.clear()
+
+
+# -- ticks that never overlap -------------------------------------------------------------------------
+
+TICK_GAP_EM = 0.8           # free space between two tick labels, in widths of "0" (or heights, on a y axis)
+MIN_MINOR_PX = 4.0          # unlabelled minor ticks closer than this are not drawn
+
+
+def fit_ticks(axis: pg.AxisItem) -> None:
+    """Make ``axis`` choose its tick density from its length in pixels and its labels' width.
+
+    pyqtgraph picks the major spacing from the axis length alone (about ``2.25 sqrt(px / 300)``
+    intervals) and may label a second level too, so on a narrow plot with wide labels ("1500") the
+    labels run into each other ("5001000 1500").  A fitted axis widens the spacing along 1, 2, 5 x 10^k
+    until the widest label plus a gap fits between two ticks (:func:`fitted_tick_values`), and labels
+    that level only; minor ticks stay, unlabelled.  Axes with their own ticks (``setTicks``, a subclass
+    with its own ``tickValues``) are left alone.  Idempotent: the window calls it on every restyle.
+    """
+    if getattr(axis, "_fitted", False) or type(axis).tickValues is not pg.AxisItem.tickValues:
+        return
+    axis.tickValues = types.MethodType(fitted_tick_values, axis)
+    axis.setStyle(maxTextLevel=0)
+    axis._fitted = True
+
+
+def fitted_tick_values(axis: pg.AxisItem, min_val: float, max_val: float, size: float) -> list:
+    """``AxisItem.tickValues`` whose first (the only labelled) level's labels do not overlap at ``size`` px.
+
+    Two neighbouring labels centred on their ticks ``d`` px apart do not overlap when
+    ``d >= w + gap``, ``w`` the widest label's extent along the axis (its width on an x axis, its
+    height on a y axis, as ``QFontMetricsF`` measures it in the axis's tick font).
+    """
+    if axis._tickSpacing is not None:
+        return pg.AxisItem.tickValues(axis, min_val, max_val, size)
+    lo, hi = sorted((min_val, max_val))
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo or size <= 0:
+        return pg.AxisItem.tickValues(axis, min_val, max_val, size)
+    fit = _TickFit(axis, lo, hi, size)
+    return fit.log_levels() if axis.logMode else fit.linear_levels()
+
+
+class _TickFit:
+    """The arithmetic of :func:`fitted_tick_values` for one axis at one range and length."""
+
+    def __init__(self, axis: pg.AxisItem, lo: float, hi: float, size: float):
+        self.axis, self.lo, self.hi, self.size = axis, lo, hi, size
+        self.px_per_unit = size / (hi - lo)
+        metrics = QFontMetricsF(axis.style["tickFont"] or axis.font())
+        self.metrics = metrics
+        self.vertical = axis.orientation in ("left", "right")
+        self.gap = TICK_GAP_EM * (metrics.height() * 0.8 if self.vertical else metrics.horizontalAdvance("0"))
+
+    def extent(self, strings) -> float:
+        """The widest label's size along the axis, as pyqtgraph measures it when drawing."""
+        sizes = [self.metrics.boundingRect(QRectF(0, 0, 100, 100), Qt.AlignmentFlag.AlignCenter, s)
+                 for s in strings if s]
+        if not sizes:
+            return 0.0
+        return max(r.height() * 0.8 if self.vertical else r.width() for r in sizes)
+
+    def fits(self, values: np.ndarray, spacing_px: float, spacing: float) -> bool:
+        axis = self.axis
+        strings = axis.tickStrings(list(values), axis.autoSIPrefixScale * axis.scale, spacing)
+        return self.extent(strings) + self.gap <= spacing_px
+
+    def linear_levels(self) -> list:
+        axis = self.axis
+        scale = axis.scale
+        lo, hi = self.lo * scale, self.hi * scale
+        start = pg.AxisItem.tickSpacing(axis, lo, hi, self.size)
+        major = start[0][0] if start else (hi - lo) / 2
+        px = self.px_per_unit / scale
+        for _ in range(60):
+            values = _multiples(lo, hi, major)
+            if len(values) <= 1 or self.fits(values / scale, major * px, major / scale):
+                break
+            major = _next_nice(major)
+        majors = _multiples(lo, hi, major)
+        levels = [(major / scale, list(majors / scale))]
+        minor = major / (4 if _mantissa(major) == 2 else 5)
+        if minor * px >= MIN_MINOR_PX:
+            minors = _multiples(lo, hi, minor)
+            minors = minors[np.abs(np.round(minors / major) * major - minors) > minor * 0.01]
+            levels.append((minor / scale, list(minors / scale)))
+        return levels
+
+    def log_levels(self) -> list:
+        """Decades (values are log10): 1, 2 and 5 of each if they fit, else 1, else every k-th decade."""
+        lo, hi = self.lo, self.hi
+        decades = np.arange(np.floor(lo), np.ceil(hi) + 1)
+        all_marks = np.concatenate([d + np.log10(np.arange(1, 10)) for d in decades])
+        all_marks = all_marks[(all_marks >= lo - 1e-9) & (all_marks <= hi + 1e-9)]
+        one_two_five = np.concatenate([d + np.log10([1.0, 2.0, 5.0]) for d in decades])
+        one_two_five = one_two_five[(one_two_five >= lo - 1e-9) & (one_two_five <= hi + 1e-9)]
+        px = self.px_per_unit
+        labelled = None
+        if len(one_two_five) < 2 and self.fits(all_marks, np.log10(10 / 9) * px, None):
+            labelled = all_marks                     # less than a decade: every mantissa, if they fit
+        elif self.fits(one_two_five, np.log10(2) * px, None):
+            labelled = one_two_five
+        else:
+            step = 1.0
+            for _ in range(40):
+                labelled = decades[(decades >= lo - 1e-9) & (decades <= hi + 1e-9) & (decades % step == 0)]
+                if len(labelled) <= 1 or self.fits(labelled, step * px, step):
+                    break
+                step = _next_nice(step)
+        rest = [v for v in all_marks if not np.any(np.isclose(v, labelled, atol=1e-9))]
+        levels = [(None, list(labelled))]
+        if len(all_marks) and np.log10(10 / 9) * px >= MIN_MINOR_PX:
+            levels.append((None, rest))
+        return levels
+
+
+def _multiples(lo: float, hi: float, step: float) -> np.ndarray:
+    """The multiples of ``step`` within [lo, hi]."""
+    first = np.ceil(lo / step - 1e-9)
+    count = int(np.floor(hi / step + 1e-9) - first) + 1
+    return (first + np.arange(max(count, 0))) * step
+
+
+def _mantissa(step: float) -> int:
+    """1, 2 or 5: the leading digit of a nice step."""
+    return int(round(step / 10 ** np.floor(np.log10(step) + 1e-9)))
+
+
+def _next_nice(step: float) -> float:
+    """The next of 1, 2, 5 x 10^k above ``step``."""
+    power = 10 ** np.floor(np.log10(step) + 1e-9)
+    mantissa = step / power
+    for nice in (2.0, 5.0, 10.0):
+        if nice > mantissa + 1e-9:
+            return nice * power
+    return 20.0 * power
