@@ -243,6 +243,21 @@ def float_cell(x: Any) -> str:
     return "" if x is None else repr(float(x))
 
 
+FORMULA_LEADS = ("=", "+", "-", "@")
+"""First characters a spreadsheet reads as a formula (OWASP's CSV-injection list, tab and CR aside)."""
+
+
+def text_cell(text: Any) -> str:
+    """A text cell (a run's name, a label) that no spreadsheet runs as a formula.
+
+    A cell beginning with ``=``, ``+``, ``-`` or ``@`` gets a single quote in front (the OWASP
+    rule: ``=1+1`` is written ``'=1+1``), which a spreadsheet shows as text; any other text is
+    written as it is, so ordinary names are unchanged.
+    """
+    text = str(text)
+    return "'" + text if text.startswith(FORMULA_LEADS) else text
+
+
 def csv_text(header: Sequence, rows: Iterable[Sequence], lineterminator: str = CSV_LINE_END) -> str:
     """``header`` then ``rows`` as CSV text in the app's one dialect (cells already formatted)."""
     buf = io.StringIO()
