@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import re
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -36,7 +37,7 @@ import torch.nn.functional as F
 from engine.config import Experiment, steps_per_epoch
 from engine.data.augment import Augmenter
 from engine.data.datasets import DataSplit, load_data
-from engine.experiment import resolve
+from engine.experiment import ExperimentError, resolve
 from engine.model.models import activation_probes, build_model, weight_tensors
 from engine.optim.optimizers import build_optimizer
 from engine.optim.schedules import LRSchedule
@@ -57,6 +58,40 @@ from engine.training.events import (
 
 HIST_BINS = 40
 EVAL_CHUNK = 4096     # examples per forward pass when evaluating large sets
+
+_NUMERIC_WORDS = re.compile(r"\b(overflow|underflow|non-finite|not finite|nan|inf|infinity)\b", re.IGNORECASE)
+
+
+def numeric_failure(err: BaseException) -> str | None:
+    """Why ``err`` came from the numbers (an overflow, a non-finite value), or ``None`` for any other error.
+
+    Such an exception inside a training step means the run diverged (Adam at ``lr`` 1e300 makes torch
+    raise "value cannot be converted to type float without overflow" in its update), not that the
+    program is wrong: :meth:`Trainer.step` ends the run as ``diverged`` with this reason.  Every other
+    exception (a ``ZeroDivisionError`` in Python code included) is a true bug and still ends the run
+    as ``error``.
+    """
+    if isinstance(err, (OverflowError, FloatingPointError)):
+        return f"the arithmetic failed ({type(err).__name__}: {err})".splitlines()[0]
+    text = str(err).splitlines()[0] if str(err) else ""
+    if isinstance(err, RuntimeError) and _NUMERIC_WORDS.search(text):
+        return f"the arithmetic failed ({text})"
+    return None
+
+
+def has_batch_norm(model: torch.nn.Module) -> bool:
+    """Whether ``model`` normalizes by batch statistics, which need two or more examples in a batch."""
+    return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def merges_last_batch(n_train: int, batch_size: int) -> bool:
+    """Whether an epoch of ``n_train`` examples in batches of ``batch_size`` ends in a batch of one.
+
+    With BatchNorm such a batch cannot be trained on (a variance over one example is undefined; torch
+    raises), so the trainer merges it into the batch before: an epoch is then ``n_train // batch_size``
+    batches, the last of ``batch_size + 1`` examples.
+    """
+    return n_train > batch_size and n_train % batch_size == 1
 
 
 @dataclass(frozen=True)
@@ -112,6 +147,14 @@ class Trainer:
             torch.manual_seed(exp.seed)
             self.model = build_model(exp.model, self.data.input_shape, self.data.n_classes)
             self._rng_state = torch.get_rng_state()
+        self._merge_last = False
+        if has_batch_norm(self.model):
+            self._check_batch_norm(n_train)
+            self._merge_last = merges_last_batch(n_train, exp.train.batch_size)
+            if self._merge_last:
+                self.steps_per_epoch = n_train // exp.train.batch_size
+                if exp.train.epochs is not None:
+                    self.total_steps = exp.train.epochs * self.steps_per_epoch
         self._stochastic = any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in self.model.modules())
         self._params = list(self.model.parameters())
         self._grads = torch.zeros(sum(p.numel() for p in self._params))
@@ -145,6 +188,23 @@ class Trainer:
         self._loss_ceiling = math.inf        # set from the starting loss on the first step
         self._diverged_what = ""
 
+    def _check_batch_norm(self, n_train: int) -> None:
+        """Refuse, naming the key, a BatchNorm run whose every batch would hold one example."""
+        if n_train < 2:
+            raise ExperimentError("data.n_train", f"BatchNorm needs two or more training examples in a batch; "
+                                  f"there are {n_train} (use 2 or more, or model.norm 'none' or 'layer')")
+        if self.experiment.train.batch_size < 2:
+            raise ExperimentError("train.batch_size", "BatchNorm needs two or more examples in a batch "
+                                  "(use 2 or more, or model.norm 'none' or 'layer')")
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the trainer changed of the experiment as given, one line each (empty when nothing)."""
+        if self._merge_last:
+            return ("each epoch's last batch of one example is merged into the batch before "
+                    "(BatchNorm cannot train on one)",)
+        return ()
+
     # -- driving ------------------------------------------------------------------------------
 
     @property
@@ -174,9 +234,23 @@ class Trainer:
             events += self._measure(self._snapshot(), True, self.experiment.train.histogram_every > 0)
             assert self.last_eval is not None   # the step-0 measurement evaluates
             factor = self.experiment.train.divergence_factor
-            start_loss = max(self.last_eval.train_loss, math.log(self.data.n_classes))
+            chance = math.log(self.data.n_classes)
+            start_loss = max(self.last_eval.train_loss, chance)
             self._loss_ceiling = factor * start_loss if factor and math.isfinite(start_loss) else math.inf
-        events += self._train_step()
+            broken = self._broken_start(self.last_eval.train_loss, chance)
+            if broken:
+                self.status, self._diverged_what = DIVERGED, broken
+                self.elapsed += time.perf_counter() - started
+                events.append(self._finish(self.status, self._end_message()))
+                return events
+        try:
+            events += self._train_step()
+        except Exception as err:  # from the numbers: the run diverged; anything else is a bug, raised
+            why = numeric_failure(err)
+            if why is None:
+                raise
+            self.step_count += 1
+            events += self._diverge(self.lr, math.nan, math.nan, why)
         if self.status == FINISHED and self.last_eval is not None and not math.isfinite(self.last_eval.train_loss):
             self.status, self._diverged_what = DIVERGED, "the weights became non-finite"
         self.elapsed += time.perf_counter() - started
@@ -260,11 +334,15 @@ class Trainer:
     # -- one step -----------------------------------------------------------------------------
 
     def next_batch(self) -> torch.Tensor:
-        """Indices of the next mini-batch: a fresh seeded permutation each epoch, last batch partial."""
+        """Indices of the next mini-batch: a fresh seeded permutation each epoch, last batch partial
+        (a last batch of one merged into the one before when the model has BatchNorm)."""
         if self._cursor >= len(self._order):
             self._order = torch.randperm(len(self.data.y_train), generator=self._batches)
             self._cursor = 0
-        idx = self._order[self._cursor:self._cursor + self.experiment.train.batch_size]
+        end = self._cursor + self.experiment.train.batch_size
+        if self._merge_last and end == len(self._order) - 1:
+            end += 1                    # a last batch of one goes with this one (BatchNorm needs two)
+        idx = self._order[self._cursor:end]
         self._cursor += len(idx)
         return idx
 
@@ -343,6 +421,26 @@ class Trainer:
             self.status = FINISHED
         return events
 
+    def _broken_start(self, loss: float, chance: float) -> str:
+        """Why the untrained network is already diverged (``""`` when it is not): the absolute test.
+
+        Divergence is otherwise measured against the starting loss, so a network whose loss is 4e12
+        from step 0 (``init_std`` 1e4) would never count as diverged.  Chance level is
+        ``ln C`` (a uniform guess over C classes); a start above ``divergence_factor * ln C`` (the
+        same factor as the relative test, 1000 by default: ln 2 * 1000 = 693 for two classes) means
+        the true class gets probability ``C^-factor`` on average, which no training from there is
+        worth watching.  ``divergence_factor`` ``None`` turns this test off too.
+        """
+        factor = self.experiment.train.divergence_factor
+        if not factor:
+            return ""
+        if not math.isfinite(loss):
+            return "the starting loss is non-finite"
+        if loss > factor * chance:
+            return (f"the starting loss {loss:.3g} is over {factor:g}x the chance-level loss "
+                    f"ln {self.data.n_classes} = {chance:.3g}")
+        return ""
+
     def _zero_grad(self) -> None:
         """Zero the gradients, which live as views in one flat buffer.
 
@@ -366,7 +464,7 @@ class Trainer:
     def _end_message(self) -> str:
         if self.status == DIVERGED:
             return f"diverged at step {self.step_count} (lr {self.lr:.3g}): {self._diverged_what}"
-        return f"finished {self.step_count} steps"
+        return f"finished {self.step_count} steps" + "".join(f"; {note}" for note in self.notes)
 
     # -- measurements -------------------------------------------------------------------------
 

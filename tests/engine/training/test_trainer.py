@@ -231,3 +231,80 @@ def test_train_step_judges_the_loss_before_the_update():
     assert all(torch.equal(a, b) for a, b in zip(before, trainer.model.state_dict().values()))
     assert trainer.train_step(0.1).updated
     assert not all(torch.equal(a, b) for a, b in zip(before, trainer.model.state_dict().values()))
+
+
+# -- accepted input that used to crash, and runs broken from the start (issue 10, classes 3 and 4) --------
+
+def _batch_sizes(trainer):
+    sizes, take = [], trainer.next_batch
+
+    def recording():
+        idx = take()
+        sizes.append(len(idx))
+        return idx
+    trainer.next_batch = recording
+    return sizes
+
+
+def test_batchnorm_merges_a_last_batch_of_one_into_the_one_before_and_says_so():
+    from engine.training.trainer import merges_last_batch
+    exp = Experiment(data=DataConfig(n_train=33), model=ModelConfig(norm="batch"),
+                     train=TrainConfig(epochs=3, batch_size=32, eval_every=1, histogram_every=0))
+    trainer = Trainer(exp)
+    sizes = _batch_sizes(trainer)
+    final = trainer.run()
+    assert final.status == FINISHED and sizes == [33, 33, 33]         # one batch an epoch, no batch of one
+    assert trainer.steps_per_epoch == 1 and trainer.total_steps == 3 and trainer.epoch == 3
+    assert trainer.notes and "merged" in trainer.notes[0] and "merged" in final.message
+    assert merges_last_batch(33, 32) and merges_last_batch(65, 32)
+    assert not merges_last_batch(34, 32) and not merges_last_batch(32, 32) and not merges_last_batch(1, 32)
+    # Without BatchNorm nothing changes: the last batch of one stays, numbers as before.
+    plain = Trainer(exp.replace(model={"norm": "none"}))
+    plain_sizes = _batch_sizes(plain)
+    assert plain.run().status == FINISHED and plain_sizes == [32, 1] * 3 and plain.notes == ()
+
+
+@pytest.mark.parametrize("changes, key", [({"data": {"n_train": 1}}, "data.n_train"),
+                                          ({"train": {"batch_size": 1}}, "train.batch_size")])
+def test_batchnorm_refuses_batches_that_can_never_hold_two_examples_naming_the_key(changes, key):
+    from engine.experiment import ExperimentError
+    with pytest.raises(ExperimentError) as caught:
+        Trainer(Experiment(model=ModelConfig(norm="batch")).replace(**changes))
+    assert str(caught.value).startswith(key) and "\n" not in str(caught.value)
+
+
+def test_an_overflow_inside_the_optimizer_step_is_a_divergence_not_an_error():
+    trainer = Trainer(short(optimizer={"name": "adam", "lr": 1e300}))
+    final = trainer.run()
+    assert final.status == DIVERGED and final.step == 1 and "overflow" in final.message
+    # step() itself never raises for it either (the window and compare drive step(), not run()).
+    stepped = Trainer(short(optimizer={"name": "adam", "lr": 1e300}))
+    events = stepped.step() + stepped.step()
+    assert isinstance(events[-1], FinalEvent) and events[-1].status == DIVERGED
+
+
+def test_an_exception_not_from_the_numbers_is_still_an_error():
+    from engine.training.trainer import numeric_failure
+    broken = Trainer(short())
+    broken.next_batch = lambda: (_ for _ in ()).throw(RuntimeError("mat1 and mat2 shapes cannot be multiplied"))
+    final = broken.run()
+    assert final.status == ERROR and "shapes" in final.message
+    assert numeric_failure(RuntimeError("value cannot be converted to type float without overflow"))
+    assert numeric_failure(OverflowError("math range error")) and numeric_failure(FloatingPointError("x"))
+    assert numeric_failure(RuntimeError("information missing")) is None     # 'inf' only as a word
+    assert numeric_failure(ZeroDivisionError("division by zero")) is None
+    assert numeric_failure(KeyError("inf")) is None
+
+
+def test_a_loss_far_above_chance_from_step_0_is_diverged_at_step_0():
+    exp = short(model={"init": "normal", "init_std": 1e4})
+    final = Trainer(exp).run()
+    assert final.status == DIVERGED and final.step == 0
+    assert "chance-level loss ln 2" in final.message and "starting loss" in final.message
+    # The test is the relative test's own factor against ln C: divergence_factor None turns both off.
+    assert Trainer(exp.replace(train={"divergence_factor": None})).run().status == FINISHED
+    # An ordinary start is far below it: the default run trains as before.
+    ordinary = Trainer(short())
+    events = ordinary.step()
+    start = next(e for e in events if isinstance(e, EvalEvent))
+    assert start.train_loss < 1000 * math.log(2) and ordinary.status is None
