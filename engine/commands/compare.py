@@ -17,8 +17,8 @@ def configure(parser) -> None:
 def run(args) -> int:
     set_threads(args.threads)
     from engine.experiment import load_run_list
-    from engine.files import write_csv_atomic
-    from engine.labs.regularization import run_gap_curves, write_gap_csv
+    from engine.labs.regularization import run_gap_curves, write_comparison_csv, write_gap_csv
+    from engine.training.events import FINISHED
     from engine.training.runner import StopSignals
 
     runs = list(preset_runs(args.preset)) if args.preset else load_run_list(args.experiment)
@@ -27,16 +27,15 @@ def run(args) -> int:
 
     def say(curve) -> None:
         row = curve.row
-        print(f"{row.name}: train acc {row.train_acc:.3f}, val acc {row.val_acc:.3f}, gap {row.gap:+.3f}")
+        ended = "" if row.status == FINISHED else f" ({row.status})"
+        print(f"{row.name}: train acc {row.train_acc:.3f}, val acc {row.val_acc:.3f}, gap {row.gap:+.3f}{ended}")
 
     # Ctrl-C/SIGTERM: the current run stops (it has no final row), the rest are skipped, the finished
     # rows are still written.
     with StopSignals() as stop:
         print(f"training {len(runs)} runs", flush=True)
         curves = run_gap_curves(runs, should_stop=stop, on_curve=say)
-    rows = [curve.row for curve in curves]
-    path = write_csv_atomic(out / "comparison.csv", ["name", "train_acc", "val_acc", "gap"],
-                            ([row.name, repr(row.train_acc), repr(row.val_acc), repr(row.gap)] for row in rows))
+    path = write_comparison_csv([curve.row for curve in curves], out / "comparison.csv")
     print(f"-> {path}, {write_gap_csv(curves, out / 'gap_curves.csv')}")
     return stop.exit_code if stop() else OK
 

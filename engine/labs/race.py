@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.config import Experiment
 from engine.experiment import experiment_to_dict, parse_experiment
-from engine.files import write_csv_atomic
+from engine.files import text_cell, write_csv_atomic
 from engine.optim.schedules import SCHEDULES, lr_curve
 
 WARMUP_FRACTION = 0.1           # warm-up + cosine's default warm-up: a tenth of the planned steps
@@ -103,7 +103,7 @@ RACE_COLUMNS = ("schedule", "status", "steps", *RACE_FINALS)
 
 def race_row(label: str, summary: Mapping[str, Any]) -> list:
     """One ``race.csv`` row from a contender's run summary (``engine.training.runner.run_experiment``)."""
-    return [label, summary["status"], summary["steps"],
+    return [text_cell(label), summary["status"], summary["steps"],
             *("" if summary[k] is None else repr(float(summary[k])) for k in RACE_FINALS)]
 
 

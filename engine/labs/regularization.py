@@ -26,19 +26,24 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from engine.config import Experiment
-from engine.training.events import STOPPED, EvalEvent, Event
+from engine.training.events import FINISHED, STOPPED, EvalEvent, Event
 from engine.training.updates import EvalSeries
 
 GAP_COLUMNS = ("name", "step", "train_acc", "val_acc", "gap")
 """The columns of ``gap_curves.csv``: one row per run and evaluation."""
 
+COMPARISON_COLUMNS = ("name", "train_acc", "val_acc", "gap", "status")
+"""The columns of ``comparison.csv``: one row per run; ``status`` last (it came after the numbers)."""
+
 
 @dataclass(frozen=True)
 class ComparisonRow:
-    """One run's final accuracies (fractions in [0, 1])."""
+    """One run's final accuracies (fractions in [0, 1]) and how the run ended (``engine.training.events``:
+    ``finished``, ``diverged``, ``error``), so a run that did not finish never reads as one that did."""
     name: str
     train_acc: float
     val_acc: float
+    status: str = FINISHED
 
     @property
     def gap(self) -> float:
@@ -57,6 +62,7 @@ class GapCurve:
     step: np.ndarray         # int64
     train_acc: np.ndarray    # float64
     val_acc: np.ndarray      # float64
+    status: str = FINISHED   # how the run ended
 
     def __post_init__(self) -> None:
         if not len(self.step) == len(self.train_acc) == len(self.val_acc) >= 1:
@@ -71,10 +77,10 @@ class GapCurve:
     @property
     def row(self) -> ComparisonRow:
         """The last evaluation's accuracies: the run's final row."""
-        return ComparisonRow(self.name, float(self.train_acc[-1]), float(self.val_acc[-1]))
+        return ComparisonRow(self.name, float(self.train_acc[-1]), float(self.val_acc[-1]), self.status)
 
 
-def gap_curve(name: str, evals: Iterable[EvalEvent | EvalSeries]) -> GapCurve:
+def gap_curve(name: str, evals: Iterable[EvalEvent | EvalSeries], status: str = FINISHED) -> GapCurve:
     """A run's gap curve from its evaluations, in the order they came: ``EvalEvent``s, one at a
     time as a trainer emits them, or ``EvalSeries`` batches as a window's ``MetricsLog`` keeps them.
 
@@ -88,7 +94,7 @@ def gap_curve(name: str, evals: Iterable[EvalEvent | EvalSeries]) -> GapCurve:
         raise ValueError(f"{name}: no evaluation yet, so no gap")
     return GapCurve(name, np.concatenate(columns["step"]).astype(np.int64),
                     np.concatenate(columns["train_acc"]).astype(np.float64),
-                    np.concatenate(columns["val_acc"]).astype(np.float64))
+                    np.concatenate(columns["val_acc"]).astype(np.float64), status)
 
 
 def run_gap_curves(experiments: Iterable[Experiment], should_stop: Callable[[], bool] = lambda: False,
@@ -99,22 +105,21 @@ def run_gap_curves(experiments: Iterable[Experiment], should_stop: Callable[[], 
     ends with an evaluation of the weights the run ended with (for a finished run
     that is its last scheduled evaluation, at its last step; for a diverged one,
     the last finite weights): that point is the run's row.  Experiments that
-    share their data settings and seed share one loaded dataset.
+    share their data settings and seed share one loaded dataset
+    (:class:`~engine.training.session.SharedData`).  The curve's ``status`` is the trainer's:
+    a diverged run, or one that raised (``error``), says so.
     ``should_stop`` ends the current run early (it gives no curve) and skips the
     rest; ``on_curve`` hears each curve as soon as its run ends.
     """
-    from engine.data.datasets import load_data
+    from engine.training.session import SharedData
     from engine.training.trainer import Trainer
 
     curves: list[GapCurve] = []
-    cache: dict = {}
+    shared = SharedData()
     for exp in experiments:
         if should_stop():
             break
-        key = (exp.data, exp.seed)
-        if key not in cache:
-            cache[key] = load_data(exp.data, exp.seed)
-        trainer = Trainer(exp.replace(train={"histogram_every": 0}), data=cache[key])
+        trainer = Trainer(exp.replace(train={"histogram_every": 0}), data=shared(exp))
         evals: list[EvalEvent] = []
 
         def keep(event: Event, evals: list[EvalEvent] = evals) -> None:
@@ -124,12 +129,23 @@ def run_gap_curves(experiments: Iterable[Experiment], should_stop: Callable[[], 
         trainer.run(on_event=keep, should_stop=should_stop)
         if trainer.status == STOPPED:
             break                       # a run cut short has no final accuracy to compare
-        final = trainer.evaluate()
-        curve = gap_curve(exp.name, [e for e in evals if e.step < final.step] + [final])
+        final = _final_evaluation(trainer)
+        assert trainer.status is not None   # run() returns only once the run has ended
+        curve = gap_curve(exp.name, [e for e in evals if e.step < final.step] + [final], trainer.status)
         curves.append(curve)
         if on_curve is not None:
             on_curve(curve)
     return curves
+
+
+def _final_evaluation(trainer) -> EvalEvent:
+    """The weights the run ended with, evaluated; all NaN when even that raises (a run ended by a bug
+    may have left nothing to evaluate), so the run still gets its row, with its ``error`` status."""
+    try:
+        return trainer.evaluate()
+    except Exception:  # the run's own status already says what went wrong
+        nan = float("nan")
+        return EvalEvent(trainer.step_count, trainer.epoch, nan, nan, nan, nan)
 
 
 def run_comparison(experiments: Iterable[Experiment], should_stop: Callable[[], bool] = lambda: False,
@@ -146,15 +162,28 @@ def run_comparison(experiments: Iterable[Experiment], should_stop: Callable[[], 
 def write_gap_csv(curves: Sequence[GapCurve], path: Path) -> Path:
     """``gap_curves.csv``: one row per run and evaluation, columns :data:`GAP_COLUMNS`; returns ``path``.
 
-    Accuracies are written with ``repr`` (every digit, as ``comparison.csv``
-    does), so the last row of a run equals its row in ``comparison.csv``.
+    Accuracies are written with ``float_cell`` (every digit, as ``comparison.csv``
+    does), so the last row of a run equals its row in ``comparison.csv``; names by ``text_cell``.
     """
-    from engine.files import write_csv_atomic
+    from engine.files import float_cell, text_cell, write_csv_atomic
 
     def rows():
         for curve in curves:
             for step, train, val, gap in zip(curve.step.tolist(), curve.train_acc.tolist(),
                                              curve.val_acc.tolist(), curve.gap.tolist()):
-                yield [curve.name, str(step), repr(train), repr(val), repr(gap)]
+                yield [text_cell(curve.name), str(step), float_cell(train), float_cell(val), float_cell(gap)]
 
     return write_csv_atomic(Path(path), GAP_COLUMNS, rows())
+
+
+def write_comparison_csv(rows: Iterable[ComparisonRow], path: Path) -> Path:
+    """``comparison.csv``: one row per run, columns :data:`COMPARISON_COLUMNS`; returns ``path``.
+
+    Accuracies by ``float_cell`` (every digit), the name by ``text_cell`` (never a spreadsheet
+    formula), and the run's ``status`` last, so the columns before it keep their positions.
+    """
+    from engine.files import float_cell, text_cell, write_csv_atomic
+
+    return write_csv_atomic(Path(path), COMPARISON_COLUMNS,
+                            ([text_cell(row.name), float_cell(row.train_acc), float_cell(row.val_acc),
+                              float_cell(row.gap), row.status] for row in rows))

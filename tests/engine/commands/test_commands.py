@@ -175,3 +175,42 @@ def test_compare_writes_each_runs_gap_over_training_ending_at_its_row(tmp_path, 
                    for p in points)
         assert {k: points[-1][k] for k in ("train_acc", "val_acc", "gap")} == \
             {k: row[k] for k in ("train_acc", "val_acc", "gap")}
+
+
+def test_compare_says_a_diverged_run_is_diverged_and_writes_names_as_text(tmp_path, capsys):
+    import csv
+    import json
+    base = {"data": {"dataset": "spiral", "n_train": 64, "n_val": 32}, "model": {"hidden": [8]},
+            "train": {"steps": 10, "eval_every": 5, "histogram_every": 0}}
+    (tmp_path / "runs.json").write_text(json.dumps([
+        {**base, "name": "=fine"},
+        {**base, "name": "blown", "optimizer": {"name": "adam", "lr": 1e300}},
+        {**base, "name": "broken", "model": {"hidden": [8], "init": "normal", "init_std": 1e4}}]))
+    assert main.main(["compare", str(tmp_path / "runs.json"), "--out", str(tmp_path / "o")]) == 0
+    with open(tmp_path / "o" / "comparison.csv", newline="") as fh:
+        lines = list(csv.reader(fh))
+    assert lines[0] == ["name", "train_acc", "val_acc", "gap", "status"]
+    assert [(line[0], line[-1]) for line in lines[1:]] == [("'=fine", "finished"), ("blown", "diverged"),
+                                                            ("broken", "diverged")]
+    out = capsys.readouterr().out
+    assert "blown: " in out and "(diverged)" in out and "=fine: " in out
+
+
+def test_batchnorm_with_one_training_example_is_one_line_naming_data_n_train(tmp_path, capsys):
+    import json
+    (tmp_path / "bn.json").write_text(json.dumps({"data": {"dataset": "spiral", "n_train": 1, "n_val": 8},
+                                                  "model": {"hidden": [4], "norm": "batch"},
+                                                  "train": {"steps": 3}}))
+    assert main.main(["run", str(tmp_path / "bn.json"), "--out", str(tmp_path / "o")]) == BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("error: data.n_train: ") and err.count("\n") == 1
+
+
+def test_batchnorm_with_a_last_batch_of_one_runs_to_the_end(tmp_path, capsys):
+    import json
+    (tmp_path / "bn.json").write_text(json.dumps({"data": {"dataset": "spiral", "n_train": 33, "n_val": 8},
+                                                  "model": {"hidden": [4], "norm": "batch"},
+                                                  "train": {"steps": 4, "batch_size": 32}}))
+    assert main.main(["run", str(tmp_path / "bn.json"), "--out", str(tmp_path / "o")]) == 0
+    summary = json.loads(next((tmp_path / "o").rglob("summary.json")).read_text())
+    assert summary["status"] == "finished" and summary["steps"] == 4

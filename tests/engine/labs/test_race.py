@@ -90,3 +90,11 @@ def test_a_race_too_short_for_a_warm_up_runs_without_one(steps, warmup):
     runs = {exp.name: exp for exp in race_experiments(Experiment(train=TrainConfig(steps=steps)))}
     assert runs["warmup+cosine"].schedule.warmup_steps == warmup
     assert len(runs) == len(RACE)
+
+
+def test_race_row_writes_its_label_as_text():
+    from engine.labs.race import race_row
+    summary = {"status": "finished", "steps": 3, "final_train_loss": 0.5, "final_val_loss": None,
+               "final_val_acc": 0.25}
+    assert race_row("=cmd", summary) == ["'=cmd", "finished", 3, "0.5", "", "0.25"]
+    assert race_row("cosine", summary)[0] == "cosine"

@@ -128,3 +128,44 @@ def test_write_gap_csv_writes_a_row_per_run_and_evaluation(tmp_path):
 def test_a_stop_gives_no_row_and_no_curve():
     assert run_comparison(PRESETS["regularization-lab"].runs, should_stop=lambda: True) == []
     assert run_gap_curves(PRESETS["regularization-lab"].runs, should_stop=lambda: True) == []
+
+
+# -- a run that did not finish says so; names never become formulas (issue 10) ---------------------------
+
+def test_a_diverged_or_failed_run_says_so_in_its_row_and_curve():
+    small = {"data": {"dataset": "spiral", "n_train": 64, "n_val": 32}, "model": {"hidden": [8]},
+             "train": {"steps": 10, "eval_every": 5}}
+    runs = [Experiment(name="fine").replace(**small),
+            Experiment(name="blown").replace(**small, optimizer={"name": "adam", "lr": 1e300}),
+            Experiment(name="broken").replace(**{**small, "model": {"hidden": [8], "init": "normal",
+                                                                    "init_std": 1e4}})]
+    curves = run_gap_curves(runs)
+    assert [(c.name, c.status, c.row.status) for c in curves] == [
+        ("fine", "finished", "finished"), ("blown", "diverged", "diverged"), ("broken", "diverged", "diverged")]
+    assert list(curves[2].step) == [0]                  # broken from the start: its one point is step 0
+    assert [r.status for r in run_comparison(runs)] == ["finished", "diverged", "diverged"]
+
+
+def test_write_comparison_csv_puts_status_last_and_names_as_text(tmp_path):
+    from engine.labs.regularization import COMPARISON_COLUMNS, write_comparison_csv
+    rows = [ComparisonRow("=1+1", 0.75, 0.5), ComparisonRow("-x", 0.5, 0.25, "diverged"),
+            ComparisonRow("plain, name", 0.1 + 0.2, 0.0, "error")]
+    path = write_comparison_csv(rows, tmp_path / "comparison.csv")
+    with path.open(newline="") as fh:
+        lines = list(csv.reader(fh))
+    assert tuple(lines[0]) == COMPARISON_COLUMNS == ("name", "train_acc", "val_acc", "gap", "status")
+    assert [line[0] for line in lines[1:]] == ["'=1+1", "'-x", "plain, name"]
+    assert [line[4] for line in lines[1:]] == ["finished", "diverged", "error"]
+    assert float(lines[3][1]) == 0.1 + 0.2 and float(lines[1][3]) == 0.25        # every digit
+
+
+def test_write_gap_csv_writes_names_as_text(tmp_path):
+    curve = gap_curve("+cmd", [EvalEvent(0, 0.0, 2.0, 0.1, 2.0, 0.2)])
+    with write_gap_csv([curve], tmp_path / "g.csv").open(newline="") as fh:
+        assert list(csv.reader(fh))[1][0] == "'+cmd"
+
+
+def test_text_cell_quotes_only_formula_leads():
+    from engine.files import text_cell
+    assert [text_cell(s) for s in ("=A1", "+1", "-1", "@SUM(A1)", "a=b", "", "none")] == \
+        ["'=A1", "'+1", "'-1", "'@SUM(A1)", "a=b", "", "none"]
