@@ -82,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(err, bad_input_errors()):
             print(f"error: {err}", file=sys.stderr)
             return BAD_INPUT
+        from engine.files import WriteError
+        if isinstance(err, WriteError):    # a full disk at the end: one line; the older files were kept
+            print(f"error: {err}", file=sys.stderr)
+            return INTERNAL
         print("internal error (please report it with the lines below):", file=sys.stderr)
         traceback.print_exc()
         return INTERNAL

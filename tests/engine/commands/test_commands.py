@@ -1,4 +1,5 @@
 """The command table: main.py's parser is built from it, and every bad input becomes one line and exit 2."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -214,3 +215,18 @@ def test_batchnorm_with_a_last_batch_of_one_runs_to_the_end(tmp_path, capsys):
     assert main.main(["run", str(tmp_path / "bn.json"), "--out", str(tmp_path / "o")]) == 0
     summary = json.loads(next((tmp_path / "o").rglob("summary.json")).read_text())
     assert summary["status"] == "finished" and summary["steps"] == 4
+
+
+def test_a_write_that_fails_at_the_end_is_one_line_and_exit_1_for_every_command(tmp_path, monkeypatch, capsys):
+    """A full disk when a lab command writes its files: one error line, exit 1, no traceback."""
+    import errno
+
+    from engine import files
+    from engine.commands import INTERNAL
+
+    def full(*args, **kwargs):
+        raise files.WriteError(tmp_path / "o" / "lr_curves.csv", OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+    monkeypatch.setattr("engine.labs.race.write_csv_atomic", full)
+    assert main.main(["race", "--preset", "optimizers", "--out", str(tmp_path / "o")]) == INTERNAL
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: cannot write {tmp_path}/o/lr_curves.csv: No space left on device"]
