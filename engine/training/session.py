@@ -102,6 +102,7 @@ class _Run:
     message: str = ""
     history: deque = field(default_factory=lambda: deque(maxlen=256))  # (time, step) for steps/s
     boundary_due: float = 0.0
+    boundary_owed: bool = False   # the next update carries a boundary whatever the cadence (run ended, one step)
     dirty: bool = True      # something to report even without new points (status, reset)
 
 
@@ -138,6 +139,7 @@ class Lab:
         run.generation += 1
         run.trainer, run.buffer = None, None
         run.status, run.message, run.dirty = QUEUED, "", True
+        run.boundary_owed = False
         run.history.clear()
 
     @property
@@ -188,6 +190,7 @@ class Lab:
         for run in runs:
             if run.status == QUEUED:
                 run.status = PAUSED
+            run.boundary_owed = True    # slow motion: every single step shows its boundary
         return self._step_in_turn(runs)
 
     def _step_in_turn(self, runs: list[_Run]) -> int:
@@ -215,20 +218,28 @@ class Lab:
             run.buffer.add(event)
             if isinstance(event, FinalEvent):
                 run.status, run.message, run.dirty = event.status, event.message, True
+                run.boundary_owed = True    # the final picture is the last step's, not the cadence's last
 
     # -- what the view receives ------------------------------------------------------------------------
 
     def take_updates(self, now: float | None = None) -> list[RunUpdate]:
-        """What is new in each run since the last call (runs with nothing new are left out)."""
+        """What is new in each run since the last call (runs with nothing new are left out).
+
+        Boundaries come on a cadence (``boundary_interval``) while a run trains, and besides it once a
+        run has ended and after :meth:`step_once`: the picture a finished or stepped run leaves on screen
+        is the one of its last step.
+        """
         now = time.perf_counter() if now is None else now
         updates = []
         for run in self._runs.values():
             trainer = run.trainer
             boundary = None
-            if trainer is not None and trainer.data.kind == "plane" and now >= run.boundary_due \
-                    and (run.status == RUNNING or run.dirty or trainer.step_count <= 1):
+            due = now >= run.boundary_due and (run.status == RUNNING or run.dirty or trainer is not None
+                                               and trainer.step_count <= 1)
+            if trainer is not None and trainer.data.kind == "plane" and (run.boundary_owed or due):
                 boundary = self.boundary(run.run_id)
                 run.boundary_due = now + self.boundary_interval
+                run.boundary_owed = False
             if run.buffer is not None:
                 assert trainer is not None  # the buffer is only made once the trainer is built
                 update = run.buffer.take(run.status, trainer.step_count, trainer.epoch, self._rate(run),

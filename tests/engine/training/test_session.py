@@ -172,3 +172,29 @@ def test_shared_data_loads_once_per_data_and_seed():
     a, b = exp("a"), exp("b", name="sgd")
     assert data(a) is data(b)
     assert data(a.replace(seed=a.seed + 1)) is not data(a)
+
+
+def test_a_finished_run_leaves_the_boundary_of_its_last_step():
+    lab = Lab(boundary_interval=1e9)            # the cadence alone would send only the first boundary
+    lab.add("a", exp("a"))
+    lab.start()
+    boundaries = []
+    for i in range(45):
+        lab.step_round()
+        boundaries += [u.boundary for u in lab.take_updates(now=float(i)) if u.boundary is not None]
+    assert lab.status("a") == FINISHED
+    assert boundaries[-1].step == lab.trainer("a").step_count == 40
+    assert [b.step for b in boundaries] == [1, 40]
+    assert lab.take_updates(now=99.0) == []     # once: an ended run sends nothing more
+
+
+def test_every_single_step_sends_its_boundary():
+    lab = Lab(boundary_interval=1e9)
+    lab.add("a", exp("a"))
+    steps = []
+    for i in range(4):
+        lab.step_once()
+        (u,) = lab.take_updates(now=float(i))
+        assert u.boundary is not None
+        steps.append(u.boundary.step)
+    assert steps == [1, 2, 3, 4] and lab.status("a") == PAUSED
