@@ -180,10 +180,19 @@ class MainWindow(QMainWindow):
             and self.restoreGeometry(geometry)
         if not self.geometry_restored:
             self.resize(1440, 900)
+        self._restore_splitters()
+
+    def _restore_splitters(self) -> None:
         for key, splitter in self._splitters().items():
-            state = s.value(f"window/{key}")
+            state = self.settings.value(f"window/{key}")
             if isinstance(state, QByteArray) and not state.isEmpty():
                 splitter.restoreState(state)
+        # restoreState scales every pane to the splitter's width now; the form column keeps its own
+        form_width = self.settings.value("window/form_width", 0, type=int)
+        split = self.training_tab
+        total = sum(split.sizes())
+        if form_width > 0 and total > form_width:
+            split.setSizes([form_width, total - form_width])
 
     def _splitters(self) -> dict[str, QSplitter]:
         return {"main_split": self.training_tab, "left": self.left, "centre": self.training_tab.centre}
@@ -193,6 +202,8 @@ class MainWindow(QMainWindow):
         s.setValue("window/geometry", self.saveGeometry())
         for key, splitter in self._splitters().items():
             s.setValue(f"window/{key}", splitter.saveState())
+        if not self.training_tab.form_folded:
+            s.setValue("window/form_width", self.training_tab.sizes()[0])
         self.look.save(s)
         if self.ready:
             from engine.experiment import experiment_to_dict
@@ -207,6 +218,9 @@ class MainWindow(QMainWindow):
         """torch is loaded and the form built: fill the Lessons menu and bring back the last runs."""
         self._fill_lessons()
         self._restore_runs()
+        # The splitters again, now the window has its size on this screen: a geometry saved on a wider
+        # screen is fitted to this one, and the splitters were squeezed with it.
+        self._restore_splitters()
         self.statusBar().showMessage("Ready: press Space to train.", 5000)
         self.controls.refresh()
         self.apply_look()

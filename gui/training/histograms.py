@@ -175,6 +175,10 @@ class _Run:
     heatmaps: dict[tuple[str, str], _Heatmap] = field(default_factory=dict)
 
 
+NARROW = 560
+"""Narrower than this (px), the Weights tab stacks its plots in one column (:meth:`HistogramView._arrange`)."""
+
+
 def _key_label() -> QLabel:
     """A key under a plot, as a plain label: it wraps to any width and the layout gives it its height
     (inside the plot's scene, a wrapped row could outgrow a short plot and be cut off)."""
@@ -216,7 +220,7 @@ class HistogramView(QWidget):
         self._layer_list.setFlow(QListView.LeftToRight)
         self._layer_list.setWrapping(True)
         self._layer_list.setSpacing(2)
-        self._layer_list.setMaximumHeight(56)
+        self._layer_list.setMaximumHeight(64)
         controls = QHBoxLayout()
         controls.setContentsMargins(4, 4, 4, 0)
         controls.addWidget(QLabel("Run"))
@@ -226,9 +230,15 @@ class HistogramView(QWidget):
         side.addLayout(controls)
         layer_row = QHBoxLayout()
         layer_row.setContentsMargins(4, 0, 4, 0)
-        layer_row.addWidget(QLabel("Layer"), 0, Qt.AlignTop)
+        # "Layer" with the gradients switch under it, left of the list: the layer names get the width
+        # and the tab stays narrow enough for a 1024 px projector
+        layer_side = QVBoxLayout()
+        layer_side.setContentsMargins(0, 0, 0, 0)
+        layer_side.addWidget(QLabel("Layer"))
+        layer_side.addWidget(self._grad_box)
+        layer_side.addStretch(1)
+        layer_row.addLayout(layer_side)
         layer_row.addWidget(self._layer_list, 1)
-        layer_row.addWidget(self._grad_box, 0, Qt.AlignTop)   # beside the layers, so the tab stays narrow
         side.addLayout(layer_row)
         side_widget = QWidget()
         side_widget.setLayout(side)
@@ -265,22 +275,15 @@ class HistogramView(QWidget):
         self._act_curves: dict[str, pg.PlotDataItem] = {}
         self._act_legend = _key_label()
 
-        plots = QGridLayout()
-        plots.setContentsMargins(0, 0, 0, 0)
-        plots.setSpacing(4)
-        plots.addWidget(self._hist_widget, 0, 0)
-        plots.addWidget(self._act_widget, 0, 1)
-        plots.addWidget(self._hist_stats, 1, 0)
-        plots.addWidget(self._act_legend, 1, 1)
-        plots.addWidget(self._heat_widget, 2, 0, 1, 2)
-        plots.setRowStretch(0, 1)
-        plots.setRowStretch(2, 1)
-        plots.setColumnStretch(0, 3)
-        plots.setColumnStretch(1, 2)
+        self._plots = QGridLayout()
+        self._plots.setContentsMargins(0, 0, 0, 0)
+        self._plots.setSpacing(4)
+        self._narrow: bool | None = None
+        self._arrange(narrow=False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(side_widget)
-        layout.addLayout(plots, 1)
+        layout.addLayout(self._plots, 1)
 
         self._restyle_timer = QTimer(self)
         self._restyle_timer.setSingleShot(True)
@@ -289,6 +292,42 @@ class HistogramView(QWidget):
         for widget in self._widgets.values():
             widget.background_changed.connect(self._restyle_timer.start)
         self._redraw()
+
+    # -- layout -----------------------------------------------------------------------------------
+
+    def _arrange(self, narrow: bool) -> None:
+        """Histogram and activations side by side above the heatmap, or (narrower than ``NARROW`` px,
+        the tab beside the curves on a 1024 px projector) one above the other, so neither is cut off."""
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        grid = self._plots
+        for widget in (self._hist_widget, self._act_widget, self._hist_stats, self._act_legend, self._heat_widget):
+            grid.removeWidget(widget)
+        for row in range(5):
+            grid.setRowStretch(row, 0)
+        for column in range(2):
+            grid.setColumnStretch(column, 0)
+        if narrow:
+            for row, widget in enumerate((self._hist_widget, self._hist_stats, self._act_widget,
+                                          self._act_legend, self._heat_widget)):
+                grid.addWidget(widget, row, 0, 1, 2)
+            for row in (0, 2, 4):
+                grid.setRowStretch(row, 1)
+        else:
+            grid.addWidget(self._hist_widget, 0, 0)
+            grid.addWidget(self._act_widget, 0, 1)
+            grid.addWidget(self._hist_stats, 1, 0)
+            grid.addWidget(self._act_legend, 1, 1)
+            grid.addWidget(self._heat_widget, 2, 0, 1, 2)
+            grid.setRowStretch(0, 1)
+            grid.setRowStretch(2, 1)
+            grid.setColumnStretch(0, 3)
+            grid.setColumnStretch(1, 2)
+
+    def resizeEvent(self, event) -> None:
+        self._arrange(narrow=event.size().width() < NARROW)
+        super().resizeEvent(event)
 
     # -- runs -------------------------------------------------------------------------------------
 

@@ -214,11 +214,10 @@ class TrainingTab(QSplitter):
         self.apply_button = self._button("Apply", self.apply_form_to_selected,
                                          "Give the selected run the form's settings and rewind it to its start.")
         self.remove_button = self._button("Remove", self.remove_selected_run, "Remove the selected run.")
-        # The heading on its own line: beside the buttons it made the column too wide for a projector.
-        runs_layout.addWidget(QLabel("<b>Runs</b>"))
+        buttons.addWidget(QLabel("<b>Runs</b>"))
+        buttons.addStretch(1)
         for button in (self.add_button, self.apply_button, self.remove_button):
             buttons.addWidget(button)
-        buttons.addStretch(1)
         runs_layout.addLayout(buttons)
         runs_layout.addWidget(self.runs_list)
 

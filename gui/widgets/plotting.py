@@ -363,7 +363,7 @@ class ChunkedCurve:
 
 # -- ticks that never overlap -------------------------------------------------------------------------
 
-TICK_GAP_EM = 0.8           # free space between two tick labels, in widths of "0" (or heights, on a y axis)
+TICK_GAP_EM = 0.8           # free space between two x tick labels, in widths of "0"
 MIN_MINOR_PX = 4.0          # unlabelled minor ticks closer than this are not drawn
 
 
@@ -409,7 +409,8 @@ class _TickFit:
         metrics = QFontMetricsF(axis.style["tickFont"] or axis.font())
         self.metrics = metrics
         self.vertical = axis.orientation in ("left", "right")
-        self.gap = TICK_GAP_EM * (metrics.height() * 0.8 if self.vertical else metrics.horizontalAdvance("0"))
+        # across an x axis the gap is most of a digit; up a y axis labels stack, a third of a line apart
+        self.gap = 0.3 * metrics.height() if self.vertical else TICK_GAP_EM * metrics.horizontalAdvance("0")
 
     def extent(self, strings) -> float:
         """The widest label's size along the axis, as pyqtgraph measures it when drawing."""

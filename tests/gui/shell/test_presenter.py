@@ -44,9 +44,13 @@ def clipped_texts(w) -> list[str]:
     """Labels, buttons and tabs on screen whose text does not fit in them."""
     problems = []
     for label in w.findChildren(QLabel):
-        if not label.isVisibleTo(w) or label.wordWrap() or not label.text().strip():
+        if not label.isVisibleTo(w) or not label.text().strip() or label.width() == 0:
             continue
-        if label.sizeHint().width() > label.width() + 1:
+        if label.wordWrap():     # wraps: its longest unbreakable piece must fit
+            if label.minimumSizeHint().width() > label.width() + 1:
+                problems.append(f"wrapped label {label.text()[:40]!r}: needs {label.minimumSizeHint().width()}, "
+                                f"has {label.width()}")
+        elif label.sizeHint().width() > label.width() + 1:
             problems.append(f"label {label.text()[:40]!r}: needs {label.sizeHint().width()}, has {label.width()}")
     for button in w.findChildren(QPushButton):
         if button.isVisibleTo(w) and button.sizeHint().width() > button.width() + 1:
