@@ -130,6 +130,16 @@ def param(default: Any, help: str, *, checks: tuple[Bound, ...] = (), registry: 
 MAX_EXAMPLES = 1_000_000
 MAX_WIDTH = 4096
 MAX_STEPS = 100_000_000
+# Bounds of what a whole experiment costs, whichever fields give it: the steps however given (``steps``,
+# or ``epochs`` x steps per epoch), and the weights the model holds (50 million float32 parameters are
+# 200 MB, about 1 GB with their gradients and Adam's two moments: comfortable on a classroom laptop).
+MAX_TOTAL_STEPS = MAX_STEPS
+MAX_PARAMETERS = 50_000_000
+# Layers cost time per step even when narrow (100,000 layers of 16 hold only 27 million weights, but
+# each step is 100,000 small matrix products): deeper than this is no lesson a class can watch.
+MAX_LAYERS = 256
+# The longest learning-rate curve a schedule race or preview computes, one scheduler step per entry.
+MAX_CURVE_STEPS = 1_000_000
 
 
 class DataKind(StrEnum):

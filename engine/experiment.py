@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.config import SECTIONS, DataKind, Experiment
+from engine.config import MAX_LAYERS, MAX_PARAMETERS, MAX_TOTAL_STEPS, SECTIONS, DataKind, Experiment
 from engine.data.augment import check_fits
 from engine.data.datasets import DATASETS
 from engine.inputs import InputError, read_json
@@ -187,6 +187,20 @@ def _check_combinations(exp: Experiment) -> None:
     if train.steps is not None and train.epochs is not None:
         raise ExperimentError("train.epochs", "give steps or epochs, not both")
     total = exp.total_steps()
+    if total > MAX_TOTAL_STEPS:
+        key = "train.epochs" if train.epochs is not None else "train.steps"
+        raise ExperimentError(key, f"makes {total:,} training steps, more than the {MAX_TOTAL_STEPS:,} "
+                              f"a run may take")
+    if model.norm == "batch" and data.n_train < 2:
+        raise ExperimentError("data.n_train", f"BatchNorm needs at least 2 training examples to normalize, "
+                              f"got {data.n_train}")
+    for key, layers in (("model.hidden", model.hidden), ("model.channels", model.channels)):
+        if len(layers) > MAX_LAYERS:
+            raise ExperimentError(key, f"at most {MAX_LAYERS} layers, got {len(layers):,}")
+    count = parameter_count(exp)
+    if count > MAX_PARAMETERS:
+        raise ExperimentError("model.hidden", f"the model would have {count:,} parameters, more than the "
+                              f"{MAX_PARAMETERS:,} that fit comfortably in memory")
     if sched.warmup_steps >= total:
         raise ExperimentError("schedule.warmup_steps", f"must be fewer than the {total} training steps, "
                               f"got {sched.warmup_steps}")
@@ -197,6 +211,41 @@ def _check_combinations(exp: Experiment) -> None:
     except ValueError as err:
         path, _, message = str(err).partition(": ")
         raise ExperimentError(path, message) from None
+
+
+# The input each kind of data gives the model, at its largest (a 28x28 grey image: mnist): the
+# parameter count below is then an upper bound, computed before any data is loaded.
+_LARGEST_INPUT: dict[DataKind, tuple[int, ...]] = {DataKind.PLANE: (2,), DataKind.IMAGE: (1, 28, 28)}
+
+
+def parameter_count(exp: Experiment) -> int:
+    """The model's weights, counted from its config without building it (an upper bound for images).
+
+    A dense layer of ``n`` inputs and ``w`` units holds ``n*w + w``; a 3x3 conv of ``c`` to ``k``
+    channels ``9*c*k + k``; a norm layer two per unit or channel (its scale and shift); each conv
+    block halves the image while that leaves at least 2x2 (as ``engine.model.models.build_cnn``).
+    """
+    model = exp.model
+    shape = _LARGEST_INPUT[DATASETS[exp.data.dataset].kind]
+    classes = exp.data.classes or DATASETS[exp.data.dataset].default_classes
+    norm = 0 if model.norm == "none" else 2
+    total = 0
+    if MODELS[model.kind].needs_image and len(shape) == 3:
+        channels, height, width = shape
+        for out in model.channels:
+            total += 9 * channels * out + out + norm * out
+            if min(height, width) // 2 >= 2:
+                height, width = height // 2, width // 2
+            channels = out
+        features = channels * height * width
+    else:
+        features = 1
+        for d in shape:
+            features *= d
+    for width in model.hidden:
+        total += features * width + width + norm * width
+        features = width
+    return total + features * classes + classes
 
 
 def resolve(exp: Experiment) -> Experiment:
@@ -215,6 +264,10 @@ def resolve(exp: Experiment) -> Experiment:
 def notes(exp: Experiment) -> list[str]:
     """Things worth telling the user that do not stop the run."""
     out = [f"optimizer.{k}: not used by {exp.optimizer.name}" for k in unused_keys(exp.optimizer)]
+    batch = exp.train.batch_size
+    if exp.model.norm == "batch" and exp.data.n_train % batch == 1 and exp.data.n_train > batch:
+        out.append("data.n_train: the last batch of each epoch would hold one example, which BatchNorm "
+                   "cannot normalize; it joins the batch before it")
     if exp.train.precision == "bf16":
         out.append("train.precision: bf16 is a precision demo; on CPUs without bf16 instructions it is "
                    "slower than fp32, not faster")

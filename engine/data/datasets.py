@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gzip
 import importlib.util
 import math
 import zlib
@@ -283,9 +282,39 @@ def _read_bytes(path: Path) -> bytes:
     if path.suffix != ".gz":
         return raw
     try:
-        return gzip.decompress(raw)
+        return _inflate_idx(path, raw)
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"data.path: {path} is not a valid gzip file ({e})") from e
+
+
+MAX_IDX_BYTES = 200_000_000
+"""The most an inflated IDX file may hold: 4x the 47 MB of MNIST's training images."""
+
+
+def _inflate_idx(path: Path, raw: bytes) -> bytes:
+    """Gunzip an IDX file no further than its header promises (and :data:`MAX_IDX_BYTES`).
+
+    The header (4 bytes, then 4 per dimension, the last of the 4 bytes giving the count) is inflated
+    first; the rest only up to ``header + prod(sizes) + 1`` bytes, so a small ``.gz`` that would inflate
+    to gigabytes is refused at the size it claims instead of filling memory.  One byte past the promise
+    is read so that :func:`_read_idx` still reports a file holding more than its header says.
+    """
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)      # 16+: the gzip wrapper
+    out = inflater.decompress(raw, 4)
+    if len(out) == 4:
+        header = 4 + 4 * out[3]
+        out += inflater.decompress(inflater.unconsumed_tail, header - 4)
+        if len(out) == header:
+            promised = header + math.prod(int(d) for d in np.frombuffer(out, ">u4", offset=4))
+            if promised > MAX_IDX_BYTES:
+                raise DataError(f"data.path: {path} would inflate to {promised:,} bytes, more than the "
+                                f"{MAX_IDX_BYTES:,} an IDX file may hold")
+            out += inflater.decompress(inflater.unconsumed_tail, promised + 1 - header)
+            if len(out) > promised:
+                return out
+    if not inflater.eof:
+        raise EOFError("compressed file ended before the end-of-stream marker was reached")
+    return out
 
 
 def _read_idx(path: Path, magic: int) -> np.ndarray:

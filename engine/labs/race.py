@@ -16,8 +16,8 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from engine.config import Experiment
-from engine.experiment import experiment_to_dict, parse_experiment
+from engine.config import MAX_CURVE_STEPS, Experiment
+from engine.experiment import ExperimentError, experiment_to_dict, parse_experiment
 from engine.files import text_cell, write_csv_atomic
 from engine.optim.schedules import SCHEDULES, lr_curve
 
@@ -83,7 +83,18 @@ def race_experiments(experiment: Experiment, params: Mapping[str, Mapping[str, A
 
 
 def race_curves(experiments: Iterable[Experiment]) -> dict[str, np.ndarray]:
-    """Each contender's learning rate at every planned step, as training will use it."""
+    """Each contender's learning rate at every planned step, as training will use it.
+
+    A curve is one scheduler step per entry, so its length is bounded (:data:`MAX_CURVE_STEPS`)
+    before any is computed: a race of 10^8 steps would otherwise run for hours.
+    """
+    experiments = list(experiments)
+    for exp in experiments:
+        total = exp.total_steps()
+        if total > MAX_CURVE_STEPS:
+            key = "train.epochs" if exp.train.epochs is not None else "train.steps"
+            raise ExperimentError(key, f"a schedule race draws at most {MAX_CURVE_STEPS:,} steps, "
+                                  f"got {total:,}")
     return {exp.name: lr_curve(exp.schedule, exp.optimizer.lr, exp.total_steps()) for exp in experiments}
 
 

@@ -263,3 +263,47 @@ def test_notes_name_exactly_the_optimizer_keys_it_does_not_take(name):
     takes = OPTIMIZERS[name].takes
     assert notes(exp) == [f"optimizer.{k}: not used by {name}" for k in HYPERPARAMETERS if k not in takes]
     assert set(optimizer_kwargs(exp.optimizer)) == set(takes)
+
+
+# -- bounds on what accepted input costs (issue 10, class 6) -------------------------------------
+
+def test_total_steps_are_bounded_however_they_are_given():
+    from engine.config import MAX_TOTAL_STEPS
+    with pytest.raises(ExperimentError, match=r"^train\.epochs: makes 1,300,000,000 training steps, more "
+                                              rf"than the {MAX_TOTAL_STEPS:,} a run may take$"):
+        parse_experiment({"train": {"epochs": 10 ** 8, "batch_size": 32}})     # 13 steps per epoch of 400
+    assert parse_experiment({"train": {"epochs": 10, "batch_size": 32}}).total_steps() == 130
+
+
+def test_the_model_is_bounded_by_its_parameter_count_and_depth():
+    from engine.config import MAX_LAYERS, MAX_PARAMETERS
+    with pytest.raises(ExperimentError, match=rf"^model\.hidden: the model would have 822,304,770 parameters, "
+                                              rf"more than the {MAX_PARAMETERS:,} that fit comfortably"):
+        parse_experiment({"model": {"hidden": [4096] * 50}})
+    with pytest.raises(ExperimentError, match=rf"^model\.hidden: at most {MAX_LAYERS} layers, got 100,000$"):
+        parse_experiment({"model": {"hidden": [16] * 100_000}})
+
+
+def test_parameter_count_matches_the_built_model():
+    from engine.data.datasets import DATASETS
+    from engine.experiment import parameter_count
+    from engine.model.models import build_model
+    for raw in ({"model": {"hidden": [16, 8], "norm": "batch"}},
+                {"data": {"dataset": "gaussians", "classes": 5}, "model": {"hidden": [7], "norm": "layer"}},
+                {"data": {"dataset": "digits"}, "model": {"hidden": [32]}}):
+        exp = parse_experiment(raw)
+        dataset = DATASETS[exp.data.dataset]
+        shape = (2,) if dataset.kind == "plane" else (1, 28, 28)    # the count is an upper bound for images
+        classes = exp.data.classes or dataset.default_classes
+        built = build_model(exp.model, shape, classes)
+        assert parameter_count(exp) == sum(p.numel() for p in built.parameters()), raw
+
+
+def test_batchnorm_refuses_a_single_training_example_and_notes_a_last_batch_of_one():
+    with pytest.raises(ExperimentError, match=r"^data\.n_train: BatchNorm needs at least 2 training examples"):
+        parse_experiment({"data": {"n_train": 1}, "model": {"norm": "batch"}})
+    exp = parse_experiment({"data": {"n_train": 33}, "model": {"norm": "batch"}, "train": {"batch_size": 32}})
+    assert ("data.n_train: the last batch of each epoch would hold one example, which BatchNorm cannot "
+            "normalize; it joins the batch before it") in notes(exp)
+    assert not any(n.startswith("data.n_train") for n in notes(exp.replace(data={"n_train": 34})))
+    assert not any(n.startswith("data.n_train") for n in notes(exp.replace(model={"norm": "none"})))

@@ -533,3 +533,23 @@ def test_the_kinds_are_one_definition_in_config():
     assert datasets.PLANE is DataKind.PLANE and datasets.IMAGE is DataKind.IMAGE
     assert {info.kind for info in DATASETS.values()} == set(DataKind)
     assert DataKind.PLANE == "plane" and f"{DataKind.IMAGE}" == "image"
+
+
+def test_a_gzip_bomb_is_inflated_no_further_than_its_header_promises(tmp_path):
+    """20 images of 28x28 promised, 20 MB of zeros inflated after them: reading stops one byte past the
+    promise (the message counts that byte), and a header promising more than MAX_IDX_BYTES is refused
+    before anything past it is inflated."""
+    from engine.data.datasets import MAX_IDX_BYTES
+    write_mnist(tmp_path)
+    (tmp_path / IDX_FILES["val_images"]).unlink()
+    bomb = tmp_path / (IDX_FILES["val_images"] + ".gz")
+    header = (0x0803).to_bytes(4, "big") + np.array([20, 28, 28], ">u4").tobytes()
+    bomb.write_bytes(gzip.compress(header + b"\0" * 20_000_000, compresslevel=1))
+    with pytest.raises(DataError, match=r"is corrupt: header says 20 images of 28x28 \(15680 bytes\), "
+                                        r"file holds 15681 bytes"):
+        mnist(tmp_path)
+    huge = (0x0803).to_bytes(4, "big") + np.array([10 ** 6, 28, 28], ">u4").tobytes()
+    bomb.write_bytes(gzip.compress(huge + b"\0" * 1000))
+    with pytest.raises(DataError, match=rf"would inflate to 784,000,016 bytes, more than the "
+                                        rf"{MAX_IDX_BYTES:,} an IDX file may hold"):
+        mnist(tmp_path)

@@ -98,3 +98,14 @@ def test_race_row_writes_its_label_as_text():
                "final_val_acc": 0.25}
     assert race_row("=cmd", summary) == ["'=cmd", "finished", 3, "0.5", "", "0.25"]
     assert race_row("cosine", summary)[0] == "cosine"
+
+
+def test_race_curves_are_bounded_in_length_before_any_is_computed():
+    from engine.config import MAX_CURVE_STEPS
+    from engine.experiment import ExperimentError, parse_experiment
+    from engine.labs.race import race_curves
+    long = parse_experiment({"name": "long", "train": {"steps": MAX_CURVE_STEPS + 1}})
+    with pytest.raises(ExperimentError, match=rf"^train\.steps: a schedule race draws at most "
+                                              rf"{MAX_CURVE_STEPS:,} steps, got {MAX_CURVE_STEPS + 1:,}$"):
+        race_curves([parse_experiment({"name": "short", "train": {"steps": 10}}), long])
+    assert len(race_curves([parse_experiment({"train": {"steps": 10}})])["experiment"]) == 10
