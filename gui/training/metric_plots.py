@@ -24,6 +24,7 @@ plots (:class:`PlotControls`) and the view (:class:`MetricPlots`).
 """
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -43,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.status import RunStatus
 from engine.training.updates import RunUpdate
 from gui.style.palette import CLIPPED_MARK, NEUTRAL, with_alpha
 from gui.training.columns import GrowingColumns, RunPoints
@@ -73,6 +75,9 @@ MAX_SMOOTHING = 0.99
 DEFAULT_LINE_WIDTH = 1.5
 EVAL_SYMBOL_LIMIT = 200     # evaluation markers are drawn while a run has at most this many evaluations
 KEY_FAINT_ALPHA = 110       # opacity of the mini-batch entry of the legend (a little stronger, to be read)
+HEADROOM = 2.0              # a diverged run is drawn while it stays below this many times the healthy runs' peak
+X_STOPS = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)   # the x range ends at one of these x 10^k (a few a decade)
+DIVERGED_SYMBOL = "t1"      # a triangle pointing up: the run went off the top here
 
 
 # -- what is drawn ----------------------------------------------------------------------------------
@@ -148,6 +153,67 @@ class _Run:
     curves: dict[tuple[str, str], ChunkedCurve] = field(default_factory=dict)
     clip_value: float | None = None
     clip_line: pg.InfiniteLine | None = None
+    status: str = RunStatus.QUEUED
+    peaks: dict[str, float] = field(default_factory=dict)     # capped plot -> largest finite value held
+    cuts: dict[str, tuple[float, int]] = field(default_factory=dict)  # capped plot -> (limit, first step not drawn)
+    kept_peaks: dict[str, float] = field(default_factory=dict)  # capped plot -> largest value drawn (diverged)
+    marks: dict[str, pg.PlotDataItem] = field(default_factory=dict)
+
+    @property
+    def diverged(self) -> bool:
+        return self.status == RunStatus.DIVERGED
+
+
+# The plots a diverged run must not flatten, and the values (table, column) each one draws.
+CAPPED: dict[str, tuple[tuple[str, str], ...]] = {
+    "loss": (("steps", "loss"), ("evals", "train_loss"), ("evals", "val_loss")),
+    "grad_norm": (("steps", "grad_norm"),),
+}
+
+
+def _finite_max(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if len(finite) else -math.inf
+
+
+def x_stop_above(x: float) -> float:
+    """The smallest ``X_STOPS[i] x 10^k`` above ``x`` (> 0): where the x range ends while runs take steps.
+
+    Growing the range by stops instead of with every update keeps the axes still between stops (an axis
+    laid out again on every update was most of a redraw, see ``set_planned_extent``): about eight
+    relayouts a decade of steps, and the curves always fill more than half of the width.
+    """
+    if x <= 0:
+        return 1.0
+    decade = 10.0 ** math.floor(math.log10(x))
+    for factor in (*X_STOPS, 10.0):
+        if factor * decade > x * (1 + 1e-12):
+            return factor * decade
+    return 10.0 * decade
+
+
+class _AlignedAxis(LogFriendlyAxis):
+    """A left axis as wide as the widest of its group, so the plots of a column start at the same pixel.
+
+    pyqtgraph lines linked views up by their screen position: a plot with wider tick labels (the learning
+    rate's "1e-05") had a narrower view box, and its x range started at step ~147 instead of 0.
+    """
+
+    def __init__(self, group: list[_AlignedAxis]):
+        self._group: list[_AlignedAxis] = []      # the base class sizes itself before it is filled in
+        self._natural = 0.0
+        super().__init__("left")
+        self._group = group
+        group.append(self)
+
+    def _updateWidth(self) -> None:
+        super()._updateWidth()
+        self._natural = self.minimumWidth()
+        width = max((axis._natural for axis in self._group), default=self._natural)
+        for axis in self._group:
+            if axis.minimumWidth() != width or axis.maximumWidth() != width:
+                axis.setMinimumWidth(width)
+                axis.setMaximumWidth(width)
 
 
 # -- the controls row -------------------------------------------------------------------------------
@@ -265,6 +331,9 @@ class MetricPlots(QWidget):
         self._smoothing = DEFAULT_SMOOTHING
         self._width = DEFAULT_LINE_WIDTH
         self._planned: dict[str, float] = {}
+        self._x_end: float | None = None          # where the x range ends now (None: not set yet)
+        self._linking = False
+        self._left_axes: list[_AlignedAxis] = []
 
         self.controls = PlotControls()
         self.controls.smoothing_requested.connect(self.set_smoothing)
@@ -277,7 +346,7 @@ class MetricPlots(QWidget):
         self._widgets: dict[str, pg.PlotWidget] = {}
         self._legends: dict[str, LegendRow] = {}
         for index, info in enumerate(PLOTS):
-            widget = ThemedPlotWidget(axisItems={"left": LogFriendlyAxis("left")})
+            widget = ThemedPlotWidget(axisItems={"left": _AlignedAxis(self._left_axes)})
             item = widget.getPlotItem()
             widget.setToolTip(f"{info.title}: {info.y_label}")   # the title says what is plotted; no y label to clip
             no_si_prefix(item)
@@ -311,12 +380,15 @@ class MetricPlots(QWidget):
         self._restyle_labels()
 
     def _set_up_axes(self) -> None:
-        """One shared x axis; each plot's y axis as its quantity reads best; axes cached as pixmaps."""
+        """One shared x axis; each plot's y axis as its quantity reads best; axes cached as pixmaps.
+
+        The x ranges are linked by value (:meth:`_follow_x`), not with pyqtgraph's ``setXLink``, which
+        lines views up by screen position and so shifts a plot whose axis is wider.
+        """
         loss = self._widgets["loss"].getPlotItem()
         for key, widget in self._widgets.items():
             plot = widget.getPlotItem()
-            if key != "loss":
-                plot.setXLink(loss)
+            plot.getViewBox().sigXRangeChanged.connect(self._follow_x)
             plot.setDownsampling(auto=True, mode="peak")   # the context menu shows what the curves do
             plot.setClipToView(True)
             for name in ("left", "bottom"):
@@ -356,15 +428,23 @@ class MetricPlots(QWidget):
             curve.remove()
         if run.clip_line is not None:
             self._widgets["grad_norm"].getPlotItem().removeItem(run.clip_line)
+        self._drop_marks(run)
+        self._review_divergence()
+        self._extend_x()
         self._update_legends()
 
     def clear_run(self, run_id: str) -> None:
         """Forget the run's points (it restarts); its curves, colour and clip line stay."""
         run = self._runs[run_id]
         run.points.clear()
+        run.status = RunStatus.QUEUED
+        run.peaks.clear()
+        self._drop_marks(run)
         for key, curve in run.curves.items():
             curve.set_symbols(True)
             curve.reset(*self._xy(run, _SERIES[key]))
+        self._review_divergence()
+        self._update_legends()
 
     def set_run_visible(self, run_id: str, visible: bool) -> None:
         run = self._runs[run_id]
@@ -373,6 +453,8 @@ class MetricPlots(QWidget):
             curve.set_visible(run.visible)
         if run.clip_line is not None:
             run.clip_line.setVisible(run.visible)
+        for mark in run.marks.values():
+            mark.setVisible(run.visible)
         self._update_legends()
 
     def rename_run(self, run_id: str, name: str) -> None:
@@ -413,10 +495,22 @@ class MetricPlots(QWidget):
         run = self._runs.get(update.run_id)
         if run is None:
             return
+        status_changed = update.status != run.status
+        run.status = update.status
         grown = run.points.extend(update, self._smoothing)
+        for plot, sources in CAPPED.items():
+            for table, column in sources:
+                values = getattr(update.steps if table == "steps" else update.evals, column)
+                if len(values):
+                    run.peaks[plot] = max(run.peaks.get(plot, -math.inf), _finite_max(values))
         for key in run.curves:
             if _SERIES[key].table in grown:
                 self._pending.setdefault(key[0], set()).add((run.run_id, key))
+        if grown or status_changed:
+            self._review_divergence()
+            self._extend_x()
+        if status_changed:
+            self._update_legends()
         if draw:
             for plot in list(self._pending):
                 self.draw_pending(plot)
@@ -436,9 +530,120 @@ class MetricPlots(QWidget):
                 curve.set_symbols(len(run.points.evals) <= EVAL_SYMBOL_LIMIT)
             curve.update(*self._xy(run, info))
 
-    def _xy(self, run: _Run, info: SeriesInfo) -> tuple[np.ndarray, np.ndarray]:
+    def _xy(self, run: _Run, info: SeriesInfo, drawn: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """The curve's points; ``drawn``: a diverged run's only up to where it left the plot."""
         table = run.points.table(info.table)
-        return table[self._x_axis], table[info.column]
+        x, y = table[self._x_axis], table[info.column]
+        cut = run.cuts.get(info.plot) if drawn else None
+        if cut is not None:
+            n = int(np.searchsorted(table["step"], cut[1]))
+            x, y = x[:n], y[:n]
+        return x, y
+
+    # -- diverged runs ------------------------------------------------------------------------------
+
+    def _ceiling(self, plot: str) -> float | None:
+        """The top of the sane range of a capped plot: the largest value of the runs that did not diverge
+        (of the diverged runs' first values when every run diverged)."""
+        healthy = [r.peaks[plot] for r in self._runs.values()
+                   if not r.diverged and math.isfinite(r.peaks.get(plot, -math.inf))]
+        if healthy:
+            return max(healthy)
+        column = CAPPED[plot][0][1]
+        firsts = [float(r.points.steps[column][0]) for r in self._runs.values()
+                  if r.diverged and len(r.points.steps) and math.isfinite(r.points.steps[column][0])]
+        return max(firsts) if firsts else None
+
+    def _review_divergence(self) -> None:
+        """Cut each diverged run where it left the sane range (``HEADROOM`` x :meth:`_ceiling`) and mark it.
+
+        The autorange then follows the runs still finite and sane, so one run at 1.5e7 no longer turns the
+        healthy ones into a line at 0.  Recomputed only when a limit or a status changes.
+        """
+        for plot in CAPPED:
+            ceiling = self._ceiling(plot)
+            limit = None if ceiling is None else HEADROOM * max(ceiling, 0.0)
+            for run in self._runs.values():
+                old = run.cuts.get(plot)
+                if not run.diverged or limit is None:
+                    new = None
+                elif old is not None and old[0] == limit:
+                    continue
+                else:
+                    new = self._exit(run, plot, limit)
+                if new == old:
+                    continue
+                if new is None:
+                    run.cuts.pop(plot, None)
+                else:
+                    run.cuts[plot] = new
+                for key, curve in run.curves.items():
+                    if key[0] == plot:
+                        curve.reset(*self._xy(run, _SERIES[key]))
+            self._place_marks(plot, ceiling)
+
+    def _exit(self, run: _Run, plot: str, limit: float) -> tuple[float, int] | None:
+        """``(limit, first step not drawn)``: the first step with a value above ``limit`` or not finite."""
+        exit_step: int | None = None
+        kept = -math.inf
+        for table_name, column in CAPPED[plot]:
+            table = run.points.table(table_name)
+            values = table[column]
+            bad = ~np.isfinite(values) | (values > limit)
+            if bad.any():
+                step = int(table["step"][int(np.argmax(bad))])
+                exit_step = step if exit_step is None else min(exit_step, step)
+        if exit_step is None:
+            run.kept_peaks.pop(plot, None)
+            return None
+        for table_name, column in CAPPED[plot]:
+            table = run.points.table(table_name)
+            kept = max(kept, _finite_max(table[column][:int(np.searchsorted(table["step"], exit_step))]))
+        run.kept_peaks[plot] = kept
+        return (limit, exit_step)
+
+    def _place_marks(self, plot: str, ceiling: float | None) -> None:
+        """A triangle in the run's colour at the top edge of the plot, at the run's last sane step."""
+        cut_runs = [r for r in self._runs.values() if plot in r.cuts]
+        tops = [r.kept_peaks.get(plot, -math.inf) for r in cut_runs] + [ceiling if ceiling is not None else -math.inf]
+        top = max(tops)
+        item = self._widgets[plot].getPlotItem()
+        for run in self._runs.values():
+            if plot not in run.cuts or not math.isfinite(top):
+                mark = run.marks.pop(plot, None)
+                if mark is not None:
+                    item.removeItem(mark)
+                continue
+            steps = run.points.steps
+            n = int(np.searchsorted(steps["step"], run.cuts[plot][1]))
+            index = max(n - 1, 0)
+            x = float(steps[self._x_axis][index]) if len(steps) else 0.0
+            mark = run.marks.get(plot)
+            if mark is None:
+                mark = pg.PlotDataItem(pen=None, symbol=DIVERGED_SYMBOL, symbolSize=13,
+                                       symbolBrush=run.color, symbolPen=pg.mkPen(run.color))
+                mark.setZValue(5)
+                item.addItem(mark)
+                run.marks[plot] = mark
+            mark.setData([x], [top])
+            mark.setVisible(run.visible)
+            step = int(steps["step"][index]) if len(steps) else 0
+            mark.setToolTip(f"{run.name} diverged: it left the plot after step {step:,}")
+
+    def _drop_marks(self, run: _Run) -> None:
+        for plot, mark in run.marks.items():
+            self._widgets[plot].getPlotItem().removeItem(mark)
+        run.marks.clear()
+        run.cuts.clear()
+        run.kept_peaks.clear()
+
+    def diverged_mark(self, run_id: str, plot: str) -> tuple[float, float] | None:
+        """Where a diverged run's mark sits on a capped plot (x in the current unit, y), or None."""
+        mark = self._runs[run_id].marks.get(plot)
+        if mark is None:
+            return None
+        x, y = mark.getOriginalDataset()
+        return float(x[0]), float(y[0])
 
     def curve_data(self, run_id: str, plot: str, series: str) -> tuple[np.ndarray, np.ndarray]:
         """Every point held for one curve, as copies, x in the current x-axis unit.
@@ -447,7 +652,7 @@ class MetricPlots(QWidget):
         accuracy/train, accuracy/val, lr/lr, grad_norm/grad_norm, grad_norm/clipped.
         """
         info = _SERIES[(plot, series)]
-        x, y = self._xy(self._runs[run_id], info)
+        x, y = self._xy(self._runs[run_id], info, drawn=False)
         return x.copy(), y.copy()
 
     def curve_items(self, run_id: str, plot: str, series: str) -> list[pg.PlotDataItem]:
@@ -475,30 +680,75 @@ class MetricPlots(QWidget):
         for run in self._runs.values():
             for key, curve in run.curves.items():
                 curve.reset(*self._xy(run, _SERIES[key]))
-        for widget in self._widgets.values():
-            widget.getPlotItem().enableAutoRange(x=True)
-        self._apply_planned_extent()
+        for plot in CAPPED:
+            self._place_marks(plot, self._ceiling(plot))
+        self._x_end = None
+        self._extend_x()
 
     def set_planned_extent(self, steps: float, epochs: float) -> None:
-        """Fix the x axis to the whole planned length of the runs (0 steps: follow the data again).
+        """The planned length of the runs (0: none): the x range never goes past it.
 
-        With the x range growing on every update, pyqtgraph lays out and
-        repaints every axis each time; fixed, the curves simply fill in from
-        the left.  Measured with benchmarks/gui_bench.py under Xvfb: GUI-thread
-        stall p99 380 -> 56 ms, refresh 23 -> 28 per second.
+        The x range follows the steps *taken*, from 0 to the next of the stops
+        (:func:`x_stop_above`) past the furthest run, capped by the plan: a run
+        of 1e8 planned steps does not squeeze the others against x = 0, and runs
+        that end at their plan fill the width.  Fixed between stops, the axes
+        are not laid out again on every update; with the x range growing on
+        every update, pyqtgraph lays out and repaints every axis each time.
+        Measured with benchmarks/gui_bench.py under Xvfb (a fixed range):
+        GUI-thread stall p99 380 -> 56 ms, refresh 23 -> 28 per second.
         """
         self._planned = {"step": float(steps), "epoch": float(epochs)}
-        self._apply_planned_extent()
+        self._x_end = None
+        self._extend_x()
 
-    def _apply_planned_extent(self) -> None:
-        end = self._planned.get(self._x_axis, 0.0)
+    def _taken(self) -> float:
+        """The furthest x any run has reached, in the current unit."""
+        ends = [float(table[self._x_axis][-1]) for run in self._runs.values()
+                for table in (run.points.steps, run.points.evals) if len(table)]
+        return max(ends, default=0.0)
+
+    def _extend_x(self) -> None:
+        planned = self._planned.get(self._x_axis, 0.0)
+        taken = self._taken()
+        if taken <= 0 and planned <= 0:
+            end = None
+        elif taken <= 0:
+            end = min(planned, x_stop_above(0.0) * (10 if self._x_axis == "step" else 1))
+        else:
+            end = x_stop_above(taken)
+            if planned >= taken:
+                end = min(end, planned)
+        if end == self._x_end and end is not None:
+            return
+        self._x_end = end
         for widget in self._widgets.values():
             item = widget.getPlotItem()
-            if end > 0:
-                item.enableAutoRange(x=False)
-                item.setXRange(0, end, padding=0.02)
-            else:
+            if end is None:
                 item.enableAutoRange(x=True)
+            else:
+                item.enableAutoRange(x=False)
+        if end is not None:
+            self._widgets["loss"].getPlotItem().setXRange(0, end, padding=0.02)
+
+    def x_range(self) -> tuple[float, float]:
+        """The shared x range of the four plots."""
+        x0, x1 = self._widgets["loss"].getPlotItem().getViewBox().viewRange()[0]
+        return float(x0), float(x1)
+
+    @Slot(object, object)
+    def _follow_x(self, view, x_range) -> None:
+        """The x range of one plot becomes every plot's, value for value (zoom, pan, or set here)."""
+        if self._linking:
+            return
+        self._linking = True
+        try:
+            x0, x1 = (float(v) for v in x_range)
+            for widget in self._widgets.values():
+                box = widget.getPlotItem().getViewBox()
+                if box is not view:
+                    box.setXRange(x0, x1, padding=0)
+        finally:
+            self._linking = False
 
     def x_axis(self) -> str:
         return self._x_axis
@@ -553,7 +803,9 @@ class MetricPlots(QWidget):
         self._update_legends()
 
     def _run_entries(self) -> list[str]:
-        return [legend_glyph_html(r.color, GLYPHS["solid"], r.name) for r in self._runs.values() if r.visible]
+        return [legend_glyph_html(r.color, GLYPHS["solid"], r.name + (" (diverged: \u25b2 where it left the plot)"
+                                                                      if r.diverged else ""))
+                for r in self._runs.values() if r.visible]
 
     def _update_legends(self) -> None:
         """One legend for the four plots, above them: the runs' colours, then what each line style means.

@@ -27,7 +27,7 @@ from gui.style.palette import BOUNDARY_BACKGROUND, NEUTRAL, RUN_COLORS, class_co
 from gui.style.theme import DARK, LIGHT, PRESENTER_DARK, PRESENTER_LIGHT
 from gui.training.boundary import NO_RUN_MESSAGE, BoundaryView, boundary_rgba
 from gui.training.histograms import HEATMAP_BINS, HistogramView, rebin
-from gui.training.metric_plots import CHUNK, EVAL_SYMBOL_LIMIT, MetricPlots
+from gui.training.metric_plots import CHUNK, EVAL_SYMBOL_LIMIT, MetricPlots, x_stop_above
 from gui.widgets.plotting import GLYPHS, legend_glyph_html, plain_text
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -538,3 +538,94 @@ def test_plot_modules_do_not_import_torch():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
                           env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
+
+
+# -- axes that show the lesson ------------------------------------------------------------------------
+
+def run_update(run_id, steps, loss, grad_norm=None, lr=None, status="running"):
+    steps = np.asarray(steps, np.int64)
+    n = len(steps)
+    series = StepSeries(steps, steps / 100.0, np.full(n, 0.01) if lr is None else np.asarray(lr, np.float64),
+                        np.asarray(loss, np.float64), np.ones(n) if grad_norm is None else np.asarray(grad_norm),
+                        np.zeros(n, bool))
+    return RunUpdate(run_id, status, "", int(steps[-1]), 0.0, 1.0, series, EMPTY_EVALS)
+
+
+def y_top(view, plot):
+    view.grab()
+    return view.plot_widgets()[plot].getPlotItem().getViewBox().viewRange()[1][1]
+
+
+def test_a_diverged_run_leaves_the_healthy_range_and_is_marked_where_it_left(qtbot):
+    view = MetricPlots()
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    steps = np.arange(1, 201)
+    for index, run_id in enumerate("ab"):
+        view.add_run(run_id, f"healthy {run_id}", run_color(index))
+        view.append(run_update(run_id, steps, 0.7 * np.exp(-steps / (80 + 40 * index)), grad_norm=1 + 0 * steps))
+    view.add_run("c", "lr 10", run_color(2))
+    bad = np.arange(1, 61)
+    loss = np.where(bad <= 40, 0.7, 0.7 * 10.0 ** ((bad - 40) / 2.0))    # 1e7 at the end
+    grad = np.where(bad <= 40, 1.5, 1.5 * 10.0 ** ((bad - 40) / 2.0))
+    view.append(run_update("c", bad[:30], loss[:30], grad[:30]))
+    view.append(run_update("c", bad[30:], loss[30:], grad[30:], status="diverged"))
+    assert y_top(view, "loss") < 3 * 0.7                   # not 1e7: the healthy runs keep the plot
+    assert y_top(view, "grad_norm") < 3 * 1.5
+    for plot, top in (("loss", 0.7), ("grad_norm", 1.5)):
+        x, y = view.diverged_mark("c", plot)
+        assert x == 40 and y == pytest.approx(top)          # the last sane step, at the top of what is drawn
+        assert y <= y_top(view, plot) and y > 0.9 * y_top(view, plot)
+    drawn = np.concatenate([item.getData()[0] for item in view.curve_items("c", "loss", "batch")])
+    assert drawn.max() == 40
+    assert view.curve_data("c", "loss", "batch")[1].max() == pytest.approx(0.7e10)   # the data stay whole
+    assert "lr 10 (diverged" in view.legend_text("loss")
+    assert view.diverged_mark("a", "loss") is None
+    view.clear_run("c")                                    # restarted: no mark, no note
+    assert view.diverged_mark("c", "loss") is None and "diverged" not in view.legend_text("loss")
+
+
+def test_when_every_run_diverged_the_range_follows_their_start(qtbot):
+    view = MetricPlots()
+    qtbot.addWidget(view)
+    view.add_run("c", "c", run_color(0))
+    bad = np.arange(1, 31)
+    view.append(run_update("c", bad, np.where(bad <= 10, 0.7, 1e7), status="diverged"))
+    assert view.diverged_mark("c", "loss") == (10.0, pytest.approx(0.7))
+    assert y_top(view, "loss") < 3 * 0.7
+
+
+def test_the_four_plots_share_one_x_range_from_step_0_and_the_warmup_ramp_shows(qtbot, runs):
+    view = fed(qtbot, MetricPlots(), runs)
+    view.show()
+    view.grab()
+    ranges = {key: widget.getPlotItem().getViewBox().viewRange()[0] for key, widget in view.plot_widgets().items()}
+    x0, x1 = ranges["loss"]
+    for key, (lo, hi) in ranges.items():
+        assert (lo, hi) == pytest.approx((x0, x1)), key
+    assert x0 <= 0 < 1 <= 20 < 120 <= x1                   # step 0, the 20 warm-up steps of "b", the end
+    widths = {view.plot_widgets()[key].getPlotItem().getAxis("left").width() for key in ranges}
+    assert len(widths) == 1                                # the plots of a column start at the same pixel
+    x, lr = view.curve_data("b", "lr", "lr")
+    assert lr[x <= 20].max() > 5 * lr[0]                   # the ramp is there, and inside the range
+
+
+def test_x_range_follows_the_steps_taken_not_a_huge_plan(qtbot, runs):
+    view = fed(qtbot, MetricPlots(), runs)
+    view.set_planned_extent(120, 10)
+    view.grab()
+    planned = view.x_range()
+    assert planned == pytest.approx((-2.4, 122.4))         # runs that end at their plan fill the width
+    view.set_planned_extent(1e8, 1e6)
+    view.add_run("huge", "1e8 steps", run_color(3))
+    view.append(run_update("huge", np.arange(1, 51), np.full(50, 0.7)))
+    view.grab()
+    assert view.x_range() == pytest.approx((-3, 153))      # the stop past 120 steps taken, not 1e8
+    view.append(run_update("huge", np.arange(51, 1001), np.full(950, 0.7)))
+    assert view.x_range()[1] == pytest.approx(1500 * 1.02)
+
+
+def test_x_stops_grow_a_few_a_decade():
+    assert [x_stop_above(v) for v in (0, 0.5, 1, 120, 149, 150, 999, 1000)] == pytest.approx(
+        [1, 0.6, 1.5, 150, 150, 200, 1000, 1500])
