@@ -194,6 +194,9 @@ def _check_combinations(exp: Experiment) -> None:
     if model.norm == "batch" and data.n_train < 2:
         raise ExperimentError("data.n_train", f"BatchNorm needs at least 2 training examples to normalize, "
                               f"got {data.n_train}")
+    if model.norm == "batch" and train.batch_size < 2:
+        raise ExperimentError("train.batch_size", f"BatchNorm needs batches of at least 2 examples to normalize, "
+                              f"got {train.batch_size}")
     for key, layers in (("model.hidden", model.hidden), ("model.channels", model.channels)):
         if len(layers) > MAX_LAYERS:
             raise ExperimentError(key, f"at most {MAX_LAYERS} layers, got {len(layers):,}")

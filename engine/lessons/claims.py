@@ -447,10 +447,10 @@ class Measured:
 def measured(key: str, path: Path = MEASURED) -> Measured | None:
     """The shipped verdict of claim ``key`` ("preset NAME"), or None when the table has none for it
     (or the file is missing or damaged: the window then says nothing rather than something wrong)."""
-    import json
+    from engine.inputs import InputError, read_json
     try:
-        table = json.loads(path.read_text(encoding="utf-8"))
+        table = read_json(path, what="claims table")
         entry = table["claims"][key]
         return Measured(int(entry["held"]), int(entry["of"]), str(table["measured"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (InputError, OSError, ValueError, KeyError, TypeError):
         return None

@@ -307,3 +307,10 @@ def test_batchnorm_refuses_a_single_training_example_and_notes_a_last_batch_of_o
             "normalize; it joins the batch before it") in notes(exp)
     assert not any(n.startswith("data.n_train") for n in notes(exp.replace(data={"n_train": 34})))
     assert not any(n.startswith("data.n_train") for n in notes(exp.replace(model={"norm": "none"})))
+
+
+def test_batchnorm_with_batches_of_one_is_refused_naming_the_batch_size():
+    with pytest.raises(ExperimentError, match=r"train.batch_size: BatchNorm needs batches of at least 2"):
+        parse_experiment({"model": {"norm": "batch"}, "train": {"batch_size": 1}})
+    parse_experiment({"model": {"norm": "batch"}, "train": {"batch_size": 2}})
+    parse_experiment({"train": {"batch_size": 1}})        # without BatchNorm a batch of one trains
