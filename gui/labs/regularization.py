@@ -26,6 +26,7 @@ from engine.labs.regularization import ComparisonRow, GapCurve
 from engine.lessons.presets import LAB_NOTES, PRESETS
 from gui.style.palette import RUN_COLORS, ZERO_LINE, run_color
 from gui.style.theme import follow_palette
+from gui.widgets.plotting import set_title
 
 PRESET = "regularization-lab"
 TRAIN_COLOR, VAL_COLOR, GAP_COLOR = RUN_COLORS[0], RUN_COLORS[2], RUN_COLORS[3]   # the palette's blue, green, red
@@ -114,7 +115,7 @@ class RegularizationTab(QWidget):
         self.gap_plot = pg.PlotWidget()
         self.gap_plot.setMinimumHeight(160)
         gap_item = self.gap_plot.getPlotItem()
-        gap_item.setTitle("Gap during training (train − val accuracy)")
+        set_title(gap_item, "Gap during training (train − val accuracy)")
         gap_item.setLabel("bottom", "step")
         gap_item.showGrid(y=True, alpha=0.2)
         gap_item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(ZERO_LINE)))

@@ -153,18 +153,29 @@ def no_si_prefix(plot: pg.PlotItem) -> None:
 
 
 def set_title(plot: pg.PlotItem, text: str) -> None:
-    """A bold title sized after the axis labels, that does not force the plot wider than its window.
+    """A bold title sized after the axis labels, that wraps to its plot's width instead of widening it.
 
-    pyqtgraph makes a title's text width the plot's minimum width; in a narrow
-    window the scene then outgrows the view and the right of the plot is cut
-    off.  Here the minimum is dropped: a too-long title is cut, not the plot.
+    pyqtgraph makes a title's text width the plot's minimum width and its row 30 px high: in a narrow
+    window the scene outgrew the view and the right of the plot was cut off, and cutting the title
+    instead lost its end ("Forward: activation std by la").  Here the title is a :class:`LegendRow` in
+    the title's place, so it wraps onto a second line and its row grows to the text's height.
     """
     label = plot.titleLabel
-    if not getattr(label, "_no_min_width", False):
-        # LabelItem recomputes its minimum on every text change and resize; replace that on this instance
-        label.updateMin = types.MethodType(_height_only_min, label)
-        label._no_min_width = True
-    plot.setTitle(text, size=f"{label_size(plot) + 2:.0f}pt", bold=True)
+    if not isinstance(label, LegendRow):
+        plot.layout.removeItem(label)
+        if label.scene() is not None:
+            label.scene().removeItem(label)
+        label = LegendRow()
+        label.setParentItem(plot)
+        plot.layout.addItem(label, 0, 1)
+        plot.titleLabel = label
+    plot.layout.setRowMinimumHeight(0, 0)
+    plot.layout.setRowMaximumHeight(0, QWIDGETSIZE_MAX)
+    plot.layout.setRowPreferredHeight(0, 0)
+    label.setMaximumHeight(QWIDGETSIZE_MAX)
+    label.setVisible(True)
+    label.setText(text, size=f"{label_size(plot) + 2:.0f}pt", bold=True)
+    label.updateMin()
 
 
 def _height_only_min(label: pg.LabelItem) -> None:

@@ -33,11 +33,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSizePolicy,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -202,8 +203,7 @@ class FinderTab(QWidget):
         side.addWidget(self.check_label)
         self.message_label = QLabel("")
         self.message_label.setStyleSheet(f"color: {DIVERGED_COLOR};")
-        self.message_label.setWordWrap(False)
-        self.message_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.message_label.setWordWrap(True)     # a divergence message is read whole, not cut mid-sentence
         side.addWidget(self.message_label)
         side.addStretch(1)
 
@@ -220,8 +220,15 @@ class FinderTab(QWidget):
         self.check_scatter, self.diverged_scatter = v.check_scatter, v.diverged_scatter
         self.pick_line, self.pick_text, self.legend = v.pick_line, v.pick_text, v.legend
 
+        # The controls scroll when the screen is short (a 1024x768 projector): their texts are never squashed.
+        self._scroll = QScrollArea()
+        self._scroll.setWidget(panel)
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._fit_panel()
         layout = QHBoxLayout(self)
-        layout.addWidget(panel)
+        layout.addWidget(self._scroll)
         layout.addWidget(self.plot, 1)
 
     # -- what to sweep ----------------------------------------------------------------------------
@@ -313,7 +320,10 @@ class FinderTab(QWidget):
 
     def _fit_panel(self) -> None:
         """The controls' column: 360 px, or as wide as its buttons need in large type (presenter mode)."""
-        self._panel.setFixedWidth(max(360, self._panel.minimumSizeHint().width()))
+        width = max(360, self._panel.minimumSizeHint().width())
+        self._panel.setFixedWidth(width)
+        if hasattr(self, "_scroll"):
+            self._scroll.setFixedWidth(width + self._scroll.verticalScrollBar().sizeHint().width())
 
     def changeEvent(self, event) -> None:
         if event.type() == event.Type.FontChange and hasattr(self, "_panel"):

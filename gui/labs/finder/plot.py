@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 
 from engine.labs.lrfinder import SUGGESTION_NAMES, FinderSettings, format_lr
 from gui.style.palette import MARK_FILL, RUN_COLORS, with_alpha
+from gui.widgets.plotting import set_title
 
 CURVE_COLOR = RUN_COLORS[0]
 CHECK_COLOR = RUN_COLORS[1]
@@ -28,7 +29,7 @@ class FinderPlot:
     def __init__(self) -> None:
         self.widget = pg.PlotWidget()
         item = self.widget.getPlotItem()
-        item.setTitle("Loss vs learning rate")
+        set_title(item, "Loss vs learning rate")
         item.setLabel("bottom", "learning rate (log scale)")
         item.setLabel("left", "loss (cross-entropy)")
         item.setLogMode(x=True, y=False)

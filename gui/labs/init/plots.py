@@ -27,6 +27,7 @@ from engine.labs.initprobe import LayerHistograms, ProbeConfig, ProbeResult, Tra
 from engine.status import RunStatus
 from gui.labs.init.curves import fmt_std, legend_html, log_curve, log_floor, scheme_color, scheme_label, scheme_pen
 from gui.style.palette import NEUTRAL, with_alpha
+from gui.widgets.plotting import set_title
 
 MAX_DEPTH_WITH_SYMBOLS = 25      # deeper curves are lines only: the dots would merge
 
@@ -34,7 +35,7 @@ MAX_DEPTH_WITH_SYMBOLS = 25      # deeper curves are lines only: the dots would 
 def _plot(title: str, left: str, bottom: str, log_y: bool) -> pg.PlotWidget:
     widget = pg.PlotWidget()
     item = widget.getPlotItem()
-    item.setTitle(title)
+    set_title(item, title)
     item.setLabel("left", left)
     item.setLabel("bottom", bottom)
     item.showGrid(x=True, y=True, alpha=0.15)
@@ -156,7 +157,7 @@ class InitPlots(QWidget):
     def draw_histogram(self, hist: LayerHistograms | None, layer: int) -> None:
         self.layer_label.setText(f"layer {layer}")
         item = self.histogram_plot.getPlotItem()
-        item.setTitle(f"Activations at layer {layer}")
+        set_title(item, f"Activations at layer {layer}")
         for curve in self.histogram_curves.values():
             item.removeItem(curve)
         self.histogram_curves.clear()
@@ -181,7 +182,7 @@ class InitPlots(QWidget):
         self.draw_losses(None, cfg.init_std)
         item = self.loss_plot.getPlotItem()
         item.setXRange(0, steps, padding=0.02)
-        item.setTitle(f"Train each: loss, {cfg.depth}×{cfg.width} {cfg.activation}")
+        set_title(item, f"Train each: loss, {cfg.depth}×{cfg.width} {cfg.activation}")
 
     def draw_losses(self, progress: TrainProgress | None, init_std: float) -> None:
         item = self.loss_plot.getPlotItem()

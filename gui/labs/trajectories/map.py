@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor
 from engine.labs.surfaces import SurfaceGrid, grid, surface
 from engine.labs.trajectories import Trajectory
 from gui.style.palette import CONTOUR, MAP_COLORS, MARK_EDGE, MARK_FILL
+from gui.widgets.plotting import set_title
 
 GRID_POINTS = 200
 ARROW_FRACTION = 0.12               # arrows are drawn this fraction of the box's width long
@@ -88,7 +89,7 @@ class SurfaceMap(pg.PlotWidget):
             self._minima.clear()
         self.getPlotItem().vb.enableAutoRange()       # frames the image whatever the widget's size
         # A short title: a PlotItem is never narrower than its title, so a long one would clip the map.
-        self.getPlotItem().setTitle(info.title)
+        set_title(self.getPlotItem(), info.title)
         return g
 
     def show_start(self, x: float, y: float) -> None:
