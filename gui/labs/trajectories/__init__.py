@@ -21,9 +21,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -145,12 +147,31 @@ class TrajectoriesTab(QWidget):
         right.addWidget(self._busy_label)
         panel = QWidget()
         panel.setLayout(right)
-        panel.setFixedWidth(380)
+        self._panel = panel
+        # The controls scroll when the screen is short (a 1024x768 projector): their texts are never squashed.
+        self._scroll = QScrollArea()
+        self._scroll.setWidget(panel)
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._fit_panel()
 
         outer = QHBoxLayout(self)
         outer.addLayout(left, 1)
-        outer.addWidget(panel)
+        outer.addWidget(self._scroll)
         self.apply_theme(self._theme, self._presenter)
+
+    def _fit_panel(self) -> None:
+        """The controls' column: 380 px, or as wide as its texts need in large type (presenter mode)."""
+        width = max(380, self._panel.minimumSizeHint().width())
+        self._panel.setFixedWidth(width)
+        if hasattr(self, "_scroll"):
+            self._scroll.setFixedWidth(width + self._scroll.verticalScrollBar().sizeHint().width())
+
+    def changeEvent(self, event) -> None:
+        if event.type() == event.Type.FontChange and hasattr(self, "_panel"):
+            self._fit_panel()
+        super().changeEvent(event)
 
     # -- public API -------------------------------------------------------------------------------
 

@@ -31,6 +31,9 @@ class SurfaceControls(QWidget):
         super().__init__(parent)
         self._surface, self._params = "", {}
         self.surface_box = QComboBox()
+        # as narrow as a few characters allow, so "Surface" beside it is never cut in large type
+        self.surface_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.surface_box.setMinimumContentsLength(12)
         for info in SURFACES.values():
             self.surface_box.addItem(info.title, info.name)
             self.surface_box.setItemData(self.surface_box.count() - 1, info.description,
