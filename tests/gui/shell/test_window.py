@@ -407,3 +407,17 @@ def test_the_export_menu_names_every_plot_of_the_training_tab(qtbot, window):
     assert {f"metrics:{k}" for k in window.plots.plot_widgets()} <= set(names) and "boundary" in names
     for key in names:
         assert export.plot_widget(window.training_tab, key) is not None
+
+
+def test_the_desk_window_fits_a_projector_too(qtbot, window):
+    """At the desk look (no presenter mode) the window's minimum also fits a 1024x768 screen, the
+    Weights tab shown (the widest of the two), and the form can be folded away there as well."""
+    window.tabs.setCurrentWidget(window.histograms)
+    QApplication.processEvents()
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 768, hint
+    assert not window.training_tab.form_folded         # at the desk the form is shown by default
+    window.look.form_action.trigger()
+    assert window.training_tab.form_folded and not window.form.isVisible()
+    window.look.form_action.trigger()
+    assert window.form.isVisible()
