@@ -30,8 +30,8 @@ before the tab goes away (``closeEvent`` does).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QWidget
 
 from engine.labs.initprobe import (
     LayerHistograms,
@@ -114,7 +114,14 @@ class InitTab(QWidget):
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.controls)
+        # The controls scroll when the screen is short (a 1024x768 projector): no row is squeezed onto another.
+        scroll = QScrollArea()
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(self.controls.width() + scroll.verticalScrollBar().sizeHint().width())
+        layout.addWidget(scroll)
         layout.addWidget(self.plots, 1)
         self._changed()
 

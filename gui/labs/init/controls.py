@@ -105,8 +105,7 @@ class InitControls(QWidget):
             item.setToolTip(f"<b>{html.escape(name)}</b>: {html.escape(info.variance)}<br>"
                             f"{html.escape(info.description)}")
             self.scheme_list.addItem(item)
-        rows = self.scheme_list.sizeHintForRow(0) * len(INITS) + 2 * self.scheme_list.frameWidth() + 4
-        self.scheme_list.setFixedHeight(rows)
+        self._fit_schemes()
         std_row = QHBoxLayout()
         std_row.addWidget(QLabel("normal's std"))
         std_row.addWidget(self.std_edit, 1)
@@ -172,6 +171,16 @@ class InitControls(QWidget):
         self.activation_combo.currentIndexChanged.connect(self._edited)
         self.std_edit.textChanged.connect(self._edited)
         self.scheme_list.itemChanged.connect(self._edited)
+
+    def _fit_schemes(self) -> None:
+        """The schemes list as tall as its rows, in the type size of now (larger in presenter mode)."""
+        rows = self.scheme_list.sizeHintForRow(0) * self.scheme_list.count() + 2 * self.scheme_list.frameWidth() + 4
+        self.scheme_list.setFixedHeight(rows)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == event.Type.FontChange and hasattr(self, "scheme_list"):
+            self._fit_schemes()     # the rows grew or shrank with the type: no row is cut or overlapped
+        super().changeEvent(event)
 
     def checked_schemes(self) -> tuple[str, ...]:
         items = (self.scheme_list.item(i) for i in range(self.scheme_list.count()))
