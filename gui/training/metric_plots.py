@@ -688,7 +688,7 @@ class MetricPlots(QWidget):
     def set_planned_extent(self, steps: float, epochs: float) -> None:
         """The planned length of the runs (0: none): the x range never goes past it.
 
-        The x range follows the steps *taken*, from 0 to the next of the stops
+        Before any step the x range is the plan; then it follows the steps *taken*, from 0 to the next of the stops
         (:func:`x_stop_above`) past the furthest run, capped by the plan: a run
         of 1e8 planned steps does not squeeze the others against x = 0, and runs
         that end at their plan fill the width.  Fixed between stops, the axes
@@ -713,7 +713,7 @@ class MetricPlots(QWidget):
         if taken <= 0 and planned <= 0:
             end = None
         elif taken <= 0:
-            end = min(planned, x_stop_above(0.0) * (10 if self._x_axis == "step" else 1))
+            end = planned       # before any step, the plan shows how long the runs will be
         else:
             end = x_stop_above(taken)
             if planned >= taken:
