@@ -380,7 +380,8 @@ def test_the_lesson_panel_asks_for_its_table_once_and_shows_it(qtbot):
     assert "<table" not in panel.text.text()
     panel.on_inspection("batchnorm", "run2", rows)
     text = panel.text.text()
-    assert text.startswith("<b>BatchNorm</b><br>The lesson's words<br><table")
+    from gui.shell.lesson_panel import seeds_note
+    assert text.startswith("<b>BatchNorm</b><br>The lesson's words" + seeds_note("batchnorm-eval") + "<br><table")
     assert "<td>32</td>" in text and "<td>whole set</td>" in text and "87.5%" in text and "25.0%" in text
 
 
