@@ -29,6 +29,7 @@ from gui.training.boundary import NO_RUN_MESSAGE, BoundaryView, boundary_rgba
 from gui.training.histograms import HEATMAP_BINS, HistogramView, rebin
 from gui.training.metric_plots import CHUNK, EVAL_SYMBOL_LIMIT, MetricPlots, x_stop_above
 from gui.widgets.plotting import GLYPHS, legend_glyph_html, plain_text
+from tests.engine.test_smoothing import hand_ema  # the one loop the EMA is checked against
 
 ROOT = Path(__file__).resolve().parents[3]
 GRID = 40
@@ -84,19 +85,6 @@ def runs() -> dict[str, Recorded]:
         schedule={"name": "cosine", "warmup_steps": 20},
         train={"steps": 90, "eval_every": 15, "histogram_every": 15})
     return {"a": Recorded("a", a, 7), "b": Recorded("b", b, 9)}
-
-
-def hand_ema(values, weight):
-    """TensorBoard's smoothing, written as its JavaScript loop is."""
-    out, last, n = [], 0.0, 0
-    for v in values:
-        if not math.isfinite(v):
-            out.append(v)
-            continue
-        last = last * weight + (1 - weight) * v
-        n += 1
-        out.append(last / (1 - weight ** n))
-    return np.array(out)
 
 
 def fed(qtbot, view, runs, before_feeding=lambda view: None):
