@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QScrollArea, QWidget
 
 from gui.style.palette import ERROR, TRANSPARENT
 
@@ -34,3 +34,12 @@ def swatch(color: QColor | str, size: int = 14, dashed: bool = False) -> QIcon:
         painter.fillRect(x, 0, bar, size, QColor(color))
     painter.end()
     return QIcon(pix)
+
+
+def fit_column(panel: QWidget, scroll: QScrollArea | None, min_width: int) -> None:
+    """A lab's controls column: ``min_width`` px, or as wide as its contents need in large type (presenter
+    mode); its scroll area (when built) that width plus a vertical scroll bar, so nothing is cut sideways."""
+    width = max(min_width, panel.minimumSizeHint().width())
+    panel.setFixedWidth(width)
+    if scroll is not None:
+        scroll.setFixedWidth(width + scroll.verticalScrollBar().sizeHint().width())

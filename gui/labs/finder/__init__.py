@@ -72,6 +72,7 @@ from engine.status import SweepStatus
 from engine.training.events import FINISHED
 from gui.concurrency.jobs import TaskRunner
 from gui.labs.finder.plot import DIVERGED_COLOR, FinderPlot
+from gui.widgets.common import fit_column
 
 FAILING_PRESET = "finder-fails"
 
@@ -320,10 +321,7 @@ class FinderTab(QWidget):
 
     def _fit_panel(self) -> None:
         """The controls' column: 360 px, or as wide as its buttons need in large type (presenter mode)."""
-        width = max(360, self._panel.minimumSizeHint().width())
-        self._panel.setFixedWidth(width)
-        if hasattr(self, "_scroll"):
-            self._scroll.setFixedWidth(width + self._scroll.verticalScrollBar().sizeHint().width())
+        fit_column(self._panel, getattr(self, "_scroll", None), 360)
 
     def changeEvent(self, event) -> None:
         if event.type() == event.Type.FontChange and hasattr(self, "_panel"):

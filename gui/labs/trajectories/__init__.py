@@ -42,6 +42,7 @@ from gui.labs.trajectories.playback import PlaybackBar
 from gui.labs.trajectories.table import PathTable, row_cells
 from gui.style.palette import RUN_COLORS, run_color
 from gui.style.theme import LIGHT, Theme, style_plot
+from gui.widgets.common import fit_column
 
 DEFAULT_STEPS = 300
 
@@ -163,10 +164,7 @@ class TrajectoriesTab(QWidget):
 
     def _fit_panel(self) -> None:
         """The controls' column: 380 px, or as wide as its texts need in large type (presenter mode)."""
-        width = max(380, self._panel.minimumSizeHint().width())
-        self._panel.setFixedWidth(width)
-        if hasattr(self, "_scroll"):
-            self._scroll.setFixedWidth(width + self._scroll.verticalScrollBar().sizeHint().width())
+        fit_column(self._panel, getattr(self, "_scroll", None), 380)
 
     def changeEvent(self, event) -> None:
         if event.type() == event.Type.FontChange and hasattr(self, "_panel"):
