@@ -30,7 +30,7 @@ class Bound:
     excludes the edge itself.  ``finite`` rejects inf and nan.  ``text`` is the
     human wording ("> 0", "<= 8", "in [0, 1)", "a finite number") derived from
     the numbers, and ``check(v)`` returns ``"must be <text>"`` for a value it
-    rejects, None otherwise.  A bound is also callable as its own check.
+    rejects, None otherwise.
     """
     low: float | None = None
     high: float | None = None
@@ -61,8 +61,6 @@ class Bound:
     def check(self, v: float) -> str | None:
         return None if self.contains(v) else f"must be {self.text}"
 
-    __call__ = check
-
     def __and__(self, other: Bound) -> Bound:
         """The range both bounds allow (the tighter edge on each side)."""
         low, low_open = _tighter(self.low, self.low_open, other.low, other.low_open, max)
@@ -77,10 +75,6 @@ def _tighter(a: float | None, a_open: bool, b: float | None, b_open: bool,
     if b is None or a == b:
         return a, a_open or (b is not None and b_open)
     return (a, a_open) if pick(a, b) == a else (b, b_open)
-
-
-Check = Bound
-"""A field's range check; :func:`bounds` merges a field's checks into the one range they allow."""
 
 
 def bounds(checks: tuple[Bound, ...]) -> Bound:

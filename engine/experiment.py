@@ -128,7 +128,7 @@ def _check(path: str, value: Any, meta) -> None:
     if allowed is not None and value not in allowed:
         raise ExperimentError(path, f"unknown value {_fmt(value)} (choose from {', '.join(allowed)})")
     for check in meta["checks"]:
-        problem = check(value)
+        problem = check.check(value)
         if problem:
             raise ExperimentError(path, f"{problem}, got {value!r}")
 

@@ -18,7 +18,7 @@ def run(args) -> int:
     set_threads(args.threads)
     from engine.experiment import load_run_list
     from engine.labs.regularization import run_gap_curves, write_comparison_csv, write_gap_csv
-    from engine.training.events import FINISHED
+    from engine.status import RunStatus
     from engine.training.runner import StopSignals
 
     runs = list(preset_runs(args.preset)) if args.preset else load_run_list(args.experiment)
@@ -27,7 +27,7 @@ def run(args) -> int:
 
     def say(curve) -> None:
         row = curve.row
-        ended = "" if row.status == FINISHED else f" ({row.status})"
+        ended = "" if row.status == RunStatus.FINISHED else f" ({row.status})"
         print(f"{row.name}: train acc {row.train_acc:.3f}, val acc {row.val_acc:.3f}, gap {row.gap:+.3f}{ended}")
 
     # Ctrl-C/SIGTERM: the current run stops (it has no final row), the rest are skipped, the finished

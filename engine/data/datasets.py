@@ -469,7 +469,7 @@ def _check_fields(cfg: DataConfig) -> None:
         if value is None:
             continue
         for check in f.metadata.get("checks", ()):
-            problem = check(value)
+            problem = check.check(value)
             if problem:
                 raise DataError(f"data.{f.name}: {problem} (got {value!r})")
 

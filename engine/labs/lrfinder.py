@@ -63,8 +63,7 @@ import torch
 from engine.config import Experiment
 from engine.files import float_cell, frozen_array, write_csv_atomic, write_json_atomic
 from engine.smoothing import DebiasedEMA, debiased_ema
-from engine.status import SweepStatus
-from engine.training.events import FINISHED
+from engine.status import RunStatus, SweepStatus
 from engine.training.jobs import TaskState
 from engine.training.trainer import Trainer
 
@@ -74,9 +73,6 @@ BETA = 0.98                 # smoothing of the loss, fastai's AvgSmoothLoss
 STOP_FACTOR = 4.0           # stop once the smoothed loss exceeds this multiple of the best
 REPORT_EVERY = 0.05         # seconds between live reports of the curve
 
-# Why the sweep ended: engine/status.py's SweepStatus, named here for the finder's callers
-FINISHED_SWEEP, DIVERGED_SWEEP = SweepStatus.FINISHED, SweepStatus.DIVERGED
-NON_FINITE, STOPPED = SweepStatus.NON_FINITE, SweepStatus.STOPPED
 
 SUGGESTION_NAMES = ("valley", "slide", "minimum", "steep")
 SUGGESTION_HELP = {
@@ -149,7 +145,7 @@ class FinderResult:
     @property
     def divergence_lr(self) -> float | None:
         """The rate at which the sweep stopped because the loss blew up (None if it did not)."""
-        return float(self.lrs[-1]) if self.stop_reason in (DIVERGED_SWEEP, NON_FINITE) else None
+        return float(self.lrs[-1]) if self.stop_reason in (SweepStatus.DIVERGED, SweepStatus.NON_FINITE) else None
 
     def suggestion(self, name: str = "valley") -> Suggestion | None:
         return next((s for s in self.suggestions if s.name == name), None)
@@ -299,7 +295,7 @@ def find_lr(trainer: Trainer, settings: FinderSettings = FinderSettings(),
     lrs: list[float] = []
     losses: list[float] = []
     smoothed: list[float] = []
-    ema, best, reason = DebiasedEMA(settings.beta), math.inf, FINISHED_SWEEP
+    ema, best, reason = DebiasedEMA(settings.beta), math.inf, SweepStatus.FINISHED
 
     def judge(loss: float) -> bool:
         """Record the batch's loss at the trainer's rate; go on to the update unless a stop rule says no."""
@@ -309,25 +305,25 @@ def find_lr(trainer: Trainer, settings: FinderSettings = FinderSettings(),
         losses.append(loss)
         smoothed.append(smooth_value)
         if not (math.isfinite(loss) and math.isfinite(smooth_value)):
-            reason = NON_FINITE
+            reason = SweepStatus.NON_FINITE
             return False
         best = min(best, smooth_value)
         if smooth_value > settings.stop_factor * best:
-            reason = DIVERGED_SWEEP
-        return reason == FINISHED_SWEEP
+            reason = SweepStatus.DIVERGED
+        return reason == SweepStatus.FINISHED
 
     last_report = time.perf_counter()
     with preserved(trainer):
         trainer.model.train()
         for lr in planned:
             if state.stop_requested():
-                reason = STOPPED
+                reason = SweepStatus.STOPPED
                 break
             step = trainer.train_step(float(lr), accept=judge)   # the run's own step, at the sweep's rate
-            if reason != FINISHED_SWEEP:
+            if reason != SweepStatus.FINISHED:
                 break
             if not step.updated:                                   # a finite loss whose gradient overflowed
-                reason = NON_FINITE
+                reason = SweepStatus.NON_FINITE
                 break
             now = time.perf_counter()
             if now - last_report >= REPORT_EVERY:
@@ -391,7 +387,7 @@ class CheckResult:
     @property
     def best(self) -> CheckPoint | None:
         """The finished run with the lowest final validation loss."""
-        ok = [p for p in self.points if p.status == FINISHED and math.isfinite(p.val_loss)]
+        ok = [p for p in self.points if p.status == RunStatus.FINISHED and math.isfinite(p.val_loss)]
         return min(ok, key=lambda p: p.val_loss) if ok else None
 
 
@@ -438,7 +434,7 @@ def check_finder(state: TaskState, experiment: Experiment, lrs, steps: int = CHE
         final = trainer.run(should_stop=state.stop_requested)
         last = trainer.last_eval
         # The final evaluation, when the run finished with one at its last step.
-        done = last if final.status == FINISHED and last is not None and last.step == final.step else None
+        done = last if final.status == RunStatus.FINISHED and last is not None and last.step == final.step else None
         point = CheckPoint(i, float(lr), done.val_loss if done is not None else math.nan,
                            done.val_acc if done is not None else math.nan, final.status, final.message)
         points.append(point)

@@ -26,7 +26,8 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from engine.config import Experiment
-from engine.training.events import FINISHED, STOPPED, EvalEvent, Event
+from engine.status import RunStatus
+from engine.training.events import EvalEvent, Event
 from engine.training.updates import EvalSeries
 
 GAP_COLUMNS = ("name", "step", "train_acc", "val_acc", "gap")
@@ -43,7 +44,7 @@ class ComparisonRow:
     name: str
     train_acc: float
     val_acc: float
-    status: str = FINISHED
+    status: str = RunStatus.FINISHED
 
     @property
     def gap(self) -> float:
@@ -62,7 +63,7 @@ class GapCurve:
     step: np.ndarray         # int64
     train_acc: np.ndarray    # float64
     val_acc: np.ndarray      # float64
-    status: str = FINISHED   # how the run ended
+    status: str = RunStatus.FINISHED   # how the run ended
 
     def __post_init__(self) -> None:
         if not len(self.step) == len(self.train_acc) == len(self.val_acc) >= 1:
@@ -80,7 +81,7 @@ class GapCurve:
         return ComparisonRow(self.name, float(self.train_acc[-1]), float(self.val_acc[-1]), self.status)
 
 
-def gap_curve(name: str, evals: Iterable[EvalEvent | EvalSeries], status: str = FINISHED) -> GapCurve:
+def gap_curve(name: str, evals: Iterable[EvalEvent | EvalSeries], status: str = RunStatus.FINISHED) -> GapCurve:
     """A run's gap curve from its evaluations, in the order they came: ``EvalEvent``s, one at a
     time as a trainer emits them, or ``EvalSeries`` batches as a window's ``MetricsLog`` keeps them.
 
@@ -127,7 +128,7 @@ def run_gap_curves(experiments: Iterable[Experiment], should_stop: Callable[[], 
                 evals.append(event)
 
         trainer.run(on_event=keep, should_stop=should_stop)
-        if trainer.status == STOPPED:
+        if trainer.status == RunStatus.STOPPED:
             break                       # a run cut short has no final accuracy to compare
         final = _final_evaluation(trainer)
         assert trainer.status is not None   # run() returns only once the run has ended

@@ -59,8 +59,7 @@ MAX_STEPS = 100_000
 # defaults differ (SGD has none in old versions, Adafactor 0.01, Adam 0.001).
 DEFAULT_LR = OptimizerConfig().lr
 
-FINISHED, LEFT_BOX, NON_FINITE = PathStatus.FINISHED, PathStatus.LEFT_BOX, PathStatus.NON_FINITE
-STATUS_TEXT = {FINISHED: "ran all steps", LEFT_BOX: "left the box", NON_FINITE: "diverged (non-finite)"}
+STATUS_TEXT = {PathStatus.FINISHED: "ran all steps", PathStatus.LEFT_BOX: "left the box", PathStatus.NON_FINITE: "diverged (non-finite)"}
 
 _FIELDS = {f.name: f for f in dataclasses.fields(OptimizerConfig)}
 
@@ -138,7 +137,7 @@ def _number(key: str, text: str) -> float:
 
 def _check(key: str, value: float, meta) -> None:
     for check in meta["checks"]:
-        problem = check(value)
+        problem = check.check(value)
         if problem:
             raise SpecError(f"{key}: {problem}, got {value:g}", key)
 
@@ -231,7 +230,7 @@ class Trajectory:
 
     @property
     def stopped(self) -> bool:
-        return self.status != FINISHED
+        return self.status != PathStatus.FINISHED
 
 
 def compute_trajectory(surface_name: str, start: Sequence[float], spec: OptimizerSpec | str, steps: int,
@@ -248,7 +247,7 @@ def compute_trajectory(surface_name: str, start: Sequence[float], spec: Optimize
     losses: list[float] = []
     grads: list[list[float]] = []
     updates: list[Sequence[float]] = []   # (dx, dy) per position
-    status, stop_step, message = FINISHED, None, f"ran all {steps} steps"
+    status, stop_step, message = PathStatus.FINISHED, None, f"ran all {steps} steps"
     for k in range(steps + 1):
         opt.zero_grad()
         loss = f(p)
@@ -257,7 +256,7 @@ def compute_trajectory(surface_name: str, start: Sequence[float], spec: Optimize
         assert p.grad is not None  # backward() always fills the leaf's grad
         g = p.grad.detach().clone()
         if not (torch.isfinite(pos).all() and torch.isfinite(loss) and torch.isfinite(g).all()):
-            status, stop_step = NON_FINITE, k
+            status, stop_step = PathStatus.NON_FINITE, k
             message = f"diverged at step {k}: the position, loss or gradient overflowed (not finite)"
             if updates:
                 updates[-1] = (math.nan, math.nan)
@@ -266,7 +265,7 @@ def compute_trajectory(surface_name: str, start: Sequence[float], spec: Optimize
         losses.append(loss.item())
         grads.append(g.tolist())
         if not info.contains(pos[0].item(), pos[1].item(), BOX_MARGIN):
-            status, stop_step = LEFT_BOX, k
+            status, stop_step = PathStatus.LEFT_BOX, k
             message = f"left the box at step {k} (x={pos[0].item():.4g}, y={pos[1].item():.4g})"
             updates.append((math.nan, math.nan))
             break

@@ -10,11 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.status import RunStatus
-
-# The final statuses, named here for the modules that report them (one vocabulary: engine/status.py).
-FINISHED, DIVERGED, STOPPED, ERROR = RunStatus.FINISHED, RunStatus.DIVERGED, RunStatus.STOPPED, RunStatus.ERROR
-
 
 @dataclass(frozen=True)
 class StepEvent:

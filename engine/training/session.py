@@ -28,9 +28,10 @@ import torch
 
 from engine.config import Experiment
 from engine.data.datasets import DataSplit, load_data
-from engine.training.events import ERROR, Event, FinalEvent
+from engine.status import RunStatus
+from engine.training.events import Event, FinalEvent
 from engine.training.trainer import Trainer
-from engine.training.updates import EMPTY_EVALS, EMPTY_STEPS, PAUSED, QUEUED, RUNNING, Boundary, RunUpdate, UpdateBuffer
+from engine.training.updates import EMPTY_EVALS, EMPTY_STEPS, Boundary, RunUpdate, UpdateBuffer
 
 BOUNDARY_GRID = 90          # points per side of the decision-boundary grid
 BOUNDARY_INTERVAL = 0.25    # seconds between two boundaries of one run: a fixed rate, never every step
@@ -98,7 +99,7 @@ class _Run:
     generation: int = 0
     trainer: Trainer | None = None
     buffer: UpdateBuffer | None = None
-    status: str = QUEUED
+    status: str = RunStatus.QUEUED
     message: str = ""
     history: deque = field(default_factory=lambda: deque(maxlen=256))  # (time, step) for steps/s
     boundary_due: float = 0.0
@@ -138,7 +139,7 @@ class Lab:
     def _rewind(self, run: _Run) -> None:
         run.generation += 1
         run.trainer, run.buffer = None, None
-        run.status, run.message, run.dirty = QUEUED, "", True
+        run.status, run.message, run.dirty = RunStatus.QUEUED, "", True
         run.boundary_owed = False
         run.history.clear()
 
@@ -162,34 +163,34 @@ class Lab:
     def start(self) -> None:
         """Every run that has not ended trains (again)."""
         for run in self._runs.values():
-            if run.status in (QUEUED, PAUSED):
-                run.status, run.dirty = RUNNING, True
+            if run.status in (RunStatus.QUEUED, RunStatus.PAUSED):
+                run.status, run.dirty = RunStatus.RUNNING, True
 
     def pause(self) -> None:
         for run in self._runs.values():
-            if run.status == RUNNING:
-                run.status, run.dirty = PAUSED, True
+            if run.status == RunStatus.RUNNING:
+                run.status, run.dirty = RunStatus.PAUSED, True
 
     def stop(self) -> None:
         """End every run that has started (queued runs stay queued)."""
         for run in self._runs.values():
-            if run.trainer is not None and run.status in (RUNNING, PAUSED):
+            if run.trainer is not None and run.status in (RunStatus.RUNNING, RunStatus.PAUSED):
                 self._record(run, run.trainer.stop())
 
     @property
     def running(self) -> bool:
-        return any(run.status == RUNNING for run in self._runs.values())
+        return any(run.status == RunStatus.RUNNING for run in self._runs.values())
 
     def step_round(self) -> int:
         """One step of every running run, in run-list order; returns how many stepped."""
-        return self._step_in_turn([run for run in self._runs.values() if run.status == RUNNING])
+        return self._step_in_turn([run for run in self._runs.values() if run.status == RunStatus.RUNNING])
 
     def step_once(self) -> int:
         """One step of every run that has not ended, running or not (slow motion); they stay paused."""
-        runs = [run for run in self._runs.values() if run.status in (QUEUED, PAUSED, RUNNING)]
+        runs = [run for run in self._runs.values() if run.status in (RunStatus.QUEUED, RunStatus.PAUSED, RunStatus.RUNNING)]
         for run in runs:
-            if run.status == QUEUED:
-                run.status = PAUSED
+            if run.status == RunStatus.QUEUED:
+                run.status = RunStatus.PAUSED
             run.boundary_owed = True    # slow motion: every single step shows its boundary
         return self._step_in_turn(runs)
 
@@ -207,7 +208,7 @@ class Lab:
         try:
             run.trainer = Trainer(run.experiment, data=self._data(run.experiment))
         except Exception as err:  # a bad data path, say: the run shows it, the lab goes on
-            run.status, run.message, run.dirty = ERROR, str(err).splitlines()[0], True
+            run.status, run.message, run.dirty = RunStatus.ERROR, str(err).splitlines()[0], True
             return False
         run.buffer = UpdateBuffer(run.run_id)
         return True
@@ -234,7 +235,7 @@ class Lab:
         for run in self._runs.values():
             trainer = run.trainer
             boundary = None
-            due = now >= run.boundary_due and (run.status == RUNNING or run.dirty or trainer is not None
+            due = now >= run.boundary_due and (run.status == RunStatus.RUNNING or run.dirty or trainer is not None
                                                and trainer.step_count <= 1)
             if trainer is not None and trainer.data.kind == "plane" and (run.boundary_owed or due):
                 boundary = self.boundary(run.run_id)
@@ -253,7 +254,7 @@ class Lab:
         return updates
 
     def _rate(self, run: _Run) -> float:
-        if run.status != RUNNING or len(run.history) < 2:
+        if run.status != RunStatus.RUNNING or len(run.history) < 2:
             return 0.0
         t_end, s_end = run.history[-1]
         for t, s in run.history:

@@ -41,11 +41,8 @@ from engine.experiment import ExperimentError, resolve
 from engine.model.models import activation_probes, build_model, weight_tensors
 from engine.optim.optimizers import build_optimizer
 from engine.optim.schedules import LRSchedule
+from engine.status import RunStatus
 from engine.training.events import (
-    DIVERGED,
-    ERROR,
-    FINISHED,
-    STOPPED,
     ActivationStats,
     EvalEvent,
     Event,
@@ -239,7 +236,7 @@ class Trainer:
             self._loss_ceiling = factor * start_loss if factor and math.isfinite(start_loss) else math.inf
             broken = self._broken_start(self.last_eval.train_loss, chance)
             if broken:
-                self.status, self._diverged_what = DIVERGED, broken
+                self.status, self._diverged_what = RunStatus.DIVERGED, broken
                 self.elapsed += time.perf_counter() - started
                 events.append(self._finish(self.status, self._end_message()))
                 return events
@@ -251,8 +248,8 @@ class Trainer:
                 raise
             self.step_count += 1
             events += self._diverge(self.lr, math.nan, math.nan, why)
-        if self.status == FINISHED and self.last_eval is not None and not math.isfinite(self.last_eval.train_loss):
-            self.status, self._diverged_what = DIVERGED, "the weights became non-finite"
+        if self.status == RunStatus.FINISHED and self.last_eval is not None and not math.isfinite(self.last_eval.train_loss):
+            self.status, self._diverged_what = RunStatus.DIVERGED, "the weights became non-finite"
         self.elapsed += time.perf_counter() - started
         if self.status is not None:
             events.append(self._finish(self.status, self._end_message()))
@@ -277,13 +274,13 @@ class Trainer:
         """End the run early at the user's request; returns ``[FinalEvent]`` (an empty list if already ended)."""
         if self.done:
             return []
-        return [self._finish(STOPPED, f"stopped by the user at step {self.step_count}")]
+        return [self._finish(RunStatus.STOPPED, f"stopped by the user at step {self.step_count}")]
 
     def fail(self, err: BaseException) -> list[Event]:
         """End the run because something raised; the message is one line for the user."""
         if self.done:
             return []
-        return [self._finish(ERROR, f"{type(err).__name__}: {err}".splitlines()[0])]
+        return [self._finish(RunStatus.ERROR, f"{type(err).__name__}: {err}".splitlines()[0])]
 
     def _finish(self, status: str, message: str) -> FinalEvent:
         self.status = status
@@ -418,7 +415,7 @@ class Trainer:
         if do_eval or do_hist:
             events += self._measure(self._snapshot(), do_eval, do_hist)
         if last:
-            self.status = FINISHED
+            self.status = RunStatus.FINISHED
         return events
 
     def _broken_start(self, loss: float, chance: float) -> str:
@@ -457,12 +454,12 @@ class Trainer:
 
     def _diverge(self, lr, loss, norm, why) -> list[Event]:
         """Stop before a non-finite value reaches the weights; the weights stay the last finite ones."""
-        self.status = DIVERGED
+        self.status = RunStatus.DIVERGED
         self._diverged_what = why
         return [StepEvent(self.step_count, self.epoch, lr, loss, norm, False)]
 
     def _end_message(self) -> str:
-        if self.status == DIVERGED:
+        if self.status == RunStatus.DIVERGED:
             return f"diverged at step {self.step_count} (lr {self.lr:.3g}): {self._diverged_what}"
         return f"finished {self.step_count} steps" + "".join(f"; {note}" for note in self.notes)
 

@@ -15,11 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from engine.files import CSV_LINE_END, csv_text, float_cell
-from engine.status import RunStatus
 from engine.training.events import EvalEvent, Event, FinalEvent, HistogramEvent, StepEvent
-
-# The statuses of a run that has not ended (the final ones are in engine/training/events.py; all in engine/status.py).
-QUEUED, RUNNING, PAUSED = RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,7 @@ from engine.labs.lrfinder import (
     verdict_of,
 )
 from engine.lessons.presets import FINDER_PRESETS, FinderPreset
-from engine.status import SweepStatus
-from engine.training.events import FINISHED
+from engine.status import RunStatus, SweepStatus
 from gui.concurrency.jobs import TaskRunner
 from gui.labs.finder.plot import DIVERGED_COLOR, FinderPlot
 from gui.widgets.common import fit_column
@@ -353,7 +352,7 @@ class FinderTab(QWidget):
         elif isinstance(value, CheckPoint):
             self.check_points.append(value)
             self._draw_checks()
-            if value.status != FINISHED:
+            if value.status != RunStatus.FINISHED:
                 self._say(f"check run at lr {format_lr(value.lr)}: {value.message.split(':')[0]}")
 
     @Slot(object)

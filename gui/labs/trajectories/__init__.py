@@ -76,6 +76,8 @@ class TrajectoriesTab(QWidget):
         self._next_color = 0
         self._cache = PathCache()
         self._pending = False
+        self._failed: str | None = None      # the last job's one-line failure, shown under the table
+        self._closed = False                 # shut down: no job starts again
         self._step = 0
 
         self._runner = TaskRunner(self, name="trajectories")
@@ -283,8 +285,13 @@ class TrajectoriesTab(QWidget):
         self._playback.arrows.setChecked(on)
 
     def busy(self) -> bool:
-        """Whether paths are still being computed."""
-        return self._computing or self._pending
+        """Whether a wanted path is computing or still missing (and the last job did not fail)."""
+        if self._computing or self._pending:
+            return True
+        return self._failed is None and bool(self._missing())
+
+    def _missing(self) -> list:
+        return self._cache.missing([(self._key(row), row.spec) for row in self._rows])
 
     def table_text(self, row: int, column: int) -> str:
         return self._table.text(row, column)
@@ -300,6 +307,7 @@ class TrajectoriesTab(QWidget):
         """Stop the animation and the job thread (call before the window closes)."""
         self._playback.stop()
         self._pending = False
+        self._closed = True
         self._runner.shutdown(15000)
 
     def apply_theme(self, theme: Theme, presenter: bool) -> None:
@@ -351,9 +359,11 @@ class TrajectoriesTab(QWidget):
 
     def _request(self) -> None:
         """Compute the paths not in the cache, in the background; a running job is stopped first."""
+        if self._closed:
+            return
         self._controls.show_start(self._start)
         self._playback.set_last_step(self._steps.value())
-        missing = self._cache.missing([(self._key(row), row.spec) for row in self._rows])
+        missing = self._missing()
         self._redraw()
         self.paths_changed.emit()
         if self._runner.busy():
@@ -364,6 +374,7 @@ class TrajectoriesTab(QWidget):
             return
         self._pending = False
         if missing:
+            self._failed = None
             self._busy_label.setText(f"computing {len(missing)} path{'s' if len(missing) > 1 else ''}…")
             self._computing = self._runner.start(trajectories_job, self._surface, self._start,
                                                  dict(self._params), self._steps.value(), missing)
@@ -382,14 +393,17 @@ class TrajectoriesTab(QWidget):
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
+        self._failed = message
         self._busy_label.setText(f"could not compute: {message}")
 
     @Slot()
     def _on_finished(self) -> None:
         self._computing = False      # relayed after every partial result of the job, so all have arrived
-        if not self._busy_label.text().startswith("could not"):
+        if self._failed is None:
             self._busy_label.setText("")
-        if self._pending:
+        # Again when asked meanwhile, or when a stopped job left a wanted path out (a stop that was
+        # meant for an earlier request): a path that is wanted is always computing or computed.
+        if self._pending or (self._failed is None and self._missing()):
             self._request()
 
     # -- drawing ----------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from engine.labs.surfaces import distance_to_minimum, surface
-from engine.labs.trajectories import FINISHED, LEFT_BOX, OptimizerSpec, Trajectory
-from engine.status import RunStatus
+from engine.labs.trajectories import OptimizerSpec, Trajectory
+from engine.status import PathStatus, RunStatus
 from gui.style.palette import ERROR
 
 HEADERS = ("Optimizer", "Loss", "Distance", "Status")
@@ -47,8 +47,8 @@ def row_cells(name: str, spec: OptimizerSpec | None, error: str | None, error_ke
         else:
             cells[2] = "n/a"
         if stopped:
-            cells[3] = "✕ left box" if path.status == LEFT_BOX else "✕ overflow"    # the step: in the tooltip
-        elif path.status == FINISHED and step >= path.steps:
+            cells[3] = "✕ left box" if path.status == PathStatus.LEFT_BOX else "✕ overflow"    # the step: in the tooltip
+        elif path.status == PathStatus.FINISHED and step >= path.steps:
             cells[3] = "done"
         else:
             cells[3] = RunStatus.RUNNING

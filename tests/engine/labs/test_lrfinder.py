@@ -12,10 +12,6 @@ from engine.labs.lrfinder import (
     AGREE_FACTOR,
     CHECK_COLUMNS,
     CSV_COLUMNS,
-    DIVERGED_SWEEP,
-    FINISHED_SWEEP,
-    NON_FINITE,
-    STOPPED,
     CheckPoint,
     CheckResult,
     FinderCurve,
@@ -34,7 +30,8 @@ from engine.labs.lrfinder import (
     write_check_files,
     write_finder_files,
 )
-from engine.training.events import FINISHED, StepEvent
+from engine.status import RunStatus, SweepStatus
+from engine.training.events import StepEvent
 from engine.training.jobs import TaskState
 from engine.training.trainer import Trainer
 
@@ -74,9 +71,9 @@ def test_the_sweep_stops_when_the_smoothed_loss_passes_four_times_its_best():
     # SGD on the spiral: the loss explodes at large rates.
     exp = PLAIN.replace(optimizer={"name": "sgd", "momentum": 0.9})
     result = find_lr(Trainer(exp), FinderSettings(1e-4, 100.0, 100))
-    assert result.stop_reason in (DIVERGED_SWEEP, NON_FINITE) and result.steps < 100
+    assert result.stop_reason in (SweepStatus.DIVERGED, SweepStatus.NON_FINITE) and result.steps < 100
     best_before = np.minimum.accumulate(result.smoothed)
-    if result.stop_reason == DIVERGED_SWEEP:
+    if result.stop_reason == SweepStatus.DIVERGED:
         assert result.smoothed[-1] > 4 * best_before[-2]
     else:
         assert not math.isfinite(result.losses[-1])
@@ -87,10 +84,10 @@ def test_the_sweep_stops_when_the_smoothed_loss_passes_four_times_its_best():
 
 def test_a_gentle_sweep_finishes_and_a_stop_request_ends_it():
     result = find_lr(Trainer(PLAIN), FinderSettings(1e-6, 1e-3, 20))
-    assert result.stop_reason == FINISHED_SWEEP and result.steps == 20 and result.divergence_lr is None
+    assert result.stop_reason == SweepStatus.FINISHED and result.steps == 20 and result.divergence_lr is None
     state = TaskState()
     state.request_stop()
-    assert find_lr(Trainer(PLAIN), FinderSettings(steps=20), state).stop_reason == STOPPED
+    assert find_lr(Trainer(PLAIN), FinderSettings(steps=20), state).stop_reason == SweepStatus.STOPPED
 
 
 def test_valley_slide_steep_and_minimum_follow_fastai():
@@ -160,7 +157,7 @@ def test_a_finder_step_is_a_trainer_step_at_the_same_rate():
     exp = TOUGH.replace(schedule={"name": "constant", "warmup_steps": 0}, train={"divergence_factor": None})
     settings = FinderSettings(1e-3, 0.3, 25)
     result = find_lr(Trainer(exp), settings)
-    assert result.stop_reason == FINISHED_SWEEP and result.steps == 25
+    assert result.stop_reason == SweepStatus.FINISHED and result.steps == 25
     run = Trainer(exp)
     events = []
     for lr in result.lrs:
@@ -196,7 +193,7 @@ def test_check_trains_at_each_rate_and_reports_each_run_as_it_ends():
     check = check_finder(TaskState(reports.append), PLAIN, [1e-4, 0.01, 1e4], steps=30)
     assert [p.lr for p in reports] == [1e-4, 0.01, 1e4] and all(isinstance(p, CheckPoint) for p in reports)
     low, good, wild = check.points
-    assert good.status == FINISHED and good.val_loss < low.val_loss       # the known: 0.01 beats 1e-4 for Adam
+    assert good.status == RunStatus.FINISHED and good.val_loss < low.val_loss       # the known: 0.01 beats 1e-4 for Adam
     assert wild.status == "diverged" and math.isnan(wild.val_loss)       # shown as diverged, not as a loss
     assert check.best is good
     # The run equals training the experiment at that rate for that many steps.
@@ -212,7 +209,7 @@ def _check(*points):
 
 
 def test_the_verdict_agrees_within_three_times_the_pick_and_names_the_finders_mistake():
-    runs = ((0.001, 0.9, FINISHED), (0.01, 0.5, FINISHED), (0.1, 0.2, FINISHED), (1.0, math.nan, "diverged"))
+    runs = ((0.001, 0.9, RunStatus.FINISHED), (0.01, 0.5, RunStatus.FINISHED), (0.1, 0.2, RunStatus.FINISHED), (1.0, math.nan, "diverged"))
     # Best finished run: lr 0.1 (the diverged one at 1.0 never counts).
     for pick, agrees, words in ((0.1 / 3, True, "within 3x"), (0.1 * 3, True, "within 3x"),
                                 (0.01, False, "10x the valley pick (lr 0.01): the finder was too cautious"),
@@ -230,7 +227,7 @@ def test_the_verdict_agrees_within_three_times_the_pick_and_names_the_finders_mi
 
 
 def test_check_files_hold_each_run_and_the_verdict(tmp_path):
-    check = _check((0.01, 0.5, FINISHED), (1.0, math.nan, "diverged"))
+    check = _check((0.01, 0.5, RunStatus.FINISHED), (1.0, math.nan, "diverged"))
     verdict = check_verdict(0.02, check)
     write_check_files(check, verdict, tmp_path)
     with open(tmp_path / "check.csv", newline="") as fh:

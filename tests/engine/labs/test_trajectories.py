@@ -11,9 +11,6 @@ from engine.labs.surfaces import surface
 from engine.labs.trajectories import (
     BOX_MARGIN,
     CSV_COLUMNS,
-    FINISHED,
-    LEFT_BOX,
-    NON_FINITE,
     SpecError,
     compute_trajectories,
     compute_trajectory,
@@ -23,6 +20,7 @@ from engine.labs.trajectories import (
 )
 from engine.optim.lamb import Lamb
 from engine.optim.optimizers import OPTIMIZERS
+from engine.status import PathStatus
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -57,7 +55,7 @@ def test_path_is_torch_optim_bit_for_bit(spec, make_opt):
     steps = 150
     f = surface("rosenbrock").function()
     path = compute_trajectory("rosenbrock", (-1.5, 2.0), spec, steps)
-    assert path.status == FINISHED and path.steps == steps
+    assert path.status == PathStatus.FINISHED and path.steps == steps
     pos, losses, grads = hand_loop(make_opt, f, (-1.5, 2.0), steps)
     assert np.array_equal(path.x, pos[:, 0]) and np.array_equal(path.y, pos[:, 1])
     assert np.array_equal(path.loss[:-1], losses)
@@ -86,7 +84,7 @@ def test_momentum_and_adam_beat_plain_sgd_in_the_ravine():
 def test_a_diverging_path_stops_where_it_leaves_the_box_and_says_so():
     path = compute_trajectory("ravine", (-3.5, 1.0), "sgd:lr=0.1", 100, {"condition": 25})
     # lr * kappa = 2.5 > 2: y is multiplied by (1 - 2.5) = -1.5 each step.
-    assert path.status == LEFT_BOX and path.stopped
+    assert path.status == PathStatus.LEFT_BOX and path.stopped
     k = path.stop_step
     assert k == path.steps and abs(path.y[k]) == pytest.approx(1.5 * abs(path.y[k - 1]))
     assert abs(path.y[k]) > 2.0 + BOX_MARGIN * 4.0      # beyond ymax plus a quarter of the box's height
@@ -98,14 +96,14 @@ def test_a_diverging_path_stops_where_it_leaves_the_box_and_says_so():
 
 def test_an_overflowing_path_stops_as_non_finite_and_keeps_only_finite_rows():
     path = compute_trajectory("saddle", (-1.0, 0.5), "sgd:lr=1e308", 10)
-    assert path.status == NON_FINITE and path.stop_step == 1 and path.steps == 0
+    assert path.status == PathStatus.NON_FINITE and path.stop_step == 1 and path.steps == 0
     assert "diverged at step 1" in path.message and "not finite" in path.message
     assert np.isfinite(path.x).all() and np.isnan(path.update[-1]).all()
 
 
 def test_saddle_path_slides_off_the_ridge():
     path = compute_trajectory("saddle", (-1.8, 0.02), "sgd:lr=0.05,momentum=0.9", 500)
-    assert path.status == LEFT_BOX and path.loss[-1] < path.loss[0] - 3
+    assert path.status == PathStatus.LEFT_BOX and path.loss[-1] < path.loss[0] - 3
     assert abs(path.y[-1]) > 2 and abs(path.x[-1]) < abs(path.x[0])     # y slid away, x went toward the ridge
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from engine.config import DataConfig, Experiment, OptimizerConfig, TrainConfig
+from engine.status import RunStatus
 from engine.training import loop as loop_module
-from engine.training.events import FINISHED
 from engine.training.loop import LabLoop, serve
 from engine.training.protocol import (
     COMMANDS,
@@ -262,7 +262,7 @@ def test_serve_in_a_spawned_process_answers_ready_trains_and_ends_when_the_pipe_
         commands.send(AddRun("a", exp(steps=20)))
         commands.send(Start())
         steps, status = [], None
-        while status != FINISHED:
+        while status != RunStatus.FINISHED:
             message = _receive(messages)
             assert not isinstance(message, Failed), message.text
             if isinstance(message, Updates):

@@ -2,10 +2,10 @@
 import numpy as np
 
 from engine.config import DataConfig, Experiment, OptimizerConfig, TrainConfig
-from engine.training.events import DIVERGED, ERROR, FINISHED, STOPPED, FinalEvent, StepEvent
+from engine.status import RunStatus
+from engine.training.events import FinalEvent, StepEvent
 from engine.training.session import Lab, SharedData, step_in_turn, step_safely, train_in_turn
 from engine.training.trainer import Trainer
-from engine.training.updates import PAUSED, QUEUED, RUNNING
 
 
 def exp(run_name, **opt):
@@ -32,7 +32,7 @@ def test_runs_interleave_and_equal_their_solo_runs():
         solo = Trainer(e)
         alone = [ev.loss for _ in range(40) for ev in solo.step() if type(ev).__name__ == "StepEvent"]
         np.testing.assert_array_equal(loss[rid], alone)
-    assert lab.status("a") == lab.status("b") == FINISHED
+    assert lab.status("a") == lab.status("b") == RunStatus.FINISHED
 
 
 def test_updates_carry_all_new_points_as_arrays():
@@ -42,7 +42,7 @@ def test_updates_carry_all_new_points_as_arrays():
     for _ in range(15):
         lab.step_round()
     (u,) = lab.take_updates()
-    assert list(u.steps.step) == list(range(1, 16)) and u.status == RUNNING and u.step == 15
+    assert list(u.steps.step) == list(range(1, 16)) and u.status == RunStatus.RUNNING and u.step == 15
     assert list(u.evals.step) == [0, 10] and [h.step for h in u.histograms] == [0]
     assert u.boundary is not None and u.boundary.probs.shape == (90, 90, 2)
     np.testing.assert_allclose(u.boundary.probs.sum(-1), 1, rtol=1e-5)
@@ -65,14 +65,14 @@ def test_boundary_is_rate_limited_not_every_step():
 def test_pause_step_once_and_stop():
     lab = Lab()
     lab.add("a", exp("a"))
-    assert lab.step_round() == 0 and lab.status("a") == QUEUED
-    assert lab.step_once() == 1 and lab.status("a") == PAUSED and lab.trainer("a").step_count == 1
+    assert lab.step_round() == 0 and lab.status("a") == RunStatus.QUEUED
+    assert lab.step_once() == 1 and lab.status("a") == RunStatus.PAUSED and lab.trainer("a").step_count == 1
     lab.start()
     lab.step_round()
     lab.pause()
     assert lab.step_round() == 0 and lab.trainer("a").step_count == 2
     lab.stop()
-    assert lab.status("a") == STOPPED
+    assert lab.status("a") == RunStatus.STOPPED
 
 
 def test_reset_rewinds_to_the_same_initial_weights_and_bumps_generation():
@@ -82,9 +82,9 @@ def test_reset_rewinds_to_the_same_initial_weights_and_bumps_generation():
     drain(lab, 15)
     trained = [p.detach().clone() for p in lab.trainer("a").model.parameters()]
     lab.reset()
-    assert lab.status("a") == QUEUED
+    assert lab.status("a") == RunStatus.QUEUED
     (u,) = lab.take_updates()
-    assert u.generation == 1 and u.status == QUEUED
+    assert u.generation == 1 and u.status == RunStatus.QUEUED
     lab.start()
     lab.step_round()
     # After one step of the rewound run, the weights equal the first run's after one step.
@@ -103,9 +103,9 @@ def test_a_failing_run_ends_in_error_and_the_others_go_on():
     lab.add("good", exp("good"))
     lab.start()
     updates = drain(lab, 45)
-    assert lab.status("bad") == ERROR and lab.status("diverging") == DIVERGED and lab.status("good") == FINISHED
+    assert lab.status("bad") == RunStatus.ERROR and lab.status("diverging") == RunStatus.DIVERGED and lab.status("good") == RunStatus.FINISHED
     bad = [u for u in updates if u.run_id == "bad"][-1]
-    assert bad.status == ERROR and bad.message.startswith("data.path:")
+    assert bad.status == RunStatus.ERROR and bad.message.startswith("data.path:")
     div = [u for u in updates if u.run_id == "diverging"][-1]
     assert div.message.startswith("diverged at step") and "lr 50" in div.message
 
@@ -138,7 +138,7 @@ def test_a_step_that_raises_ends_that_run_alone_in_error(monkeypatch):
         raise RuntimeError("no batch today\nsecond line")
     monkeypatch.setattr(broken, "step", boom)
     first, second = step_in_turn([broken, fine])
-    assert [type(e) for e in first] == [FinalEvent] and first[0].status == ERROR
+    assert [type(e) for e in first] == [FinalEvent] and first[0].status == RunStatus.ERROR
     assert first[0].message == "RuntimeError: no batch today" and broken.done
     assert any(isinstance(e, StepEvent) for e in second) and not fine.done
     assert step_safely(broken) == []                                   # an ended run gives nothing
@@ -149,7 +149,7 @@ def test_train_in_turn_runs_every_trainer_to_its_end_as_alone():
     rounds = []
     trainers = [Trainer(exp("sgd", name="sgd", lr=0.1)), Trainer(exp("adam", name="adam"))]
     train_in_turn(trainers, lambda i, events: heard[i].extend(events), after_round=lambda: rounds.append(1))
-    assert all(t.status == FINISHED for t in trainers) and len(rounds) == 40
+    assert all(t.status == RunStatus.FINISHED for t in trainers) and len(rounds) == 40
     for i, e in enumerate((exp("sgd", name="sgd", lr=0.1), exp("adam", name="adam"))):
         solo = Trainer(e)
         alone = [ev for _ in range(40) for ev in solo.step()]
@@ -164,7 +164,7 @@ def test_train_in_turn_stops_every_run_where_it_is():
     rounds = []
     train_in_turn(trainers, lambda i, events: finals.extend(e for e in events if isinstance(e, FinalEvent)),
                   should_stop=lambda: len(rounds) == 5, after_round=lambda: rounds.append(1))
-    assert [t.step_count for t in trainers] == [5, 5] and [f.status for f in finals] == [STOPPED, STOPPED]
+    assert [t.step_count for t in trainers] == [5, 5] and [f.status for f in finals] == [RunStatus.STOPPED, RunStatus.STOPPED]
 
 
 def test_shared_data_loads_once_per_data_and_seed():
@@ -182,7 +182,7 @@ def test_a_finished_run_leaves_the_boundary_of_its_last_step():
     for i in range(45):
         lab.step_round()
         boundaries += [u.boundary for u in lab.take_updates(now=float(i)) if u.boundary is not None]
-    assert lab.status("a") == FINISHED
+    assert lab.status("a") == RunStatus.FINISHED
     assert boundaries[-1].step == lab.trainer("a").step_count == 40
     assert [b.step for b in boundaries] == [1, 40]
     assert lab.take_updates(now=99.0) == []     # once: an ended run sends nothing more
@@ -197,4 +197,4 @@ def test_every_single_step_sends_its_boundary():
         (u,) = lab.take_updates(now=float(i))
         assert u.boundary is not None
         steps.append(u.boundary.step)
-    assert steps == [1, 2, 3, 4] and lab.status("a") == PAUSED
+    assert steps == [1, 2, 3, 4] and lab.status("a") == RunStatus.PAUSED

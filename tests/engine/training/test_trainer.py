@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from engine.config import DataConfig, Experiment, ModelConfig, OptimizerConfig, TrainConfig
-from engine.training.events import DIVERGED, ERROR, FINISHED, STOPPED, EvalEvent, FinalEvent, HistogramEvent, StepEvent
+from engine.status import RunStatus
+from engine.training.events import EvalEvent, FinalEvent, HistogramEvent, StepEvent
 from engine.training.trainer import Trainer, histogram
 
 
@@ -77,7 +78,7 @@ def test_event_sequence_and_counts():
     assert [e.step for e in steps] == list(range(1, 61))
     assert [e.step for e in evals] == [0, 20, 40, 60]
     assert [e.step for e in hists] == [0, 30, 60]
-    assert isinstance(events[-1], FinalEvent) and events[-1].status == FINISHED and events[-1].step == 60
+    assert isinstance(events[-1], FinalEvent) and events[-1].status == RunStatus.FINISHED and events[-1].step == 60
     assert steps[12].epoch == pytest.approx(13 / 13)  # 400 examples / 32 = 13 batches an epoch
 
 
@@ -111,7 +112,7 @@ def test_histogram_of_a_constant_and_of_garbage():
 def test_too_high_a_learning_rate_diverges_and_says_where():
     trainer = Trainer(Experiment(optimizer=OptimizerConfig(name="sgd", lr=50.0)))
     final = trainer.run()
-    assert final.status == DIVERGED
+    assert final.status == RunStatus.DIVERGED
     assert final.step < 10 and trainer.step_count == final.step
     assert final.message.startswith(f"diverged at step {final.step} (lr 50)")
     assert trainer.step() == []  # a diverged run takes no more steps
@@ -123,7 +124,7 @@ def test_non_finite_loss_is_divergence_even_without_the_factor():
     exp = Experiment(optimizer=OptimizerConfig(name="sgd", lr=1e6), model=ModelConfig(hidden=(32, 32)),
                      train=TrainConfig(divergence_factor=None))
     final = Trainer(exp).run()
-    assert final.status == DIVERGED and "non-finite" in final.message
+    assert final.status == RunStatus.DIVERGED and "non-finite" in final.message
 
 
 def test_gradient_clipping_records_the_pre_clip_norm():
@@ -146,11 +147,11 @@ def test_epochs_set_the_number_of_steps():
 def test_stop_and_error_end_the_run():
     trainer = Trainer(short())
     final = trainer.run(should_stop=lambda: trainer.step_count >= 5)
-    assert final.status == STOPPED and final.step == 5
+    assert final.status == RunStatus.STOPPED and final.step == 5
     broken = Trainer(short())
     broken.next_batch = lambda: 1 / 0
     final = broken.run()
-    assert final.status == ERROR and final.message == "ZeroDivisionError: division by zero"
+    assert final.status == RunStatus.ERROR and final.message == "ZeroDivisionError: division by zero"
 
 
 def test_bf16_autocast_runs_in_bfloat16_and_still_learns():
@@ -186,7 +187,7 @@ def test_trains_a_cnn_on_digits():
                      model=ModelConfig(kind="cnn", hidden=(32,)), train=TrainConfig(steps=150, eval_every=150))
     trainer = Trainer(exp)
     run_all(trainer)
-    assert trainer.status == FINISHED and trainer.last_eval.val_acc > 0.6
+    assert trainer.status == RunStatus.FINISHED and trainer.last_eval.val_acc > 0.6
 
 
 def test_stop_ends_the_run_once():
@@ -196,7 +197,7 @@ def test_stop_ends_the_run_once():
         events += trainer.step()
     events += trainer.stop()
     assert [e.step for e in events if isinstance(e, EvalEvent)] == list(range(11))
-    assert isinstance(events[-1], FinalEvent) and events[-1].status == STOPPED
+    assert isinstance(events[-1], FinalEvent) and events[-1].status == RunStatus.STOPPED
     assert trainer.step() == [] and trainer.stop() == []
 
 
@@ -253,7 +254,7 @@ def test_batchnorm_merges_a_last_batch_of_one_into_the_one_before_and_says_so():
     trainer = Trainer(exp)
     sizes = _batch_sizes(trainer)
     final = trainer.run()
-    assert final.status == FINISHED and sizes == [33, 33, 33]         # one batch an epoch, no batch of one
+    assert final.status == RunStatus.FINISHED and sizes == [33, 33, 33]         # one batch an epoch, no batch of one
     assert trainer.steps_per_epoch == 1 and trainer.total_steps == 3 and trainer.epoch == 3
     assert trainer.notes and "merged" in trainer.notes[0] and "merged" in final.message
     assert merges_last_batch(33, 32) and merges_last_batch(65, 32)
@@ -261,7 +262,7 @@ def test_batchnorm_merges_a_last_batch_of_one_into_the_one_before_and_says_so():
     # Without BatchNorm nothing changes: the last batch of one stays, numbers as before.
     plain = Trainer(exp.replace(model={"norm": "none"}))
     plain_sizes = _batch_sizes(plain)
-    assert plain.run().status == FINISHED and plain_sizes == [32, 1] * 3 and plain.notes == ()
+    assert plain.run().status == RunStatus.FINISHED and plain_sizes == [32, 1] * 3 and plain.notes == ()
 
 
 @pytest.mark.parametrize("changes, key", [({"data": {"n_train": 1}}, "data.n_train"),
@@ -276,11 +277,11 @@ def test_batchnorm_refuses_batches_that_can_never_hold_two_examples_naming_the_k
 def test_an_overflow_inside_the_optimizer_step_is_a_divergence_not_an_error():
     trainer = Trainer(short(optimizer={"name": "adam", "lr": 1e300}))
     final = trainer.run()
-    assert final.status == DIVERGED and final.step == 1 and "overflow" in final.message
+    assert final.status == RunStatus.DIVERGED and final.step == 1 and "overflow" in final.message
     # step() itself never raises for it either (the window and compare drive step(), not run()).
     stepped = Trainer(short(optimizer={"name": "adam", "lr": 1e300}))
     events = stepped.step() + stepped.step()
-    assert isinstance(events[-1], FinalEvent) and events[-1].status == DIVERGED
+    assert isinstance(events[-1], FinalEvent) and events[-1].status == RunStatus.DIVERGED
 
 
 def test_an_exception_not_from_the_numbers_is_still_an_error():
@@ -288,7 +289,7 @@ def test_an_exception_not_from_the_numbers_is_still_an_error():
     broken = Trainer(short())
     broken.next_batch = lambda: (_ for _ in ()).throw(RuntimeError("mat1 and mat2 shapes cannot be multiplied"))
     final = broken.run()
-    assert final.status == ERROR and "shapes" in final.message
+    assert final.status == RunStatus.ERROR and "shapes" in final.message
     assert numeric_failure(RuntimeError("value cannot be converted to type float without overflow"))
     assert numeric_failure(OverflowError("math range error")) and numeric_failure(FloatingPointError("x"))
     assert numeric_failure(RuntimeError("information missing")) is None     # 'inf' only as a word
@@ -299,10 +300,10 @@ def test_an_exception_not_from_the_numbers_is_still_an_error():
 def test_a_loss_far_above_chance_from_step_0_is_diverged_at_step_0():
     exp = short(model={"init": "normal", "init_std": 1e4})
     final = Trainer(exp).run()
-    assert final.status == DIVERGED and final.step == 0
+    assert final.status == RunStatus.DIVERGED and final.step == 0
     assert "chance-level loss ln 2" in final.message and "starting loss" in final.message
     # The test is the relative test's own factor against ln C: divergence_factor None turns both off.
-    assert Trainer(exp.replace(train={"divergence_factor": None})).run().status == FINISHED
+    assert Trainer(exp.replace(train={"divergence_factor": None})).run().status == RunStatus.FINISHED
     # An ordinary start is far below it: the default run trains as before.
     ordinary = Trainer(short())
     events = ordinary.step()

@@ -5,7 +5,7 @@ import numpy as np
 from PySide6.QtGui import QColor
 
 from engine.config import Experiment, TrainConfig
-from engine.training.events import FINISHED
+from engine.status import RunStatus
 from engine.training.session import Lab
 from gui.style.palette import BOUNDARY_BACKGROUND
 from gui.training.boundary import BoundaryView, boundary_rgba
@@ -34,7 +34,7 @@ def test_a_finished_run_shows_the_boundary_of_its_last_step(qtbot):
         if i == 0:
             view.set_data("a", lab.data("a"))
         shown_through(view, lab, now=float(i))
-    assert lab.status("a") == FINISHED
+    assert lab.status("a") == RunStatus.FINISHED
     assert title(view) == "step 25"
     final = lab.boundary("a")
     np.testing.assert_array_equal(view.image_array(), boundary_rgba(final.probs, QColor(BOUNDARY_BACKGROUND)))
