@@ -11,6 +11,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from gui.shell import export
+from gui.shell.settings import text_setting
 
 
 class FileDialogs:
@@ -21,7 +22,7 @@ class FileDialogs:
         self.settings = settings
 
     def ask_path(self, title: str, filters: str, save: bool) -> Path | None:
-        start = self.settings.value("last/folder", str(Path.home()))
+        start = text_setting(self.settings, "last/folder", str(Path.home()))
         if save:
             path, _ = QFileDialog.getSaveFileName(self.parent, title, start, filters)
         else:

@@ -29,6 +29,7 @@ from gui.shell import export
 from gui.shell.files import FileDialogs
 from gui.shell.lesson_panel import LessonPanel
 from gui.shell.look import Look
+from gui.shell.settings import last_runs
 from gui.shell.toolbar import TrainingControls
 from gui.training.tab import TrainingTab
 
@@ -241,13 +242,8 @@ class MainWindow(QMainWindow):
             self._lesson_menu.addAction(action)
 
     def _restore_runs(self) -> None:
-        from engine.experiment import ExperimentError, parse_experiment
-        text = self.settings.value("last/runs", "")
-        try:
-            experiments = [parse_experiment(raw) for raw in json.loads(text)] if text else []
-        except (ValueError, ExperimentError):
-            experiments = []  # settings from an older version, say: start fresh, do not crash
-        self.training_tab.restore_runs(experiments)
+        # a bad saved run list (an older version's, a hand edit) is ignored with a line in the log
+        self.training_tab.restore_runs(last_runs(self.settings))
 
     # -- the Training tab's runs and controls --------------------------------------------------------------
 

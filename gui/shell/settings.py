@@ -1,0 +1,55 @@
+"""Reading the settings file, which anyone may have edited: a bad value is ignored, said in the log, and
+the window starts clean.
+
+QSettings hands back whatever the file holds: ``last/runs=a, b`` arrives as a list, ``last/runs=5`` as
+a string that is JSON but not a run list, and a hand-made value may nest 10,000 levels deep.  Every
+text setting is read through :func:`text_setting` and the run list through :func:`last_runs`, which
+uses the app's one JSON reader (``engine.inputs``: size and depth caps, duplicate keys refused) and
+the experiment validator, so no setting can raise while the window starts.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from gui.platform.failure_log import log_failure
+
+
+def note_ignored(key: str, why: str) -> str:
+    """Say in the log (and on stderr, when there is one) that setting ``key`` was ignored; the line."""
+    line = f"settings: ignored {key}: {why}"
+    try:
+        log_failure(line)
+    except OSError:
+        pass  # an unwritable log folder must not stop the window either
+    if sys.stderr is not None:
+        print(line, file=sys.stderr)
+    return line
+
+
+def text_setting(settings, key: str, default: str = "") -> str:
+    """The setting ``key`` as text; ``default`` (and a line in the log) when it is anything else."""
+    value: Any = settings.value(key, default)
+    if value is None or value == default:
+        return default
+    if not isinstance(value, str):
+        note_ignored(key, f"not text ({type(value).__name__})")
+        return default
+    return value
+
+
+def last_runs(settings, key: str = "last/runs") -> list:
+    """The run list saved at the last close, as experiments; [] when missing or not a valid run list."""
+    from engine.experiment import ExperimentError, parse_experiment
+    from engine.inputs import InputError, parse_json
+    text = text_setting(settings, key)
+    if not text:
+        return []
+    try:
+        raw = parse_json(text, f"setting {key}", "run list")
+        if not isinstance(raw, list):
+            raise ValueError(f"a run list is a JSON list, not {type(raw).__name__}")
+        return [parse_experiment(item) for item in raw]
+    except (InputError, ExperimentError, ValueError, TypeError) as err:
+        note_ignored(key, str(err).splitlines()[0] if str(err) else type(err).__name__)
+        return []
