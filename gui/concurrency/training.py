@@ -27,8 +27,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import signal
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 
 from engine.training.protocol import Ack, Command, DataReady, Failed, Inspection, Message, Quit, Ready, Updates, command
 from gui.concurrency.worker_base import WorkerBase, thread_for, track
@@ -42,6 +43,7 @@ class _Worker(WorkerBase):
     updates = Signal(object)                # list[RunUpdate]
     data_ready = Signal(str, int, object)   # run id, generation, DataSplit: once per built run
     inspected = Signal(str, str, object)    # inspection name, run id, its result (engine.labs.INSPECTIONS)
+    died = Signal(str)                      # the training process ended unasked (killed, crashed): why, one line
     # failed(str): the worker itself broke (a single run's failure is its own status); finished: WorkerBase
 
     def post(self, message: Command) -> None:
@@ -110,6 +112,7 @@ class ProcessWorker(_Worker):
         self._messages, child_out = ctx.Pipe(duplex=False)
         self.process = ctx.Process(target=serve, args=(child_commands, child_out, INSPECTIONS), name="descent-lab-training",
                                    daemon=True)
+        self._quitting = False     # set before we ask the child to quit: an end of file is then no death
         self.process.start()
         child_commands.close()
         child_out.close()
@@ -130,14 +133,31 @@ class ProcessWorker(_Worker):
             except (EOFError, OSError):
                 break  # the child ended (quit, or crashed: then it said why first, if it could)
             self._dispatch(message)
+        if not self._quitting:
+            self.process.join(5.0)
+            self.died.emit(death_line(self.process.exitcode))
 
     def stop_process(self, timeout: float) -> None:
+        self._quitting = True
         self.post(Quit())
         self.process.join(timeout)
         if self.process.is_alive():  # a process (unlike a thread) can be ended safely from outside
             self.process.terminate()
             self.process.join(1.0)
         self._commands.close()
+
+
+def death_line(exitcode: int | None) -> str:
+    """The one line that says how the training process ended: ``killed by SIGKILL``, ``exit code 3``."""
+    if exitcode is None:
+        return "the training process stopped answering"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"the training process was killed ({name})"
+    return f"the training process ended on its own (exit code {exitcode})"
 
 
 class TrainingThread(QObject):
@@ -149,12 +169,27 @@ class TrainingThread(QObject):
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         self.backend = backend
         self.setObjectName(f"training-{backend}")
-        self.worker = ProcessWorker() if backend == "process" else ThreadWorker()
-        self.thread = thread_for(self.worker, self.objectName())
+        self.worker, self.thread = self._new_worker()
         track(self)
+
+    def _new_worker(self) -> tuple[_Worker, QThread]:
+        worker = ProcessWorker() if self.backend == "process" else ThreadWorker()
+        return worker, thread_for(worker, self.objectName())
 
     def start(self) -> None:
         self.thread.start()
+
+    def restart(self) -> _Worker:
+        """A fresh worker (and training process) in place of one that died; returns it, not started.
+
+        The caller connects its signals again (the old worker's connections went with it), then calls
+        :meth:`start`, so no signal of the new worker comes before it is heard."""
+        self.shutdown(2000)
+        old_worker, old_thread = self.worker, self.thread
+        self.worker, self.thread = self._new_worker()
+        old_worker.deleteLater()
+        old_thread.deleteLater()
+        return self.worker
 
     def post(self, name: str | Command, *args) -> None:
         """Send the command ``name`` (a key of ``engine.training.protocol.COMMANDS``: ``post("add",

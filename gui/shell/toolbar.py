@@ -56,6 +56,7 @@ class TrainingControls(QToolBar):
         self.speed.setToolTip("Slow the runs down to watch each step, or let them go as fast as they can.")
         self.speed.currentIndexChanged.connect(self.on_speed)
         self.addWidget(self.speed)
+        tab.engine_restarted.connect(self._on_engine_restarted)
 
     def add_view_action(self, action: QAction) -> None:
         """A View menu's toggle on the toolbar too (folding the form away), after the speed."""
@@ -81,6 +82,12 @@ class TrainingControls(QToolBar):
     @Slot()
     def toggle_start(self) -> None:
         tab = self.tab
+        if tab.engine_lost:          # the training process died: Start brings a fresh one, then starts
+            self._running = False
+            self._clock_stop()
+            tab.restart_engine()
+            self.refresh()
+            return
         if not tab.ready:
             return
         if self.any_running:
@@ -103,9 +110,15 @@ class TrainingControls(QToolBar):
                 self._clock.start()
         self.refresh()
 
+    @Slot(bool)
+    def _on_engine_restarted(self, start: bool) -> None:
+        if start:
+            self.toggle_start()
+        self.refresh()
+
     @Slot()
     def step_once(self) -> None:
-        if not self.tab.ready:
+        if not self.tab.ready or self.tab.engine_lost:
             return
         if not self.tab.runs:
             self.tab.add_run_from_form()
@@ -165,8 +178,9 @@ class TrainingControls(QToolBar):
         tab = self.tab
         runnable = tab.ready and (bool(tab.runs) or bool(tab.form and tab.form.is_valid()))
         active = any(r.status in (RunStatus.RUNNING, RunStatus.PAUSED) for r in tab.runs.values())
-        self.start_action.setEnabled(runnable)
-        self.start_action.setText("Pause" if self.any_running else "Start")
-        self.step_action.setEnabled(runnable)
+        lost = bool(tab.engine_lost)
+        self.start_action.setEnabled(runnable or lost)
+        self.start_action.setText("Pause" if self.any_running and not lost else "Start")
+        self.step_action.setEnabled(runnable and not lost)
         self.stop_action.setEnabled(tab.ready and active or self._running)
         self.reset_action.setEnabled(tab.ready and bool(tab.runs))

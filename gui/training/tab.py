@@ -179,6 +179,7 @@ class TrainingTab(QSplitter):
     evaluated = Signal(object)          # set[str] of run ids
     runs_ended = Signal(object)         # list[RunEntry]
     inspected = Signal(str, str, object)
+    engine_restarted = Signal(bool)     # a fresh training process has every run; True: Start asked for it
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(Qt.Horizontal, parent)
@@ -188,6 +189,8 @@ class TrainingTab(QSplitter):
         self.form = None
         self.ready = False
         self.training = None
+        self.engine_lost = ""               # why the training process died; "" while it lives
+        self._start_when_ready = False
         self._build()
         self.drawing = DrawScheduler(self)
 
@@ -261,18 +264,59 @@ class TrainingTab(QSplitter):
     def attach(self, training) -> None:
         """Train through ``training`` (a ``gui.concurrency.training.TrainingThread``) and hear its worker."""
         self.training = training
-        worker = training.worker
+        self._hear(training.worker)
+
+    def _hear(self, worker) -> None:
         worker.ready.connect(self.on_ready)
         worker.updates.connect(self.on_updates)
         worker.data_ready.connect(self.on_data)
         worker.failed.connect(self.on_worker_failed)
         worker.inspected.connect(self.on_inspection)
+        worker.died.connect(self.on_engine_died)
+
+    @Slot(str)
+    def on_engine_died(self, why: str) -> None:
+        """The training process is gone: say so in one line, end the runs it held; Start brings a new one."""
+        self.engine_lost = why
+        for run in self.runs.values():
+            if run.status not in FINAL:
+                run.status, run.message = RunStatus.ERROR, why
+                self.runs_list.set_status(run.run_id, RunStatus.ERROR, why)
+                self.runs_list.set_rate(run.run_id, 0.0)
+        line = f"{why[0].upper()}{why[1:]}: press Start for a fresh one (the runs are kept)."
+        self.loading.setText(line)
+        self.message.emit(line, 0)
+        if self.runs:
+            self.runs_ended.emit(list(self.runs.values()))
+        self._update_controls()
+
+    def restart_engine(self) -> None:
+        """A fresh training process; when it is ready every run is given to it again, and they start."""
+        self.engine_lost = ""
+        self._start_when_ready = True
+        self.ready = False                      # until the fresh process says it is
+        self.loading.setText("Starting a fresh training process…")
+        self.message.emit("Starting a fresh training process…", 0)
+        self._hear(self.training.restart())
+        self.training.start()
+        self._update_controls()
 
     # -- what the worker sends -----------------------------------------------------------------------
 
     @Slot()
     def on_ready(self) -> None:
         """torch is loaded: build the form (then ``form_ready``: the window brings back the last runs)."""
+        if self.form is not None:               # a fresh process after a death: it gets every run again
+            for run in self.runs.values():
+                self._rewind(run)
+                run.generation = 0              # the fresh process counts its runs' generations from 0
+                self.training.post("add", run.run_id, run.experiment)
+            self.ready = True
+            self.message.emit("A fresh training process is ready.", 5000)
+            self.engine_restarted.emit(self._start_when_ready)
+            self._start_when_ready = False
+            self._update_controls()
+            return
         from gui.training.form import ExperimentForm
         self.form = ExperimentForm()
         self.form.changed.connect(self.on_form_changed)
@@ -281,6 +325,9 @@ class TrainingTab(QSplitter):
         self.form_holder.layout().addWidget(self.form)
         self.ready = True
         self.form_ready.emit()
+        if self._start_when_ready:                # it died before it was ever ready: Start was pressed
+            self._start_when_ready = False
+            self.engine_restarted.emit(True)
 
     @Slot(str)
     def on_worker_failed(self, message: str) -> None:
