@@ -29,7 +29,7 @@ from gui.style.theme import follow_palette
 from gui.widgets.plotting import set_title
 
 PRESET = "regularization-lab"
-TRAIN_COLOR, VAL_COLOR, GAP_COLOR = RUN_COLORS[0], RUN_COLORS[2], RUN_COLORS[3]   # the palette's blue, green, red
+TRAIN_COLOR, VAL_COLOR, GAP_COLOR = RUN_COLORS[0], RUN_COLORS[2], RUN_COLORS[5]   # the palette's blue, green, crimson
 BAR_WIDTH = 0.26
 
 

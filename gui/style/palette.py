@@ -9,10 +9,21 @@ dark (a projector in a lit room wants white, a screen at night black).  A line
 is readable when its contrast with the background is at least 3:1 (WCAG 2.1,
 "non-text contrast").  With relative luminance L (sRGB, linearized), the
 contrast of two colours is (L1 + 0.05) / (L2 + 0.05); against white (L = 1)
-and near-black (#1e1e1e, L = 0.013) both stay >= 3 only for 0.11 <= L <= 0.30.
-So every run colour here is a mid-luminance colour of a different hue (after
-Tableau 10 and Open Color), checked by ``tests/gui/training/test_metric_plots.py``.  There are
-12; the 13th run reuses the first colour.
+and near-black (#1e1e1e, L = 0.013) both stay >= 3 only for 0.11 <= L <= 0.30,
+checked by ``tests/gui/training/test_metric_plots.py``.
+
+They must also stay apart for the one student in twelve who sees colour
+differently.  The first four are Okabe and Ito's colour-blind-safe blue,
+vermillion, bluish green and reddish purple (all four inside the luminance band);
+the other four were picked, one at a time, as the colour in that band farthest
+from those already chosen, where "far" is the smallest CIELAB distance over
+normal sight and the three dichromacies simulated with Machado, Oliveira and
+Fernandes' (2009) matrices at full severity.  Every pair of the eight stays at
+least 15 CIELAB units apart in every one of the four views
+(``tests/gui/style/test_palette.py``).  Line styles tell runs apart where colour
+cannot (a grey handout, a washed-out projector): run ``i`` is drawn
+``RUN_STYLES[i % 5]``, so a colour and a style repeat together only at the
+41st run.
 
 Class colours fill the decision-boundary plot, where the background is always
 pale (uncertain regions fade toward it), so they follow Okabe and Ito's
@@ -24,6 +35,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from engine.status import RunStatus
@@ -51,19 +63,18 @@ MUTED_TEXT = "#8a8a8a"            # placeholder text and disabled text: mid grey
 # -- runs and classes ---------------------------------------------------------------------------------
 
 RUN_COLORS: tuple[str, ...] = (
-    "#1C7ED6",  # blue
-    "#E67700",  # orange
-    "#2F9E44",  # green
-    "#E03131",  # red
-    "#845EF7",  # violet
-    "#1098AD",  # teal
-    "#D6336C",  # raspberry
-    "#A0785A",  # brown
-    "#9E8A00",  # mustard
-    "#868E96",  # grey
-    "#BE4BDB",  # orchid
-    "#5C940D",  # olive
+    "#0072B2",  # blue (Okabe-Ito)
+    "#D55E00",  # vermillion (Okabe-Ito)
+    "#009E73",  # bluish green (Okabe-Ito)
+    "#CC79A7",  # reddish purple (Okabe-Ito)
+    "#9326FF",  # violet
+    "#DF0043",  # crimson
+    "#FF00E6",  # magenta
+    "#49733F",  # moss
 )
+
+# The dash pattern of run i, by name: Qt.PenStyle members (gui.style.palette.run_style gives the member).
+RUN_STYLES: tuple[str, ...] = ("SolidLine", "DashLine", "DotLine", "DashDotLine", "DashDotDotLine")
 
 CLASS_COLORS: tuple[str, ...] = (
     "#0072B2",  # blue
@@ -102,6 +113,11 @@ STATUS_COLORS = MappingProxyType({
 def run_color(index: int) -> QColor:
     """The colour of the ``index``-th run (0-based), cycling after ``len(RUN_COLORS)``."""
     return QColor(RUN_COLORS[index % len(RUN_COLORS)])
+
+
+def run_style(index: int) -> Qt.PenStyle:
+    """The dash pattern of the ``index``-th run: ``RUN_STYLES[index % 5]``, so neighbours never share one."""
+    return getattr(Qt.PenStyle, RUN_STYLES[index % len(RUN_STYLES)])
 
 
 def class_color(index: int) -> QColor:

@@ -18,8 +18,8 @@ from gui.widgets.plotting import set_title
 
 CURVE_COLOR = RUN_COLORS[0]
 CHECK_COLOR = RUN_COLORS[1]
-DIVERGED_COLOR = RUN_COLORS[3]
-MARK_COLORS = {"valley": RUN_COLORS[2], "slide": RUN_COLORS[4], "minimum": RUN_COLORS[5], "steep": RUN_COLORS[6]}
+DIVERGED_COLOR = RUN_COLORS[5]
+MARK_COLORS = {"valley": RUN_COLORS[2], "slide": RUN_COLORS[4], "minimum": RUN_COLORS[7], "steep": RUN_COLORS[6]}
 MARK_SYMBOLS = {"valley": "o", "slide": "t", "minimum": "s", "steep": "d"}
 
 

@@ -10,6 +10,7 @@ import ast
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtGui import QColor
 
@@ -91,3 +92,54 @@ def test_the_palette_spells_valid_colours_and_a_status_colour_per_final_status()
     assert {RunStatus.DIVERGED, RunStatus.ERROR, RunStatus.FINISHED} <= set(palette.STATUS_COLORS)
     with pytest.raises(TypeError):
         palette.STATUS_COLORS[RunStatus.RUNNING] = "#000000"   # read-only: a colour is changed here, in the source
+
+
+# -- the run colours under colour-blind sight ---------------------------------------------------------
+# Machado, Oliveira and Fernandes (2009), severity 1.0, on linear RGB.
+DICHROMACIES = {
+    "normal": np.eye(3),
+    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                            [-0.003882, -0.048116, 1.051998]]),
+    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                              [-0.011820, 0.042940, 0.968881]]),
+    "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                            [0.004733, 0.691367, 0.303900]]),
+}
+SRGB_TO_XYZ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+D65 = np.array([0.95047, 1.0, 1.08883])
+
+
+def _linear(color: str) -> np.ndarray:
+    c = np.array(QColor(color).getRgb()[:3], dtype=float) / 255.0
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def _lab(linear_rgb: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) of a linear-RGB colour: L* = 116 f(Y) - 16, a* = 500 (f(X) - f(Y)), b* = 200 (f(Y) - f(Z))."""
+    xyz = SRGB_TO_XYZ @ np.clip(linear_rgb, 0.0, 1.0) / D65
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def closest_pair(colors, sight: np.ndarray) -> float:
+    labs = [_lab(sight @ _linear(c)) for c in colors]
+    return min(float(np.linalg.norm(a - b)) for i, a in enumerate(labs) for b in labs[i + 1:])
+
+
+@pytest.mark.parametrize("sight", sorted(DICHROMACIES))
+def test_every_pair_of_run_colours_stays_apart_under_each_dichromacy(sight):
+    assert closest_pair(palette.RUN_COLORS, DICHROMACIES[sight]) >= 15.0
+
+
+def test_the_distance_check_sees_two_colours_a_dichromat_confuses():
+    # the old palette's orange and mustard: apart in normal sight, one colour to a protanope
+    assert closest_pair(("#E67700", "#9E8A00"), DICHROMACIES["normal"]) > 15.0
+    assert closest_pair(("#E67700", "#9E8A00"), DICHROMACIES["protanopia"]) < 2.0
+
+
+def test_neighbouring_runs_differ_in_dash_pattern_and_a_colour_and_style_repeat_late():
+    styles = [palette.run_style(i) for i in range(60)]
+    assert all(styles[i] != styles[i + 1] for i in range(59))
+    pairs = [(palette.run_color(i).name(), styles[i]) for i in range(60)]
+    first_repeat = next(i for i in range(1, 60) if pairs[i] in pairs[:i])
+    assert first_repeat == 40
