@@ -194,7 +194,19 @@ def _drive_window(app, window, dialogs: list[str]) -> str | None:
     image = window.boundary.image_array()
     if image is None or image.size == 0:
         return "the decision boundary was never drawn"
-    return _check_labs(app, window, dialogs)
+    return _check_help(window) or _check_labs(app, window, dialogs)
+
+
+def _check_help(window) -> str | None:
+    """Help > The lesson finds its text in the bundle, and About knows torch's version."""
+    from gui.shell.help import versions
+    window.help.show_lesson()
+    text = window.help.lesson.browser.toPlainText()
+    window.help.lesson.close()
+    if "Check Your Understanding" not in text:
+        return "Help > The lesson did not find the lesson's text"
+    missing = [name for name, version in versions() if version == "not found" and name in ("torch", "numpy")]
+    return f"About does not know the version of {', '.join(missing)}" if missing else None
 
 
 def _points(curve) -> int:

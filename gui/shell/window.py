@@ -8,7 +8,8 @@ between sessions, and closing cleanly.  What each part does lives with it:
 * ``gui.shell.toolbar``: Start/Pause, Step, Stop, Reset and the speed;
 * ``gui.shell.look``: light or dark, presenter mode;
 * ``gui.shell.lesson_panel``: the words above the tabs and a lesson's closing table;
-* ``gui.shell.files`` and ``gui.shell.export``: the File menu's dialogs and files.
+* ``gui.shell.files`` and ``gui.shell.export``: the File menu's dialogs and files;
+* ``gui.shell.help``: the Help menu (shortcuts, the lesson, About).
 
 The labs talk to the window through its public methods (``show_lab``,
 ``form_experiment``, ``use_learning_rate``, ``train_set``...); the window turns
@@ -27,6 +28,7 @@ from gui.concurrency.training import TrainingThread
 from gui.labs import LABS, LabHolder
 from gui.shell import export
 from gui.shell.files import FileDialogs
+from gui.shell.help import HelpMenu
 from gui.shell.lesson_panel import LessonPanel
 from gui.shell.look import Look
 from gui.shell.settings import last_runs
@@ -164,6 +166,8 @@ class MainWindow(QMainWindow):
         waiting.setEnabled(False)
 
         self.look.fill(bar.addMenu("&View"))
+        self.help = HelpMenu(self, self._action)
+        self.help.fill(bar.addMenu("&Help"))
 
     def _build_status_bar(self) -> None:
         self.status_labels = {key: QLabel() for key in ("step", "epoch", "elapsed", "rate")}
