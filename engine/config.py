@@ -134,6 +134,21 @@ MAX_PARAMETERS = 50_000_000
 MAX_LAYERS = 256
 # The longest learning-rate curve a schedule race or preview computes, one scheduler step per entry.
 MAX_CURVE_STEPS = 1_000_000
+# The learning-rate finder's sweep: each end's rate, and how far the end lies above the start.
+FINDER_LR = between(1e-8, 1e4) & finite
+"""Where ``start_lr`` and ``end_lr`` may lie (``engine.labs.lrfinder.FinderSettings.check``, so lr-find and
+the Finder tab alike).  Below 1e-8 a step changes nothing: Adam moves a weight by about ``lr``, and a float32
+weight of 0.1 rounds away any change under 2^-24 x 0.1 = 6e-9 (SGD's ``lr * g`` is smaller still for the
+usual gradients below 1), so the sweep would only add flat points.  At 1e4 one step moves such a weight by
+10^5 times its size: every network whose optimizer follows the rate has blown up by then and the sweep
+has stopped; far above, the optimizer's own arithmetic overflows float32 (Adam's step ``lr / (1 - 0.9^t)``
+past 3.4e38 raises inside torch) instead of the loss telling anything.  The default, 1e-7 to 10, is fastai's."""
+FINDER_LR_RATIO = between(10, 1e10) & finite
+"""Where ``end_lr / start_lr`` may lie.  At least one decade: along less the loss barely changes, and the
+suggestions (which skip the first tenth and the last five points) have no shape to read.  At most ten
+decades, the default's eight and one more at either end: the steps spread evenly over the decades, and the
+smoothed loss remembers about ``1 / (1 - beta)`` = 50 steps, so 100 steps over ten decades already trail
+the rate by five; wider, every suggestion lands further from where the loss really turned."""
 
 
 class DataKind(StrEnum):

@@ -15,6 +15,9 @@ from engine.commands.common import (
     whole_at_least,
 )
 
+OPTIONS = {"start_lr": "--start-lr", "end_lr": "--end-lr", "steps": "--steps"}
+"""The option of each sweep setting, to name it in a refusal (``FinderSettings.check`` names the field)."""
+
 
 def configure(parser) -> None:
     add_source(parser, preset_help="a built-in experiment instead of a file (see: presets; also finder-fails)")
@@ -36,6 +39,7 @@ def run(args) -> int:
     from engine.labs.lrfinder import (
         CHECK_STEPS,
         FinderSettings,
+        SettingsError,
         check_finder,
         check_lrs,
         find_lr,
@@ -67,8 +71,8 @@ def run(args) -> int:
                               number("--steps", args.steps, int))
     try:
         settings.check()
-    except ValueError as err:
-        raise ExperimentError("lr-find", str(err)) from None
+    except SettingsError as err:     # the command and the option that gave the refused value
+        raise ExperimentError(f"lr-find {OPTIONS[err.key]}" if err.key in OPTIONS else "lr-find", str(err)) from None
     check_steps = args.check_steps if args.check_steps is not None else check_steps
     out = check_out_folder(args.out)
     # Ctrl-C/SIGTERM: the sweep stops where it is, its files are written, the other runs are skipped.

@@ -60,8 +60,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.config import Experiment
-from engine.files import float_cell, frozen_array, write_csv_atomic, write_json_atomic
+from engine.config import FINDER_LR, FINDER_LR_RATIO, Experiment
+from engine.files import float_cell, frozen_array, text_cell, write_csv_atomic, write_json_atomic
 from engine.smoothing import DebiasedEMA, debiased_ema
 from engine.status import RunStatus, SweepStatus
 from engine.training.jobs import TaskState
@@ -83,6 +83,14 @@ SUGGESTION_HELP = {
 }
 
 
+class SettingsError(ValueError):
+    """A sweep setting the finder refuses: ``key`` names the :class:`FinderSettings` field, ``str(err)`` is one line."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
 @dataclass(frozen=True)
 class FinderSettings:
     """How to sweep.  ``steps`` mini-batches, from ``start_lr`` to ``end_lr``."""
@@ -93,17 +101,27 @@ class FinderSettings:
     stop_factor: float = STOP_FACTOR
 
     def check(self) -> None:
-        """Raise ``ValueError`` with a one-line reason for settings the sweep cannot use."""
-        if not (math.isfinite(self.start_lr) and self.start_lr > 0):
-            raise ValueError(f"start lr must be a positive number, got {self.start_lr!r}")
-        if not (math.isfinite(self.end_lr) and self.end_lr > self.start_lr):
-            raise ValueError(f"end lr must be larger than the start lr ({self.start_lr:g}), got {self.end_lr!r}")
+        """Raise :class:`SettingsError` with a one-line reason for settings the sweep cannot use.
+
+        Both rates within :data:`engine.config.FINDER_LR` and their ratio within
+        :data:`engine.config.FINDER_LR_RATIO` (the reasons for the numbers are there), so no sweep
+        runs off to rates float32 cannot hold.
+        """
+        for key, value in (("start_lr", self.start_lr), ("end_lr", self.end_lr)):
+            problem = FINDER_LR.check(value)
+            if problem:
+                raise SettingsError(key, f"{key.replace('_', ' ')} {problem}, got {value!r}")
+        ratio = self.end_lr / self.start_lr
+        problem = FINDER_LR_RATIO.check(ratio)
+        if problem:
+            raise SettingsError("end_lr", f"end lr / start lr {problem}, got {self.end_lr:g} / "
+                                          f"{self.start_lr:g} = {ratio:.3g}")
         if not MIN_STEPS <= self.steps <= MAX_STEPS:
-            raise ValueError(f"steps must be in [{MIN_STEPS}, {MAX_STEPS}], got {self.steps!r}")
+            raise SettingsError("steps", f"steps must be in [{MIN_STEPS}, {MAX_STEPS}], got {self.steps!r}")
         if not 0 <= self.beta < 1:
-            raise ValueError(f"beta must be in [0, 1), got {self.beta!r}")
+            raise SettingsError("beta", f"beta must be in [0, 1), got {self.beta!r}")
         if not self.stop_factor > 1:
-            raise ValueError(f"stop factor must be > 1, got {self.stop_factor!r}")
+            raise SettingsError("stop_factor", f"stop factor must be > 1, got {self.stop_factor!r}")
 
 
 @dataclass(frozen=True)
@@ -285,7 +303,10 @@ def find_lr(trainer: Trainer, settings: FinderSettings = FinderSettings(),
     (its batches in its order, its augmentation, its dropout, its gradient clipping,
     its optimizer) at the sweep's rate, set on every param group before the step;
     the schedule is not stepped.  The loss is judged before the update: a step
-    that trips a stop rule (or whose gradient is non-finite) is not taken.
+    that trips a stop rule (or whose gradient is non-finite) is not taken.  A
+    step whose arithmetic overflows inside torch (a rate float32 cannot hold,
+    see :func:`overflowed`) ends the sweep as ``non_finite`` at that rate, as an
+    infinite loss or gradient does, never as an exception.
     ``state`` receives a :class:`FinderCurve` at most every ``REPORT_EVERY``
     seconds and may ask the sweep to stop early.
     """
@@ -319,7 +340,16 @@ def find_lr(trainer: Trainer, settings: FinderSettings = FinderSettings(),
             if state.stop_requested():
                 reason = SweepStatus.STOPPED
                 break
-            step = trainer.train_step(float(lr), accept=judge)   # the run's own step, at the sweep's rate
+            judged = len(lrs)
+            try:
+                step = trainer.train_step(float(lr), accept=judge)   # the run's own step, at the sweep's rate
+            except RuntimeError as err:
+                if not overflowed(err):
+                    raise
+                if len(lrs) == judged:       # refused before its loss was seen: the point is still this rate's
+                    judge(math.nan)
+                reason = SweepStatus.NON_FINITE
+                break
             if reason != SweepStatus.FINISHED:
                 break
             if not step.updated:                                   # a finite loss whose gradient overflowed
@@ -335,6 +365,18 @@ def find_lr(trainer: Trainer, settings: FinderSettings = FinderSettings(),
                           suggest(lrs_a, smoothed_a, settings.steps), settings)
     state.report(FinderCurve(result.lrs, result.losses, result.smoothed, settings.steps))
     return result
+
+
+def overflowed(err: RuntimeError) -> bool:
+    """Whether torch refused a step because a number left float32's range.
+
+    An optimizer hands its rate to torch as a float32 scalar (``param.add_(grad, alpha=-lr)``, Adam's
+    ``addcdiv_(..., value=-lr / (1 - beta1^t))``); past 3.4e38 torch raises ``RuntimeError: value
+    cannot be converted to type float without overflow`` instead of returning an infinite weight.
+    For the finder that is the same verdict as an infinite loss.  Any other error is a real fault
+    and propagates.
+    """
+    return "overflow" in str(err)
 
 
 def find_lr_job(state: TaskState, experiment: Experiment,
@@ -505,17 +547,21 @@ CHECK_COLUMNS = ("run", "lr", "val_loss", "val_acc", "status", "message")
 
 def write_check_files(check: CheckResult, verdict: CheckVerdict, out_dir: str | Path) -> tuple[Path, Path]:
     """``DIR/check.csv`` (one row per checked rate, :data:`CHECK_COLUMNS`; a run that did not finish
-    has ``nan`` losses) and ``DIR/verdict.json`` (:meth:`CheckVerdict.summary` and the runs' length)."""
+    has ``nan`` losses) and ``DIR/verdict.json`` (:meth:`CheckVerdict.summary` and the runs' length).
+
+    The text cells (status, message: a run's error message may quote what the user wrote) go through
+    :func:`engine.files.text_cell`, so none is ever run as a spreadsheet formula.
+    """
     out = Path(out_dir)
-    rows = ([p.index, float_cell(p.lr), float_cell(p.val_loss), float_cell(p.val_acc), p.status, p.message]
-            for p in check.points)
+    rows = ([p.index, float_cell(p.lr), float_cell(p.val_loss), float_cell(p.val_acc), text_cell(p.status),
+             text_cell(p.message)] for p in check.points)
     return (write_csv_atomic(out / "check.csv", CHECK_COLUMNS, rows),
             write_json_atomic(out / "verdict.json", {**verdict.summary(), "check_steps": check.steps,
                                                      "check_runs": len(check.points)}))
 
 
-__all__ = ["FinderSettings", "FinderCurve", "FinderResult", "Suggestion", "CheckPoint", "CheckResult",
-           "CheckVerdict", "check_verdict", "verdict_of", "write_check_files", "format_lr", "CHECK_COLUMNS",
+__all__ = ["FinderSettings", "SettingsError", "overflowed", "FinderCurve", "FinderResult", "Suggestion",
+           "CheckPoint", "CheckResult", "CheckVerdict", "check_verdict", "verdict_of", "write_check_files", "format_lr", "CHECK_COLUMNS",
            "find_lr", "find_lr_job", "check_finder", "check_lrs", "sweep_lrs", "smooth", "suggest",
            "valley", "slide", "steep", "with_lr", "preserved", "write_finder_files", "CSV_COLUMNS",
            "SUGGESTION_NAMES"]
