@@ -33,7 +33,12 @@ class FileDialogs:
         return Path(path)
 
     def read_run_list(self, path: Path | None = None) -> tuple[Path, list] | None:
-        """(the file, its experiments) from an experiment or run-list file; None if cancelled or unreadable."""
+        """(the file, its experiments) from an experiment or run-list file; None if cancelled or unreadable.
+
+        The file is read by ``engine.experiment.load_run_list``, through the one JSON reader
+        (``engine.inputs.read_json``: regular files only, size, depth, integer and duplicate-key
+        limits); whatever it refuses is shown as its one line, naming the file, in a warning box.
+        """
         path = path or self.ask_path("Open experiment", "Experiments (*.json);;All files (*)", save=False)
         if path is None:
             return None
@@ -41,8 +46,17 @@ class FileDialogs:
         try:
             return path, load_run_list(path)
         except ExperimentError as err:
-            QMessageBox.warning(self.parent, "Cannot open this file", f"{err}\n\nNothing was changed.")
-            return None
+            self.cannot_open(path, str(err))
+        except Exception as err:  # a safety net: the reader and the validator name every known fault
+            self.cannot_open(path, f"cannot open: {type(err).__name__}: {err}".splitlines()[0])
+        return None
+
+    def cannot_open(self, path: Path, line: str) -> None:
+        """The reason in a warning box, as one line that names the file (the reader's lines name it already;
+        a key's problem, ``optimizer.lr: must be > 0``, gets the file's name in front)."""
+        if not line.startswith((str(path), path.name)):
+            line = f"{path.name}: {line}"
+        QMessageBox.warning(self.parent, "Cannot open this file", f"{line}\n\nNothing was changed.")
 
     def save_experiment(self, form, path: Path | None = None) -> bool:
         """The form's experiment as a file; a form with an error says so and saves nothing."""
