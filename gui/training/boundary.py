@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QStackedWidget, QV
 from engine.config import DataKind
 from engine.training.updates import Boundary
 from gui.style.palette import BOUNDARY_BACKGROUND, POINT_OUTLINE, class_color, class_rgb
-from gui.training.metric_plots import ThemedPlotWidget, set_title
+from gui.widgets.plotting import ThemedPlotWidget, set_title
 
 if TYPE_CHECKING:  # engine.data.datasets imports torch, which the window loads in the background
     from engine.data.datasets import DataSplit

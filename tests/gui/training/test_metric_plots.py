@@ -27,8 +27,9 @@ from gui.style.palette import BOUNDARY_BACKGROUND, NEUTRAL, RUN_COLORS, class_co
 from gui.style.theme import DARK, LIGHT, PRESENTER_DARK, PRESENTER_LIGHT
 from gui.training.boundary import NO_RUN_MESSAGE, BoundaryView, boundary_rgba
 from gui.training.histograms import HEATMAP_BINS, HistogramView, rebin
-from gui.training.metric_plots import CHUNK, EVAL_SYMBOL_LIMIT, MetricPlots, x_stop_above
-from gui.widgets.plotting import GLYPHS, legend_glyph_html, plain_text
+from gui.training.metric_plots import EVAL_SYMBOL_LIMIT, MetricPlots
+from gui.training.x_range import x_stop_above
+from gui.widgets.plotting import CHUNK, GLYPHS, legend_glyph_html, plain_text
 from tests.engine.test_smoothing import hand_ema  # the one loop the EMA is checked against
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -1,0 +1,56 @@
+"""One run as the training plots hold it: its points, its curves, its clip line and its divergence marks.
+
+The points (:class:`~gui.training.columns.RunPoints`) are the whole run, smoothed loss included; a
+curve draws a column of them (:data:`~gui.training.plot_series.SERIES`), in the x unit asked for,
+and a diverged run's curves only up to where it left the plot (``cuts``, set by
+:class:`~gui.training.divergence_marks.DivergenceMarks`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+
+from engine.status import RunStatus
+from gui.training.columns import RunPoints
+from gui.training.plot_series import SERIES_BY_KEY, SeriesInfo
+from gui.widgets.plotting import ChunkedCurve
+
+
+@dataclass
+class PlottedRun:
+    run_id: str
+    name: str
+    color: QColor
+    points: RunPoints = field(default_factory=RunPoints)
+    visible: bool = True
+    curves: dict[tuple[str, str], ChunkedCurve] = field(default_factory=dict)
+    clip_value: float | None = None
+    clip_line: pg.InfiniteLine | None = None
+    status: str = RunStatus.QUEUED
+    peaks: dict[str, float] = field(default_factory=dict)     # capped plot -> largest finite value held
+    cuts: dict[str, tuple[float, int]] = field(default_factory=dict)  # capped plot -> (limit, first step not drawn)
+    kept_peaks: dict[str, float] = field(default_factory=dict)  # capped plot -> largest value drawn (diverged)
+    marks: dict[str, pg.PlotDataItem] = field(default_factory=dict)
+
+    @property
+    def diverged(self) -> bool:
+        return self.status == RunStatus.DIVERGED
+
+    def xy(self, info: SeriesInfo, x_axis: str, drawn: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """The curve's points, x in ``x_axis``; ``drawn``: a diverged run's only up to where it left the plot."""
+        table = self.points.table(info.table)
+        x, y = table[x_axis], table[info.column]
+        cut = self.cuts.get(info.plot) if drawn else None
+        if cut is not None:
+            n = int(np.searchsorted(table["step"], cut[1]))
+            x, y = x[:n], y[:n]
+        return x, y
+
+    def redraw(self, x_axis: str, plot: str | None = None) -> None:
+        """Every curve of the run drawn again from its points (only those of ``plot`` if given)."""
+        for key, curve in self.curves.items():
+            if plot is None or key[0] == plot:
+                curve.reset(*self.xy(SERIES_BY_KEY[key], x_axis))
