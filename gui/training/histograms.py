@@ -9,15 +9,8 @@ under weight decay, or gradients vanish.  The small plot on the right shows
 each layer's activation standard deviation, layer after layer: with a bad
 init it shrinks (or explodes) with depth, with He or Xavier it holds.
 
-The heatmap: each histogram has its own bins (the tensor's own min..max), so
-they are rebinned onto one common grid of ``HEATMAP_BINS`` bins spanning the
-smallest and largest value seen so far.  A source bin's count is spread
-evenly over its width; with the cumulative count C(v) interpolated linearly
-between a histogram's edges, a grid bin [g_j, g_j+1) gets
-C(g_j+1) - C(g_j).  Every count lands somewhere on the grid, so a column
-sums to the tensor's element count.  The grid is rebuilt (and everything
-rebinned, vectorized) only when a new histogram reaches outside it;
-otherwise only the new columns are computed.
+The heatmap's data (the common grid of value bins, the rebinning, the symmetric-log rows that keep
+shrinking gradients visible) live in ``gui.training.heatmap``.
 """
 from __future__ import annotations
 
@@ -43,50 +36,12 @@ from engine.training.events import ActivationStats, Histogram
 from engine.training.updates import RunUpdate
 from gui.style.palette import with_alpha
 from gui.training.columns import GrowingColumns
+from gui.training.heatmap import HEATMAP_BINS, Heatmap, HeatmapValueAxis, ValueScale, rebin
 from gui.widgets.common import swatch
 from gui.widgets.plotting import GLYPHS, LogFriendlyAxis, ThemedPlotWidget, legend_glyph_html, no_si_prefix, set_title
 
-HEATMAP_BINS = 60
 HEATMAP_COLORMAP = "viridis"     # perceptually uniform, readable in grey, on light and dark themes
 WEIGHTS, GRADIENTS = "weight", "grad"
-
-
-# -- rebinning --------------------------------------------------------------------------------------
-
-def rebin(counts: np.ndarray, edges: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Counts of T histograms, (T, b) over their own sorted edges (T, b + 1), onto one grid (G + 1,).
-
-    Returns (T, G): the cumulative count of each histogram, interpolated
-    linearly between its edges (uniform density inside a bin), read at the
-    grid edges, differenced.  All rows at once: the grid positions are found
-    in every row's edges by one ``searchsorted`` over keys ``2 t + u``, where u
-    in [0, 1] is the position in the grid's span, so the rows cannot mix.
-    Values outside the grid count in its end bins, so each row keeps its total.
-    """
-    counts = np.asarray(counts, np.float64)
-    edges = np.asarray(edges, np.float64)
-    t, b = counts.shape
-    if t == 0:
-        return np.zeros((0, len(grid) - 1))
-    lo, span = grid[0], grid[-1] - grid[0]
-    rows = 2.0 * np.arange(t)[:, None]
-    edge_keys = rows + np.clip((edges - lo) / span, 0.0, 1.0)
-    grid_keys = rows + np.clip((grid[None, :] - lo) / span, 0.0, 1.0)
-    # k: the last edge at or below each grid point, -1 when the grid point is below the row's first edge
-    k = np.searchsorted(edge_keys.ravel(), grid_keys.ravel(), side="right").reshape(grid_keys.shape)
-    k -= (b + 1) * np.arange(t)[:, None] + 1
-    cumulative = np.zeros((t, b + 1))
-    np.cumsum(counts, axis=1, out=cumulative[:, 1:])
-    inside = (k >= 0) & (k < b)
-    kk = np.clip(k, 0, b - 1)
-    left = np.take_along_axis(edges, kk, 1)
-    width = np.take_along_axis(edges, kk + 1, 1) - left
-    fraction = np.where(width > 0, (grid[None, :] - left) / np.where(width > 0, width, 1.0), 1.0)
-    at_grid = np.take_along_axis(cumulative, kk, 1) + np.clip(fraction, 0.0, 1.0) * np.take_along_axis(counts, kk, 1)
-    at_grid = np.where(inside, at_grid, np.where(k < 0, 0.0, cumulative[:, -1:]))
-    at_grid[:, 0] = 0.0                       # whatever lies below the grid counts in its first bin,
-    at_grid[:, -1] = cumulative[:, -1]        # whatever lies above in its last: no count is lost
-    return np.diff(at_grid, axis=1)
 
 
 # -- storage ----------------------------------------------------------------------------------------
@@ -128,42 +83,6 @@ class _LayerStore:
         return steps, counts, edges
 
 
-class _Heatmap:
-    """One tensor's histograms rebinned onto a common grid, kept up to date incrementally."""
-
-    def __init__(self):
-        self.grid: np.ndarray | None = None     # (HEATMAP_BINS + 1,) value edges
-        self.columns = np.zeros((0, HEATMAP_BINS))
-        self.steps = np.zeros(0, np.int64)
-
-    def sync(self, steps: np.ndarray, counts: np.ndarray, edges: np.ndarray) -> None:
-        done = len(self.columns)
-        if len(steps) == done:
-            return
-        if len(steps) < done:     # the run was cleared and refilled: start over
-            self.grid, done = None, 0
-        new_counts, new_edges = counts[done:], edges[done:]
-        lo, hi = _value_range(new_counts, new_edges)
-        if self.grid is None or lo < self.grid[0] or hi > self.grid[-1]:
-            if self.grid is not None and done:
-                lo, hi = min(lo, self.grid[0]), max(hi, self.grid[-1])
-            if not hi > lo:
-                lo, hi = lo - 0.5, lo + 0.5
-            self.grid = np.linspace(lo, hi, HEATMAP_BINS + 1)
-            self.columns = rebin(counts, edges, self.grid)
-        else:
-            self.columns = np.concatenate([self.columns, rebin(new_counts, new_edges, self.grid)])
-        self.steps = np.array(steps)
-
-
-def _value_range(counts: np.ndarray, edges: np.ndarray) -> tuple[float, float]:
-    """Smallest and largest edge of the histograms that hold any count (empty ones, from a diverged run, do not stretch the grid)."""
-    held = counts.sum(axis=1) > 0
-    if not held.any():
-        return float(edges[:, 0].min()), float(edges[:, -1].max())
-    return float(edges[held, 0].min()), float(edges[held, -1].max())
-
-
 @dataclass
 class _Run:
     run_id: str
@@ -172,7 +91,7 @@ class _Run:
     layers: dict[str, _LayerStore] = field(default_factory=dict)
     activations: tuple[ActivationStats, ...] = ()
     activations_step: int = 0
-    heatmaps: dict[tuple[str, str], _Heatmap] = field(default_factory=dict)
+    heatmaps: dict[tuple[str, str], Heatmap] = field(default_factory=dict)
 
 
 NARROW = 560
@@ -244,7 +163,8 @@ class HistogramView(QWidget):
         side_widget.setLayout(side)
 
         self._hist_widget = ThemedPlotWidget()
-        self._heat_widget = ThemedPlotWidget()
+        self._heat_axis = HeatmapValueAxis("left")   # symmetric log for gradients (gui.training.heatmap)
+        self._heat_widget = ThemedPlotWidget(axisItems={"left": self._heat_axis})
         self._act_widget = ThemedPlotWidget(axisItems={"left": LogFriendlyAxis("left")})
         self._widgets = {"histogram": self._hist_widget, "heatmap": self._heat_widget,
                          "activations": self._act_widget}
@@ -445,12 +365,12 @@ class HistogramView(QWidget):
             return None
         return run.layers.get(self._layer)
 
-    def _heatmap(self) -> _Heatmap | None:
+    def _heatmap(self) -> Heatmap | None:
         store = self._store()
         if store is None:
             return None
         run = self._runs[self._run_id]
-        heatmap = run.heatmaps.setdefault((self._layer, self._kind()), _Heatmap())
+        heatmap = run.heatmaps.setdefault((self._layer, self._kind()), Heatmap(symlog=self._kind() == GRADIENTS))
         heatmap.sync(*store.series(self._kind()))
         return heatmap
 
@@ -504,7 +424,7 @@ class HistogramView(QWidget):
         hist = self._hist_widget.getPlotItem()
         heat = self._heat_widget.getPlotItem()
         hist.setLabel("bottom", f"{what} value")
-        heat.setLabel("left", f"{what} value")
+        heat.setLabel("left", f"{what} value" + (" (symmetric log)" if kind == GRADIENTS else ""))
         store = self._store()
         run = self._runs.get(self._run_id) if self._run_id is not None else None
         latest = store.latest[kind] if store is not None else None
@@ -524,6 +444,7 @@ class HistogramView(QWidget):
         heatmap = self._heatmap()
         if heatmap is None or heatmap.grid is None or not len(heatmap.columns):
             self._image.clear()
+            self._heat_axis.set_scale(ValueScale())
             set_title(heat, f"{what.capitalize()}s over training")
             return
         set_title(heat, f"{what.capitalize()}s over training")   # the layer is highlighted in the list above
@@ -533,8 +454,9 @@ class HistogramView(QWidget):
         dx = dx or 1.0
         top = float(image.max()) or 1.0
         self._image.setImage(image, autoLevels=False, levels=(0.0, top))
-        self._image.setRect(QRectF(float(steps[0]) - dx / 2, float(heatmap.grid[0]), dx * len(steps),
-                                   float(heatmap.grid[-1] - heatmap.grid[0])))
+        y0, y1 = heatmap.y_span()
+        self._heat_axis.set_scale(heatmap.value_scale)
+        self._image.setRect(QRectF(float(steps[0]) - dx / 2, y0, dx * len(steps), y1 - y0))
         self._colorbar.setLevels((0.0, top))
 
     def _set_stats(self, text: str) -> None:

@@ -26,7 +26,8 @@ from engine.training.updates import EMPTY_EVALS, Boundary, EvalSeries, RunUpdate
 from gui.style.palette import BOUNDARY_BACKGROUND, NEUTRAL, RUN_COLORS, class_color, class_rgb, run_color, with_alpha
 from gui.style.theme import DARK, LIGHT, PRESENTER_DARK, PRESENTER_LIGHT
 from gui.training.boundary import NO_RUN_MESSAGE, BoundaryView, boundary_rgba
-from gui.training.histograms import HEATMAP_BINS, HistogramView, rebin
+from gui.training.heatmap import HEATMAP_BINS, rebin
+from gui.training.histograms import HistogramView
 from gui.training.metric_plots import EVAL_SYMBOL_LIMIT, MetricPlots
 from gui.training.x_range import x_stop_above
 from gui.widgets.plotting import CHUNK, GLYPHS, legend_glyph_html, plain_text
