@@ -16,17 +16,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from engine.status import FINAL, RunStatus
+from engine.training.results import run_result
 from engine.training.updates import MetricsLog
 from gui.style.palette import run_color
 from gui.style.theme import LINE_WIDTH, PRESENTER_LINE_WIDTH, style_plot
 from gui.training.boundary import BoundaryView
+from gui.training.drawing import DrawScheduler
+from gui.training.engine_link import EngineLink
 from gui.training.histograms import HistogramView
-from gui.training.metric_plots import PLOTS, MetricPlots
+from gui.training.metric_plots import MetricPlots
+from gui.training.results import ResultsTable
 from gui.training.runs_list import RunsList
 
 
@@ -48,117 +52,6 @@ class RunEntry:
     def named(self):
         """The run's experiment under the run's own name (the teacher may have renamed the run)."""
         return replace(self.experiment, name=self.name)
-
-
-# The views one drawing round visits, one per event-loop turn (DrawScheduler.draw_slice).
-DRAW_ROUND = (*(info.key for info in PLOTS), "boundary", "weights")
-
-
-class DrawScheduler(QObject):
-    """Draws what the updates brought one view per event-loop turn, so Qt paints it before the next.
-
-    Drawing a whole batch at once (four plots, the boundary, the histograms)
-    made one turn of the event loop last up to ~150 ms here, which a class
-    sees as a stutter of the whole window; one view per turn keeps each turn
-    short, and the points of batches that arrive meanwhile are merged into
-    the next drawing instead of queued.  A round visits every view once;
-    ``batches_drawn`` counts the rounds that drew something (the benchmark
-    reads the refresh rate from it).
-    """
-
-    def __init__(self, tab: "TrainingTab"):
-        super().__init__(tab)
-        self.tab = tab
-        self.batches_drawn = 0
-        self.boundaries_due: dict[str, object] = {}      # newest boundary per run, not drawn yet
-        self.hidden_histograms: dict[str, list] = {}     # events waiting for the Weights tab
-        self._slice = 0                                  # where the drawing round stands
-        self._drew_in_round = False
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self.draw_slice)
-
-    def store(self, update) -> None:
-        """Keep what of ``update`` is drawn later: its histograms and its newest boundary."""
-        if update.histograms:
-            self.hidden_histograms.setdefault(update.run_id, []).extend(update.histograms)
-        if update.boundary is not None:
-            self.boundaries_due[update.run_id] = update.boundary
-
-    def schedule(self) -> None:
-        if not self._timer.isActive():
-            self._timer.start()
-
-    def forget(self, run_id: str) -> None:
-        self.hidden_histograms.pop(run_id, None)
-        self.boundaries_due.pop(run_id, None)
-
-    @Slot()
-    def draw_slice(self) -> None:
-        while self._slice < len(DRAW_ROUND):
-            view = DRAW_ROUND[self._slice]
-            self._slice += 1
-            if self._due(view):
-                self._draw(view)
-                self._drew_in_round = True
-                self._timer.start()
-                return
-        self._slice = 0
-        if self._drew_in_round:
-            self._drew_in_round = False
-            self.batches_drawn += 1
-        if any(self._due(view) for view in DRAW_ROUND):
-            self._timer.start()
-
-    def _due(self, view: str) -> bool:
-        if view == "boundary":
-            return bool(self.boundaries_due)
-        if view == "weights":
-            return self._histograms_due()
-        return view in self.tab.plots.pending_plots()
-
-    def _draw(self, view: str) -> None:
-        if view == "boundary":
-            self.draw_boundaries()
-        elif view == "weights":
-            self.feed_histograms()
-        else:
-            self.tab.plots.draw_pending(view)
-
-    def draw_boundaries(self) -> None:
-        due, self.boundaries_due = self.boundaries_due, {}
-        for run_id, boundary in due.items():
-            if run_id in self.tab.runs:
-                self.tab.boundary.show(run_id, boundary)
-
-    def feed_histograms(self) -> None:
-        """Histogram events go to the Weights tab when it is on screen; while it is hidden they wait.
-
-        Its redraw is the costliest of the window's (a heatmap and a histogram per
-        update), and nobody sees it while another tab is shown; the events are
-        kept, so the heatmap over time is complete when the tab is opened.
-        """
-        if not self._histograms_due():
-            return
-        from engine.training.updates import EMPTY_EVALS, EMPTY_STEPS, RunUpdate
-        for run_id, events in self.hidden_histograms.items():
-            run = self.tab.runs.get(run_id)
-            if run is not None:
-                self.tab.histograms.append(RunUpdate(run_id, run.status, run.message, run.step, run.epoch, run.rate,
-                                                     EMPTY_STEPS, EMPTY_EVALS, tuple(events),
-                                                     generation=run.generation))
-        self.hidden_histograms.clear()
-
-    def _histograms_due(self) -> bool:
-        return self.tab.tabs.currentWidget() is self.tab.histograms and bool(self.hidden_histograms)
-
-    def flush(self) -> None:
-        """Draw everything stored at once: an exported file shows every point received."""
-        for key in self.tab.plots.pending_plots():
-            self.tab.plots.draw_pending(key)
-        self.draw_boundaries()
-        self.feed_histograms()
 
 
 class TrainingTab(QSplitter):
@@ -189,9 +82,8 @@ class TrainingTab(QSplitter):
         self.form = None
         self.ready = False
         self.training = None
-        self.engine_lost = ""               # why the training process died; "" while it lives
-        self._start_when_ready = False
         self._build()
+        self.link = EngineLink(self)
         self.drawing = DrawScheduler(self)
 
     def _build(self) -> None:
@@ -237,6 +129,10 @@ class TrainingTab(QSplitter):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.boundary, "Decision boundary")
         self.tabs.addTab(self.histograms, "Weights")
+        self.results = ResultsTable()
+        self.results.copied.connect(lambda text: self.message.emit(
+            f"Copied {text.count(chr(10)) - 1} runs' results as CSV: paste them into a spreadsheet.", 5000))
+        self.tabs.addTab(self.results, "Results")
         self.tabs.currentChanged.connect(self._on_tab)
         self.centre = QSplitter(Qt.Horizontal)
         self.centre.addWidget(self.plots)
@@ -262,80 +158,31 @@ class TrainingTab(QSplitter):
         return button
 
     def attach(self, training) -> None:
-        """Train through ``training`` (a ``gui.concurrency.training.TrainingThread``) and hear its worker."""
+        """Train through ``training`` (a ``gui.concurrency.training.TrainingThread``): see ``EngineLink``."""
         self.training = training
-        self._hear(training.worker)
+        self.link.attach(training)
 
-    def _hear(self, worker) -> None:
-        worker.ready.connect(self.on_ready)
-        worker.updates.connect(self.on_updates)
-        worker.data_ready.connect(self.on_data)
-        worker.failed.connect(self.on_worker_failed)
-        worker.inspected.connect(self.on_inspection)
-        worker.died.connect(self.on_engine_died)
-
-    @Slot(str)
-    def on_engine_died(self, why: str) -> None:
-        """The training process is gone: say so in one line, end the runs it held; Start brings a new one."""
-        self.engine_lost = why
-        for run in self.runs.values():
-            if run.status not in FINAL:
-                run.status, run.message = RunStatus.ERROR, why
-                self.runs_list.set_status(run.run_id, RunStatus.ERROR, why)
-                self.runs_list.set_rate(run.run_id, 0.0)
-        line = f"{why[0].upper()}{why[1:]}: press Start for a fresh one (the runs are kept)."
-        self.loading.setText(line)
-        self.message.emit(line, 0)
-        if self.runs:
-            self.runs_ended.emit(list(self.runs.values()))
-        self._update_controls()
+    @property
+    def engine_lost(self) -> str:
+        """Why the training process died ("" while it lives)."""
+        return self.link.lost
 
     def restart_engine(self) -> None:
-        """A fresh training process; when it is ready every run is given to it again, and they start."""
-        self.engine_lost = ""
-        self._start_when_ready = True
-        self.ready = False                      # until the fresh process says it is
-        self.loading.setText("Starting a fresh training process…")
-        self.message.emit("Starting a fresh training process…", 0)
-        self._hear(self.training.restart())
-        self.training.start()
-        self._update_controls()
+        """A fresh training process (after a death): every run is given to it again, and they start."""
+        self.link.restart()
 
     # -- what the worker sends -----------------------------------------------------------------------
 
-    @Slot()
-    def on_ready(self) -> None:
+    def build_form(self) -> None:
         """torch is loaded: build the form (then ``form_ready``: the window brings back the last runs)."""
-        if self.form is not None:               # a fresh process after a death: it gets every run again
-            for run in self.runs.values():
-                self._rewind(run)
-                run.generation = 0              # the fresh process counts its runs' generations from 0
-                self.training.post("add", run.run_id, run.experiment)
-            self.ready = True
-            self.message.emit("A fresh training process is ready.", 5000)
-            self.engine_restarted.emit(self._start_when_ready)
-            self._start_when_ready = False
-            self._update_controls()
-            return
         from gui.training.form import ExperimentForm
         self.form = ExperimentForm()
         self.form.changed.connect(self.on_form_changed)
-        self.form.validity_changed.connect(self._update_controls)
+        self.form.validity_changed.connect(self.update_controls)
         self.loading.hide()
         self.form_holder.layout().addWidget(self.form)
         self.ready = True
         self.form_ready.emit()
-        if self._start_when_ready:                # it died before it was ever ready: Start was pressed
-            self._start_when_ready = False
-            self.engine_restarted.emit(True)
-
-    @Slot(str)
-    def on_worker_failed(self, message: str) -> None:
-        QMessageBox.critical(self, "Descent Lab", f"The training engine stopped: {message}")
-
-    @Slot(str, str, object)
-    def on_inspection(self, name: str, run_id: str, result) -> None:
-        self.inspected.emit(name, run_id, result)
 
     @Slot(str, str)
     def inspect(self, name: str, run_id: str) -> None:
@@ -376,7 +223,7 @@ class TrainingTab(QSplitter):
             self.evaluated.emit(evaluated)
         if all(r.status in FINAL for r in self.runs.values()):
             self.runs_ended.emit(list(self.runs.values()))
-        self._update_controls()
+        self.update_controls()
 
     @staticmethod
     def _status_tip(update) -> str:
@@ -391,6 +238,12 @@ class TrainingTab(QSplitter):
     @Slot(int)
     def _on_tab(self, _index: int) -> None:
         self.drawing.feed_histograms()
+        self.show_results()
+
+    def show_results(self) -> None:
+        """The Results tab's rows, when it is on screen (else when it is opened)."""
+        if self.tabs.currentWidget() is self.results:
+            self.results.show_results([run_result(r.name, r.status, r.step, r.log.evals) for r in self.runs.values()])
 
     # -- runs --------------------------------------------------------------------------------------------
 
@@ -416,7 +269,7 @@ class TrainingTab(QSplitter):
         self.histograms.add_run(run_id, entry.name, color)
         self.training.post("add", run_id, experiment)
         self._plan_x_axis()
-        self._update_controls()
+        self.update_controls()
         return run_id
 
     def set_runs(self, experiments) -> None:
@@ -456,7 +309,7 @@ class TrainingTab(QSplitter):
         self.histograms.remove_run(run_id)
         self.boundary.clear_run(run_id)
         self._plan_x_axis()
-        self._update_controls()
+        self.update_controls()
 
     @Slot()
     def remove_selected_run(self) -> None:
@@ -493,7 +346,7 @@ class TrainingTab(QSplitter):
     @Slot()
     def on_form_changed(self) -> None:
         """The form is a draft: Add run trains it beside the others, Apply gives it to the selected run."""
-        self._update_controls()
+        self.update_controls()
 
     @Slot()
     def apply_form_to_selected(self) -> None:
@@ -505,9 +358,9 @@ class TrainingTab(QSplitter):
             run.name = self._unique_name(exp.name)
             self.runs_list.item(self.runs_list.run_ids().index(run.run_id), 0).setText(run.name)
             self.plots.rename_run(run.run_id, run.name)
-        self._rewind(run, exp)
+        self.rewind(run, exp)
         self.message.emit(f"{run.name}: new settings applied; it starts again from step 0.", 5000)
-        self._update_controls()
+        self.update_controls()
 
     @Slot(str, bool)
     def on_visibility(self, run_id: str, visible: bool) -> None:
@@ -519,6 +372,7 @@ class TrainingTab(QSplitter):
         if run and name != run.name:
             run.name = name
             self.plots.rename_run(run_id, name)
+            self.show_results()
 
     def _plan_x_axis(self) -> None:
         """The plots' x axis spans the longest planned run, so it stays still while curves grow."""
@@ -528,7 +382,7 @@ class TrainingTab(QSplitter):
                   for r in self.runs.values()]
         self.plots.set_planned_extent(max(steps, default=0), max(epochs, default=0))
 
-    def _rewind(self, run: RunEntry, experiment=None) -> None:
+    def rewind(self, run: RunEntry, experiment=None) -> None:
         """Clear the run's views; with ``experiment`` the Lab gets new settings (and rewinds)."""
         run.generation += 1
         run.status, run.message, run.step, run.epoch, run.rate = RunStatus.QUEUED, "", 0, 0.0, 0.0
@@ -547,17 +401,18 @@ class TrainingTab(QSplitter):
     def rewind_runs(self) -> None:
         """Every run back to its start in the views (the toolbar's Reset then tells the Lab)."""
         for run in self.runs.values():
-            self._rewind(run)
-        self._update_controls()
+            self.rewind(run)
+        self.update_controls()
 
     @Slot()
-    def _update_controls(self, *_) -> None:
+    def update_controls(self, *_) -> None:
         valid = bool(self.form and self.form.is_valid())
         self.add_button.setEnabled(self.ready and valid)
         selected = self.selected_run()
         differs = bool(selected and valid and self.form.experiment() != selected.named())
         self.apply_button.setEnabled(self.ready and differs)
         self.remove_button.setEnabled(bool(self.runs))
+        self.show_results()
         self.controls_changed.emit()
 
     def status_texts(self) -> dict[str, str]:
