@@ -42,7 +42,7 @@ def test_the_import_contracts_hold():
 
 MODULE_LINES, CLASS_LINES = 600, 400
 # Grown past the limit by this session's last fixes, to be split next (issue 9's note says how); nothing else may.
-OVER_LIMIT = {"engine/training/trainer.py"}
+OVER_LIMIT: set[str] = set()
 
 
 def test_no_module_over_600_lines_and_no_class_over_400():

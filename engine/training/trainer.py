@@ -19,13 +19,17 @@ reads the data as it is, against the true labels.
 Cost: per step the loop does what any honest loop does (forward, backward,
 step, read the loss) plus the gradient norm; evaluation and histograms run
 only on their ticks, on whole tensors.
+
+The parts a run is made of live beside it, one module each: ``batches`` (the
+seeded batch order, BatchNorm's last-batch rule), ``gradients`` (the flat
+gradient buffer), ``divergence`` (when a run has diverged), ``measurements``
+(snapshots measured on a shadow network) and ``histograms``.
 """
 from __future__ import annotations
 
 import contextlib
 import copy
 import math
-import re
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -37,58 +41,16 @@ import torch.nn.functional as F
 from engine.config import Experiment, steps_per_epoch
 from engine.data.augment import Augmenter
 from engine.data.datasets import DataSplit, load_data
-from engine.experiment import ExperimentError, resolve
-from engine.model.models import activation_probes, build_model, weight_tensors
+from engine.experiment import resolve
+from engine.model.models import build_model
 from engine.optim.optimizers import build_optimizer
 from engine.optim.schedules import LRSchedule
 from engine.status import RunStatus
-from engine.training.events import (
-    ActivationStats,
-    EvalEvent,
-    Event,
-    FinalEvent,
-    Histogram,
-    HistogramEvent,
-    LayerHistogram,
-    StepEvent,
-)
-
-HIST_BINS = 40
-EVAL_CHUNK = 4096     # examples per forward pass when evaluating large sets
-
-_NUMERIC_WORDS = re.compile(r"\b(overflow|underflow|non-finite|not finite|nan|inf|infinity)\b", re.IGNORECASE)
-
-
-def numeric_failure(err: BaseException) -> str | None:
-    """Why ``err`` came from the numbers (an overflow, a non-finite value), or ``None`` for any other error.
-
-    Such an exception inside a training step means the run diverged (Adam at ``lr`` 1e300 makes torch
-    raise "value cannot be converted to type float without overflow" in its update), not that the
-    program is wrong: :meth:`Trainer.step` ends the run as ``diverged`` with this reason.  Every other
-    exception (a ``ZeroDivisionError`` in Python code included) is a true bug and still ends the run
-    as ``error``.
-    """
-    if isinstance(err, (OverflowError, FloatingPointError)):
-        return f"the arithmetic failed ({type(err).__name__}: {err})".splitlines()[0]
-    text = str(err).splitlines()[0] if str(err) else ""
-    if isinstance(err, RuntimeError) and _NUMERIC_WORDS.search(text):
-        return f"the arithmetic failed ({text})"
-    return None
-
-
-def has_batch_norm(model: torch.nn.Module) -> bool:
-    """Whether ``model`` normalizes by batch statistics, which need two or more examples in a batch."""
-    return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
-
-
-def merges_last_batch(n_train: int, batch_size: int) -> bool:
-    """Whether an epoch of ``n_train`` examples in batches of ``batch_size`` ends in a batch of one.
-
-    With BatchNorm such a batch cannot be trained on (a variance over one example is undefined; torch
-    raises), so the trainer merges it into the batch before: an epoch is then ``n_train // batch_size``
-    batches, the last of ``batch_size + 1`` examples.
-    """
-    return n_train > batch_size and n_train % batch_size == 1
+from engine.training.batches import BatchOrder, batch_norm_merge
+from engine.training.divergence import DivergenceCheck, numeric_failure
+from engine.training.events import EvalEvent, Event, FinalEvent, HistogramEvent, StepEvent
+from engine.training.gradients import FlatGradients
+from engine.training.measurements import ShadowNetwork, Snapshot
 
 
 @dataclass(frozen=True)
@@ -125,10 +87,9 @@ class Trainer:
 
     Measurements (evaluation on the full sets, histograms, activation
     statistics) are taken on a *snapshot*: weights, buffers and gradients are
-    copied at their tick into a shadow copy of the network kept in eval mode,
-    so measuring never changes training (no dropout draws, no BatchNorm
-    running-statistic updates).  Running them on a second thread was measured
-    and did not pay on two cores (``main.py bench``; see the README).
+    copied at their tick into a shadow copy of the network kept in eval mode
+    (:class:`~engine.training.measurements.ShadowNetwork`), so measuring never
+    changes training (no dropout draws, no BatchNorm running-statistic updates).
     """
 
     def __init__(self, experiment: Experiment, data: DataSplit | None = None):
@@ -144,55 +105,32 @@ class Trainer:
             torch.manual_seed(exp.seed)
             self.model = build_model(exp.model, self.data.input_shape, self.data.n_classes)
             self._rng_state = torch.get_rng_state()
-        self._merge_last = False
-        if has_batch_norm(self.model):
-            self._check_batch_norm(n_train)
-            self._merge_last = merges_last_batch(n_train, exp.train.batch_size)
-            if self._merge_last:
-                self.steps_per_epoch = n_train // exp.train.batch_size
-                if exp.train.epochs is not None:
-                    self.total_steps = exp.train.epochs * self.steps_per_epoch
+        self._merge_last = batch_norm_merge(self.model, n_train, exp.train.batch_size)
+        if self._merge_last:
+            self.steps_per_epoch = n_train // exp.train.batch_size
+            if exp.train.epochs is not None:
+                self.total_steps = exp.train.epochs * self.steps_per_epoch
         self._stochastic = any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in self.model.modules())
         self._params = list(self.model.parameters())
-        self._grads = torch.zeros(sum(p.numel() for p in self._params))
+        self._grads = FlatGradients(self._params)   # every .grad a view into one buffer
         self.optimizer = build_optimizer(self._params, exp.optimizer)
         self.schedule = LRSchedule(self.optimizer, exp.schedule, self.total_steps)
-        self._batches = torch.Generator().manual_seed(exp.seed)
+        self._batches = BatchOrder(n_train, exp.train.batch_size, exp.seed, self._merge_last)
         # Training batches only; its own seeded generators, so the batch order is the same with or without.
         self.augmenter = Augmenter(exp.augment, self.data.kind, exp.seed) if exp.augment.active else None
-        self._order = torch.empty(0, dtype=torch.long)
-        self._cursor = 0
         self.autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) \
             if exp.train.precision == "bf16" else contextlib.nullcontext
 
         # Measurements run on a shadow copy of the network, loaded from a snapshot of the weights.
-        self._shadow = copy.deepcopy(self.model).eval().requires_grad_(False)
-        self._shadow_params: list[torch.Tensor] = list(self._shadow.parameters())
-        offsets, offset = {}, 0
-        for p in self._params:
-            offsets[id(p)] = offset
-            offset += p.numel()
-        shadow = dict(self._shadow.named_parameters())
-        self._hist_slices = [(name, shadow[name], offsets[id(p)], p.numel())
-                             for name, p in weight_tensors(self.model)]
-        self._probes = activation_probes(self._shadow)
+        self._shadow = ShadowNetwork(self.model)
 
         self.step_count = 0
         self.status: str | None = None       # set when the run has ended
         self.elapsed = 0.0
         self.last_eval: EvalEvent | None = None
         self.final: FinalEvent | None = None
-        self._loss_ceiling = math.inf        # set from the starting loss on the first step
+        self._divergence = DivergenceCheck(exp.train.divergence_factor, self.data.n_classes)
         self._diverged_what = ""
-
-    def _check_batch_norm(self, n_train: int) -> None:
-        """Refuse, naming the key, a BatchNorm run whose every batch would hold one example."""
-        if n_train < 2:
-            raise ExperimentError("data.n_train", f"BatchNorm needs two or more training examples in a batch; "
-                                  f"there are {n_train} (use 2 or more, or model.norm 'none' or 'layer')")
-        if self.experiment.train.batch_size < 2:
-            raise ExperimentError("train.batch_size", "BatchNorm needs two or more examples in a batch "
-                                  "(use 2 or more, or model.norm 'none' or 'layer')")
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -230,11 +168,7 @@ class Trainer:
         if self.step_count == 0:
             events += self._measure(self._snapshot(), True, self.experiment.train.histogram_every > 0)
             assert self.last_eval is not None   # the step-0 measurement evaluates
-            factor = self.experiment.train.divergence_factor
-            chance = math.log(self.data.n_classes)
-            start_loss = max(self.last_eval.train_loss, chance)
-            self._loss_ceiling = factor * start_loss if factor and math.isfinite(start_loss) else math.inf
-            broken = self._broken_start(self.last_eval.train_loss, chance)
+            broken = self._divergence.start(self.last_eval.train_loss)   # sets the loss ceiling too
             if broken:
                 self.status, self._diverged_what = RunStatus.DIVERGED, broken
                 self.elapsed += time.perf_counter() - started
@@ -296,12 +230,12 @@ class Trainer:
         return TrainerState(
             weights=copy.deepcopy(self.model.state_dict()),
             grads=tuple(p.grad for p in self._params),
-            flat_grads=self._grads.clone(),
+            flat_grads=self._grads.flat.clone(),
             optimizer=copy.deepcopy(self.optimizer.state_dict()),
             schedule=copy.deepcopy(self.schedule.state_dict()),
-            batches=self._batches.get_state(),
-            order=self._order.clone(),
-            cursor=self._cursor,
+            batches=self._batches.generator.get_state(),
+            order=self._batches.order.clone(),
+            cursor=self._batches.cursor,
             dropout_rng=self._rng_state.clone(),
             training=self.model.training,
             augment=self.augmenter.get_state() if self.augmenter is not None else None)
@@ -311,13 +245,13 @@ class Trainer:
         gradients as views of the flat buffer again, optimizer, schedule, batch order, dropout draws."""
         with torch.no_grad():
             self.model.load_state_dict(state.weights)
-            self._grads.copy_(state.flat_grads)
+            self._grads.flat.copy_(state.flat_grads)
         for p, g in zip(self._params, state.grads):
             p.grad = g
         self.optimizer.load_state_dict(state.optimizer)
         self.schedule.load_state_dict(state.schedule)
-        self._batches.set_state(state.batches)
-        self._order, self._cursor = state.order.clone(), state.cursor
+        self._batches.generator.set_state(state.batches)
+        self._batches.order, self._batches.cursor = state.order.clone(), state.cursor
         self._rng_state = state.dropout_rng.clone()
         self.model.train(state.training)
         if self.augmenter is not None and state.augment is not None:
@@ -333,15 +267,7 @@ class Trainer:
     def next_batch(self) -> torch.Tensor:
         """Indices of the next mini-batch: a fresh seeded permutation each epoch, last batch partial
         (a last batch of one merged into the one before when the model has BatchNorm)."""
-        if self._cursor >= len(self._order):
-            self._order = torch.randperm(len(self.data.y_train), generator=self._batches)
-            self._cursor = 0
-        end = self._cursor + self.experiment.train.batch_size
-        if self._merge_last and end == len(self._order) - 1:
-            end += 1                    # a last batch of one goes with this one (BatchNorm needs two)
-        idx = self._order[self._cursor:end]
-        self._cursor += len(idx)
-        return idx
+        return self._batches.next()
 
     def train_step(self, lr: float | None = None, accept: Callable[[float], bool] | None = None) -> TrainStep:
         """One mini-batch update: the training step every caller trains with, and nothing around it.
@@ -379,9 +305,9 @@ class Trainer:
         wanted = accept(loss_value) if accept is not None else True
         if not (math.isfinite(loss_value) and wanted):
             return TrainStep(rate, loss_value, math.nan, False, False)
-        self._zero_grad()
+        self._grads.zero()
         loss.backward()
-        norm = torch.linalg.vector_norm(self._grads).item()
+        norm = self._grads.norm()
         if not math.isfinite(norm):
             return TrainStep(rate, loss_value, norm, False, False)
         clip = self.experiment.train.grad_clip
@@ -395,16 +321,12 @@ class Trainer:
     def _train_step(self) -> list[Event]:
         """:meth:`train_step` as a step of the run: counted, judged for divergence, scheduled, measured."""
         train = self.experiment.train
-        done = self.train_step(accept=lambda loss: loss <= self._loss_ceiling)
+        done = self.train_step(accept=self._divergence.accept)
         self.step_count += 1
         lr, loss_value, norm = done.lr, done.loss, done.grad_norm
-        if not math.isfinite(loss_value):
-            return self._diverge(lr, loss_value, math.nan, "the loss became non-finite")
-        if loss_value > self._loss_ceiling:
-            return self._diverge(lr, loss_value, math.nan,
-                                 f"the loss {loss_value:.3g} exceeded {train.divergence_factor:g}x its start")
-        if not done.updated:
-            return self._diverge(lr, loss_value, norm, "the gradient became non-finite")
+        why = self._divergence.step_failure(loss_value, done.updated)
+        if why:   # (a refused loss ran no backward: its norm is NaN already)
+            return self._diverge(lr, loss_value, norm, why)
         if self.schedule.active:
             self.schedule.step()
 
@@ -417,40 +339,6 @@ class Trainer:
         if last:
             self.status = RunStatus.FINISHED
         return events
-
-    def _broken_start(self, loss: float, chance: float) -> str:
-        """Why the untrained network is already diverged (``""`` when it is not): the absolute test.
-
-        Divergence is otherwise measured against the starting loss, so a network whose loss is 4e12
-        from step 0 (``init_std`` 1e4) would never count as diverged.  Chance level is
-        ``ln C`` (a uniform guess over C classes); a start above ``divergence_factor * ln C`` (the
-        same factor as the relative test, 1000 by default: ln 2 * 1000 = 693 for two classes) means
-        the true class gets probability ``C^-factor`` on average, which no training from there is
-        worth watching.  ``divergence_factor`` ``None`` turns this test off too.
-        """
-        factor = self.experiment.train.divergence_factor
-        if not factor:
-            return ""
-        if not math.isfinite(loss):
-            return "the starting loss is non-finite"
-        if loss > factor * chance:
-            return (f"the starting loss {loss:.3g} is over {factor:g}x the chance-level loss "
-                    f"ln {self.data.n_classes} = {chance:.3g}")
-        return ""
-
-    def _zero_grad(self) -> None:
-        """Zero the gradients, which live as views in one flat buffer.
-
-        Autograd accumulates into an existing ``.grad`` in place, so after
-        backward the whole gradient is one tensor: its norm, the value plotted
-        every step, is one reduction instead of one per layer plus a stack.
-        """
-        self._grads.zero_()
-        if self._params[0].grad is None or self._params[0].grad.data_ptr() != self._grads.data_ptr():
-            offset = 0
-            for p in self._params:
-                p.grad = self._grads[offset:offset + p.numel()].view_as(p)
-                offset += p.numel()
 
     def _diverge(self, lr, loss, norm, why) -> list[Event]:
         """Stop before a non-finite value reaches the weights; the weights stay the last finite ones."""
@@ -465,53 +353,18 @@ class Trainer:
 
     # -- measurements -------------------------------------------------------------------------
 
-    def _snapshot(self) -> _Snapshot:
+    def _snapshot(self) -> Snapshot:
         """Copies of what a measurement reads, taken at its tick."""
         with torch.no_grad():
-            return _Snapshot(self.step_count, self.epoch, [p.detach().clone() for p in self._params],
-                             [b.clone() for b in self.model.buffers()],
-                             self._grads.clone() if self.step_count else None)
+            return Snapshot(self.step_count, self.epoch, [p.detach().clone() for p in self._params],
+                            [b.clone() for b in self.model.buffers()],
+                            self._grads.flat.clone() if self.step_count else None)
 
-    @torch.no_grad()
-    def _measure(self, snap: _Snapshot, do_eval: bool, do_hist: bool) -> list[Event]:
-        """Load a snapshot into the shadow network, then evaluate and/or histogram it.
-
-        Per-layer activation statistics are taken over the whole training set,
-        during the evaluation's own forward pass when both fall on one tick
-        (the default), so they cost nothing extra.
-        """
-        torch._foreach_copy_(self._shadow_params, snap.params)
-        for buf, value in zip(self._shadow.buffers(), snap.buffers):
-            buf.copy_(value)
-        events: list[Event] = []
-        recorder = _ActivationRecorder(self._probes) if do_hist else None
-        with self.autocast():
-            with recorder if recorder is not None else contextlib.nullcontext():
-                train_loss, train_acc = self._loss_and_accuracy(self.data.x_train, self.data.y_train,
-                                                                need_loss=do_eval)
-            if do_eval:
-                val_loss, val_acc = self._loss_and_accuracy(self.data.x_val, self.data.y_val)
-                self.last_eval = EvalEvent(snap.step, snap.epoch, train_loss, train_acc, val_loss, val_acc)
-                events.append(self.last_eval)
-        if recorder is not None:   # do_hist
-            grads = snap.grads
-            layers = tuple(LayerHistogram(name, histogram(w),
-                                          histogram(grads[offset:offset + n]) if grads is not None else None)
-                           for name, w, offset, n in self._hist_slices)
-            events.append(HistogramEvent(snap.step, layers, recorder.stats()))
+    def _measure(self, snap: Snapshot, do_eval: bool, do_hist: bool) -> list[Event]:
+        """Measure ``snap`` on the shadow network (:mod:`engine.training.measurements`); keep its evaluation."""
+        events = self._shadow.measure(snap, self.data, self.autocast, do_eval, do_hist)
+        self.last_eval = next((e for e in events if isinstance(e, EvalEvent)), self.last_eval)
         return events
-
-    def _loss_and_accuracy(self, x: torch.Tensor, y: torch.Tensor, need_loss: bool = True) -> tuple[float, float]:
-        total_loss = torch.zeros((), dtype=torch.float64)
-        correct = torch.zeros((), dtype=torch.int64)
-        for start in range(0, len(y), EVAL_CHUNK):
-            xb, yb = x[start:start + EVAL_CHUNK], y[start:start + EVAL_CHUNK]
-            logits = self._shadow(xb)
-            if need_loss:
-                logits = logits.float()
-                total_loss += F.cross_entropy(logits, yb, reduction="sum").double()
-                correct += (logits.argmax(1) == yb).sum()
-        return total_loss.item() / len(y), correct.item() / len(y)
 
     def evaluate(self) -> EvalEvent:
         """Evaluate the current weights now."""
@@ -536,74 +389,6 @@ class Trainer:
         finally:
             self.model.train(was_training)
         return probs.numpy()
-
-
-class _ActivationRecorder:
-    """Forward hooks that accumulate each layer's activation mean and std over every batch seen."""
-
-    def __init__(self, probes: list[tuple[str, torch.nn.Module]]):
-        self.probes = probes
-        self.sums = {name: torch.zeros(3, dtype=torch.float64) for name, _ in probes}  # n, sum, sum of squares
-        self.hooks: list[torch.utils.hooks.RemovableHandle] = []
-
-    def __enter__(self):
-        def record(name, out):
-            out = out.detach().double()
-            self.sums[name] += torch.stack([torch.tensor(float(out.numel()), dtype=torch.float64),
-                                            out.sum(), (out * out).sum()])
-        self.hooks = [module.register_forward_hook(lambda _m, _i, out, name=name: record(name, out))
-                      for name, module in self.probes]
-        return self
-
-    def __exit__(self, *exc):
-        for hook in self.hooks:
-            hook.remove()
-
-    def stats(self) -> tuple[ActivationStats, ...]:
-        out = []
-        for name, _ in self.probes:
-            n, total, squares = self.sums[name].tolist()
-            mean = total / n
-            out.append(ActivationStats(name, mean, math.sqrt(max(squares / n - mean * mean, 0.0))))
-        return tuple(out)
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    step: int
-    epoch: float
-    params: list[torch.Tensor]
-    buffers: list[torch.Tensor]
-    grads: torch.Tensor | None      # the flat gradient, None before the first step
-
-
-_UNIT_EDGES = np.linspace(0.0, 1.0, HIST_BINS + 1)
-
-
-def histogram(tensor: torch.Tensor, bins: int = HIST_BINS) -> Histogram:
-    """Counts over the tensor's own range; non-finite values are left out of the counts.
-
-    Done in numpy on a zero-copy view with one ``bincount``, because this runs
-    for every layer on every histogram tick and numpy's per-call cost is a
-    fraction of torch's on arrays this small.
-    """
-    a = tensor.detach().float().reshape(-1).numpy()
-    lo, hi = float(a.min()), float(a.max())
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        a = a[np.isfinite(a)]
-        if a.size == 0:
-            return Histogram(np.zeros(bins, dtype=np.int64), np.linspace(-1.0, 1.0, bins + 1), math.nan, math.nan)
-        lo, hi = float(a.min()), float(a.max())
-    if lo == hi:  # e.g. the zeros init: centre one-unit-wide bins on the value
-        lo, hi = lo - 0.5, hi + 0.5
-    index = ((a - lo) * (bins / (hi - lo))).astype(np.intp)
-    np.minimum(index, bins - 1, out=index)  # the maximum belongs to the last bin
-    counts = np.bincount(index, minlength=bins)
-    mean = float(a.mean(dtype=np.float64))
-    centred = a - mean
-    std = math.sqrt(float(np.dot(centred, centred)) / a.size)
-    unit = _UNIT_EDGES if bins == HIST_BINS else np.linspace(0.0, 1.0, bins + 1)
-    return Histogram(counts.astype(np.int64, copy=False), lo + (hi - lo) * unit, mean, std)
 
 
 def warm_up() -> None:

@@ -8,7 +8,8 @@ import torch
 from engine.config import DataConfig, Experiment, ModelConfig, OptimizerConfig, TrainConfig
 from engine.status import RunStatus
 from engine.training.events import EvalEvent, FinalEvent, HistogramEvent, StepEvent
-from engine.training.trainer import Trainer, histogram
+from engine.training.histograms import histogram
+from engine.training.trainer import Trainer
 
 
 def short(**sections) -> Experiment:
@@ -248,7 +249,7 @@ def _batch_sizes(trainer):
 
 
 def test_batchnorm_merges_a_last_batch_of_one_into_the_one_before_and_says_so():
-    from engine.training.trainer import merges_last_batch
+    from engine.training.batches import merges_last_batch
     exp = Experiment(data=DataConfig(n_train=33), model=ModelConfig(norm="batch"),
                      train=TrainConfig(epochs=3, batch_size=32, eval_every=1, histogram_every=0))
     trainer = Trainer(exp)
@@ -285,7 +286,7 @@ def test_an_overflow_inside_the_optimizer_step_is_a_divergence_not_an_error():
 
 
 def test_an_exception_not_from_the_numbers_is_still_an_error():
-    from engine.training.trainer import numeric_failure
+    from engine.training.divergence import numeric_failure
     broken = Trainer(short())
     broken.next_batch = lambda: (_ for _ in ()).throw(RuntimeError("mat1 and mat2 shapes cannot be multiplied"))
     final = broken.run()
