@@ -1,7 +1,7 @@
 """The presets' shape: each compares runs on the same data and seed, and the Lessons menu holds them.
 
 What each preset claims, and at how many seeds it holds, is checked by tests/engine/lessons/test_claims.py
-over the claims table in engine/lessons/claims.py (the same table ``main.py claims`` prints).
+over the claims table in engine/lessons/claims/ (the same table ``main.py claims`` prints).
 """
 import re
 

@@ -1,0 +1,61 @@
+"""What every claim's ``measure`` shares: train a set-up's runs at a seed, keep their evaluations, read
+when a run reached an accuracy; and the shape of a preset's claim (its words read from the preset)."""
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterable
+
+from engine.config import Experiment
+from engine.lessons.claims.table import Claim, Condition
+
+LN2 = math.log(2)           # the loss of a two-class network at chance
+
+
+def train_runs(experiments: Iterable[Experiment], seed: int, histogram_every: int | None = 0):
+    """Each experiment at ``seed``, trained to its end: run name -> (trainer, evals, histograms).
+    ``histogram_every`` 0 switches histograms off (no claim reads them unless it asks); None: one at
+    step 0 and one at the end."""
+    from engine.training.events import EvalEvent, HistogramEvent
+    from engine.training.trainer import Trainer
+
+    results = {}
+    for exp in experiments:
+        every = exp.total_steps() if histogram_every is None else histogram_every
+        trainer = Trainer(exp.replace(seed=seed, train={"histogram_every": every}))
+        evals: list = []
+        hists: list = []
+
+        def keep(event, evals=evals, hists=hists) -> None:
+            if isinstance(event, EvalEvent):
+                evals.append(event)
+            elif isinstance(event, HistogramEvent):
+                hists.append(event)
+        trainer.run(keep)
+        results[exp.name] = (trainer, evals, hists)
+    return results
+
+
+def train_preset(name: str, seed: int, histogram_every: int | None = 0):
+    """Each run of preset ``name`` at ``seed`` (see :func:`train_runs`)."""
+    from engine.lessons.presets import PRESETS
+    return train_runs(PRESETS[name].runs, seed, histogram_every)
+
+
+def reach(evals, accuracy: float) -> float:
+    """The first evaluated step at ``accuracy`` validation accuracy (inf: never)."""
+    return float(next((e.step for e in evals if e.val_acc >= accuracy), math.inf))
+
+
+def finished(results) -> float:
+    """1.0 when every run of ``results`` finished (none diverged or failed)."""
+    from engine.status import RunStatus
+    return float(all(t.status == RunStatus.FINISHED for t, _, _ in results.values()))
+
+
+def preset_claim(name: str, measure: Callable[[int], dict[str, float]], conditions: tuple[Condition, ...]) -> Claim:
+    """The claim of preset (or finder preset) ``name``: its words are read from the preset itself, so
+    the words the window shows and the words checked cannot drift apart."""
+    from engine.lessons.presets import FINDER_PRESETS, PRESETS
+    if name in PRESETS:
+        return Claim(f"preset {name}", PRESETS[name].lesson, measure, conditions)
+    return Claim(f"finder {name}", FINDER_PRESETS[name].lesson, measure, conditions)

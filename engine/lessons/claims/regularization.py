@@ -1,0 +1,119 @@
+"""The claims of the regularization lessons: dropout and weight decay, the regularization lab,
+Adam + L2 against AdamW, and the digits network's gap."""
+from __future__ import annotations
+
+import math
+
+from engine.lessons.claims.measuring import preset_claim, train_preset
+from engine.lessons.claims.table import cond
+
+
+def regularization(seed: int) -> dict[str, float]:
+    results = train_preset("regularization", seed)
+    numbers: dict[str, float] = {}
+    for name, (_, evals, _) in results.items():
+        last = evals[-1]
+        numbers[f"{name} gap"] = last.val_loss - last.train_loss
+        numbers[f"{name} train loss"] = last.train_loss
+        numbers[f"{name} val loss"] = last.val_loss
+        numbers[f"{name} val acc"] = last.val_acc
+    none = results["none"][1]
+    numbers["none train acc"] = none[-1].train_acc
+    numbers["none val loss rise"] = none[-1].val_loss - min(e.val_loss for e in none)
+    return numbers
+
+
+def regularization_lab(seed: int) -> dict[str, float]:
+    """The lab compares final accuracies: gap = train accuracy - validation accuracy."""
+    results = train_preset("regularization-lab", seed)
+    numbers: dict[str, float] = {}
+    for name, (_, evals, _) in results.items():
+        numbers[f"{name} train acc"] = evals[-1].train_acc
+        numbers[f"{name} val acc"] = evals[-1].val_acc
+        numbers[f"{name} gap"] = evals[-1].train_acc - evals[-1].val_acc
+    return numbers
+
+
+def adam_l2_vs_adamw(seed: int) -> dict[str, float]:
+    import torch
+
+    from engine.lessons.presets import DECAY, DECAY_LR, PRESETS
+    from engine.training.trainer import Trainer
+
+    results = {}
+    for exp in PRESETS["adam-l2-vs-adamw"].runs:
+        trainer = Trainer(exp.replace(seed=seed, train={"histogram_every": 0}))
+        start = [p.detach().clone() for p in trainer.model.parameters()]
+        trainer.run()
+        results[exp.name] = (trainer, start)
+    steps = PRESETS["adam-l2-vs-adamw"].runs[0].total_steps()
+    # Weights from pixels blank in every training image get no gradient from the data: only decay moves them.
+    data = results["adam"][0].data
+    blank = (data.x_train.flatten(1) == 0).all(0)
+
+    def blank_ratio(name: str) -> float:
+        trainer, start = results[name]
+        weight = next(trainer.model.parameters())      # the first layer's weights, the ones from the pixels
+        return float(weight.detach()[:, blank].norm() / start[0][:, blank].norm())
+
+    # Weights grouped by their gradient size (Adam's sqrt(v) in the run without decay): AdamW keeps the same
+    # fraction of every group, Adam + L2 takes most from the weights with small gradients.
+    adam = results["adam"][0]
+    scale = torch.cat([adam.optimizer.state[p]["exp_avg_sq"].flatten() for p in adam.model.parameters()]).sqrt()
+    group = torch.bucketize(scale, torch.quantile(scale, torch.tensor([0.25, 0.5, 0.75, 0.9])))
+    w_adam = torch.cat([p.detach().flatten() for p in adam.model.parameters()])
+
+    def kept(name: str) -> list[float]:
+        w = torch.cat([p.detach().flatten() for p in results[name][0].model.parameters()])
+        return [float(w[group == g].norm() / w_adam[group == g].norm()) for g in range(5)]
+
+    l2, adamw = kept("adam + L2"), kept("adamw")
+    return {"blank weights": float(blank.sum()), "adam blank kept": blank_ratio("adam"),
+            "adamw blank kept": blank_ratio("adamw"), "adamw blank expected": (1 - DECAY_LR * DECAY) ** steps,
+            "adam+L2 blank kept": blank_ratio("adam + L2"),
+            **{f"adam+L2 kept q{g}": v for g, v in enumerate(l2)}, **{f"adamw kept q{g}": v for g, v in enumerate(adamw)}}
+
+
+def digits_mlp(seed: int) -> dict[str, float]:
+    (_, evals, _), = train_preset("digits-mlp", seed).values()
+    return {"val acc": evals[-1].val_acc, "train acc": evals[-1].train_acc}
+
+
+CLAIMS = (
+    preset_claim("regularization", regularization, (
+        # val - train loss: none 0.68/0.82/0.54, dropout 0.19/0.34/0.12, weight decay 0.34/0.49/0.31, both -0.07/0.03/-0.11
+        cond("unregularized, it memorizes (train acc 100%) and its val loss climbs 0.1 from its minimum",
+             lambda m: m["none train acc"] == 1.0 and m["none val loss rise"] > 0.1),
+        cond("unregularized gap > 0.4", lambda m: m["none gap"] > 0.4),
+        cond("dropout's gap < 0.6x none's", lambda m: m["dropout 0.5 gap"] < 0.6 * m["none gap"]),
+        cond("weight decay's gap < 0.75x none's", lambda m: m["weight decay 1 gap"] < 0.75 * m["none gap"]),
+        cond("both together narrowest", lambda m: m["both gap"] < min(m["dropout 0.5 gap"], m["weight decay 1 gap"])),
+        # Check Your Understanding Q3: train loss 0.009/0.006/0.006 vs 0.21/0.17/0.17; val loss 0.69/0.83/0.54 vs 0.40/0.51/0.29
+        cond("without dropout: lower train loss, but val loss 0.15 higher and val acc lower",
+             lambda m: m["none train loss"] < m["dropout 0.5 train loss"]
+             and m["none val loss"] > m["dropout 0.5 val loss"] + 0.15 and m["none val acc"] < m["dropout 0.5 val acc"]))),
+    preset_claim("regularization-lab", regularization_lab, (
+        cond("unregularized: train acc 100%, validation at least 20 points below",
+             lambda m: m["none train acc"] == 1.0 and m["none gap"] > 0.2),
+        cond("dropout, weight decay and augmentation each narrow the gap",
+             lambda m: all(m[f"{r} gap"] < m["none gap"] for r in ("dropout 0.5", "weight decay 2", "augmentation"))),
+        cond("augmentation narrows it most of the three",
+             lambda m: m["augmentation gap"] < min(m["dropout 0.5 gap"], m["weight decay 2 gap"])),
+        cond("batch norm alone barely does (> 0.8x none's gap)", lambda m: m["batch norm gap"] > 0.8 * m["none gap"]),
+        cond("all together close it (gap < 0.05) and underfit (train acc below none's by 5 points)",
+             lambda m: m["all together gap"] < 0.05 and m["all together train acc"] < m["none train acc"] - 0.05))),
+    preset_claim("adam-l2-vs-adamw", adam_l2_vs_adamw, (
+        cond("3 to 19 pixels are blank in every training image", lambda m: 3 <= m["blank weights"] < 20),
+        cond("Adam leaves their weights untouched", lambda m: m["adam blank kept"] == 1.0),
+        cond("AdamW shrinks them by exactly (1 - lr*wd)^steps",
+             lambda m: math.isclose(m["adamw blank kept"], m["adamw blank expected"], rel_tol=1e-4)),
+        cond("Adam + L2 nearly erases them (< 2% left)", lambda m: m["adam+L2 blank kept"] < 0.02),
+        # adam + L2, smallest quartile to largest decile: 0.07 0.21 0.34 0.44 0.68
+        cond("Adam + L2 keeps least of the small-gradient weights, most of the large",
+             lambda m: m["adam+L2 kept q0"] < 0.15 and m["adam+L2 kept q4"] > 0.5
+             and all(m[f"adam+L2 kept q{g}"] <= m[f"adam+L2 kept q{g + 1}"] for g in range(4))),
+        cond("AdamW keeps every group alike (0.95 to 1.02 of Adam)",
+             lambda m: all(0.95 < m[f"adamw kept q{g}"] < 1.02 for g in range(5))))),
+    preset_claim("digits-mlp", digits_mlp, (
+        cond("above 95% val acc, train acc higher", lambda m: m["val acc"] > 0.95 and m["train acc"] > m["val acc"]),)),
+)
