@@ -233,6 +233,40 @@ def write_text_atomic(path: Path, text: str) -> None:
         f.commit()
 
 
+def cannot_write_in(folder: Path) -> str | None:
+    """Why no file can be created in ``folder`` (one line), or None: a file is created and removed there,
+    the one honest test (permission bits say nothing to root, or on a read-only mount)."""
+    import tempfile
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".descent-lab-probe-"):
+            pass
+    except OSError as err:
+        return f"cannot write in {folder}: {err.strerror or err}"
+    return None
+
+
+def file_target_problem(path: Path) -> str | None:
+    """Why ``path`` cannot become a file (one line, before any work), or None if it can.
+
+    Not a folder; its folder exists and can be written; an existing file there can be overwritten;
+    a name the file system refuses (too long, a NUL byte) is found by the same probe."""
+    path = Path(path)
+    if "\x00" in str(path):
+        return "the name holds a NUL character"
+    if len(path.name.encode()) > 255:
+        return "the name is too long (at most 255 bytes)"
+    if path.is_dir():
+        return f"{path} is a folder: give a file name"
+    folder = path.parent
+    if not folder.exists():
+        return f"the folder {folder} does not exist"
+    if not folder.is_dir():
+        return f"{folder} is a file, not a folder"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"{path.name} cannot be overwritten (read-only)"
+    return cannot_write_in(folder)
+
+
 def float_cell(x: Any) -> str:
     """A number as a CSV cell: ``repr(float(x))``, every digit float64 needs to read back exactly.
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import tempfile
 from pathlib import Path
 
 from engine.commands import CommandError
@@ -60,13 +59,11 @@ def slug(name: str) -> str:
 
 
 def _probe(folder: Path) -> None:
-    """Create and remove a file in ``folder``: the one honest test that results can be written there
-    (permission bits say nothing to root, or on a read-only mount)."""
-    try:
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".descent-lab-probe-"):
-            pass
-    except OSError as err:
-        raise CommandError(f"--out: cannot write in {folder}: {err.strerror or err}") from None
+    """Refuse a folder no file can be created in (``engine.files.cannot_write_in``), as ``--out``'s line."""
+    from engine.files import cannot_write_in  # here: building the parser imports no numpy
+    problem = cannot_write_in(folder)
+    if problem:
+        raise CommandError(f"--out: {problem}")
 
 
 def check_out_folder(path: str | Path) -> Path:

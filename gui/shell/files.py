@@ -3,13 +3,23 @@
 Each call takes a path, or asks for one in a dialog that starts in the folder
 of the last file (kept in the settings under ``last/folder``); a file that
 cannot be read says why in a message box and changes nothing.
+
+Every save and export goes through :meth:`FileDialogs.write`: a name without a
+suffix gets the chosen filter's (``.json``, ``.csv``, ``.png``, ``.svg``); the
+place is checked before anything is written (``engine.files.file_target_problem``:
+a folder, a missing or read-only folder, a read-only file, a bad name); a write
+that fails, or that leaves no file, is an error dialog with one line, and the file
+that was there before is kept.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from engine.files import file_target_problem
 from gui.shell import export
 from gui.shell.settings import text_setting
 
@@ -24,13 +34,13 @@ class FileDialogs:
     def ask_path(self, title: str, filters: str, save: bool) -> Path | None:
         start = text_setting(self.settings, "last/folder", str(Path.home()))
         if save:
-            path, _ = QFileDialog.getSaveFileName(self.parent, title, start, filters)
+            path, chosen = QFileDialog.getSaveFileName(self.parent, title, start, filters)
         else:
-            path, _ = QFileDialog.getOpenFileName(self.parent, title, start, filters)
+            path, chosen = QFileDialog.getOpenFileName(self.parent, title, start, filters)
         if not path:
             return None
         self.settings.setValue("last/folder", str(Path(path).parent))
-        return Path(path)
+        return with_suffix(Path(path), chosen or filters) if save else Path(path)
 
     def read_run_list(self, path: Path | None = None) -> tuple[Path, list] | None:
         """(the file, its experiments) from an experiment or run-list file; None if cancelled or unreadable.
@@ -58,44 +68,60 @@ class FileDialogs:
             line = f"{path.name}: {line}"
         QMessageBox.warning(self.parent, "Cannot open this file", f"{line}\n\nNothing was changed.")
 
-    def save_experiment(self, form, path: Path | None = None) -> bool:
+    def write(self, path: Path | None, title: str, filters: str, write: Callable[[Path], object]) -> Path | None:
+        """``write(path)`` to a checked place (asked for when ``path`` is None); the path written, or None
+        after a cancel or an error dialog (one line naming the file; nothing changed)."""
+        path = path or self.ask_path(title, filters, save=True)
+        if path is None:
+            return None
+        path = with_suffix(path, filters)
+        problem = file_target_problem(path)
+        if problem is None:
+            try:
+                write(path)
+            except (OSError, ValueError, RuntimeError) as err:
+                problem = str(err).replace(str(path), path.name) or type(err).__name__
+            else:
+                if not path.is_file() or path.stat().st_size == 0:
+                    problem = "nothing was written (the exporter gave no file)"
+        if problem:
+            line = problem if problem.startswith(path.name) else f"{path.name}: {problem}"
+            QMessageBox.critical(self.parent, title.replace("…", "") + ": not saved",
+                                 f"{line}\n\nNothing was changed.")
+            return None
+        return path
+
+    def save_experiment(self, form, path: Path | None = None) -> Path | None:
         """The form's experiment as a file; a form with an error says so and saves nothing."""
         exp = form.experiment() if form else None
         if exp is None:
             QMessageBox.warning(self.parent, "Cannot save",
                                 "The form has an error: " + ((form.error() if form else "") or ""))
-            return False
-        path = path or self.ask_path("Save experiment", "Experiments (*.json)", save=True)
-        if path is None:
-            return False
+            return None
         from engine.experiment import save_experiment
-        save_experiment(exp, path)
-        return True
+        return self.write(path, "Save experiment", "Experiments (*.json)", lambda p: save_experiment(exp, p))
 
-    def save_run_list(self, experiments: list, path: Path | None = None) -> bool:
+    def save_run_list(self, experiments: list, path: Path | None = None) -> Path | None:
         if not experiments:
-            return False
-        path = path or self.ask_path("Save run list", "Run lists (*.json)", save=True)
-        if path is None:
-            return False
+            return None
         from engine.experiment import save_run_list
-        save_run_list(experiments, path)
-        return True
+        return self.write(path, "Save run list", "Run lists (*.json)", lambda p: save_run_list(experiments, p))
 
-    def export_metrics(self, run, path: Path | None = None) -> bool:
-        """The run's metrics as CSV (False when there is no run, or the dialog was cancelled)."""
+    def export_metrics(self, run, path: Path | None = None) -> Path | None:
+        """The run's metrics as CSV (None when there is no run, the dialog was cancelled or it failed)."""
         if run is None:
-            return False
-        path = path or self.ask_path("Export metrics", "CSV (*.csv)", save=True)
-        if path is None:
-            return False
-        export.export_metrics(run, path)
-        return True
+            return None
+        return self.write(path, "Export metrics", "CSV (*.csv)", lambda p: export.export_metrics(run, p))
 
-    def export_plot(self, tab, key: str, path: Path | None = None) -> bool:
+    def export_plot(self, tab, key: str, path: Path | None = None) -> Path | None:
         """The Training tab's plot of that key (``gui.shell.export.plot_names``) as PNG or SVG, by suffix."""
-        path = path or self.ask_path("Export plot", "PNG image (*.png);;SVG image (*.svg)", save=True)
-        if path is None:
-            return False
-        export.export_plot(tab, key, path)
-        return True
+        return self.write(path, "Export plot", "PNG image (*.png);;SVG image (*.svg)",
+                          lambda p: export.export_plot(tab, key, p))
+
+
+def with_suffix(path: Path, filters: str) -> Path:
+    """``path`` with the first suffix of ``filters`` (``"CSV (*.csv)"``) when its name has none of them."""
+    suffixes = re.findall(r"\*(\.\w+)", filters)
+    if not suffixes or path.suffix.lower() in suffixes:
+        return path
+    return path.with_name(path.name + suffixes[0]) if not path.suffix else path

@@ -392,19 +392,25 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def save_experiment(self, path: Path | None = None) -> bool:
-        return self.files.save_experiment(self.form, path)
+        return self._saved(self.files.save_experiment(self.form, path))
 
     @Slot()
     def save_run_list(self, path: Path | None = None) -> bool:
-        return self.files.save_run_list(self.training_tab.experiments(), path)
+        return self._saved(self.files.save_run_list(self.training_tab.experiments(), path))
 
     @Slot()
     def export_csv(self, path: Path | None = None) -> bool:
-        return self.files.export_metrics(self.training_tab.selected_run(), path)
+        return self._saved(self.files.export_metrics(self.training_tab.selected_run(), path))
 
     def export_plot(self, key: str, path: Path | None = None) -> bool:
         """The plot of that key (``gui.shell.export.plot_names``) as PNG or SVG, by the file's suffix."""
-        return self.files.export_plot(self.training_tab, key, path)
+        return self._saved(self.files.export_plot(self.training_tab, key, path))
+
+    def _saved(self, path: Path | None) -> bool:
+        """Say where a save went (a failed one has said why in its dialog)."""
+        if path is not None:
+            self.statusBar().showMessage(f"Saved {path}.", 5000)
+        return path is not None
 
     # -- look --------------------------------------------------------------------------------------------
 

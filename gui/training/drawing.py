@@ -97,14 +97,15 @@ class DrawScheduler(QObject):
             if run_id in self.tab.runs:
                 self.tab.boundary.show(run_id, boundary)
 
-    def feed_histograms(self) -> None:
+    def feed_histograms(self, hidden_too: bool = False) -> None:
         """Histogram events go to the Weights tab when it is on screen; while it is hidden they wait.
 
         Its redraw is the costliest of the window's (a heatmap and a histogram per
         update), and nobody sees it while another tab is shown; the events are
-        kept, so the heatmap over time is complete when the tab is opened.
+        kept, so the heatmap over time is complete when the tab is opened (or, ``hidden_too``, when
+        a file is exported from it unseen).
         """
-        if not self._histograms_due():
+        if not (self._histograms_due() or (hidden_too and self.hidden_histograms)):
             return
         from engine.training.updates import EMPTY_EVALS, EMPTY_STEPS, RunUpdate
         for run_id, events in self.hidden_histograms.items():
@@ -123,4 +124,4 @@ class DrawScheduler(QObject):
         for key in self.tab.plots.pending_plots():
             self.tab.plots.draw_pending(key)
         self.draw_boundaries()
-        self.feed_histograms()
+        self.feed_histograms(hidden_too=True)
