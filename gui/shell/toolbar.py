@@ -95,6 +95,10 @@ class TrainingControls(QToolBar):
             self._running = False
             self._clock_stop()
         else:
+            if tab.form is not None and not tab.form.is_valid():
+                tab.message.emit(f"The form has an error ({tab.form.error()}): fix it before Start, so what "
+                                 "trains is what the form shows.", 8000)
+                return
             if not tab.runs:
                 tab.add_run_from_form()
                 if not tab.runs:

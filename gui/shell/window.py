@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from gui.concurrency.training import TrainingThread
 from gui.labs import LABS, LabHolder
@@ -320,18 +320,43 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def show_experiment_in_form(self, experiment) -> None:
-        """A lab's experiment (the finder's preset) in the form, so what the lab sweeps is what the form shows."""
-        if self.form is not None:
-            self.form.set_experiment(experiment)
+        """A lab's experiment (the finder's preset, the Challenge) in the form, so what the lab sweeps is what
+        the form shows; edits the form held are kept as their run's draft, and the status bar says so."""
+        if self.form is None:
+            return
+        tab = self.training_tab
+        kept = tab.keep_draft()
+        tab.runs_list.clearSelection()           # so a click on that run brings its edits back
+        self.form.set_experiment(experiment)
+        if kept:
+            self.statusBar().showMessage(f"The form now holds {experiment.name}; your changes to {kept} are kept: "
+                                         f"select {kept} in the run list to get them back.", 10000)
 
-    def train_set(self, experiments, title: str) -> None:
+    def may_replace_runs(self, what: str) -> bool:
+        """True when the run list may be replaced by ``what`` (a lesson, a race, a file): at once when no run has
+        trained a step, else when the teacher says so (the results would be lost)."""
+        trained = [r for r in self.runs.values() if r.step > 0]
+        if not trained:
+            return True
+        steps = sum(r.step for r in trained)
+        answer = QMessageBox.question(
+            self, "Replace the runs?",
+            f"{what} replaces the {len(self.runs)} run(s) in the list; the results of {len(trained)} of them "
+            f"({steps:,} steps trained) will be lost.\n\nTo keep them, cancel and use File > Save run list "
+            "or Export metrics first.", QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
+        return answer == QMessageBox.Yes
+
+    def train_set(self, experiments, title: str) -> bool:
         """Replace the runs by ``experiments`` and train them side by side in the training lab."""
+        if not self.may_replace_runs(title):
+            return False
         self.controls.new_session()
         self.training_tab.set_runs(experiments)
         self.lesson_panel.leave_lesson(keep_question=True)   # a question stays up while its runs train (question 3)
         self.labs.setCurrentIndex(0)
         self.controls.toggle_start()
         self.statusBar().showMessage(f"{title}: {len(experiments)} runs training side by side.", 6000)
+        return True
 
     @Slot(object)
     def race(self, experiments) -> None:
@@ -339,8 +364,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def compare_regularization(self, experiments) -> None:
-        self.train_set(experiments, "Regularization comparison")
-        self._comparison = set(self.runs)
+        if self.train_set(experiments, "Regularization comparison"):
+            self._comparison = set(self.runs)
 
     @Slot(object)
     def _feed_comparison(self, evaluated) -> None:
@@ -357,14 +382,17 @@ class MainWindow(QMainWindow):
 
     # -- lessons --------------------------------------------------------------------------------------------
 
-    def load_preset(self, name: str) -> None:
+    def load_preset(self, name: str) -> bool:
         from engine.lessons.presets import PRESETS
         preset = PRESETS[name]
+        if not self.may_replace_runs(f"The lesson \u201c{preset.title}\u201d"):
+            return False
         self.controls.new_session()
         self.training_tab.set_runs(preset.runs)
         self.lesson_panel.show_lesson(name, preset.title, preset.lesson)
         self.labs.setCurrentIndex(0)     # a lesson's runs train in the training lab
         self.statusBar().showMessage(f"Lesson loaded: {preset.title}. Press Space to train.", 6000)
+        return True
 
     @Slot()
     def hide_lesson(self) -> None:
@@ -385,6 +413,8 @@ class MainWindow(QMainWindow):
         if opened is None:
             return False
         path, experiments = opened
+        if not self.may_replace_runs(f"Opening {path.name}"):
+            return False
         self.lesson_panel.leave_lesson()
         self.training_tab.set_runs(experiments)
         self.statusBar().showMessage(f"Opened {path.name}: {len(experiments)} run(s).", 5000)

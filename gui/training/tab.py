@@ -82,6 +82,8 @@ class TrainingTab(QSplitter):
         self.form = None
         self.ready = False
         self.training = None
+        self.drafts: dict[str, object] = {}     # run id -> the form's unsaved edits of it (an Experiment)
+        self._shown: str | None = None           # the run whose settings the form shows
         self._build()
         self.link = EngineLink(self)
         self.drawing = DrawScheduler(self)
@@ -302,6 +304,7 @@ class TrainingTab(QSplitter):
         if run_id not in self.runs:
             return
         del self.runs[run_id]
+        self.drafts.pop(run_id, None)
         self.drawing.forget(run_id)
         self.training.post("remove", run_id)
         self.runs_list.remove_run(run_id)
@@ -332,16 +335,34 @@ class TrainingTab(QSplitter):
 
     @Slot(str)
     def on_run_selected(self, run_id: str) -> None:
+        """The form shows the run's settings, or the edits it was left with (kept, never lost)."""
         run = self.runs.get(run_id)
         if run is None:
             return
         if self.form is not None:
-            self.form.set_experiment(run.named())
+            left = self.keep_draft()
+            draft = self.drafts.pop(run_id, None)
+            self.form.set_experiment(draft or run.named())
+            self._shown = run_id
+            if draft is not None:
+                self.message.emit(f"Your unsaved changes to {run.name} are back in the form.", 6000)
+            elif left:
+                self.message.emit(f"Your changes to {left} are kept: select it again to get them back.", 6000)
         self.histograms.select_run(run_id)
         self.boundary.select_run(run_id)
         from engine.data.datasets import DATASETS
         if DATASETS[run.experiment.data.dataset].kind != "plane" and self.tabs.currentWidget() is self.boundary:
             self.tabs.setCurrentWidget(self.histograms)  # no plane to draw: show what there is to see
+
+    def keep_draft(self) -> str | None:
+        """Keep the form's edits of the run it shows as that run's draft; the run's name if there were any."""
+        run = self.runs.get(self._shown or "")
+        draft = self.form.experiment() if self.form is not None else None
+        self._shown = None
+        if run is None or draft is None or draft == run.named():
+            return None
+        self.drafts[run.run_id] = draft
+        return run.name
 
     @Slot()
     def on_form_changed(self) -> None:
@@ -354,6 +375,7 @@ class TrainingTab(QSplitter):
         if run is None or exp is None:
             return
         run.experiment = exp
+        self.drafts.pop(run.run_id, None)
         if exp.name != run.name:
             run.name = self._unique_name(exp.name)
             self.runs_list.item(self.runs_list.run_ids().index(run.run_id), 0).setText(run.name)

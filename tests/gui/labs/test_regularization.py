@@ -72,4 +72,4 @@ def test_gap_curves_from_the_engine_draw_its_gap_and_the_bars_use_the_palette(qt
     tab.show_results([curve.row])
     assert np.allclose(tab.gap_bars.opts["height"], [curve.row.gap])
     brushes = [bars.opts["brush"] for bars in (tab.train_bars, tab.val_bars, tab.gap_bars)]
-    assert brushes == [RUN_COLORS[0], RUN_COLORS[2], RUN_COLORS[3]]
+    assert brushes == [RUN_COLORS[0], RUN_COLORS[2], RUN_COLORS[5]]   # blue, green, crimson
