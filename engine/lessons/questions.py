@@ -43,8 +43,8 @@ QUESTIONS: tuple[Question, ...] = (
              "without dropout achieves lower training loss. Which one would you expect to perform better "
              "on new data, and why?",
              "Press Compare: the network without regularization reaches 100% training accuracy with a "
-             "wide train-validation gap (batch norm alone leaves it about as wide); dropout gives up "
-             "training accuracy and gains validation accuracy."),
+             "wide train-validation gap (batch norm alone leaves it about as wide); dropout ends with "
+             "the higher training loss, yet the higher validation accuracy."),
     Question("finder-challenge", "Challenge: when does the learning-rate finder fail?",
              "Design a theoretical argument for why the learning-rate finder works, and an experiment where "
              "it fails. What property of the loss landscape or the data would make the best training rate "

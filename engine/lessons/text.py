@@ -52,8 +52,8 @@ LESSON_TEXT: dict[str, str] = {
                       "try 0.01 and 1 on a deep network to watch the signal vanish or explode.",
 
     # -- optimizer ------------------------------------------------------------------------------
-    "optimizer.name": "The update rule. AdamW is the default choice in modern practice; SGD with "
-                      "momentum 0.9 and a cosine schedule often matches it on vision tasks.",
+    "optimizer.name": "The update rule. AdamW is a common default in modern practice; SGD with "
+                      "momentum 0.9 and a cosine schedule is the classic alternative on vision tasks.",
     "optimizer.lr": "The learning rate is arguably the single most important hyperparameter: too "
                     "large and training diverges, too small and it crawls.",
     "optimizer.momentum": "A velocity that smooths oscillations: like a heavy ball, the step builds "

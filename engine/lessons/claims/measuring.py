@@ -59,3 +59,18 @@ def preset_claim(name: str, measure: Callable[[int], dict[str, float]], conditio
     if name in PRESETS:
         return Claim(f"preset {name}", PRESETS[name].lesson, measure, conditions)
     return Claim(f"finder {name}", FINDER_PRESETS[name].lesson, measure, conditions)
+
+
+def shared(measure: Callable[[int], dict[str, float]]) -> Callable[[int], dict[str, float]]:
+    """``measure`` trained once per seed: claims that read the same set-up (a preset's lesson, the
+    question that opens it, the tooltip that states its outcome) share one training, so each added
+    claim of an existing set-up costs nothing.  Only the numbers are kept (a few floats a seed)."""
+    cache: dict[int, dict[str, float]] = {}
+
+    def once(seed: int) -> dict[str, float]:
+        if seed not in cache:
+            cache[seed] = measure(seed)
+        return dict(cache[seed])
+    once.__name__ = once.__qualname__ = getattr(measure, "__name__", "measure")
+    once.__doc__ = measure.__doc__
+    return once

@@ -2,10 +2,11 @@
 test time."""
 from __future__ import annotations
 
-from engine.lessons.claims.measuring import preset_claim, train_preset
+from engine.lessons.claims.measuring import preset_claim, shared, train_preset
 from engine.lessons.claims.table import cond
 
 
+@shared
 def batchnorm_eval(seed: int) -> dict[str, float]:
     from engine.labs.batchnorm import batchnorm_table
     (trainer, evals, _), = train_preset("batchnorm-eval", seed).values()

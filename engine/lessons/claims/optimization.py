@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from engine.lessons.claims.measuring import LN2, finished, preset_claim, reach, train_preset
+from engine.lessons.claims.measuring import LN2, finished, preset_claim, reach, shared, train_preset
 from engine.lessons.claims.table import cond
 
 
@@ -13,6 +13,7 @@ def adam_on_spiral(seed: int) -> dict[str, float]:
     return {"val acc": evals[-1].val_acc, "train acc": evals[-1].train_acc}
 
 
+@shared
 def optimizers(seed: int) -> dict[str, float]:
     results = train_preset("optimizers", seed)
     numbers = {f"{name} step at 90%": reach(evals, 0.9) for name, (_, evals, _) in results.items()}
@@ -30,6 +31,7 @@ def learning_rates(seed: int) -> dict[str, float]:
             "lr 0.05 val loss": good[-1].val_loss, "lr 0.05 val acc": good[-1].val_acc}
 
 
+@shared
 def warmup(seed: int) -> dict[str, float]:
     from engine.status import RunStatus
     results = train_preset("warmup", seed)
@@ -40,6 +42,7 @@ def warmup(seed: int) -> dict[str, float]:
             "warm train loss": warm_evals[-1].train_loss}
 
 
+@shared
 def schedules(seed: int) -> dict[str, float]:
     results = train_preset("schedules", seed)
     numbers: dict[str, float] = {}

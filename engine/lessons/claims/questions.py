@@ -1,7 +1,144 @@
-"""The claims of the Lessons menu's questions, the labs' verdicts and the tooltips that assert an
-outcome: each a set-up and what its text says about it."""
+"""The claims of the Lessons menu's questions, the labs' statements and the tooltips that assert an
+outcome: each the set-up the text is about and what the text says of it.
+
+A question's claim is what its answer (``Question.look`` in :mod:`engine.lessons.questions`) says the
+opened lab shows; a tooltip's is the outcome its words in :mod:`engine.lessons.text` promise, checked
+on the lesson preset that shows it.  Claims about a preset's set-up share that preset's training
+(:func:`~engine.lessons.claims.measuring.shared`), so they add no cost.
+"""
 from __future__ import annotations
 
-from engine.lessons.claims.table import Claim
+import math
 
-CLAIMS: tuple[Claim, ...] = ()
+from engine.lessons.claims import normalization, optimization, regularization
+from engine.lessons.claims.measuring import shared
+from engine.lessons.claims.table import Claim, cond
+
+
+def _question(key: str) -> str:
+    from engine.lessons.questions import QUESTIONS
+    question, = (q for q in QUESTIONS if q.key == key)
+    return f"{question.text} {question.look}"
+
+
+def _tooltip(key: str) -> str:
+    from engine.lessons.text import LESSON_TEXT
+    return LESSON_TEXT[key]
+
+
+def ravine(seed: int) -> dict[str, float]:
+    """Question 1's ravine (engine.lessons.questions.RAVINE): deterministic, the same at every seed
+    (the paths start at the surface's fixed point and have no noise)."""
+    from engine.labs.surfaces import SURFACES, distance_to_minimum
+    from engine.labs.trajectories import compute_trajectories
+    from engine.lessons.questions import RAVINE
+
+    surface = str(RAVINE["surface"])
+    slow, too_fast, adam = compute_trajectories(surface, SURFACES[surface].start, RAVINE["optimizers"],
+                                                RAVINE["steps"], {"condition": RAVINE["condition"]})
+    bounced = (too_fast.status == "left_box" or not math.isfinite(too_fast.loss[-1])
+               or abs(too_fast.y[-1]) > abs(too_fast.y[0]))
+    return {"sgd steep left": abs(slow.y[-1]), "sgd flat left": abs(slow.x[-1]),
+            "sgd 0.021 bounced out": float(bounced),
+            "sgd distance": distance_to_minimum(surface, slow.x[-1], slow.y[-1]),
+            "adam distance": distance_to_minimum(surface, adam.x[-1], adam.y[-1])}
+
+
+@shared
+def init_lab(seed: int) -> dict[str, float]:
+    """The init lab's probe at its defaults (depth 20, width 256), once per activation the text names:
+    activation std of the last layer over the first, and the gradient's at layer 1 over layer 20."""
+    from engine.labs.initprobe import ProbeConfig, probe_inits
+
+    numbers: dict[str, float] = {}
+    for activation, schemes in (("relu", ("xavier_normal", "he_normal")), ("tanh", ("xavier_normal",)),
+                                ("sigmoid", ("xavier_normal", "he_normal", "orthogonal", "normal"))):
+        result = probe_inits(ProbeConfig(activation=activation, seed=seed, schemes=schemes))
+        for probe in result.schemes:
+            act, grad = probe.activation_std, probe.gradient_std
+            name = f"{activation} {probe.scheme}"
+            numbers[f"{name} act last/first"] = float(act[-1] / act[0])
+            numbers[f"{name} act per layer"] = float((act[-1] / act[0]) ** (1 / (len(act) - 1)))
+            numbers[f"{name} act max/min"] = float(act.max() / act.min())
+            numbers[f"{name} grad first/last"] = float(grad[0] / grad[-1])
+    return numbers
+
+
+
+
+def _lab_notes() -> str:
+    from engine.lessons.presets import LAB_NOTES
+    return " ".join(LAB_NOTES.values())
+
+
+#: The init lab's statements, as its explanation (gui/labs/init/controls.py EXPLANATION) words them;
+#: tests/engine/lessons/test_claims.py checks the window still says exactly this.
+INIT_LAB_SAYS = ("Try ReLU at depth 20: He stays flat, Xavier falls by about 2<sup>−½</sup> per layer; switch to "
+                 "tanh and Xavier nearly holds (it fades about 4x over 20 layers); with sigmoid the gradient "
+                 "vanishes whatever the scheme.")
+
+
+_REG = regularization.regularization_lab
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("question adam-per-parameter", _question("adam-per-parameter"), ravine, (
+        # steep coordinate 0 to 1e-6, flat one still away; Adam > 20x closer than SGD at 0.018
+        cond("SGD at 0.018 settles the steep coordinate but not the flat one",
+             lambda m: m["sgd steep left"] < 1e-6 < m["sgd flat left"]),
+        cond("SGD at 0.021 bounces out of the ravine", lambda m: m["sgd 0.021 bounced out"] == 1.0),
+        cond("Adam ends 20x closer to the minimum than SGD", lambda m: m["adam distance"] < m["sgd distance"] / 20))),
+    Claim("question batchnorm-test-time", _question("batchnorm-test-time"), normalization.batchnorm_eval, (
+        # pairs 0.54/0.50/0.55, one class 0.19/0.22/0.21 against running statistics' 0.975/0.977/0.965
+        cond("with running statistics the batching does not matter", lambda m: m["running spread"] < 1e-9),
+        cond("with each test batch's own statistics, pairs lose 20 points and one-class batches 50",
+             lambda m: m["batch pairs"] < m["val acc"] - 0.2 and m["batch one class"] < m["val acc"] - 0.5))),
+    Claim("question dropout-generalizes", _question("dropout-generalizes"), _REG, (
+        # seed 0: none train acc 1.000 val 0.730, dropout 0.973 / 0.792, batch norm gap = none's (0.27)
+        cond("without regularization: train acc 100% and a wide gap (> 0.15)",
+             lambda m: m["none train acc"] == 1.0 and m["none gap"] > 0.15),
+        cond("batch norm alone leaves the gap about as wide (> 0.8x)", lambda m: m["batch norm gap"] > 0.8 * m["none gap"]),
+        # seeds 0-4: train loss none 0.002, dropout 0.04-0.10; val acc dropout 0.01-0.06 higher
+        cond("dropout: the higher training loss, yet the higher validation accuracy",
+             lambda m: m["dropout 0.5 train loss"] > m["none train loss"] and m["dropout 0.5 val acc"] > m["none val acc"]))),
+    Claim("lab regularization", _lab_notes(), _REG, (
+        cond("none memorizes every label (train acc 100%)", lambda m: m["none train acc"] == 1.0),
+        cond("batch norm barely regularizes (gap > 0.8x none's)", lambda m: m["batch norm gap"] > 0.8 * m["none gap"]),
+        # all together, seeds 0-4: gap -0.06/-0.10/-0.00/-0.01/+0.04, train acc 0.53 to 0.68
+        cond("all together the gap closes (< 0.05) and it underfits (train acc 5 points below none's)",
+             lambda m: m["all together gap"] < 0.05 and m["all together train acc"] < m["none train acc"] - 0.05))),
+    Claim("lab init", INIT_LAB_SAYS, init_lab, (
+        # seeds 0-4: relu he max/min 1.2-1.5, xavier per layer 0.698-0.716; tanh xavier last/first 0.245-0.256;
+        # sigmoid gradient layer 1 / layer 20 3e-10 (he) down to 3e-27 (normal 0.01)
+        cond("ReLU at depth 20: He stays flat (within 2x)", lambda m: m["relu he_normal act max/min"] < 2),
+        cond("ReLU: Xavier falls by about 2^-1/2 a layer (0.65 to 0.76)",
+             lambda m: 0.65 < m["relu xavier_normal act per layer"] < 0.76),
+        cond("tanh: Xavier fades about 4x over 20 layers (3x to 6x)",
+             lambda m: 1 / 6 < m["tanh xavier_normal act last/first"] < 1 / 3),
+        cond("sigmoid: the gradient vanishes whatever the scheme (layer 1 < 1e-6 of layer 20)",
+             lambda m: all(m[f"sigmoid {s} grad first/last"] < 1e-6
+                           for s in ("xavier_normal", "he_normal", "orthogonal", "normal"))))),
+    Claim("tooltip model.init", _tooltip("model.init"), init_lab, (
+        cond("He keeps ReLU's signal steady (within 2x over 20 layers)", lambda m: m["relu he_normal act max/min"] < 2),
+        cond("Xavier keeps tanh's roughly steady, fading 3x to 6x over 20 layers",
+             lambda m: 1 / 6 < m["tanh xavier_normal act last/first"] < 1 / 3),
+        cond("with sigmoid the gradients vanish whatever the scheme (layer 1 < 1e-6 of layer 20)",
+             lambda m: all(m[f"sigmoid {s} grad first/last"] < 1e-6
+                           for s in ("xavier_normal", "he_normal", "orthogonal", "normal"))))),
+    Claim("tooltip optimizer.momentum", _tooltip("optimizer.momentum"), optimization.optimizers, (
+        # seeds 0/1/2: sgd 1000/1200/1000 steps to 90%, momentum 200
+        cond("on the optimizers lesson momentum reaches 90% val acc in half plain SGD's steps or fewer",
+             lambda m: m["sgd+momentum step at 90%"] <= m["sgd step at 90%"] / 2),)),
+    Claim("tooltip schedule.name", _tooltip("schedule.name"), optimization.schedules, (
+        cond("on the schedules lesson step, cosine and one-cycle all end below the constant rate's train loss",
+             lambda m: all(m[f"{s} train loss"] < m["constant train loss"] for s in ("step", "cosine", "one-cycle"))),)),
+    Claim("tooltip schedule.max_lr", _tooltip("schedule.max_lr"), optimization.schedules, (
+        # train loss cosine 0.085/0.067/0.047, one-cycle 0.089/0.070/0.040
+        cond("one-cycle ends within 2x of cosine's train loss",
+             lambda m: 0.5 < m["one-cycle train loss"] / m["cosine train loss"] < 2),
+        cond("both 1.5x below the constant rate's",
+             lambda m: max(m["one-cycle train loss"], m["cosine train loss"]) < m["constant train loss"] / 1.5))),
+    Claim("tooltip schedule.warmup_steps", _tooltip("schedule.warmup_steps"), optimization.warmup, (
+        cond("on the warm-up lesson, without warm-up the run diverges or dies at chance; with it, it learns",
+             lambda m: (m["cold diverged"] == 1.0 or m["cold train loss"] > math.log(2) - 0.01)
+             and m["warm val acc"] >= 0.98),)),
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from engine.lessons.claims.measuring import preset_claim, train_preset
+from engine.lessons.claims.measuring import preset_claim, shared, train_preset
 from engine.lessons.claims.table import cond
 
 
@@ -23,6 +23,7 @@ def regularization(seed: int) -> dict[str, float]:
     return numbers
 
 
+@shared
 def regularization_lab(seed: int) -> dict[str, float]:
     """The lab compares final accuracies: gap = train accuracy - validation accuracy."""
     results = train_preset("regularization-lab", seed)
@@ -31,6 +32,7 @@ def regularization_lab(seed: int) -> dict[str, float]:
         numbers[f"{name} train acc"] = evals[-1].train_acc
         numbers[f"{name} val acc"] = evals[-1].val_acc
         numbers[f"{name} gap"] = evals[-1].train_acc - evals[-1].val_acc
+        numbers[f"{name} train loss"] = evals[-1].train_loss
     return numbers
 
 
