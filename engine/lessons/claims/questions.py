@@ -9,6 +9,7 @@ on the lesson preset that shows it.  Claims about a preset's set-up share that p
 from __future__ import annotations
 
 import math
+from typing import cast
 
 from engine.lessons.claims import normalization, optimization, regularization
 from engine.lessons.claims.measuring import shared
@@ -34,8 +35,10 @@ def ravine(seed: int) -> dict[str, float]:
     from engine.lessons.questions import RAVINE
 
     surface = str(RAVINE["surface"])
-    slow, too_fast, adam = compute_trajectories(surface, SURFACES[surface].start, RAVINE["optimizers"],
-                                                RAVINE["steps"], {"condition": RAVINE["condition"]})
+    optimizers = cast("tuple[str, ...]", RAVINE["optimizers"])
+    steps, condition = cast(int, RAVINE["steps"]), cast(float, RAVINE["condition"])
+    slow, too_fast, adam = compute_trajectories(surface, SURFACES[surface].start, optimizers, steps,
+                                                {"condition": condition})
     bounced = (too_fast.status == "left_box" or not math.isfinite(too_fast.loss[-1])
                or abs(too_fast.y[-1]) > abs(too_fast.y[0]))
     return {"sgd steep left": abs(slow.y[-1]), "sgd flat left": abs(slow.x[-1]),
