@@ -41,10 +41,10 @@ def ravine(seed: int) -> dict[str, float]:
                                                 {"condition": condition})
     bounced = (too_fast.status == "left_box" or not math.isfinite(too_fast.loss[-1])
                or abs(too_fast.y[-1]) > abs(too_fast.y[0]))
-    return {"sgd steep left": abs(slow.y[-1]), "sgd flat left": abs(slow.x[-1]),
+    return {"sgd steep left": float(abs(slow.y[-1])), "sgd flat left": float(abs(slow.x[-1])),
             "sgd 0.021 bounced out": float(bounced),
-            "sgd distance": distance_to_minimum(surface, slow.x[-1], slow.y[-1]),
-            "adam distance": distance_to_minimum(surface, adam.x[-1], adam.y[-1])}
+            "sgd distance": float(distance_to_minimum(surface, slow.x[-1], slow.y[-1])),
+            "adam distance": float(distance_to_minimum(surface, adam.x[-1], adam.y[-1]))}
 
 
 @shared
