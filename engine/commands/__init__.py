@@ -55,10 +55,12 @@ def _registry() -> dict[str, Command]:
         race,
         run,
         schema,
+        search,
         trajectories,
     )
     commands = (run.COMMAND, presets.COMMAND, schema.COMMAND, bench.COMMAND, trajectories.COMMAND,
-                init_probe.COMMAND, lr_find.COMMAND, race.COMMAND, compare.COMMAND, claims.COMMAND)
+                init_probe.COMMAND, lr_find.COMMAND, race.COMMAND, compare.COMMAND, claims.COMMAND,
+                search.COMMAND, search.WORKER_COMMAND)
     return {command.name: command for command in commands}
 
 

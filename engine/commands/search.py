@@ -1,0 +1,100 @@
+"""``main.py search``: race hyperparameter-search methods on one experiment (grid, random, TPE, GP on Optuna):
+DIR/trials.csv and DIR/summary.json; ``main.py search-worker`` joins a running search from another process or
+machine through its storage (``engine.labs.search``)."""
+from __future__ import annotations
+
+import os
+
+from engine.commands import OK, Command, CommandError
+from engine.commands.common import add_source, check_out_folder, whole_at_least
+
+
+def _workers(parser) -> None:
+    parser.add_argument("--workers", type=whole_at_least(0), default=os.cpu_count() or 1,
+                        help="training processes of this node, torch at one thread each (default: the cores; "
+                             "0: train nothing, only coordinate and wait)")
+    parser.add_argument("--study", default="search", help="name of the search in the storage (default search)")
+
+
+def configure(parser) -> None:
+    add_source(parser, what="search JSON file", preset_help="a built-in search instead of a file "
+               "(random-beats-grid)")      # not a Command.source: the file is a search file, not an experiment
+    parser.add_argument("--out", default="out", help="folder for trials.csv and summary.json (default ./out)")
+    parser.add_argument("--storage", default=None,
+                        help="where the studies live: a journal file PATH (or journal:PATH), sqlite:///PATH, "
+                             "postgresql+psycopg://..., grpc://HOST:PORT (default DIR/search.journal)")
+    _workers(parser)
+
+
+def configure_worker(parser) -> None:
+    parser.add_argument("--storage", required=True, help="the storage URL the search was started with")
+    _workers(parser)
+
+
+def _print_told(told) -> None:
+    r = told.result
+    value = "" if r.value is None else f" {r.value:.4g}"
+    why = f" ({r.message})" if r.status not in ("finished",) and r.message else ""
+    print(f"{told.method} #{told.number}: {r.status}{value} after {r.steps} steps, {r.seconds:.2f} s{why}",
+          flush=True)
+
+
+def _load(args):
+    from engine.experiment import ExperimentError
+    from engine.labs.search.presets import SEARCH_PRESETS
+    from engine.labs.search.spec import load_search, parse_search
+    from engine.lessons.presets import PRESETS
+
+    def experiment_preset(name: str):
+        if name not in PRESETS:
+            raise ExperimentError("preset", f"unknown preset {name!r} (see: main.py presets)")
+        runs = PRESETS[name].runs
+        if len(runs) != 1:
+            raise ExperimentError("preset", f"{name} holds {len(runs)} runs; a search needs a preset of one run")
+        return runs[0]
+
+    if bool(args.experiment) == bool(args.preset):
+        raise CommandError("search takes a search file or --preset NAME (one of them)")
+    if args.preset:
+        if args.preset not in SEARCH_PRESETS:
+            raise CommandError(f"--preset: unknown search {args.preset!r} (known: {', '.join(SEARCH_PRESETS)})")
+        return parse_search(SEARCH_PRESETS[args.preset], experiment_preset)
+    return load_search(args.experiment, experiment_preset)
+
+
+def run(args) -> int:
+    search = _load(args)
+    out = check_out_folder(args.out)
+    from engine.labs.search.launch import start
+    from engine.labs.search.storages import storage_kind
+    from engine.training.runner import StopSignals
+    if args.storage is not None:
+        storage_kind(args.storage)
+    methods = ", ".join(search.methods)
+    print(f"search {args.study}: {methods}, {search.trials} trials each, {args.workers} training processes",
+          flush=True)
+    with StopSignals() as stop:
+        finished = start(search, out, args.storage, args.study, args.workers, stop, _print_told)
+        print(f"search {args.study}: {len(finished.told)} trials trained here -> {out}", flush=True)
+        if stop():
+            return stop.exit_code
+    return OK
+
+
+def run_worker(args) -> int:
+    from engine.labs.search.launch import join
+    from engine.labs.search.storages import storage_kind
+    from engine.training.runner import StopSignals
+    storage_kind(args.storage)
+    with StopSignals() as stop:
+        finished = join(args.storage, args.study, args.workers, stop, _print_told)
+        print(f"search-worker {args.study}: {len(finished.told)} trials trained here", flush=True)
+        if stop():
+            return stop.exit_code
+    return OK
+
+
+COMMAND = Command("search", "race hyperparameter-search methods (grid, random, tpe, gp) on a search file or "
+                  "--preset (writes trials.csv and summary.json)", configure, run)
+WORKER_COMMAND = Command("search-worker", "join a running search through its --storage and train its trials "
+                         "until the budget is done", configure_worker, run_worker)

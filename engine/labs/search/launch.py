@@ -1,0 +1,58 @@
+"""Starting a search and joining one: the two things the ``search`` and ``search-worker`` commands do.
+
+:func:`start` creates (or finds again) the search's studies in the storage, works as node 0 and, when every
+method's budget is done or it is stopped, writes ``trials.csv`` and ``summary.json`` from the storage, so the
+files hold every node's trials.  :func:`join` finds the search a storage holds by its name, takes the next
+worker index (:func:`~.studies.join_as_worker`) and works until the budget is done.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from engine.labs.search.methods import quiet_optuna
+from engine.labs.search.spec import Search
+from engine.labs.search.storages import open_storage
+from engine.labs.search.studies import create_studies, find_search, join_as_worker
+from engine.labs.search.trial import worker_name
+from engine.labs.search.work import Told, work
+
+JOURNAL = "search.journal"
+"""The default storage: a journal file in the output folder (a search survives a crash and resumes)."""
+
+
+@dataclass(frozen=True)
+class Finished:
+    search: Search
+    told: list[Told]              # the trials this process's node told
+    files: tuple[Path, ...]       # trials.csv, summary.json (none for a joining worker)
+
+
+def default_storage(out: Path) -> str:
+    return str(out / JOURNAL)
+
+
+def start(search: Search, out: Path, storage_url: str | None, name: str, workers: int,
+          should_stop: Callable[[], bool] = lambda: False,
+          on_told: Callable[[Told], None] | None = None) -> Finished:
+    from engine.labs.search.results import write_search_files
+    quiet_optuna()
+    url = storage_url or default_storage(out)
+    if storage_url is None:
+        out.mkdir(parents=True, exist_ok=True)
+    storage = open_storage(url, search.settings.heartbeat)
+    create_studies(search, storage, name)
+    told = work(storage, name, search, 0, workers, should_stop, on_told)
+    return Finished(search, told, write_search_files(search, storage, name, out))
+
+
+def join(storage_url: str, name: str, workers: int, should_stop: Callable[[], bool] = lambda: False,
+         on_told: Callable[[Told], None] | None = None) -> Finished:
+    quiet_optuna()
+    storage = open_storage(storage_url, 10.0)
+    search = find_search(storage, name)
+    if search.settings.heartbeat != 10.0:
+        storage = open_storage(storage_url, search.settings.heartbeat)
+    worker = join_as_worker(storage, name, worker_name())
+    return Finished(search, work(storage, name, search, worker, workers, should_stop, on_told), ())

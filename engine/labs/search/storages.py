@@ -1,0 +1,149 @@
+"""Where a search's studies live, by URL: one table, URL scheme -> how to open it (Optuna's own storages).
+
+* a plain path, or ``journal:PATH``: a journal file (``JournalStorage`` on ``JournalFileBackend``): one file,
+  no server, every process that can reach the file joins (the default: ``DIR/search.journal``);
+* ``sqlite:///PATH`` and ``postgresql+psycopg://...``: ``RDBStorage``, with Optuna's heartbeat: a running
+  trial whose worker has not beaten for ``grace`` seconds is failed by the next worker that looks
+  (``optuna.storages.fail_stale_trials``) and queued again by ``RetryHeartbeatStaleTrialCallback``;
+* ``grpc://HOST:PORT``: a class's proxy (``GrpcStorageProxy``) in front of the teacher's storage.
+
+A killed worker never loses a trial silently.  The journal file (and the proxy) has no heartbeat of its own, so
+the same lease is kept as data: every ``interval`` seconds the worker writes the time into each of its running
+trials as the user attribute ``heartbeat``; :func:`reap` fails a running trial whose newest sign of life (that
+attribute, or its start) is older than ``grace = 3 x interval`` and queues a copy with Optuna's
+``RetryFailedTrialCallback`` (same parameters, same grid point, same budget slot).  Why a user attribute and
+not a lease file: it lives where the trial lives, so it works wherever the storage reaches (a proxy, another
+machine), and an Optuna dashboard shows it.  Two reapers cannot both re-queue a trial: the journal replays
+state changes in order and refuses the second FAIL (``UpdateFinishedTrialError``).  Clocks of the machines
+must agree to within the grace (NTP does; the default grace is 30 s).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.storages import (
+    BaseStorage,
+    GrpcStorageProxy,
+    JournalStorage,
+    RDBStorage,
+    RetryFailedTrialCallback,
+    RetryHeartbeatStaleTrialCallback,
+)
+from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
+
+from engine.experiment import ExperimentError
+
+GRACE_BEATS = 3
+HEARTBEAT = "heartbeat"        # the user attribute of the lease
+
+
+@dataclass(frozen=True)
+class StorageKind:
+    scheme: str                                      # how its URLs begin
+    description: str
+    open: Callable[[str, float], BaseStorage]        # (url, heartbeat interval) -> storage
+
+
+def _journal(url: str, interval: float) -> BaseStorage:
+    path = Path(url.removeprefix("journal:"))
+    if path.is_dir():
+        raise ExperimentError("--storage", f"{path} is a folder; give the journal file's name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return JournalStorage(JournalFileBackend(str(path)))
+
+
+def _rdb(url: str, interval: float) -> BaseStorage:
+    beat = max(1, round(interval))
+    return RDBStorage(url, heartbeat_interval=beat, grace_period=GRACE_BEATS * beat,
+                      heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback())
+
+
+def grpc_address(url: str) -> tuple[str, int]:
+    """``grpc://HOST:PORT`` -> (HOST, PORT), or the one line naming ``--storage``."""
+    host, _, port = url.removeprefix("grpc://").rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ExperimentError("--storage", f"a proxy URL is grpc://HOST:PORT, got {url!r}")
+    return host, int(port)
+
+
+def _grpc(url: str, interval: float) -> BaseStorage:
+    host, port = grpc_address(url)
+    try:
+        return GrpcStorageProxy(host=host, port=port)
+    except ImportError as err:
+        raise ExperimentError("--storage", f"a gRPC proxy needs grpcio ({err})") from None
+
+
+STORAGES: dict[str, StorageKind] = {kind.scheme: kind for kind in (
+    StorageKind("journal:", "a journal file (one file, no server)", _journal),
+    StorageKind("sqlite:///", "an SQLite database (one machine)", _rdb),
+    StorageKind("postgresql+psycopg://", "a PostgreSQL server (many machines)", _rdb),
+    StorageKind("grpc://", "a class's gRPC proxy (main.py search-serve)", _grpc),
+)}
+
+
+def storage_kind(url: str) -> StorageKind:
+    """The kind of storage ``url`` names (nothing is opened); anything without a known scheme is a journal
+    file's path, and ``scheme://`` of no known kind is refused naming ``--storage``."""
+    if not url.strip():
+        raise ExperimentError("--storage", "must not be empty")
+    kind = next((k for scheme, k in STORAGES.items() if url.startswith(scheme)), None)
+    if kind is None and "://" in url:
+        raise ExperimentError("--storage", f"unknown storage {url.split('://')[0]!r} (use a file path, "
+                              f"{', '.join(STORAGES)})")
+    return kind or STORAGES["journal:"]
+
+
+def open_storage(url: str, interval: float) -> BaseStorage:
+    """The storage ``url`` names, opened (``interval``: the heartbeat's seconds, for RDB storages)."""
+    kind = storage_kind(url)
+    if kind.scheme == "grpc://":
+        grpc_address(url)
+    return kind.open(url, interval)
+
+
+def native_heartbeat(storage: BaseStorage) -> bool:
+    return isinstance(storage, BaseHeartbeat) and is_heartbeat_enabled(storage)
+
+
+def beat(storage: BaseStorage, trial_id: int) -> None:
+    """One sign of life for a running trial: the storage's own heartbeat, or the lease attribute."""
+    if native_heartbeat(storage):
+        storage.record_heartbeat(trial_id)           # type: ignore[attr-defined]
+    else:
+        storage.set_trial_user_attr(trial_id, HEARTBEAT, time.time())
+
+
+def reap(study: optuna.Study, interval: float, now: float | None = None) -> list[int]:
+    """Fail every running trial of ``study`` whose worker has gone silent and queue it again; returns the
+    numbers of the trials failed here (see the module doc).  A failed trial keeps the ``status`` its worker
+    wrote when it took it (``running``): a finished trial never says ``running``, so that is the mark of a
+    worker lost (a finished trial cannot be changed any more, so nothing else could be written here)."""
+    storage = study._storage
+    if native_heartbeat(storage):
+        before = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
+        optuna.storages.fail_stale_trials(study)
+        return sorted({t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))} - before)
+    now = time.time() if now is None else now
+    grace = GRACE_BEATS * interval
+    reaped = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        started = trial.datetime_start.timestamp() if trial.datetime_start else 0.0
+        alive = max(float(trial.user_attrs.get(HEARTBEAT, 0.0)), started)
+        if now - alive <= grace:
+            continue
+        try:
+            if not storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
+                continue
+        except UpdateFinishedTrialError:        # it finished, or another reaper was first
+            continue
+        RetryFailedTrialCallback()(study, storage.get_trial(trial._trial_id))
+        reaped.append(trial.number)
+    return reaped

@@ -1,0 +1,80 @@
+"""Real searches, headless: a fixed seed gives the same trials and numbers twice, the race is paired (TPE's
+start-up trials are random search's), grid search tries each point of its grid once, and stopping keeps every
+finished trial and queues the interrupted one again."""
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+import main
+from engine.labs.search.launch import start
+from engine.labs.search.methods import grid_budget
+from engine.labs.search.space import grid_points
+from engine.labs.search.spec import parse_search
+
+RAW = {"base": {"data": {"dataset": "moons", "n_train": 64, "n_val": 64}, "model": {"hidden": [8]},
+                "train": {"steps": 20, "batch_size": 16, "eval_every": 10}},
+       "space": {"optimizer.lr": {"log": [1e-3, 1.0]}, "model.dropout": {"uniform": [0.0, 0.5]}},
+       "methods": ["grid", "random", "tpe"], "trials": 4, "seed": 0, "startup": 2, "objective": "best_val_loss"}
+KEYS = ["optimizer.lr", "model.dropout"]
+
+
+def rows(path: Path) -> list[dict]:
+    with open(path / "trials.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def numbers(table: list[dict]) -> list[tuple]:
+    """Every column but the clock's and the process's."""
+    return [tuple(r[k] for k in ("method", "trial", "state", "value", "steps", *KEYS)) for r in table]
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")
+    start(parse_search(RAW), first, None, "search", 1)
+    (second / "s.json").write_text(json.dumps(RAW))
+    code = main.main(["search", str(second / "s.json"), "--out", str(second / "out"), "--workers", "1"])
+    return first, second / "out", code
+
+
+def test_a_fixed_seed_gives_the_same_trials_and_numbers_twice(two_runs):
+    first, second, code = two_runs
+    assert code == 0
+    a, b = rows(first), rows(second)
+    assert list(a[0]) == ["method", "trial", "state", "value", "steps", "seconds", "worker", *KEYS]
+    assert [(r["method"], r["trial"]) for r in a] == [(m, str(n)) for m in ("grid", "random", "tpe") for n in range(4)]
+    assert numbers(a) == numbers(b)
+    assert all(r["state"] == "finished" and r["steps"] == "20" and 0 < float(r["value"]) < 1 for r in a)
+    assert (first / "search.journal").is_file()
+
+
+def test_the_race_is_paired_tpe_starts_with_random_searchs_points(two_runs):
+    a = rows(two_runs[0])
+    random_points = [tuple(r[k] for k in KEYS) for r in a if r["method"] == "random"]
+    tpe_points = [tuple(r[k] for k in KEYS) for r in a if r["method"] == "tpe"]
+    assert tpe_points[:2] == random_points[:2]          # the 2 start-up trials
+    assert tpe_points[2:] != random_points[2:]          # then TPE's model chooses
+
+
+def test_grid_search_tries_every_point_of_its_grid_once(two_runs):
+    search = parse_search(RAW)
+    grid = grid_points(search.space, search.trials)
+    assert grid_budget(search) == 4          # 2 x 2 points for 4 trials
+    tried = sorted((float(r["optimizer.lr"]), float(r["model.dropout"])) for r in rows(two_runs[0])
+                   if r["method"] == "grid")
+    assert tried == sorted((lr, d) for lr in grid["optimizer.lr"] for d in grid["model.dropout"])
+
+
+def test_summary_has_the_best_of_each_method_and_the_resolved_search(two_runs):
+    first = two_runs[0]
+    summary = json.loads((first / "summary.json").read_text())
+    table = rows(first)
+    for method in ("grid", "random", "tpe"):
+        values = [float(r["value"]) for r in table if r["method"] == method]
+        best = summary["methods"][method]["best"]
+        assert best["value"] == min(values)
+        assert summary["methods"][method]["states"] == {"finished": 4}
+    assert summary["direction"] == "minimize" and summary["objective"] == "best_val_loss"
+    assert parse_search(summary["search"]) == parse_search(RAW)
