@@ -124,9 +124,11 @@ def _deep(name: str, init: str, init_std: float = 0.01) -> Experiment:
 
 
 # -- Adam + L2 vs AdamW: one weight_decay value, two meanings ------------------------------------
+# lr·λ = 3e-4: over 1,500 steps AdamW keeps (1 - 3e-4)^1500 = 0.64 of a weight the data does not hold up,
+# enough to see in its curves (at lr 0.001, λ 0.01 it kept 0.985: a run indistinguishable from Adam's).
 
-DECAY_LR = 0.001
-DECAY = 0.01
+DECAY_LR = 0.003
+DECAY = 0.1
 DECAY_DIGITS = DataConfig(dataset="digits", n_train=500, n_val=797)
 
 
@@ -207,12 +209,13 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            "leaves the starting loss.",
            (_deep("xavier", "xavier_normal"), _deep("he", "he_normal"), _deep("normal 0.01", "normal", 0.01))),
     Preset("adam-l2-vs-adamw", "Adam + L2 vs AdamW",
-           f"Same lr {DECAY_LR:g}, same weight_decay {DECAY:g}. Adam + L2 adds {DECAY:g}·w to the "
-           "gradient and then divides it by Adam's running gradient scale: weights the data never "
-           "pushes, like those of the edge pixels that are blank in every image, are wiped out in "
-           "a few hundred steps, while weights with large gradients feel the decay far less. AdamW "
-           "shrinks every weight by the same factor (1 − lr·λ) each step, whatever its gradient: "
-           "decoupled, uniform and predictable.",
+           f"Same lr {DECAY_LR:g}, same weight_decay {DECAY:g}: one number, two meanings. Adam + L2 adds "
+           f"{DECAY:g}·w to the gradient and then divides it by Adam's running gradient scale, so the weights "
+           "the data never pushes (those of the edge pixels blank in every image) are wiped out, the ones with "
+           "large gradients feel the pull far less, and the network ends underfitting, near 70% validation "
+           "accuracy. AdamW shrinks every weight by the same factor (1 − lr·λ) each step, whatever its "
+           "gradient: it fits the training set as Adam does and reaches the same validation accuracy, with "
+           "weights about a fifth smaller (Weights tab) and a training loss several times higher.",
            (_decay("adam", "adam", 0.0), _decay("adam + L2", "adam", DECAY), _decay("adamw", "adamw", DECAY))),
     Preset("batchnorm-eval", "BatchNorm: running statistics vs batch statistics at test time",
            "A BatchNorm network trained on the digits. At test time it normalizes with the running "

@@ -97,8 +97,10 @@ LESSON_TEXT: dict[str, str] = {
                      "no single neuron can become irreplaceable: the knowledge spreads over many "
                      "pathways.",
     "optimizer.weight_decay": "An L2 pull of the weights toward zero that discourages overfitting. "
-                              "Adam scales it down by the adaptive rate; AdamW decouples it. Try "
-                              "0.01 to 0.1 with AdamW, 5e-4 with SGD.",
+                              "Adam + L2 divides it by each weight's adaptive scale, so weights with "
+                              "small gradients are pulled hardest; AdamW decouples it: every weight "
+                              "shrinks by the same factor (1 − lr·λ) each step. Try 0.01 to 0.1 with "
+                              "AdamW, 5e-4 with SGD.",
     "model.norm": "Batch norm normalizes each unit over the mini-batch (a smoother loss surface, "
                   "less sensitivity to initialization); layer norm normalizes each example over its "
                   "own features, independent of the batch.",

@@ -140,6 +140,11 @@ CLAIMS: tuple[Claim, ...] = (
              lambda m: 0.5 < m["one-cycle train loss"] / m["cosine train loss"] < 2),
         cond("both 1.5x below the constant rate's",
              lambda m: max(m["one-cycle train loss"], m["cosine train loss"]) < m["constant train loss"] / 1.5))),
+    Claim("tooltip optimizer.weight_decay", _tooltip("optimizer.weight_decay"), regularization.adam_l2_vs_adamw, (
+        cond("on the Adam + L2 lesson, Adam + L2 takes 5x more from the small-gradient weights than the large",
+             lambda m: m["adam+L2 kept q4"] > 5 * m["adam+L2 kept q0"]),
+        cond("AdamW shrinks the weights the data leaves alone by exactly (1 - lr*wd) a step",
+             lambda m: math.isclose(m["adamw blank kept"], m["adamw blank expected"], rel_tol=1e-4)))),
     Claim("tooltip schedule.warmup_steps", _tooltip("schedule.warmup_steps"), optimization.warmup, (
         cond("on the warm-up lesson, without warm-up the run diverges or dies at chance; with it, it learns",
              lambda m: (m["cold diverged"] == 1.0 or m["cold train loss"] > math.log(2) - 0.01)
