@@ -11,7 +11,7 @@ A killed worker never loses a trial silently.  The journal file (and the proxy) 
 the same lease is kept as data: every ``interval`` seconds the worker writes the time into each of its running
 trials as the user attribute ``heartbeat``; :func:`reap` fails a running trial whose newest sign of life (that
 attribute, or its start) is older than ``grace = 3 x interval`` and queues a copy with Optuna's
-``RetryFailedTrialCallback`` (same parameters, same grid point, same budget slot).  Why a user attribute and
+the retry callback (:func:`queue_again`: same parameters, same grid point, same budget slot).  Why a user attribute and
 not a lease file: it lives where the trial lives, so it works wherever the storage reaches (a proxy, another
 machine), and an Optuna dashboard shows it.  Two reapers cannot both re-queue a trial: the journal replays
 state changes in order and refuses the second FAIL (``UpdateFinishedTrialError``).  Clocks of the machines
@@ -20,6 +20,7 @@ must agree to within the grace (NTP does; the default grace is 30 s).
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -31,12 +32,11 @@ from optuna.storages import (
     GrpcStorageProxy,
     JournalStorage,
     RDBStorage,
-    RetryFailedTrialCallback,
     RetryHeartbeatStaleTrialCallback,
 )
 from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
 from optuna.storages.journal import JournalFileBackend
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from engine.experiment import ExperimentError
 
@@ -59,10 +59,26 @@ def _journal(url: str, interval: float) -> BaseStorage:
     return JournalStorage(JournalFileBackend(str(path)))
 
 
+def retry() -> RetryHeartbeatStaleTrialCallback:
+    """Optuna's retry callback, its experimental-API warning silenced (it is the API Optuna 5 keeps)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return RetryHeartbeatStaleTrialCallback()
+
+
+def queue_again(study: optuna.Study, trial: FrozenTrial) -> None:
+    """Queue a copy of the failed ``trial`` (same parameters, user attributes and so budget slot), marked as a
+    copy by Optuna's ``failed_trial`` attribute: ``RetryHeartbeatStaleTrialCallback``, which is
+    Optuna 5's name for the retry (``RetryFailedTrialCallback`` is deprecated), experimental since 2.8."""
+    retry()(study, trial)
+
+
 def _rdb(url: str, interval: float) -> BaseStorage:
     beat = max(1, round(interval))
-    return RDBStorage(url, heartbeat_interval=beat, grace_period=GRACE_BEATS * beat,
-                      heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback())
+    with warnings.catch_warnings():     # the heartbeat arguments are "experimental" since Optuna 2.9
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return RDBStorage(url, heartbeat_interval=beat, grace_period=GRACE_BEATS * beat,
+                          heartbeat_stale_trial_callback=retry())
 
 
 def grpc_address(url: str) -> tuple[str, int]:
@@ -144,6 +160,6 @@ def reap(study: optuna.Study, interval: float, now: float | None = None) -> list
                 continue
         except UpdateFinishedTrialError:        # it finished, or another reaper was first
             continue
-        RetryFailedTrialCallback()(study, storage.get_trial(trial._trial_id))
+        queue_again(study, storage.get_trial(trial._trial_id))
         reaped.append(trial.number)
     return reaped

@@ -15,7 +15,7 @@ How a trial is told (Optuna's states, the ``status`` user attribute says which o
   untrained network (:func:`engine.labs.search.trial.train_trial`): TPE counts a pruned trial among the bad ones,
   so it learns that corner blows up; the search goes on;
 * error (the validator refused the combination, the trainer raised): ``FAIL``, with its one-line ``message``;
-* stopped (Ctrl-C, SIGTERM): ``FAIL``, and a copy is queued with Optuna's ``RetryFailedTrialCallback`` (same
+* stopped (Ctrl-C, SIGTERM): ``FAIL``, and a copy is queued (:func:`~.storages.queue_again`) (same
   parameters, same budget slot), so the search started again trains it; every finished trial is kept.
 
 Every ``heartbeat`` seconds the node writes a sign of life into its running trials and reaps the trials of
@@ -34,14 +34,21 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import optuna
-from optuna.storages import BaseStorage, RetryFailedTrialCallback
+from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
 from engine.config import Experiment
 from engine.labs.search.methods import METHODS, quiet_optuna
 from engine.labs.search.spec import Search
-from engine.labs.search.storages import beat, reap
-from engine.labs.search.studies import SURPLUS, optuna_methods, progress, slot_of, study_name, trial_params
+from engine.labs.search.storages import beat, queue_again, reap
+from engine.labs.search.studies import (
+    SURPLUS,
+    optuna_methods,
+    progress,
+    slot_of,
+    study_name,
+    trial_params,
+)
 from engine.labs.search.trial import TrialResult, train_trial
 from engine.status import RunStatus
 
@@ -92,7 +99,7 @@ def tell(study: optuna.Study, trial: optuna.Trial, result: TrialResult) -> None:
     else:
         frozen = study.tell(trial, state=TrialState.FAIL)
         if result.status == RunStatus.STOPPED:
-            RetryFailedTrialCallback()(study, frozen)
+            queue_again(study, frozen)
 
 
 class Node:
