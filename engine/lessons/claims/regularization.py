@@ -59,7 +59,11 @@ def adam_l2_vs_adamw(seed: int) -> dict[str, float]:
         trainer = Trainer(exp.replace(seed=seed, train={"histogram_every": 0}))
         start = [p.detach().clone() for p in trainer.model.parameters()]
         evals: list[EvalEvent] = []
-        trainer.run(lambda event, evals=evals: evals.append(event) if isinstance(event, EvalEvent) else None)
+
+        def keep(event: object, evals: list[EvalEvent] = evals) -> None:
+            if isinstance(event, EvalEvent):
+                evals.append(event)
+        trainer.run(keep)
         results[exp.name] = (trainer, start, evals[-1])
     steps = PRESETS["adam-l2-vs-adamw"].runs[0].total_steps()
     # Weights from pixels blank in every training image get no gradient from the data: only decay moves them.
