@@ -1,6 +1,6 @@
-"""Real searches, headless: a fixed seed gives the same trials and numbers twice, the race is paired (TPE's
-start-up trials are random search's), grid search tries each point of its grid once, and stopping keeps every
-finished trial and queues the interrupted one again."""
+"""Real searches, headless: a fixed seed gives the same trials and numbers twice (the second through main.py),
+the race is paired (TPE's and GP's start-up trials are random search's), grid search tries each point of its
+grid once, and the summary holds each method's best."""
 import csv
 import json
 from pathlib import Path
@@ -16,7 +16,7 @@ from engine.labs.search.spec import parse_search
 RAW = {"base": {"data": {"dataset": "moons", "n_train": 64, "n_val": 64}, "model": {"hidden": [8]},
                 "train": {"steps": 20, "batch_size": 16, "eval_every": 10}},
        "space": {"optimizer.lr": {"log": [1e-3, 1.0]}, "model.dropout": {"uniform": [0.0, 0.5]}},
-       "methods": ["grid", "random", "tpe"], "trials": 4, "seed": 0, "startup": 2, "objective": "best_val_loss"}
+       "methods": ["grid", "random", "tpe", "gp"], "trials": 4, "seed": 0, "startup": 2, "objective": "best_val_loss"}
 KEYS = ["optimizer.lr", "model.dropout"]
 
 
@@ -44,18 +44,19 @@ def test_a_fixed_seed_gives_the_same_trials_and_numbers_twice(two_runs):
     assert code == 0
     a, b = rows(first), rows(second)
     assert list(a[0]) == ["method", "trial", "state", "value", "steps", "seconds", "worker", *KEYS]
-    assert [(r["method"], r["trial"]) for r in a] == [(m, str(n)) for m in ("grid", "random", "tpe") for n in range(4)]
+    assert [(r["method"], r["trial"]) for r in a] == [(m, str(n)) for m in ("grid", "random", "tpe", "gp")
+                                                   for n in range(4)]
     assert numbers(a) == numbers(b)
     assert all(r["state"] == "finished" and r["steps"] == "20" and 0 < float(r["value"]) < 1 for r in a)
     assert (first / "search.journal").is_file()
 
 
-def test_the_race_is_paired_tpe_starts_with_random_searchs_points(two_runs):
+def test_the_race_is_paired_tpe_and_gp_start_with_random_searchs_points(two_runs):
     a = rows(two_runs[0])
-    random_points = [tuple(r[k] for k in KEYS) for r in a if r["method"] == "random"]
-    tpe_points = [tuple(r[k] for k in KEYS) for r in a if r["method"] == "tpe"]
-    assert tpe_points[:2] == random_points[:2]          # the 2 start-up trials
-    assert tpe_points[2:] != random_points[2:]          # then TPE's model chooses
+    points = {m: [tuple(r[k] for k in KEYS) for r in a if r["method"] == m] for m in ("random", "tpe", "gp")}
+    for method in ("tpe", "gp"):
+        assert points[method][:2] == points["random"][:2]        # the 2 start-up trials
+        assert points[method][2:] != points["random"][2:]        # then the model chooses
 
 
 def test_grid_search_tries_every_point_of_its_grid_once(two_runs):
@@ -71,7 +72,7 @@ def test_summary_has_the_best_of_each_method_and_the_resolved_search(two_runs):
     first = two_runs[0]
     summary = json.loads((first / "summary.json").read_text())
     table = rows(first)
-    for method in ("grid", "random", "tpe"):
+    for method in ("grid", "random", "tpe", "gp"):
         values = [float(r["value"]) for r in table if r["method"] == method]
         best = summary["methods"][method]["best"]
         assert best["value"] == min(values)
