@@ -71,9 +71,9 @@ def run(args) -> int:
     if args.storage is not None:
         storage_kind(args.storage)
     methods = ", ".join(search.methods)
-    print(f"search {args.study}: {methods}, {search.trials} trials each, {args.workers} training processes",
-          flush=True)
     with StopSignals() as stop:
+        print(f"search {args.study}: {methods}, {search.trials} trials each, {args.workers} training processes",
+              flush=True)
         finished = start(search, out, args.storage, args.study, args.workers, stop, _print_told)
         print(f"search {args.study}: {len(finished.told)} trials trained here -> {out}", flush=True)
         if stop():

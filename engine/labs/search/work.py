@@ -173,8 +173,10 @@ def work(storage: BaseStorage, name: str, search: Search, worker: int, processes
         method, trial = running.pop(future)
         try:
             result = future.result()
-        except Exception as err:         # the child died (killed, out of memory): an error, the search goes on
-            result = TrialResult(RunStatus.ERROR, None, 0, 0.0, f"the training process failed: {err!r}", "")
+        except Exception as err:         # the child died (killed, out of memory): an error, the search goes on;
+            # while stopping (a Ctrl-C reaching a child still starting up), a stop: the trial is queued again
+            status = RunStatus.STOPPED if should_stop() else RunStatus.ERROR
+            result = TrialResult(status, None, 0, 0.0, f"the training process failed: {err!r}", "")
         tell(node.studies[method], trial, result)
         entry = Told(method, trial.number, result)
         told.append(entry)

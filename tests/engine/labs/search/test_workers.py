@@ -4,6 +4,7 @@ once (grid: each point once, with one seed on both; random: no point twice, with
 trial; starting again trains the rest, the interrupted trial again."""
 import csv
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -100,3 +101,29 @@ def test_stopping_keeps_the_finished_trials_and_a_restart_trains_the_rest(tmp_pa
         finished = [t for t in trials if t.user_attrs["status"] == RunStatus.FINISHED]
         assert sorted(slot_of(t, trials) for t in finished) == [0, 1, 2, 3]
     assert len(told) + len(again.told) - sum(t.result.status == RunStatus.STOPPED for t in told) == 8
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_the_command_stops_on_a_signal_and_writes_its_files(tmp_path, signum, code):
+    long = {**RAW, "base": {**RAW["base"], "train": {"steps": 200000, "eval_every": 100000}}, "methods": ["random"]}
+    (tmp_path / "s.json").write_text(json.dumps(long))
+    proc = subprocess.Popen([sys.executable, "main.py", "search", str(tmp_path / "s.json"), "--out",
+                             str(tmp_path / "out"), "--workers", "1"], cwd=ROOT, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()            # printed once the signals are handled
+        assert first.startswith("search search: random, 4 trials each")
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == code, out + err
+    with open(tmp_path / "out" / "trials.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    # the signal may land before the first trial was asked; a trial it interrupts is stopped and queued again
+    assert all(r["state"] in ("stopped", "queued") for r in table)
+    assert [r["state"] for r in table].count("stopped") == [r["state"] for r in table].count("queued")
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["methods"]["random"]["budget"] == 4
