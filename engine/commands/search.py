@@ -31,7 +31,14 @@ def configure_worker(parser) -> None:
     _workers(parser)
 
 
-def _print_told(told) -> None:
+def _print_trial(event) -> None:
+    """One line when a trial starts training and one when it ends."""
+    from engine.labs.search.work import Asked
+    if isinstance(event, Asked):
+        values = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in event.values.items())
+        print(f"{event.method} #{event.number}: training {values}", flush=True)
+        return
+    told = event
     r = told.result
     value = "" if r.value is None else f" {r.value:.4g}"
     why = f" ({r.message})" if r.status not in ("finished",) and r.message else ""
@@ -74,7 +81,7 @@ def run(args) -> int:
     with StopSignals() as stop:
         print(f"search {args.study}: {methods}, {search.trials} trials each, {args.workers} training processes",
               flush=True)
-        finished = start(search, out, args.storage, args.study, args.workers, stop, _print_told)
+        finished = start(search, out, args.storage, args.study, args.workers, stop, _print_trial)
         print(f"search {args.study}: {len(finished.told)} trials trained here -> {out}", flush=True)
         if stop():
             return stop.exit_code
@@ -87,7 +94,7 @@ def run_worker(args) -> int:
     from engine.training.runner import StopSignals
     storage_kind(args.storage)
     with StopSignals() as stop:
-        finished = join(args.storage, args.study, args.workers, stop, _print_told)
+        finished = join(args.storage, args.study, args.workers, stop, _print_trial)
         print(f"search-worker {args.study}: {len(finished.told)} trials trained here", flush=True)
         if stop():
             return stop.exit_code

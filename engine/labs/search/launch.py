@@ -16,7 +16,7 @@ from engine.labs.search.spec import Search
 from engine.labs.search.storages import open_storage
 from engine.labs.search.studies import create_studies, find_search, join_as_worker
 from engine.labs.search.trial import worker_name
-from engine.labs.search.work import Told, work
+from engine.labs.search.work import Asked, Told, work
 
 JOURNAL = "search.journal"
 """The default storage: a journal file in the output folder (a search survives a crash and resumes)."""
@@ -35,7 +35,7 @@ def default_storage(out: Path) -> str:
 
 def start(search: Search, out: Path, storage_url: str | None, name: str, workers: int,
           should_stop: Callable[[], bool] = lambda: False,
-          on_told: Callable[[Told], None] | None = None) -> Finished:
+          on_trial: Callable[[Asked | Told], None] | None = None) -> Finished:
     from engine.labs.search.results import write_search_files
     quiet_optuna()
     url = storage_url or default_storage(out)
@@ -43,16 +43,16 @@ def start(search: Search, out: Path, storage_url: str | None, name: str, workers
         out.mkdir(parents=True, exist_ok=True)
     storage = open_storage(url, search.settings.heartbeat)
     create_studies(search, storage, name)
-    told = work(storage, name, search, 0, workers, should_stop, on_told)
+    told = work(storage, name, search, 0, workers, should_stop, on_trial)
     return Finished(search, told, write_search_files(search, storage, name, out))
 
 
 def join(storage_url: str, name: str, workers: int, should_stop: Callable[[], bool] = lambda: False,
-         on_told: Callable[[Told], None] | None = None) -> Finished:
+         on_trial: Callable[[Asked | Told], None] | None = None) -> Finished:
     quiet_optuna()
     storage = open_storage(storage_url, 10.0)
     search = find_search(storage, name)
     if search.settings.heartbeat != 10.0:
         storage = open_storage(storage_url, search.settings.heartbeat)
     worker = join_as_worker(storage, name, worker_name())
-    return Finished(search, work(storage, name, search, worker, workers, should_stop, on_told), ())
+    return Finished(search, work(storage, name, search, worker, workers, should_stop, on_trial), ())

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -58,10 +59,20 @@ POLL = 0.5
 _CHILD_STOP: Any = None
 
 
+def _exit_with(parent: int) -> None:
+    """A training process whose node was killed (SIGKILL: no goodbye) ends too, instead of training on for
+    nobody: its trial is failed and queued again by the reaper of another node."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
 def _child_init(stop: Any) -> None:
     """A training process: one torch thread; Ctrl-C and SIGTERM are the node's to handle (it sets ``stop``)."""
     global _CHILD_STOP
     _CHILD_STOP = stop
+    parent = os.getppid()
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     import torch
@@ -73,6 +84,14 @@ def _child_init(stop: Any) -> None:
 
 def _child_train(base: Experiment, values: dict[str, Any], objective: str) -> TrialResult:
     return train_trial(base, values, objective, should_stop=_CHILD_STOP.is_set)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A trial this node has just handed to a training process (it is ``RUNNING`` in the storage)."""
+    method: str
+    number: int
+    values: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -153,7 +172,7 @@ class Node:
 
 def work(storage: BaseStorage, name: str, search: Search, worker: int, processes: int,
          should_stop: Callable[[], bool] = lambda: False,
-         on_told: Callable[[Told], None] | None = None) -> list[Told]:
+         on_trial: Callable[[Asked | Told], None] | None = None) -> list[Told]:
     """Train trials of the study ``name`` in ``processes`` child processes until every method's budget is done
     (by any node) or ``should_stop()``; ``processes = 0`` trains nothing and only waits for the other nodes.
     Returns the trials this node told, in the order it told them."""
@@ -180,10 +199,11 @@ def work(storage: BaseStorage, name: str, search: Search, worker: int, processes
         tell(node.studies[method], trial, result)
         entry = Told(method, trial.number, result)
         told.append(entry)
-        if on_told is not None:
-            on_told(entry)
+        if on_trial is not None:
+            on_trial(entry)
 
     last_beat = time.monotonic()
+    tick = min(POLL, search.settings.heartbeat)       # a node must beat well within the grace of 3 beats
     try:
         while not should_stop():
             while pool is not None and len(running) < processes and not should_stop():
@@ -191,22 +211,25 @@ def work(storage: BaseStorage, name: str, search: Search, worker: int, processes
                 if asked is None:
                     break
                 method, trial = asked
+                values = node.values(trial)
                 try:
-                    future = pool.submit(_child_train, search.base, node.values(trial), search.settings.objective)
+                    future = pool.submit(_child_train, search.base, values, search.settings.objective)
                 except BrokenProcessPool:            # a child died and took the pool with it: a new pool
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = new_pool()
-                    future = pool.submit(_child_train, search.base, node.values(trial), search.settings.objective)
+                    future = pool.submit(_child_train, search.base, values, search.settings.objective)
                 running[future] = asked
+                if on_trial is not None:
+                    on_trial(Asked(method, trial.number, values))
             if not running:
                 if node.done():
                     break
-                pause.wait(POLL)          # the other nodes' trials run (or a copy will be queued): look again
+                pause.wait(tick)          # the other nodes' trials run (or a copy will be queued): look again
                 if time.monotonic() - last_beat >= search.settings.heartbeat:
                     node.keep_alive([])
                     last_beat = time.monotonic()
                 continue
-            finished, _ = wait(tuple(running), timeout=POLL, return_when=FIRST_COMPLETED)
+            finished, _ = wait(tuple(running), timeout=tick, return_when=FIRST_COMPLETED)
             for future in finished:
                 finish(future)
             if time.monotonic() - last_beat >= search.settings.heartbeat:

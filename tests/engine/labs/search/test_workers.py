@@ -19,6 +19,7 @@ from engine.labs.search.space import grid_points
 from engine.labs.search.spec import parse_search
 from engine.labs.search.storages import open_storage, reap
 from engine.labs.search.studies import create_studies, slot_of
+from engine.labs.search.work import Told
 from engine.status import RunStatus
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -89,7 +90,7 @@ def test_stopping_keeps_the_finished_trials_and_a_restart_trains_the_rest(tmp_pa
     search = parse_search(RAW)
     told = []
     first = start(search, tmp_path, None, "search", 2, should_stop=lambda: len(told) >= 3,
-                  on_told=told.append)
+                  on_trial=lambda event: told.append(event) if isinstance(event, Told) else None)
     with open(first.files[0], newline="") as f:
         table = list(csv.DictReader(f))
     assert [r["state"] for r in table].count("finished") in (3, 4)    # the other process's trial may end too
@@ -127,3 +128,41 @@ def test_the_command_stops_on_a_signal_and_writes_its_files(tmp_path, signum, co
     assert all(r["state"] in ("stopped", "queued") for r in table)
     assert [r["state"] for r in table].count("stopped") == [r["state"] for r in table].count("queued")
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["methods"]["random"]["budget"] == 4
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_trial_loses_no_trial(tmp_path):
+    """SIGKILL: no handler runs.  The other worker's reaper fails the orphaned trial once it has been silent
+    for 3 heartbeats (1 s here) and queues it again; it is trained, and every slot ends finished once."""
+    quiet_optuna()
+    search = parse_search({**RAW, "heartbeat": 1.0})
+    journal = tmp_path / "s.journal"
+    create_studies(search, open_storage(str(journal), 1.0), "race")
+    argv = [sys.executable, "main.py", "search-worker", "--storage", str(journal), "--study", "race", "--workers", "1"]
+    doomed = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = doomed.stdout.readline()        # its first trial is running: its training process is starting
+        assert ": training " in line, line
+        doomed.kill()
+        doomed.wait()
+    finally:
+        if doomed.poll() is None:
+            doomed.kill()
+            doomed.wait()
+    survivor = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert survivor.returncode == 0, survivor.stdout + survivor.stderr
+    storage = open_storage(str(journal), 1.0)
+    lost = []
+    for method in ("grid", "random"):
+        trials = method_trials(storage, "race", method)
+        finished = [t for t in trials if t.user_attrs["status"] == RunStatus.FINISHED]
+        assert sorted(slot_of(t, trials) for t in finished) == [0, 1, 2, 3]
+        lost += [t for t in trials if t.state.name == "FAIL"]
+    assert len(lost) == 1 and lost[0].user_attrs["status"] == RunStatus.RUNNING      # the killed worker's
+    (tmp_path / "s.json").write_text(json.dumps({**RAW, "heartbeat": 1.0}))
+    assert main.main(["search", str(tmp_path / "s.json"), "--out", str(tmp_path / "out"), "--storage", str(journal),
+                      "--study", "race", "--workers", "0"]) == 0
+    with open(tmp_path / "out" / "trials.csv", newline="") as f:
+        states = sorted(r["state"] for r in csv.DictReader(f))
+    assert states == ["error"] + ["finished"] * 8
