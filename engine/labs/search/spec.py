@@ -58,7 +58,8 @@ class PBTConfig:
 
 @dataclass(frozen=True)
 class Search:
-    """A checked search file (``to_dict`` gives a file that reads back as the same search)."""
+    """A checked search file.  ``to_dict`` is the resolved file: the base experiment itself, never the preset's
+    name (``preset`` says where it came from), so it reads back as the same search without any preset."""
     base: Experiment
     space: tuple[Param, ...]
     methods: tuple[str, ...]
@@ -73,7 +74,7 @@ class Search:
     def to_dict(self) -> dict[str, Any]:
         return {"base": experiment_to_dict(self.base), "space": {p.path: p.to_dict() for p in self.space},
                 "methods": list(self.methods), **dataclasses.asdict(self.settings),
-                "pbt": dataclasses.asdict(self.pbt), **({"preset": self.preset} if self.preset else {})}
+                "pbt": dataclasses.asdict(self.pbt)}
 
 
 PresetLookup = Callable[[str], Experiment]
@@ -101,7 +102,6 @@ def parse_search(raw: Any, presets: PresetLookup | None = None) -> Search:
     scalars = {k: raw[k] for k in ("trials", "objective", "seed", "startup", "heartbeat") if k in raw}
     settings = _parse_section("", SearchSettings, scalars)
     pbt = _parse_section("pbt", PBTConfig, raw.get("pbt", {}))
-    # "preset" is kept only when the base came from it (a resolved file holds the base itself too)
     preset = raw.get("preset") if "base" not in raw else None
     return Search(base, space, methods, settings, pbt, preset)
 

@@ -70,6 +70,24 @@ def test_a_good_file_reads_back_as_the_same_search():
     assert first.space[1].value('[16, 16]') == [16, 16]
 
 
+def test_a_preset_base_resolves_to_the_experiment_itself():
+    raw = search()
+    del raw["base"]
+    raw["preset"] = "tiny"
+    looked_up = []
+
+    def lookup(name):
+        looked_up.append(name)
+        return parse_search(search()).base
+
+    first = parse_search(raw, lookup)
+    assert looked_up == ["tiny"] and first.preset == "tiny"
+    resolved = first.to_dict()
+    assert "preset" not in resolved
+    again = parse_search(json.loads(json.dumps(resolved)))         # no preset lookup needed any more
+    assert again.base == first.base and again.space == first.space and again.preset is None
+
+
 def test_the_grid_a_budget_buys():
     # three ranges, 27 trials: 3 values each (the lesson's explosion); the log range is geometric
     s = parse_search(search(trials=27, space={"optimizer.lr": {"log": [1e-4, 1.0]},

@@ -158,6 +158,10 @@ def test_a_worker_killed_mid_trial_loses_no_trial(tmp_path):
         trials = method_trials(storage, "race", method)
         finished = [t for t in trials if t.user_attrs["status"] == RunStatus.FINISHED]
         assert sorted(slot_of(t, trials) for t in finished) == [0, 1, 2, 3]
+        if method == "grid":        # the copy trains the lost trial's point: still every point once
+            grid = grid_points(search.space, search.trials)
+            assert {(t.params["optimizer.lr"], t.params["model.dropout"]) for t in finished} == {
+                (lr, d) for lr in grid["optimizer.lr"] for d in grid["model.dropout"]}
         lost += [t for t in trials if t.state.name == "FAIL"]
     assert len(lost) == 1 and lost[0].user_attrs["status"] == RunStatus.RUNNING      # the killed worker's
     (tmp_path / "s.json").write_text(json.dumps({**RAW, "heartbeat": 1.0}))
