@@ -31,7 +31,10 @@ from engine.labs.search.space import KINDS, Param
 MAX_TRIALS = 10_000
 METHOD_NAMES = ("grid", "random", "tpe", "gp", "pbt")
 FILE_KEYS = ("base", "preset", "space", "methods", "trials", "objective", "seed", "startup", "heartbeat", "pbt")
-UNSEARCHABLE = ("name",)          # a run's label, not a hyperparameter
+UNSEARCHABLE = ("name",)
+NOT_BUILT = {"pbt": "population-based training is not built yet (its settings, pbt: {...}, are read); "
+                    "race grid, random, tpe and gp"}
+"""Methods the file may name that this version cannot run yet: refused with the reason, never skipped silently."""          # a run's label, not a hyperparameter
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,9 @@ def _methods(raw: Any) -> tuple[str, ...]:
     for i, name in enumerate(raw):
         if name not in METHOD_NAMES:
             raise ExperimentError(f"methods[{i}]", f"unknown method {name!r} (choose from {', '.join(METHOD_NAMES)})")
+    for i, name in enumerate(raw):
+        if name in NOT_BUILT:
+            raise ExperimentError(f"methods[{i}]", NOT_BUILT[name])
     if len(set(raw)) != len(raw):
         raise ExperimentError("methods", "each method may appear once")
     return tuple(raw)

@@ -145,7 +145,9 @@ def reap(study: optuna.Study, interval: float, now: float | None = None) -> list
     storage = study._storage
     if native_heartbeat(storage):
         before = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
-        optuna.storages.fail_stale_trials(study)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
         return sorted({t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))} - before)
     now = time.time() if now is None else now
     grace = GRACE_BEATS * interval

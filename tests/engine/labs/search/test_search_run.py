@@ -79,3 +79,10 @@ def test_summary_has_the_best_of_each_method_and_the_resolved_search(two_runs):
         assert summary["methods"][method]["states"] == {"finished": 4}
     assert summary["direction"] == "minimize" and summary["objective"] == "best_val_loss"
     assert parse_search(summary["search"]) == parse_search(RAW)
+
+
+@pytest.mark.slow
+def test_an_sqlite_storage_gives_the_same_numbers_as_the_journal(two_runs, tmp_path):
+    start(parse_search(RAW), tmp_path / "out", f"sqlite:///{tmp_path / 'race.db'}", "race", 1)
+    assert (tmp_path / "race.db").is_file() and not (tmp_path / "out" / "search.journal").exists()
+    assert numbers(rows(tmp_path / "out")) == numbers(rows(two_runs[0]))

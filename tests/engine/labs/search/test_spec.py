@@ -41,6 +41,8 @@ def refusal(raw) -> str:
     ({"space": {}}, "space: must be a non-empty JSON object"),
     ({"methods": ["grid", "annealing"]}, "methods[1]: unknown method 'annealing'"),
     ({"methods": ["grid", "grid"]}, "methods: each method may appear once"),
+    ({"methods": ["random", "pbt"]}, "methods[1]: population-based training is not built yet"),
+    ({"pbt": {"population": 1}}, "pbt.population: must be >= 2"),
     ({"objective": "train_loss"}, "objective: unknown value \"train_loss\" (choose from val_loss, val_acc, "),
     ({"trials": 0}, "trials: must be >= 1"),
     ({"seed": -1}, "seed: must be >= 0"),
