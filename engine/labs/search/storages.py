@@ -92,7 +92,9 @@ def grpc_address(url: str) -> tuple[str, int]:
 def _grpc(url: str, interval: float) -> BaseStorage:
     host, port = grpc_address(url)
     try:
-        return GrpcStorageProxy(host=host, port=port)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return GrpcStorageProxy(host=host, port=port)
     except ImportError as err:
         raise ExperimentError("--storage", f"a gRPC proxy needs grpcio ({err})") from None
 

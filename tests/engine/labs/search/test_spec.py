@@ -108,6 +108,15 @@ def test_the_grid_a_budget_buys():
     assert METHODS["random"].budget(s) == 26
 
 
+def test_the_random_beats_grid_preset_gives_the_grid_three_learning_rates():
+    from engine.labs.search.presets import SEARCH_PRESETS
+    s = parse_search(SEARCH_PRESETS["random-beats-grid"])
+    assert s.trials == 27 and grid_budget(s) == 27 and s.methods == ("grid", "random")
+    assert len(grid_points(s.space, s.trials)["optimizer.lr"]) == 3
+    # the two other knobs are read by nothing the base uses: only the learning rate can matter
+    assert s.base.model.init != "normal" and s.base.schedule.name != "cosine"
+
+
 def test_main_prints_one_line_and_exits_2(tmp_path, capsys):
     path = tmp_path / "s.json"
     path.write_text(json.dumps(search(methods=["grid", "annealing"])))

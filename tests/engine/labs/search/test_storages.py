@@ -39,6 +39,17 @@ def test_a_proxy_url_is_host_and_port():
             grpc_address(bad)
 
 
+def test_a_proxy_without_grpcio_is_one_line():
+    pytest.importorskip("optuna")
+    try:
+        import grpc  # noqa: F401
+    except ImportError:
+        with pytest.raises(ExperimentError, match="^--storage: a gRPC proxy needs grpcio"):
+            open_storage("grpc://127.0.0.1:1", 10)
+    else:
+        pytest.skip("grpcio is installed here")
+
+
 def test_journal_and_sqlite_open(tmp_path):
     assert isinstance(open_storage(str(tmp_path / "a" / "s.journal"), 10), JournalStorage)
     assert (tmp_path / "a").is_dir()
