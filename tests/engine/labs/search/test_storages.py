@@ -40,7 +40,6 @@ def test_a_proxy_url_is_host_and_port():
 
 
 def test_a_proxy_without_grpcio_is_one_line():
-    pytest.importorskip("optuna")
     try:
         import grpc  # noqa: F401
     except ImportError:
