@@ -73,6 +73,7 @@ def run(args) -> int:
     search = _load(args)
     out = check_out_folder(args.out)
     from engine.labs.search.launch import start
+    from engine.labs.search.methods import grid_budget
     from engine.labs.search.storages import storage_kind
     from engine.training.runner import StopSignals
     if args.storage is not None:
@@ -81,6 +82,9 @@ def run(args) -> int:
     with StopSignals() as stop:
         print(f"search {args.study}: {methods}, {search.trials} trials each, {args.workers} training processes",
               flush=True)
+        if "grid" in search.methods and grid_budget(search) != search.trials:
+            print(f"search {args.study}: the grid the budget buys has {grid_budget(search)} points "
+                  f"(every choice, then k points per range: see README)", flush=True)
         finished = start(search, out, args.storage, args.study, args.workers, stop, _print_trial)
         print(f"search {args.study}: {len(finished.told)} trials trained here -> {out}", flush=True)
         if stop():

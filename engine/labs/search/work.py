@@ -67,12 +67,13 @@ def _exit_with(parent: int) -> None:
     os._exit(1)
 
 
-def _child_init(stop: Any) -> None:
-    """A training process: one torch thread; Ctrl-C and SIGTERM are the node's to handle (it sets ``stop``)."""
+def _child_init(stop: Any, node: int) -> None:
+    """A training process: one torch thread; Ctrl-C and SIGTERM are the node's to handle (it sets ``stop``).
+    ``node`` is the node's pid, passed in: read here with ``os.getppid()`` it would already be init's when the
+    node was killed while this process was starting up."""
     global _CHILD_STOP
     _CHILD_STOP = stop
-    parent = os.getppid()
-    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    threading.Thread(target=_exit_with, args=(node,), daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     import torch
@@ -184,7 +185,8 @@ def work(storage: BaseStorage, name: str, search: Search, worker: int, processes
     stop = context.Event()
 
     def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(processes, mp_context=context, initializer=_child_init, initargs=(stop,))
+        return ProcessPoolExecutor(processes, mp_context=context, initializer=_child_init,
+                                   initargs=(stop, os.getpid()))
 
     pool = new_pool() if processes else None
 

@@ -130,6 +130,13 @@ def test_the_command_stops_on_a_signal_and_writes_its_files(tmp_path, signum, co
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["methods"]["random"]["budget"] == 4
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:
+        return ""
+
+
 @pytest.mark.slow
 def test_a_worker_killed_mid_trial_loses_no_trial(tmp_path):
     """SIGKILL: no handler runs.  The other worker's reaper fails the orphaned trial once it has been silent
@@ -144,6 +151,9 @@ def test_a_worker_killed_mid_trial_loses_no_trial(tmp_path):
     try:
         line = doomed.stdout.readline()        # its first trial is running: its training process is starting
         assert ": training " in line, line
+        children = Path(f"/proc/{doomed.pid}/task/{doomed.pid}/children").read_text().split()
+        trainers = [int(c) for c in children if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
+        assert len(trainers) == 1
         doomed.kill()
         doomed.wait()
     finally:
@@ -152,6 +162,8 @@ def test_a_worker_killed_mid_trial_loses_no_trial(tmp_path):
             doomed.wait()
     survivor = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert survivor.returncode == 0, survivor.stdout + survivor.stderr
+    # the killed worker's training process saw its node gone (it looks every second) and ended
+    assert not Path(f"/proc/{trainers[0]}").exists() or "spawn_main" not in _cmdline(trainers[0])
     storage = open_storage(str(journal), 1.0)
     lost = []
     for method in ("grid", "random"):
