@@ -139,3 +139,15 @@ def test_main_refuses_an_unreadable_file_a_bad_storage_and_an_unknown_preset(tmp
     assert lines[1].startswith("error: --storage: unknown storage 'mysql'")
     assert lines[2].startswith("error: --preset: unknown search 'nope'")
     assert lines[3] == "error: search takes a search file or --preset NAME (one of them)"
+
+
+def test_out_is_checked_before_any_work_and_a_worker_names_an_unknown_study(tmp_path, capsys):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(search()))
+    (tmp_path / "taken").write_text("a file")
+    assert main.main(["search", str(path), "--out", str(tmp_path / "taken")]) == BAD_INPUT
+    assert main.main(["search-worker", "--storage", str(tmp_path / "s.journal"), "--study", "nope"]) == BAD_INPUT
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0] == f"error: --out: {tmp_path / 'taken'} is a file, not a folder"
+    assert lines[1] == "error: --study: no search named 'nope' in this storage (known: none)"
+    assert len(lines) == 2
