@@ -42,6 +42,7 @@ class TrialResult:
     val_acc: float | None = None
     best_val_loss: float | None = None
     best_val_acc: float | None = None
+    threads: int = 0            # torch's intra-op threads while it trained (1 in a search's training process)
 
 
 def trial_experiment(base: Experiment, values: Mapping[str, Any]) -> Experiment:
@@ -91,4 +92,6 @@ def train_trial(base: Experiment, values: Mapping[str, Any], objective: str,
         latest = numbers[goal.key.removeprefix("best_")]
         value = goal.worse_of(untrained, latest) if latest is not None else untrained
     status = final.status if value is not None or final.status != RunStatus.FINISHED else RunStatus.ERROR
-    return TrialResult(status, value, final.step, seconds, final.message, worker_name(), **numbers)
+    import torch
+    return TrialResult(status, value, final.step, seconds, final.message, worker_name(), **numbers,
+                       threads=torch.get_num_threads())

@@ -108,7 +108,8 @@ def tell(study: optuna.Study, trial: optuna.Trial, result: TrialResult) -> None:
     trial cannot be changed)."""
     attrs = {"status": result.status, "steps": result.steps, "seconds": result.seconds, "worker": result.worker,
              "message": result.message, "val_loss": result.val_loss, "val_acc": result.val_acc,
-             "best_val_loss": result.best_val_loss, "best_val_acc": result.best_val_acc}
+             "best_val_loss": result.best_val_loss, "best_val_acc": result.best_val_acc,
+             "threads": result.threads}
     for key, value in attrs.items():
         trial.set_user_attr(key, value)
     if result.status == RunStatus.FINISHED and result.value is not None:

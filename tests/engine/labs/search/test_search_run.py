@@ -3,6 +3,8 @@ the race is paired (TPE's and GP's start-up trials are random search's), grid se
 grid once, and the summary holds each method's best."""
 import csv
 import json
+import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,13 @@ def test_an_sqlite_storage_gives_the_same_numbers_as_the_journal(two_runs, tmp_p
     start(parse_search(RAW), tmp_path / "out", f"sqlite:///{tmp_path / 'race.db'}", "race", 1)
     assert (tmp_path / "race.db").is_file() and not (tmp_path / "out" / "search.journal").exists()
     assert numbers(rows(tmp_path / "out")) == numbers(rows(two_runs[0]))
+
+
+def test_every_trial_trained_in_a_training_process_at_one_thread(two_runs):
+    from engine.labs.search.results import method_trials
+    from engine.labs.search.storages import open_storage
+    storage = open_storage(str(two_runs[0] / "search.journal"), 10)
+    trials = [t for m in RAW["methods"] for t in method_trials(storage, "search", m)]
+    assert len(trials) == 16 and {t.user_attrs["threads"] for t in trials} == {1}
+    workers = {t.user_attrs["worker"] for t in trials}
+    assert len(workers) == 1 and not workers & {f"{socket.gethostname()}:{os.getpid()}"}   # not this process
