@@ -29,6 +29,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -149,7 +150,9 @@ class Node:
             study = self.studies[method]
             if not progress(study, method, self.budgets[method]).can_ask:
                 continue
-            trial = study.ask(self.distributions)
+            with warnings.catch_warnings():     # an RDB storage's heartbeat: this node beats it itself
+                warnings.filterwarnings("ignore", "Heartbeat of storage is supposed to be used with Study.optimize")
+                trial = study.ask(self.distributions)
             frozen = study._storage.get_trial(trial._trial_id)
             slot = slot_of(frozen, study.get_trials(deepcopy=False))
             if slot >= self.budgets[method]:       # another node took the last slot at the same moment
