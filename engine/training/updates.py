@@ -9,12 +9,14 @@ second (the STYLE rule: send snapshots, not streams).
 from __future__ import annotations
 
 import csv
+import io
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-from engine.files import CSV_LINE_END, csv_text, float_cell
+from engine.files import CSV_LINE_END, float_cell
 from engine.training.events import EvalEvent, Event, FinalEvent, HistogramEvent, StepEvent
 
 
@@ -130,7 +132,12 @@ METRIC_COLUMNS = ("step", "epoch", "lr", "train_loss", "grad_norm", "clipped",
                   "val_loss", "val_acc", "eval_train_loss", "eval_train_acc")
 
 
-@dataclass
+STEP_RECORD = np.dtype([("step", np.int64), ("epoch", np.float64), ("lr", np.float64), ("loss", np.float64),
+                        ("grad_norm", np.float64), ("clipped", np.bool_)])
+STEP_FIELDS: tuple[str, ...] = ("step", "epoch", "lr", "loss", "grad_norm", "clipped")   # STEP_RECORD's, in order
+CSV_BLOCK = 1 << 16      # step rows read back from disk at a time when the CSV is written
+
+
 class MetricsLog:
     """A run's whole history of steps and evaluations, grown from updates; writes ``metrics.csv``.
 
@@ -139,35 +146,116 @@ class MetricsLog:
     window's "Export metrics" writes through this class; the headless runner
     streams the same rows through :class:`MetricsStream`, so the two files are
     the same format.
+
+    Memory stays flat however long the run (issue 11): the steps (41 bytes each, :data:`STEP_RECORD`)
+    go as they arrive to an anonymous temporary file (``tempfile.TemporaryFile`` in ``folder``, else
+    the system's temporary folder; the system removes it when the log is closed or the app ends, even
+    after a crash), so the export stays exact to the last bit while the window keeps only a decimated
+    envelope for its plots (:mod:`engine.training.reservoir`).  The evaluations (48 bytes each, one per
+    ``eval_every`` steps) stay in memory, in arrays that double when full: the Results tab and the
+    regularization lab read them at every update.
     """
-    steps: list[StepSeries] = field(default_factory=list)
-    evals: list[EvalSeries] = field(default_factory=list)
+
+    def __init__(self, folder: str | None = None):
+        self.folder = folder
+        self._file: Any = None
+        self._rows = 0
+        self._evals: dict[str, np.ndarray] = {}
+        self._n_evals = 0
 
     def append(self, update: RunUpdate) -> None:
-        if len(update.steps):
-            self.steps.append(update.steps)
-        if len(update.evals):
-            self.evals.append(update.evals)
+        s = update.steps
+        if len(s):
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix="descent-lab-steps-", dir=self.folder)
+            record = np.empty(len(s), STEP_RECORD)
+            for name in STEP_FIELDS:
+                record[name] = getattr(s, name)
+            self._file.seek(0, 2)
+            self._file.write(record.tobytes())
+            self._rows += len(s)
+        e = update.evals
+        if len(e):
+            need = self._n_evals + len(e)
+            if need > len(self._evals.get("step", ())):
+                size = max(need, 2 * len(self._evals.get("step", ())), 16)
+                grown = {name: np.empty(size, np.int64 if name == "step" else np.float64) for name in EVAL_FIELDS}
+                for name, old in self._evals.items():
+                    grown[name][:self._n_evals] = old[:self._n_evals]
+                self._evals = grown
+            for name in EVAL_FIELDS:
+                self._evals[name][self._n_evals:need] = getattr(e, name)
+            self._n_evals = need
 
     def clear(self) -> None:
-        self.steps.clear()
-        self.evals.clear()
+        self.close()
+        self._rows = 0
+        self._evals, self._n_evals = {}, 0
 
-    def to_csv(self) -> str:
-        rows: dict[int, dict] = {}
-        for s in self.steps:
-            for step, epoch, lr, loss, norm, clipped in zip(s.step.tolist(), s.epoch.tolist(), s.lr.tolist(),
-                                                            s.loss.tolist(), s.grad_norm.tolist(),
-                                                            s.clipped.tolist()):
+    def close(self) -> None:
+        """The steps' temporary file closed (and so removed)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __len__(self) -> int:
+        """Step rows held."""
+        return self._rows
+
+    @property
+    def evals(self) -> list[EvalSeries]:
+        """Every evaluation, as one series (or none): views of the arrays, not copies."""
+        if not self._n_evals:
+            return []
+        return [EvalSeries(*(self._evals[name][:self._n_evals] for name in EVAL_FIELDS))]
+
+    @property
+    def steps(self) -> list[StepSeries]:
+        """Every step, as one series (or none), read back from the disk: O(steps), for an export or a test."""
+        if not self._rows:
+            return []
+        record = self._read(0, self._rows)
+        return [StepSeries(*(record[name].copy() for name in STEP_FIELDS))]
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        self._file.flush()
+        self._file.seek(start * STEP_RECORD.itemsize)
+        data = self._file.read((stop - start) * STEP_RECORD.itemsize)
+        return np.frombuffer(data, STEP_RECORD)
+
+    def write_csv(self, sink: TextSink) -> None:
+        """``metrics.csv`` written to ``sink`` a block of :data:`CSV_BLOCK` steps at a time, so writing a
+        long run's file does not hold its text or its steps in memory at once."""
+        writer = csv.writer(sink, lineterminator=CSV_LINE_END)
+        writer.writerow(METRIC_COLUMNS)
+        evals = self.evals[0] if self._n_evals else EMPTY_EVALS
+        eval_steps = evals.step.tolist()
+        done = 0            # evaluations written
+        for start in range(0, max(self._rows, 1), CSV_BLOCK):
+            block = self._read(start, min(start + CSV_BLOCK, self._rows)) if self._rows else np.empty(0, STEP_RECORD)
+            last = start + CSV_BLOCK >= self._rows
+            rows: dict[int, dict] = {}
+            for step, epoch, lr, loss, norm, clipped in zip(*(block[name].tolist() for name in STEP_FIELDS)):
                 rows.setdefault(step, {}).update(step=step, epoch=epoch, lr=lr, train_loss=loss, grad_norm=norm,
                                                  clipped=int(clipped))
-        for e in self.evals:
-            for step, epoch, tl, ta, vl, va in zip(e.step.tolist(), e.epoch.tolist(), e.train_loss.tolist(),
-                                                   e.train_acc.tolist(), e.val_loss.tolist(), e.val_acc.tolist()):
-                rows.setdefault(step, {}).update(step=step, epoch=epoch, val_loss=vl, val_acc=va,
-                                                 eval_train_loss=tl, eval_train_acc=ta)
-        return csv_text(METRIC_COLUMNS, ([_cell(rows[step].get(k)) for k in METRIC_COLUMNS]
-                                         for step in sorted(rows)))
+            top = int(block["step"][-1]) if len(block) and not last else None
+            stop = len(eval_steps) if top is None else int(np.searchsorted(evals.step, top, side="right"))
+            for i in range(done, stop):
+                step = eval_steps[i]
+                rows.setdefault(step, {}).update(step=step, epoch=float(evals.epoch[i]), val_loss=float(evals.val_loss[i]),
+                                                 val_acc=float(evals.val_acc[i]),
+                                                 eval_train_loss=float(evals.train_loss[i]),
+                                                 eval_train_acc=float(evals.train_acc[i]))
+            done = stop
+            writer.writerows([_cell(rows[step].get(k)) for k in METRIC_COLUMNS] for step in sorted(rows))
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        self.write_csv(buf)
+        return buf.getvalue()
+
+
+EVAL_FIELDS = ("step", "epoch", "train_loss", "train_acc", "val_loss", "val_acc")
 
 
 def _cell(value):
