@@ -12,7 +12,9 @@ What each plot teaches:
   steps grad_clip scaled down, and the clip threshold is a dashed line.
 
 Cost: a view receives a :class:`~engine.training.updates.RunUpdate` 20-30 times a second
-per run.  Points are kept in columns that double when full (``gui.training.columns``:
+per run.  Points are kept in bounded tables (``gui.training.columns``, built on
+``engine.training.reservoir``: the last 65,536 points of each at full resolution, older ones
+folded into min/max buckets, so a run of 1e8 steps holds as few rows as one of 200,000;
 appending m points costs O(m) amortized, the smoothing is continued from its saved
 state), and each curve is a :class:`~gui.widgets.plotting.ChunkedCurve`: consecutive
 chunks of at most ``CHUNK`` points, of which only the last, growing one is ever set
@@ -217,7 +219,7 @@ class MetricPlots(QWidget):
             curve, info = run.curves[key], SERIES_BY_KEY[key]
             if info.table == "evals":
                 curve.set_symbols(len(run.points.evals) <= EVAL_SYMBOL_LIMIT)
-            curve.update(*run.xy(info, self._x_axis))
+            run.draw(key, self._x_axis)
 
     # -- what is shown, for tests and inspection ------------------------------------------------------
 
@@ -290,7 +292,8 @@ class MetricPlots(QWidget):
         self._smoothing = weight
         for run in self._runs.values():
             run.points.resmooth(weight)
-            run.curves[("loss", "smoothed")].reset(*run.xy(SERIES_BY_KEY[("loss", "smoothed")], self._x_axis))
+            run.curves[("loss", "smoothed")].reset(*run.xy(SERIES_BY_KEY[("loss", "smoothed")], self._x_axis),
+                                                   version=run.points.steps.version)
 
     def smoothing(self) -> float:
         return self._smoothing

@@ -1,6 +1,7 @@
 """One run as the training plots hold it: its points, its curves, its clip line and its divergence marks.
 
-The points (:class:`~gui.training.columns.RunPoints`) are the whole run, smoothed loss included; a
+The points (:class:`~gui.training.columns.RunPoints`) are the whole run, smoothed loss included (the
+last 65,536 of each table at full resolution, older ones as a min/max envelope); a
 curve draws a column of them (:data:`~gui.training.plot_series.SERIES`), in the x unit asked for,
 and a diverged run's curves only up to where it left the plot (``cuts``, set by
 :class:`~gui.training.divergence_marks.DivergenceMarks`).
@@ -49,8 +50,14 @@ class PlottedRun:
             x, y = x[:n], y[:n]
         return x, y
 
+    def draw(self, key: tuple[str, str], x_axis: str) -> None:
+        """One curve brought up to date: only its new points, or all of them when its table folded."""
+        info = SERIES_BY_KEY[key]
+        self.curves[key].update(*self.xy(info, x_axis), version=self.points.table(info.table).version)
+
     def redraw(self, x_axis: str, plot: str | None = None) -> None:
         """Every curve of the run drawn again from its points (only those of ``plot`` if given)."""
         for key, curve in self.curves.items():
             if plot is None or key[0] == plot:
-                curve.reset(*self.xy(SERIES_BY_KEY[key], x_axis))
+                info = SERIES_BY_KEY[key]
+                curve.reset(*self.xy(info, x_axis), version=self.points.table(info.table).version)

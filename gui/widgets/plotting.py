@@ -293,6 +293,7 @@ class ChunkedCurve:
         self.overlap = 0 if style == "marks" else 1
         self.items: list[pg.PlotDataItem] = []
         self._tail = 0            # data index where the last item begins
+        self._version: int | None = None   # the version of the series drawn (see update)
         self._symbols = True
         self.visible = visible
         self.restyle(color, width)
@@ -347,8 +348,16 @@ class ChunkedCurve:
         for item in self.items:
             item.setVisible(visible)
 
-    def update(self, x: np.ndarray, y: np.ndarray) -> None:
-        """Show ``x, y`` (the whole series, of which only the end is new): O(new points + CHUNK)."""
+    def update(self, x: np.ndarray, y: np.ndarray, version: int | None = None) -> None:
+        """Show ``x, y`` (the whole series, of which only the end is new): O(new points + CHUNK).
+
+        ``version``: the series' version (a bounded table's count of folds,
+        :class:`engine.training.reservoir.BoundedColumns`); when it differs from the one drawn, the
+        old points changed too and the curve is drawn again from scratch.
+        """
+        if version is not None and version != self._version:
+            self.reset(x, y, version)
+            return
         n = len(x)
         while n - self._tail > CHUNK:
             end = self._tail + CHUNK + self.overlap
@@ -358,8 +367,10 @@ class ChunkedCurve:
         start = self._tail
         self.items[-1].setData(np.array(x[start:], np.float64), np.array(y[start:], np.float64))
 
-    def reset(self, x: np.ndarray, y: np.ndarray) -> None:
+    def reset(self, x: np.ndarray, y: np.ndarray, version: int | None = None) -> None:
         """Redraw from scratch (the x axis or the values changed, or the series was emptied)."""
+        if version is not None:
+            self._version = version
         for item in self.items[1:]:
             self.plot.removeItem(item)
         del self.items[1:]
