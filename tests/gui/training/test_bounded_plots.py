@@ -10,6 +10,7 @@ from engine.training.updates import EvalSeries, RunUpdate, StepSeries
 from gui.style.palette import run_color
 from gui.training.columns import RunPoints
 from gui.training.metric_plots import MetricPlots
+from gui.widgets import plotting
 from gui.widgets.plotting import CHUNK
 from tests.engine.training.test_reservoir import envelope_holds
 
@@ -99,3 +100,30 @@ def test_the_drawn_curve_of_a_long_run_is_bounded_and_holds_every_value(qtbot):
         np.testing.assert_array_equal(drawn, table[column])               # drawn again after the last fold
     x, y = view.curve_data("r", "loss", "batch")
     envelope_holds(x, y, table.recent_start, np.arange(total), np.concatenate([u.steps.loss for u in sent]))
+
+
+def test_the_drawn_curves_follow_every_fold(qtbot, monkeypatch):
+    """Small tables (cap 756) in chunks of 100 under the real view: after each fold (the old rows change)
+    every chunk of every curve is drawn again from the table's rows."""
+    monkeypatch.setattr(plotting, "CHUNK", 100)
+    view = MetricPlots()
+    qtbot.addWidget(view)
+    view.add_run("r", "long", run_color(0))
+    view._runs["r"].points = RunPoints(**SMALL)
+    rng = np.random.default_rng(4)
+    versions, at = set(), 0
+    for _ in range(120):
+        m = int(rng.integers(1, 200))
+        view.append(update(at, at + m, rng))
+        at += m
+        points = view._runs["r"].points
+        versions.add(points.steps.version)
+        for (plot, series), table, column in ((("loss", "batch"), points.steps, "loss"),
+                                              (("grad_norm", "grad_norm"), points.steps, "grad_norm"),
+                                              (("accuracy", "val"), points.evals, "val_acc")):
+            items = view.curve_items("r", plot, series)
+            assert len(items) == max(1, -(-len(table) // 100))
+            drawn = np.concatenate([item.yData[:100] for item in items]) if items[0].yData is not None else []
+            np.testing.assert_array_equal(drawn, table[column])
+            assert len(view.curve_data("r", plot, series)[0]) <= table.cap
+    assert len(versions) > 10 and at > 10 * points.steps.cap
