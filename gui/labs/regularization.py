@@ -190,8 +190,8 @@ class RegularizationTab(QWidget):
         item.setYRange(low, 1.25, padding=0)       # headroom above 1 for the legend
         item.setXRange(-0.6, n - 0.4, padding=0)
         if rows:
-            widest = max(rows, key=lambda r: r.gap)
-            narrowest = min(rows, key=lambda r: r.gap)
+            widest = max(rows, key=lambda r: abs(r.gap))      # a gap is its size: -0.05 is narrower than +0.1
+            narrowest = min(rows, key=lambda r: abs(r.gap))
             self.status.setText(f"Widest gap: {widest.name} ({widest.gap:+.2f}); narrowest: "
                                 f"{narrowest.name} ({narrowest.gap:+.2f}).")
 

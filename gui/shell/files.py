@@ -91,6 +91,20 @@ class FileDialogs:
             return None
         return path
 
+    def may_replace(self, runs: list, what: str) -> bool:
+        """True when a run list holding ``runs`` may be replaced by ``what`` (a lesson, a race, a file): at
+        once when no run has trained a step, else when the teacher says so (their results would be lost)."""
+        trained = [r for r in runs if r.step > 0]
+        if not trained:
+            return True
+        steps = sum(r.step for r in trained)
+        answer = QMessageBox.question(
+            self.parent, "Replace the runs?",
+            f"{what} replaces the {len(runs)} run(s) in the list; the results of {len(trained)} of them "
+            f"({steps:,} steps trained) will be lost.\n\nTo keep them, cancel and use File > Save run list "
+            "or Export metrics first.", QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
+        return answer == QMessageBox.Yes
+
     def save_experiment(self, form, path: Path | None = None) -> Path | None:
         """The form's experiment as a file; a form with an error says so and saves nothing."""
         exp = form.experiment() if form else None

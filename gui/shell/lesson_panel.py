@@ -150,3 +150,19 @@ class LessonPanel(QFrame):
         if table is None or name != table.inspection:
             return
         self.text.setText(self._html + "<br>" + table.render(result))
+
+
+def fill_lessons_menu(menu, make_action, load_preset, open_question) -> None:
+    """The Lessons menu: every preset (its lesson as the tooltip), then the lesson's questions."""
+    from engine.lessons.presets import PRESETS
+    from gui.labs.questions import QUESTIONS
+    menu.clear()
+    for preset in PRESETS.values():
+        action = make_action(preset.title, lambda _=False, n=preset.name: load_preset(n))
+        action.setToolTip(preset.lesson)
+        menu.addAction(action)
+    menu.addSection("Check your understanding")
+    for question in QUESTIONS:
+        action = make_action(question.title, lambda _=False, k=question.key: open_question(k))
+        action.setToolTip(question.text)
+        menu.addAction(action)

@@ -53,3 +53,24 @@ def last_runs(settings, key: str = "last/runs") -> list:
     except (InputError, ExperimentError, ValueError, TypeError) as err:
         note_ignored(key, str(err).splitlines()[0] if str(err) else type(err).__name__)
         return []
+
+
+def save_window(window) -> None:
+    """What the window keeps between sessions: its geometry, its splitters, the form's width, the look and
+    the run list (or, with no runs, the form's experiment, so the next start shows it)."""
+    s = window.settings
+    s.setValue("window/geometry", window.saveGeometry())
+    for key, splitter in window._splitters().items():
+        s.setValue(f"window/{key}", splitter.saveState())
+    if not window.training_tab.form_folded:
+        s.setValue("window/form_width", window.training_tab.sizes()[0])
+    window.look.save(s)
+    if window.ready:
+        import json
+
+        from engine.experiment import experiment_to_dict
+        runs = [experiment_to_dict(exp) for exp in window.training_tab.experiments()]
+        if not runs and window.form is not None and window.form.experiment() is not None:
+            runs = [experiment_to_dict(window.form.experiment())]
+        s.setValue("last/runs", json.dumps(runs))
+    s.sync()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QElapsedTimer, Qt, Signal, Slot
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QToolBar
+from PySide6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QComboBox, QLabel, QToolBar, QWidget
 
 from engine.status import FINAL, RunStatus
 
@@ -57,6 +57,8 @@ class TrainingControls(QToolBar):
         self.speed.currentIndexChanged.connect(self.on_speed)
         self.addWidget(self.speed)
         tab.engine_restarted.connect(self._on_engine_restarted)
+        self._space = SpaceStarts(tab, self.start_action, self)
+        tab.form_ready.connect(lambda: self._space.watch(tab.form))
 
     def add_view_action(self, action: QAction) -> None:
         """A View menu's toggle on the toolbar too (folding the form away), after the speed."""
@@ -103,6 +105,11 @@ class TrainingControls(QToolBar):
                 tab.add_run_from_form()
                 if not tab.runs:
                     return
+            if all(r.status in FINAL for r in tab.runs.values()):
+                tab.message.emit("Every run has ended (finished, stopped or failed): Reset (R) trains them again "
+                                 "from step 0; Add run trains the form's settings beside them.", 8000)
+                self.refresh()
+                return
             selected = tab.selected_run()
             draft = tab.form.experiment() if tab.form else None
             if selected and draft is not None and draft != selected.named():
@@ -172,6 +179,16 @@ class TrainingControls(QToolBar):
             self._elapsed += self._clock.elapsed()
             self._clock.invalidate()
 
+    def status_texts(self) -> dict[str, str]:
+        """The status bar's figures: the selected run's (or the first's) step and epoch, every running run's
+        rate, and the time trained."""
+        runs = self.tab.runs
+        run = self.tab.selected_run() or next(iter(runs.values()), None)
+        total = sum(r.rate for r in runs.values() if r.status == RunStatus.RUNNING)
+        seconds = self.elapsed_ms() // 1000
+        return {"step": f"step {run.step:,}" if run else "step –", "epoch": f"epoch {run.epoch:.2f}" if run else "epoch –",
+                "elapsed": f"elapsed {seconds // 60}:{seconds % 60:02d}", "rate": f"{total:,.0f} steps/s"}
+
     def elapsed_ms(self) -> int:
         """Time spent training since the runs were set (or reset), pauses left out."""
         return self._elapsed + (self._clock.elapsed() if self._clock.isValid() else 0)
@@ -188,3 +205,36 @@ class TrainingControls(QToolBar):
         self.step_action.setEnabled(runnable and not lost)
         self.stop_action.setEnabled(tab.ready and active or self._running)
         self.reset_action.setEnabled(tab.ready and bool(tab.runs))
+
+
+class SpaceStarts(QObject):
+    """Space starts and pauses even while a number field, a menu of choices or a slider of the tab has focus.
+
+    Those widgets take Space for themselves (a spin box types it, a combo box opens) although it means
+    nothing to them, so Qt would never trigger the Start shortcut.  The filter drops their claim
+    (the ``ShortcutOverride`` event) so the shortcut fires; text fields (a run's name, the hidden widths
+    "32, 32") keep Space, which is a character there.
+    """
+
+    TAKERS = (QAbstractSpinBox, QComboBox, QAbstractSlider)
+
+    def __init__(self, tab, action: QAction, parent: QObject):
+        super().__init__(parent)
+        self.tab, self.action = tab, action
+
+    def watch(self, form: QWidget) -> None:
+        """Hear the form's number fields, choices and sliders (the filter sits on them only, not on the app:
+        a Python call for every event of the window would cost the frame time the plots need)."""
+        for taker in form.findChildren(QWidget):
+            if isinstance(taker, self.TAKERS):
+                taker.installEventFilter(self)
+                if isinstance(taker, QAbstractSpinBox) and taker.lineEdit() is not None:
+                    taker.lineEdit().installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() != QEvent.ShortcutOverride or event.key() != Qt.Key_Space or event.modifiers():
+            return False
+        if self.action.shortcut() != QKeySequence(Qt.Key_Space) or not isinstance(watched, QWidget):
+            return False
+        taker = watched if isinstance(watched, self.TAKERS) else watched.parentWidget()
+        return isinstance(taker, self.TAKERS) and self.tab.isAncestorOf(taker)

@@ -17,21 +17,20 @@ them into calls on the part that owns the job.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from gui.concurrency.training import TrainingThread
 from gui.labs import LABS, LabHolder
 from gui.shell import export
 from gui.shell.files import FileDialogs
 from gui.shell.help import HelpMenu
-from gui.shell.lesson_panel import LessonPanel
+from gui.shell.lesson_panel import LessonPanel, fill_lessons_menu
 from gui.shell.look import Look
-from gui.shell.settings import last_runs
+from gui.shell.settings import last_runs, save_window
 from gui.shell.toolbar import TrainingControls
 from gui.training.tab import TrainingTab
 
@@ -203,20 +202,7 @@ class MainWindow(QMainWindow):
         return {"main_split": self.training_tab, "left": self.left, "centre": self.training_tab.centre}
 
     def save_settings(self) -> None:
-        s = self.settings
-        s.setValue("window/geometry", self.saveGeometry())
-        for key, splitter in self._splitters().items():
-            s.setValue(f"window/{key}", splitter.saveState())
-        if not self.training_tab.form_folded:
-            s.setValue("window/form_width", self.training_tab.sizes()[0])
-        self.look.save(s)
-        if self.ready:
-            from engine.experiment import experiment_to_dict
-            runs = [experiment_to_dict(exp) for exp in self.training_tab.experiments()]
-            if not runs and self.form is not None and self.form.experiment() is not None:
-                runs = [experiment_to_dict(self.form.experiment())]
-            s.setValue("last/runs", json.dumps(runs))
-        s.sync()
+        save_window(self)
 
     @Slot()
     def on_ready(self) -> None:
@@ -232,18 +218,7 @@ class MainWindow(QMainWindow):
         self._on_lab(self.labs.currentIndex())   # a lab opened while torch was loading
 
     def _fill_lessons(self) -> None:
-        from engine.lessons.presets import PRESETS
-        from gui.labs.questions import QUESTIONS
-        self._lesson_menu.clear()
-        for preset in PRESETS.values():
-            action = self._action(preset.title, lambda _=False, n=preset.name: self.load_preset(n))
-            action.setToolTip(preset.lesson)
-            self._lesson_menu.addAction(action)
-        self._lesson_menu.addSection("Check your understanding")
-        for question in QUESTIONS:
-            action = self._action(question.title, lambda _=False, k=question.key: self.open_question(k))
-            action.setToolTip(question.text)
-            self._lesson_menu.addAction(action)
+        fill_lessons_menu(self._lesson_menu, self._action, self.load_preset, self.open_question)
 
     def _restore_runs(self) -> None:
         # a bad saved run list (an older version's, a hand edit) is ignored with a line in the log
@@ -271,9 +246,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _refresh_status(self, *_) -> None:
-        seconds = self.controls.elapsed_ms() // 1000
-        texts = dict(self.training_tab.status_texts(), elapsed=f"elapsed {seconds // 60}:{seconds % 60:02d}")
-        for key, text in texts.items():
+        for key, text in self.controls.status_texts().items():
             self.status_labels[key].setText(text)
 
     # -- the lesson labs ------------------------------------------------------------------------------------
@@ -333,18 +306,8 @@ class MainWindow(QMainWindow):
                                          f"select {kept} in the run list to get them back.", 10000)
 
     def may_replace_runs(self, what: str) -> bool:
-        """True when the run list may be replaced by ``what`` (a lesson, a race, a file): at once when no run has
-        trained a step, else when the teacher says so (the results would be lost)."""
-        trained = [r for r in self.runs.values() if r.step > 0]
-        if not trained:
-            return True
-        steps = sum(r.step for r in trained)
-        answer = QMessageBox.question(
-            self, "Replace the runs?",
-            f"{what} replaces the {len(self.runs)} run(s) in the list; the results of {len(trained)} of them "
-            f"({steps:,} steps trained) will be lost.\n\nTo keep them, cancel and use File > Save run list "
-            "or Export metrics first.", QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
-        return answer == QMessageBox.Yes
+        """True when the run list may be replaced by ``what`` (see ``FileDialogs.may_replace``)."""
+        return self.files.may_replace(list(self.runs.values()), what)
 
     def train_set(self, experiments, title: str) -> bool:
         """Replace the runs by ``experiments`` and train them side by side in the training lab."""

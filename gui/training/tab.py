@@ -26,6 +26,7 @@ from engine.training.updates import MetricsLog
 from gui.style.palette import run_color
 from gui.style.theme import LINE_WIDTH, PRESENTER_LINE_WIDTH, style_plot
 from gui.training.boundary import BoundaryView
+from gui.training.drafts import FormDrafts
 from gui.training.drawing import DrawScheduler
 from gui.training.engine_link import EngineLink
 from gui.training.histograms import HistogramView
@@ -82,8 +83,7 @@ class TrainingTab(QSplitter):
         self.form = None
         self.ready = False
         self.training = None
-        self.drafts: dict[str, object] = {}     # run id -> the form's unsaved edits of it (an Experiment)
-        self._shown: str | None = None           # the run whose settings the form shows
+        self.drafts = FormDrafts()             # the form's unsaved edits of each run
         self._build()
         self.link = EngineLink(self)
         self.drawing = DrawScheduler(self)
@@ -304,7 +304,7 @@ class TrainingTab(QSplitter):
         if run_id not in self.runs:
             return
         del self.runs[run_id]
-        self.drafts.pop(run_id, None)
+        self.drafts.drop(run_id)
         self.drawing.forget(run_id)
         self.training.post("remove", run_id)
         self.runs_list.remove_run(run_id)
@@ -341,9 +341,8 @@ class TrainingTab(QSplitter):
             return
         if self.form is not None:
             left = self.keep_draft()
-            draft = self.drafts.pop(run_id, None)
+            draft = self.drafts.show(run_id)
             self.form.set_experiment(draft or run.named())
-            self._shown = run_id
             if draft is not None:
                 self.message.emit(f"Your unsaved changes to {run.name} are back in the form.", 6000)
             elif left:
@@ -355,14 +354,8 @@ class TrainingTab(QSplitter):
             self.tabs.setCurrentWidget(self.histograms)  # no plane to draw: show what there is to see
 
     def keep_draft(self) -> str | None:
-        """Keep the form's edits of the run it shows as that run's draft; the run's name if there were any."""
-        run = self.runs.get(self._shown or "")
-        draft = self.form.experiment() if self.form is not None else None
-        self._shown = None
-        if run is None or draft is None or draft == run.named():
-            return None
-        self.drafts[run.run_id] = draft
-        return run.name
+        """Keep the form's edits of the run it shows (``FormDrafts``); that run's name if it had any."""
+        return self.drafts.keep(self.form, self.runs)
 
     @Slot()
     def on_form_changed(self) -> None:
@@ -375,7 +368,7 @@ class TrainingTab(QSplitter):
         if run is None or exp is None:
             return
         run.experiment = exp
-        self.drafts.pop(run.run_id, None)
+        self.drafts.drop(run.run_id)
         if exp.name != run.name:
             run.name = self._unique_name(exp.name)
             self.runs_list.item(self.runs_list.run_ids().index(run.run_id), 0).setText(run.name)
@@ -436,14 +429,6 @@ class TrainingTab(QSplitter):
         self.remove_button.setEnabled(bool(self.runs))
         self.show_results()
         self.controls_changed.emit()
-
-    def status_texts(self) -> dict[str, str]:
-        """The status bar's step and epoch of the selected run (or the first), and every running run's rate."""
-        run = self.selected_run() or next(iter(self.runs.values()), None)
-        total = sum(r.rate for r in self.runs.values() if r.status == RunStatus.RUNNING)
-        return {"step": f"step {run.step:,}" if run else "step –",
-                "epoch": f"epoch {run.epoch:.2f}" if run else "epoch –",
-                "rate": f"{total:,.0f} steps/s"}
 
     # -- look --------------------------------------------------------------------------------------------
 

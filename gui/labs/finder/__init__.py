@@ -391,8 +391,8 @@ class FinderTab(QWidget):
     @Slot()
     def _use(self) -> None:
         pick = self.selected()
-        if pick is not None:
-            self.use_lr.emit(float(pick.lr))
+        if pick is not None:     # the rate as the finder shows it ("lr 0.0032"), not 0.003162277...
+            self.use_lr.emit(float(format_lr(pick.lr)))
 
     def _summarize_check(self, check: CheckResult) -> None:
         """The engine's verdict (engine.labs.lrfinder.check_verdict), as the label's text."""

@@ -345,6 +345,8 @@ class TrajectoriesTab(QWidget):
     def _show_editor(self) -> None:
         """The hyperparameter fields of the selected optimizer: only the keys it takes (from OPTIMIZERS)."""
         index = self.selected_row()
+        if not 0 <= index < len(self._rows):     # mid-removal the table still holds the row just deleted
+            index = -1
         self._remove.setEnabled(index >= 0)
         row = self._rows[index] if index >= 0 else None
         self._editor.show_row(index, row.name if row else None, row.texts if row else {})

@@ -14,6 +14,7 @@ from engine.labs.lrfinder import (
     CheckResult,
     FinderResult,
     check_verdict,
+    format_lr,
 )
 from gui.labs.finder import FinderTab
 
@@ -50,11 +51,12 @@ def test_run_finder_draws_the_curve_and_marks_and_use_emits_the_valley(qtbot, ta
         math.log10(result.suggestion("valley").lr))
     with qtbot.waitSignal(tab.use_lr, timeout=1000) as emitted:
         tab.use_button.click()
-    assert emitted.args == [result.suggestion("valley").lr]
+    shown = format_lr(result.suggestion("valley").lr)
+    assert emitted.args == [float(shown)] and shown in tab.pick_label.text()      # the rate as shown
     tab.pick_combo.setCurrentText("steep")
     with qtbot.waitSignal(tab.use_lr, timeout=1000) as emitted:
         tab.use_button.click()
-    assert emitted.args == [result.suggestion("steep").lr]
+    assert emitted.args == [float(format_lr(result.suggestion("steep").lr))]
 
 
 def test_check_puts_each_runs_final_val_loss_on_the_curve(qtbot, tab):

@@ -73,3 +73,13 @@ def test_gap_curves_from_the_engine_draw_its_gap_and_the_bars_use_the_palette(qt
     assert np.allclose(tab.gap_bars.opts["height"], [curve.row.gap])
     brushes = [bars.opts["brush"] for bars in (tab.train_bars, tab.val_bars, tab.gap_bars)]
     assert brushes == [RUN_COLORS[0], RUN_COLORS[2], RUN_COLORS[5]]   # blue, green, crimson
+
+
+def test_the_narrowest_gap_is_the_one_closest_to_zero_whatever_its_sign(qtbot):
+    tab = RegularizationTab()
+    qtbot.addWidget(tab)
+    names = [exp.name for exp in tab.experiments()[:3]]
+    # gaps (train - val): +0.30, -0.02 (validation a little above training), +0.10
+    tab.show_results([(names[0], 0.95, 0.65), (names[1], 0.80, 0.82), (names[2], 0.90, 0.80)])
+    assert f"narrowest: {names[1]} (-0.02)" in tab.status.text()
+    assert f"Widest gap: {names[0]} (+0.30)" in tab.status.text()

@@ -158,3 +158,16 @@ def test_the_path_cache_keeps_one_entry_per_key_and_forgets_the_oldest():
         cache.store(key, path)
     assert cache.get(keys[0]) is None and cache.get(keys[CACHE_DROP]) is path and cache.get(keys[-1]) is path
     assert cache.missing([(k, good.spec) for k in keys]) == [(k, good.spec) for k in keys[:CACHE_DROP]]
+
+
+def test_remove_takes_the_selected_optimizer_and_then_the_rest_without_an_exception(qtbot, tab):
+    n = tab.optimizer_count()
+    tab._table.selectRow(n - 1)                 # the last row: removing it leaves the table's selection past the end
+    with qtbot.captureExceptions() as raised:
+        tab._remove.click()
+        assert tab.optimizer_count() == n - 1
+        while tab.optimizer_count():
+            tab._table.selectRow(tab.optimizer_count() - 1)
+            tab._remove.click()
+        tab._remove.click()                     # nothing left: the button does nothing
+    assert raised == [] and tab.optimizer_count() == 0 and not tab._remove.isEnabled()

@@ -106,3 +106,41 @@ def test_start_refuses_an_invalid_form_and_says_why(qtbot, lab_window):
     window.start_action.trigger()
     assert window.start_action.text() == "Start" and not window.controls.any_running   # nothing was started
     assert "The form has an error" in window.statusBar().currentMessage()
+
+
+def test_start_after_stop_says_what_to_do(qtbot, lab_window):
+    window = lab_window
+    window.clear_runs()
+    window.add_run(Experiment(name="long", train=TrainConfig(steps=100_000, eval_every=50)))
+    window.start_action.trigger()
+    qtbot.waitUntil(lambda: next(iter(window.runs.values())).step > 0, timeout=TIMEOUT)
+    window.stop_action.trigger()
+    qtbot.waitUntil(lambda: all(r.status in FINAL for r in window.runs.values()), timeout=TIMEOUT)
+    window.start_action.trigger()
+    assert "Reset (R) trains them again" in window.statusBar().currentMessage()
+    assert window.start_action.text() == "Start" and not window.controls.any_running
+
+
+def test_space_starts_while_a_number_field_has_focus_and_stays_a_character_in_a_text_field(qtbot, lab_window):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QAbstractSpinBox
+    window = lab_window
+    window.clear_runs()
+    window.add_run(Experiment(name="long", train=TrainConfig(steps=100_000, eval_every=50)))
+    window.activateWindow()
+    spin = next(w for w in window.form.findChildren(QAbstractSpinBox) if w.isVisible())
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus, timeout=5000)
+    before = spin.text()
+    qtbot.keyClick(spin.lineEdit(), Qt.Key_Space)
+    assert window.controls.any_running and spin.text() == before
+    qtbot.keyClick(spin.lineEdit(), Qt.Key_Space)          # and pauses
+    assert not window.controls.any_running
+    name = window.form.field("name").editor
+    name.setFocus()
+    qtbot.waitUntil(name.hasFocus, timeout=5000)
+    name.setText("two")
+    name.end(False)
+    qtbot.keyClick(name, Qt.Key_Space)
+    assert name.text() == "two " and not window.controls.any_running
+    window.stop_runs()
