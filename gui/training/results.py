@@ -1,7 +1,7 @@
 """The Results tab: one row per run (engine.training.results), sortable, copied as CSV.
 
 A number cell holds its number for sorting (``Qt.EditRole``) and shows it rounded for
-reading (losses to 4 significant digits, accuracies as percentages), so sorting by
+reading (losses to 3 significant digits, accuracies as percentages), so sorting by
 "val acc" orders 9.5% before 10%; a run not yet evaluated shows an em dash and sorts
 first.  "Copy as CSV" puts every row, in the order shown, on the clipboard with the
 exact numbers (``engine.training.results.results_csv``), ready for a spreadsheet.
@@ -48,7 +48,7 @@ def shown(field: str, value) -> str:
     if field in PERCENT:
         return f"{100 * value:.1f}%"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.3g}"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
@@ -69,8 +69,8 @@ class ResultsTable(QWidget):
         header = self.table.horizontalHeader()
         header.setSortIndicator(-1, Qt.AscendingOrder)     # the runs list's order until a heading is clicked
         self.table.setSortingEnabled(True)
-        header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)   # a name is never cut: the table scrolls
+        header.setStretchLastSection(True)
         header.setSortIndicatorShown(True)
         self.table.setToolTip("Click a heading to sort by it. Final numbers are the last full-set evaluation's; "
                               "best val acc is the highest of any evaluation, at the first step that reached it.")

@@ -89,3 +89,14 @@ def test_the_window_results_are_each_runs_last_evaluation(qtbot, tmp_path):
         assert "renamed" in column(tab.results, "name")
     finally:
         window.close()
+
+
+def test_a_long_run_name_is_never_cut_in_a_narrow_panel(qtbot):
+    view = ResultsTable()
+    qtbot.addWidget(view)
+    view.resize(300, 200)
+    view.show()
+    long_name = "sgd+momentum with warm-up"
+    view.show_results([RunResult(long_name, "finished", 10, val_acc=0.5)])
+    metrics = view.table.fontMetrics()
+    assert view.table.columnWidth(COL["name"]) >= metrics.horizontalAdvance(long_name)
