@@ -55,6 +55,11 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
             w.grab().save(str(out / f"{name}.png"))
             print(f"saved {out / name}.png")
 
+        # The shots replace the runs on purpose (a lesson, then the comparison): answer the window's
+        # "Replace the runs?" with Yes, as a teacher who has saved what mattered would.
+        from PySide6.QtWidgets import QMessageBox
+        QMessageBox.question = staticmethod(lambda *args, **kwargs: QMessageBox.Yes)
+
         def training() -> None:
             w.load_preset("optimizers")
             w.toggle_start()
@@ -65,6 +70,11 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
             w.tabs.setCurrentWidget(w.histograms)
             pump(timeout=1)
             save("weights-tab")
+
+        def results() -> None:
+            w.tabs.setCurrentWidget(w.training_tab.results)
+            pump(timeout=1)
+            save("results-tab")
 
         def trajectories() -> None:
             lab = w.show_lab("trajectories")
@@ -103,7 +113,7 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
             pump(timeout=1)
             save("lab-regularization")
 
-        shots = {f.__name__: f for f in (training, weights, trajectories, finder, init, schedules, regularization)}
+        shots = {f.__name__: f for f in (training, weights, results, trajectories, finder, init, schedules, regularization)}
         unknown = [n for n in names if n not in shots]
         if unknown:
             print(f"unknown shot(s) {unknown}; choose from {', '.join(shots)}", file=sys.stderr)
