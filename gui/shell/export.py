@@ -69,6 +69,9 @@ def write_plot(widget, key: str, path: Path) -> None:
 
 def export_metrics(run, path: Path) -> None:
     """A run's whole history as ``metrics.csv`` (``engine.training.updates.MetricsLog``: the headless
-    runner writes the same format)."""
-    from engine.files import write_text_atomic
-    write_text_atomic(Path(path), run.log.to_csv())
+    runner writes the same format), streamed block by block into an atomic file: a two-million-step run
+    is never one string in memory, and a failed write leaves the old file as it was."""
+    from engine.files import AtomicFile
+    with AtomicFile(Path(path)) as f:
+        run.log.write_csv(f)
+        f.commit()
