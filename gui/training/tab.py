@@ -298,6 +298,7 @@ class TrainingTab(QSplitter):
             self.message.emit("Fix the form first: " + (self.form.error() or ""), 5000)
             return
         run_id = self.add_run(exp)
+        self.drafts.shown = None            # the form's edits are the new run now, no other run's draft
         self.runs_list.select(run_id)
 
     def remove_run(self, run_id: str) -> None:

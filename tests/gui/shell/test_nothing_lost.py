@@ -144,3 +144,16 @@ def test_space_starts_while_a_number_field_has_focus_and_stays_a_character_in_a_
     qtbot.keyClick(name, Qt.Key_Space)
     assert name.text() == "two " and not window.controls.any_running
     window.stop_runs()
+
+
+def test_edits_that_became_a_new_run_are_no_draft_of_the_old_one(qtbot, lab_window):
+    window = lab_window
+    window.clear_runs()
+    a = window.add_run(short("a"))
+    window.runs_list.select(a)
+    window.form.set_experiment(window.form.experiment().replace(name="b", optimizer={"lr": 0.0789}))
+    window.add_button.click()
+    assert [r.name for r in window.runs.values()] == ["a", "b"]
+    assert "kept" not in window.statusBar().currentMessage()
+    window.runs_list.select(a)
+    assert window.form.experiment().optimizer.lr != 0.0789 and window.form.experiment().name == "a"
