@@ -96,35 +96,44 @@ class TrainingControls(QToolBar):
             tab.training.post("pause")
             self._running = False
             self._clock_stop()
+            self.refresh()
         else:
-            if tab.form is not None and not tab.form.is_valid():
-                tab.message.emit(f"The form has an error ({tab.form.error()}): fix it before Start, so what "
-                                 "trains is what the form shows.", 8000)
-                return
+            self.start(from_form=True)
+
+    def start(self, from_form: bool = False) -> None:
+        """Start every run.  ``from_form`` (Start, Space): the teacher's press, refused while the form has an
+        error, so what trains is what the form shows; a lab's race or a fresh process starts its own runs."""
+        tab = self.tab
+        if not tab.ready:
+            return
+        if from_form and tab.form is not None and not tab.form.is_valid():
+            tab.message.emit(f"The form has an error ({tab.form.error()}): fix it before Start, so what "
+                             "trains is what the form shows.", 8000)
+            return
+        if not tab.runs:
+            tab.add_run_from_form()
             if not tab.runs:
-                tab.add_run_from_form()
-                if not tab.runs:
-                    return
-            if all(r.status in FINAL for r in tab.runs.values()):
-                tab.message.emit("Every run has ended (finished, stopped or failed): Reset (R) trains them again "
-                                 "from step 0; Add run trains the form's settings beside them.", 8000)
-                self.refresh()
                 return
-            selected = tab.selected_run()
-            draft = tab.form.experiment() if tab.form else None
-            if selected and draft is not None and draft != selected.named():
-                tab.message.emit("The form's changes are in no run yet: Add run trains them beside "
-                                 "the others, Apply gives them to the selected run.", 8000)
-            tab.training.post("start")
-            self._running = True
-            if not self._clock.isValid():
-                self._clock.start()
+        if all(r.status in FINAL for r in tab.runs.values()):
+            tab.message.emit("Every run has ended (finished, stopped or failed): Reset (R) trains them again "
+                             "from step 0; Add run trains the form's settings beside them.", 8000)
+            self.refresh()
+            return
+        selected = tab.selected_run()
+        draft = tab.form.experiment() if tab.form else None
+        if from_form and selected and draft is not None and draft != selected.named():
+            tab.message.emit("The form's changes are in no run yet: Add run trains them beside "
+                             "the others, Apply gives them to the selected run.", 8000)
+        tab.training.post("start")
+        self._running = True
+        if not self._clock.isValid():
+            self._clock.start()
         self.refresh()
 
     @Slot(bool)
     def _on_engine_restarted(self, start: bool) -> None:
         if start:
-            self.toggle_start()
+            self.start()
         self.refresh()
 
     @Slot()

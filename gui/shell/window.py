@@ -317,7 +317,7 @@ class MainWindow(QMainWindow):
         self.training_tab.set_runs(experiments)
         self.lesson_panel.leave_lesson(keep_question=True)   # a question stays up while its runs train (question 3)
         self.labs.setCurrentIndex(0)
-        self.controls.toggle_start()
+        self.controls.start()           # the lab's runs, whatever the form holds
         self.statusBar().showMessage(f"{title}: {len(experiments)} runs training side by side.", 6000)
         return True
 

@@ -157,3 +157,13 @@ def test_edits_that_became_a_new_run_are_no_draft_of_the_old_one(qtbot, lab_wind
     assert "kept" not in window.statusBar().currentMessage()
     window.runs_list.select(a)
     assert window.form.experiment().optimizer.lr != 0.0789 and window.form.experiment().name == "a"
+
+
+def test_a_labs_race_starts_its_own_runs_whatever_the_form_holds(qtbot, lab_window):
+    window = lab_window
+    window.clear_runs()
+    window.form.field("model.hidden").editor.setText("32, x")
+    assert not window.form.is_valid()
+    assert window.train_set([short("r1", steps=30), short("r2", steps=30)], "Schedule race")
+    assert window.controls.any_running
+    qtbot.waitUntil(lambda: all(r.status == "finished" for r in window.runs.values()), timeout=TIMEOUT)
