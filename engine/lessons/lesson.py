@@ -116,7 +116,7 @@ def readable_math(tex: str) -> str:
         else:
             out.append("−" if c == "-" and out and out[-1].endswith(" ") else c)
             i += 1
-    text = "".join(out) if "\n" in tex else re.sub(r"[ \t]+", " ", "".join(out)).strip(" ")
+    text = re.sub(r"[ \t]+", " ", "".join(out)).strip(" ")    # one formula line: display ones come line by line
     return unicodedata.normalize("NFC", text)       # a letter and its accent as one character where one exists
 
 
@@ -133,7 +133,7 @@ def lesson_markdown(lab_titles: Mapping[str, str], text: str | None = None) -> s
     text = LESSON_FILE.read_text(encoding="utf-8") if text is None else text
 
     def display(match: re.Match) -> str:
-        lines = [readable_math(line).strip() for line in match.group(1).strip().splitlines() if line.strip()]
+        lines = [readable_math(line) for line in match.group(1).strip().splitlines() if line.strip()]
         return "\n".join("    " + line for line in lines)
 
     def marker(match: re.Match) -> str:

@@ -85,24 +85,17 @@ def test_a_write_that_fails_or_leaves_no_file_is_an_error_and_the_old_file_stays
     assert "nothing was written" in dialogs.said[-1][1]
 
 
-def test_the_weights_plots_export_their_data_though_that_tab_was_never_opened(qtbot, tmp_path):
-    from gui.shell.window import MainWindow
-    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
-    qtbot.addWidget(window)
-    window.show()
-    try:
-        qtbot.waitUntil(lambda: window.ready, timeout=60_000)
-        window.clear_runs()
-        window.add_run(Experiment(name="w", train=TrainConfig(steps=40, eval_every=20, histogram_every=10)))
-        assert window.tabs.currentWidget() is window.boundary        # the Weights tab never shown
-        window.start_action.trigger()
-        qtbot.waitUntil(lambda: all(r.status == "finished" for r in window.runs.values()), timeout=60_000)
-        key = next(k for k, _ in __import__("gui.shell.export", fromlist=["x"]).plot_names(window.training_tab)
-                   if k.startswith("weights:"))
-        assert window.export_plot(key, tmp_path / "weights")           # no suffix: PNG, the first filter's
-        assert (tmp_path / "weights.png").stat().st_size > 1000
-        image = window.histograms.heatmap_image()
-        assert image is not None and image.size > 0
-        assert "Saved" in window.statusBar().currentMessage()
-    finally:
-        window.close()
+def test_the_weights_plots_export_their_data_though_that_tab_was_never_opened(qtbot, tmp_path, lab_window):
+    from gui.shell.export import plot_names
+    window = lab_window
+    window.clear_runs()
+    window.add_run(Experiment(name="w", train=TrainConfig(steps=40, eval_every=20, histogram_every=10)))
+    assert window.tabs.currentWidget() is window.boundary        # the Weights tab never shown
+    window.start_action.trigger()
+    qtbot.waitUntil(lambda: all(r.status == "finished" for r in window.runs.values()), timeout=60_000)
+    key = next(k for k, _ in plot_names(window.training_tab) if k.startswith("weights:"))
+    assert window.export_plot(key, tmp_path / "weights")           # no suffix: PNG, the first filter's
+    assert (tmp_path / "weights.png").stat().st_size > 1000
+    image = window.histograms.heatmap_image()
+    assert image is not None and image.size > 0
+    assert "Saved" in window.statusBar().currentMessage()

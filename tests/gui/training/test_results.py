@@ -8,7 +8,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from engine.config import Experiment, OptimizerConfig, TrainConfig
@@ -60,35 +60,28 @@ def test_copy_puts_exact_numbers_in_the_order_shown_on_the_clipboard(table, qtbo
     assert QApplication.clipboard().text() == copied.args[0]
 
 
-def test_the_window_results_are_each_runs_last_evaluation(qtbot, tmp_path):
-    from gui.shell.window import MainWindow
-    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
-    qtbot.addWidget(window)
-    window.show()
-    try:
-        qtbot.waitUntil(lambda: window.ready, timeout=60_000)
-        window.clear_runs()
-        for name, opt in (("adam", "adam"), ("sgd", "sgd")):
-            window.add_run(Experiment(name=name, optimizer=OptimizerConfig(name=opt, lr=0.01),
-                                      train=TrainConfig(steps=80, eval_every=20)))
-        window.start_action.trigger()
-        qtbot.waitUntil(lambda: all(r.status in FINAL for r in window.runs.values()), timeout=60_000)
-        tab = window.training_tab
-        tab.tabs.setCurrentWidget(tab.results)
-        results = {r.name: r for r in tab.results.results}
-        assert set(results) == {"adam", "sgd"}
-        for run in window.runs.values():
-            last = run.log.evals[-1]
-            row = results[run.name]
-            assert row.status == RunStatus.FINISHED and row.steps == 80
-            assert row.val_acc == float(last.val_acc[-1]) and row.train_loss == float(last.train_loss[-1])
-            assert row.best_val_acc == max(float(v) for e in run.log.evals for v in e.val_acc)
-        # a rename shows at once
-        run_id = next(iter(window.runs))
-        tab.on_renamed(run_id, "renamed")
-        assert "renamed" in column(tab.results, "name")
-    finally:
-        window.close()
+def test_the_window_results_are_each_runs_last_evaluation(qtbot, lab_window):
+    window = lab_window
+    window.clear_runs()
+    for name, opt in (("adam", "adam"), ("sgd", "sgd")):
+        window.add_run(Experiment(name=name, optimizer=OptimizerConfig(name=opt, lr=0.01),
+                                  train=TrainConfig(steps=80, eval_every=20)))
+    window.start_action.trigger()
+    qtbot.waitUntil(lambda: all(r.status in FINAL for r in window.runs.values()), timeout=60_000)
+    tab = window.training_tab
+    tab.tabs.setCurrentWidget(tab.results)
+    results = {r.name: r for r in tab.results.results}
+    assert set(results) == {"adam", "sgd"}
+    for run in window.runs.values():
+        last = run.log.evals[-1]
+        row = results[run.name]
+        assert row.status == RunStatus.FINISHED and row.steps == 80
+        assert row.val_acc == float(last.val_acc[-1]) and row.train_loss == float(last.train_loss[-1])
+        assert row.best_val_acc == max(float(v) for e in run.log.evals for v in e.val_acc)
+    # a rename shows at once
+    run_id = next(iter(window.runs))
+    tab.on_renamed(run_id, "renamed")
+    assert "renamed" in column(tab.results, "name")
 
 
 def test_a_long_run_name_is_never_cut_in_a_narrow_panel(qtbot):
