@@ -8,10 +8,11 @@
 * ``grpc://HOST:PORT``: a class's proxy (``GrpcStorageProxy``) in front of the teacher's storage.
 
 A killed worker never loses a trial silently.  The journal file (and the proxy) has no heartbeat of its own, so
-the same lease is kept as data: every ``interval`` seconds the worker writes the time into each of its running
+the same lease is kept as data (on a database too, beside its heartbeat: a worker that reaches the database
+through a proxy has only the lease, and the two kinds of worker must not fail each other's trials): every ``interval`` seconds the worker writes the time into each of its running
 trials as the user attribute ``heartbeat``; :func:`reap` fails a running trial whose newest sign of life (that
 attribute, or its start) is older than ``grace = 3 x interval`` and queues a copy with Optuna's
-the retry callback (:func:`queue_again`: same parameters, same grid point, same budget slot).  Why a user attribute and
+retry callback (:func:`queue_again`: same parameters, same grid point, same budget slot).  Why a user attribute and
 not a lease file: it lives where the trial lives, so it works wherever the storage reaches (a proxy, another
 machine), and an Optuna dashboard shows it.  Two reapers cannot both re-queue a trial: the journal replays
 state changes in order and refuses the second FAIL (``UpdateFinishedTrialError``).  Clocks of the machines
@@ -19,6 +20,7 @@ must agree to within the grace (NTP does; the default grace is 30 s).
 """
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -41,6 +43,7 @@ from optuna.trial import FrozenTrial, TrialState
 from engine.experiment import ExperimentError
 
 GRACE_BEATS = 3
+CONNECT_WAIT = 5.0             # seconds a proxy's client waits for the proxy to answer
 HEARTBEAT = "heartbeat"        # the user attribute of the lease
 
 
@@ -89,14 +92,30 @@ def grpc_address(url: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def quiet_grpc() -> None:
+    """gRPC's C core logs its own lines to stderr (a port in use, a proxy that went away) beside the one line
+    the app says; read once, when grpc is first imported, so this runs before that (a user's own
+    ``GRPC_VERBOSITY`` wins)."""
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+
+
 def _grpc(url: str, interval: float) -> BaseStorage:
+    """A proxy's client, once the proxy answers: waited for ``CONNECT_WAIT`` seconds at most, so a wrong
+    address or a proxy not started is said at once, where it was given, instead of on the first call."""
     host, port = grpc_address(url)
+    quiet_grpc()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return GrpcStorageProxy(host=host, port=port)
+            proxy = GrpcStorageProxy(host=host, port=port)
+            proxy.wait_server_ready(timeout=CONNECT_WAIT)
     except ImportError as err:
-        raise ExperimentError("--storage", f"a gRPC proxy needs grpcio ({err})") from None
+        raise ExperimentError("--storage", f"a gRPC proxy needs grpcio and protobuf ({err})") from None
+    except ConnectionError:
+        proxy.close()
+        raise ExperimentError("--storage", f"no search proxy answers at {host}:{port} (waited {CONNECT_WAIT:g} s; "
+                              f"is main.py search-serve running there?)") from None
+    return proxy
 
 
 STORAGES: dict[str, StorageKind] = {kind.scheme: kind for kind in (
@@ -132,11 +151,12 @@ def native_heartbeat(storage: BaseStorage) -> bool:
 
 
 def beat(storage: BaseStorage, trial_id: int) -> None:
-    """One sign of life for a running trial: the storage's own heartbeat, or the lease attribute."""
+    """One sign of life for a running trial: the lease attribute, and the storage's own heartbeat if it has one.
+    Both on a database: a worker that joins it through a proxy (no native heartbeat) reaps by the lease, and
+    would otherwise fail the trials of the workers that reach the database directly."""
+    storage.set_trial_user_attr(trial_id, HEARTBEAT, time.time())
     if native_heartbeat(storage):
         storage.record_heartbeat(trial_id)           # type: ignore[attr-defined]
-    else:
-        storage.set_trial_user_attr(trial_id, HEARTBEAT, time.time())
 
 
 def reap(study: optuna.Study, interval: float, now: float | None = None) -> list[int]:
@@ -145,15 +165,16 @@ def reap(study: optuna.Study, interval: float, now: float | None = None) -> list
     wrote when it took it (``running``): a finished trial never says ``running``, so that is the mark of a
     worker lost (a finished trial cannot be changed any more, so nothing else could be written here)."""
     storage = study._storage
-    if native_heartbeat(storage):
+    reaped: list[int] = []
+    if native_heartbeat(storage):        # the database's own heartbeat first (its callback queues the copy)
         before = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(study)
-        return sorted({t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))} - before)
+        reaped = sorted({t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))} - before)
+    # then the lease, on every storage: the only sign of life of a worker that reached a database via a proxy
     now = time.time() if now is None else now
     grace = GRACE_BEATS * interval
-    reaped = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         started = trial.datetime_start.timestamp() if trial.datetime_start else 0.0
         alive = max(float(trial.user_attrs.get(HEARTBEAT, 0.0)), started)

@@ -39,14 +39,20 @@ def test_a_proxy_url_is_host_and_port():
             grpc_address(bad)
 
 
-def test_a_proxy_without_grpcio_is_one_line():
-    try:
-        import grpc  # noqa: F401
-    except ImportError:
-        with pytest.raises(ExperimentError, match="^--storage: a gRPC proxy needs grpcio"):
-            open_storage("grpc://127.0.0.1:1", 10)
-    else:
-        pytest.skip("grpcio is installed here")
+def test_a_proxy_that_is_not_there_is_one_line_after_a_bounded_wait(monkeypatch):
+    """Nothing listens on the port: the client gives up after CONNECT_WAIT seconds (shortened here), naming
+    --storage and the command that starts a proxy, instead of hanging on the first call."""
+    import socket
+
+    from engine.labs.search import storages
+    monkeypatch.setattr(storages, "CONNECT_WAIT", 0.2)
+    with socket.socket() as sock:           # a port that was free a moment ago and is not listened on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(ExperimentError) as err:
+        open_storage(f"grpc://127.0.0.1:{port}", 10)
+    assert str(err.value) == (f"--storage: no search proxy answers at 127.0.0.1:{port} (waited 0.2 s; "
+                              "is main.py search-serve running there?)")
 
 
 def test_journal_and_sqlite_open(tmp_path):
