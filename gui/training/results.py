@@ -89,7 +89,10 @@ class ResultsTable(QWidget):
         layout.addWidget(self.table, 1)
 
     def show_results(self, results: list[RunResult]) -> None:
-        """One row per result; the sort the user chose is applied again to the new numbers."""
+        """One row per result; the sort the user chose is applied again to the new numbers.  Rows equal to
+        the ones shown are left as they are (the tab asks at every update batch while it is on screen)."""
+        if list(results) == self.results and self.table.rowCount() == len(results):
+            return
         self.results = list(results)
         table = self.table
         column, order = table.horizontalHeader().sortIndicatorSection(), table.horizontalHeader().sortIndicatorOrder()

@@ -21,7 +21,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from engine.status import FINAL, RunStatus
-from engine.training.results import run_result
+from engine.training.results import ResultsBook
 from engine.training.updates import MetricsLog
 from gui.style.palette import run_color
 from gui.style.theme import LINE_WIDTH, PRESENTER_LINE_WIDTH, style_plot
@@ -132,6 +132,7 @@ class TrainingTab(QSplitter):
         self.tabs.addTab(self.boundary, "Decision boundary")
         self.tabs.addTab(self.histograms, "Weights")
         self.results = ResultsTable()
+        self.results_book = ResultsBook()        # each run's row, read on from the evaluations not yet seen
         self.results.copied.connect(lambda text: self.message.emit(
             f"Copied {text.count(chr(10)) - 1} runs' results as CSV: paste them into a spreadsheet.", 5000))
         self.tabs.addTab(self.results, "Results")
@@ -245,7 +246,10 @@ class TrainingTab(QSplitter):
     def show_results(self) -> None:
         """The Results tab's rows, when it is on screen (else when it is opened)."""
         if self.tabs.currentWidget() is self.results:
-            self.results.show_results([run_result(r.name, r.status, r.step, r.log.evals) for r in self.runs.values()])
+            book = self.results_book
+            book.keep_only(self.runs)
+            self.results.show_results([book.result(r.run_id, r.generation, r.name, r.status, r.step, r.log.evals)
+                                       for r in self.runs.values()])
 
     # -- runs --------------------------------------------------------------------------------------------
 

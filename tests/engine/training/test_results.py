@@ -40,3 +40,53 @@ def test_the_csv_has_every_column_exact_numbers_empty_cells_and_no_formulas():
     assert table[0] == [heading for _, heading in RESULT_COLUMNS]
     assert table[1][0] == "'=cmd()" and float(table[1][4]) == 0.9876543210123 and table[1][-1] == "400"
     assert table[2] == ["waiting", "queued", "0", "", "", "", "", "", ""]
+
+
+def _independent(steps, val_acc, last):
+    """The row's best by hand: the highest finite val acc, at the first step that reached it."""
+    finite = [(a, s) for s, a in zip(steps, val_acc) if np.isfinite(a)]
+    best = max(a for a, _ in finite) if finite else None
+    return best, (next(s for a, s in finite if a == best) if finite else None), last
+
+
+def test_the_book_reads_only_new_evaluations_and_gives_a_whole_readings_numbers():
+    """The Results tab's book (issue 11 review): a run without new evaluations is not read again, and every
+    row equals a reading of the whole history, whatever the batches the evaluations came in."""
+    from engine.training.results import ResultsBook
+    from engine.training.updates import EMPTY_STEPS, MetricsLog, RunUpdate
+
+    rng = np.random.default_rng(0)
+    val_acc = np.round(rng.uniform(0.3, 0.9, 200), 2)          # rounded: ties, so "first step" matters
+    val_acc[[5, 77]] = np.nan
+    steps = np.arange(200) * 10
+    log, book = MetricsLog(), ResultsBook()
+    read_before, start = 0, 0
+    for size in [1, 0, 3, 17, 0, 50, 129]:
+        stop = start + size
+        chunk = evals(steps[start:stop].tolist(), val_acc[start:stop].tolist())
+        log.append(RunUpdate("r", "running", "", int(steps[max(stop - 1, 0)]), 0.0, 0.0, EMPTY_STEPS, chunk))
+        row = book.result("r", 0, "run", "running", stop, log.evals)
+        assert book.rows_read - read_before == size            # only the new rows were read
+        read_before = book.rows_read
+        assert row == run_result("run", "running", stop, log.evals)
+        best, best_step, _ = _independent(steps[:stop], val_acc[:stop], None)
+        assert (row.best_val_acc, row.best_step) == (best, best_step)
+        assert book.result("r", 0, "run", "running", stop, log.evals) == row and book.rows_read == read_before
+        start = stop
+    assert row.best_val_acc == np.nanmax(val_acc) and row.val_acc == val_acc[-1]
+
+
+def test_the_book_reads_a_run_again_after_a_reset_and_forgets_removed_runs():
+    from engine.training.results import ResultsBook
+
+    book = ResultsBook()
+    first = [evals([0, 10], [0.2, 0.9])]
+    assert book.result("r", 0, "run", "running", 10, first).best_val_acc == 0.9
+    again = [evals([0, 10], [0.4, 0.5])]                       # generation 1: a reset, new history
+    assert book.result("r", 1, "run", "running", 10, again).best_val_acc == 0.5
+    shrunk = [evals([0], [0.3])]                               # the same generation, but fewer rows: read again
+    assert book.result("r", 1, "run", "running", 0, shrunk).best_val_acc == 0.3
+    assert book.result("other", 0, "b", "queued", 0, []) == RunResult("b", "queued", 0)
+    book.keep_only(["r"])
+    read = book.rows_read
+    assert book.result("other", 0, "b", "running", 0, first).best_val_acc == 0.9 and book.rows_read == read + 2

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.config import Experiment, OptimizerConfig, TrainConfig
 from engine.status import FINAL, RunStatus
-from engine.training.results import RESULT_COLUMNS, RunResult
+from engine.training.results import RESULT_COLUMNS, RunResult, run_result
 from gui.training.results import NO_VALUE, ResultsTable
 
 COL = {field: i for i, (field, _) in enumerate(RESULT_COLUMNS)}
@@ -78,6 +78,13 @@ def test_the_window_results_are_each_runs_last_evaluation(qtbot, lab_window):
         assert row.status == RunStatus.FINISHED and row.steps == 80
         assert row.val_acc == float(last.val_acc[-1]) and row.train_loss == float(last.train_loss[-1])
         assert row.best_val_acc == max(float(v) for e in run.log.evals for v in e.val_acc)
+        assert row == run_result(run.name, run.status, run.step, run.log.evals)      # a whole reading's numbers
+    # the runs got no new evaluations: asked again (as every update batch asks), nothing is read again
+    read = tab.results_book.rows_read
+    assert read == sum(len(e) for r in window.runs.values() for e in r.log.evals)
+    tab.show_results()
+    tab.show_results()
+    assert tab.results_book.rows_read == read
     # a rename shows at once
     run_id = next(iter(window.runs))
     tab.on_renamed(run_id, "renamed")
@@ -93,3 +100,11 @@ def test_a_long_run_name_is_never_cut_in_a_narrow_panel(qtbot):
     view.show_results([RunResult(long_name, "finished", 10, val_acc=0.5)])
     metrics = view.table.fontMetrics()
     assert view.table.columnWidth(COL["name"]) >= metrics.horizontalAdvance(long_name)
+
+
+def test_the_same_rows_again_leave_the_table_as_it_is_and_new_numbers_refill_it(table):
+    table.table.item(0, 0).setData(Qt.UserRole + 1, "drawn before")
+    table.show_results(list(ROWS))                      # every update batch asks; nothing changed
+    assert table.table.item(0, 0).data(Qt.UserRole + 1) == "drawn before"
+    table.show_results([RunResult("sgd", "finished", 900, val_acc=0.5), *ROWS[1:]])
+    assert table.table.item(0, 0).data(Qt.UserRole + 1) is None and column(table, "val_acc")[0] == "50.0%"
