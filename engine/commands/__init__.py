@@ -56,11 +56,12 @@ def _registry() -> dict[str, Command]:
         run,
         schema,
         search,
+        search_serve,
         trajectories,
     )
     commands = (run.COMMAND, presets.COMMAND, schema.COMMAND, bench.COMMAND, trajectories.COMMAND,
                 init_probe.COMMAND, lr_find.COMMAND, race.COMMAND, compare.COMMAND, claims.COMMAND,
-                search.COMMAND, search.WORKER_COMMAND)
+                search.COMMAND, search.WORKER_COMMAND, search_serve.COMMAND)
     return {command.name: command for command in commands}
 
 

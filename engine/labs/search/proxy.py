@@ -19,6 +19,7 @@ lease attribute of :mod:`engine.labs.search.storages` whatever storage the proxy
 """
 from __future__ import annotations
 
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class Proxy:
     port: int
     storage_url: str
     _server: Any = field(repr=False, compare=False)
+    _pool: ThreadPoolExecutor = field(repr=False, compare=False)
 
     @property
     def url(self) -> str:
@@ -47,8 +49,13 @@ class Proxy:
         return f"grpc://{self.host}:{self.port}"
 
     def stop(self, grace: float = 1.0) -> None:
-        """End the proxy: calls under way get ``grace`` seconds to finish; idempotent."""
+        """End the proxy: calls under way get ``grace`` seconds to finish; idempotent.  Returns once every thread
+        the proxy started has ended (gRPC's own grace timer included), so nothing of it outlives the call."""
         self._server.stop(grace).wait()
+        self._pool.shutdown(wait=True)
+        for thread in threading.enumerate():
+            if "cancel_all_calls_after_grace" in thread.name and thread is not threading.current_thread():
+                thread.join(grace + 1.0)
 
 
 def start_proxy(storage_url: str, host: str = "127.0.0.1", port: int = 0, heartbeat: float = 10.0) -> Proxy:
@@ -69,8 +76,8 @@ def start_proxy(storage_url: str, host: str = "127.0.0.1", port: int = 0, heartb
     if isinstance(storage, RDBStorage):
         storage = get_storage(storage)
     check_readable(storage, storage_url)
-    server = grpc.server(ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="search-proxy"),
-                         options=[("grpc.so_reuseport", 0)])
+    pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="search-proxy")
+    server = grpc.server(pool, options=[("grpc.so_reuseport", 0)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         api_pb2_grpc.add_StorageServiceServicer_to_server(OptunaStorageProxyService(storage), server)
@@ -80,10 +87,11 @@ def start_proxy(storage_url: str, host: str = "127.0.0.1", port: int = 0, heartb
         bound = 0
     if not bound:
         server.stop(None)
+        pool.shutdown(wait=False)
         what = f"port {port} on {host} is in use (or not allowed)" if port else f"cannot listen on {host}"
         raise ExperimentError("--port", f"{what}; give another --port (or stop what holds it)")
     server.start()
-    return Proxy(host, bound, storage_url, server)
+    return Proxy(host, bound, storage_url, server, pool)
 
 
 def check_readable(storage: optuna.storages.BaseStorage, url: str) -> None:

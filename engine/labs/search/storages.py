@@ -20,6 +20,8 @@ must agree to within the grace (NTP does; the default grace is 30 s).
 """
 from __future__ import annotations
 
+import errno
+import functools
 import os
 import time
 import warnings
@@ -41,6 +43,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
 from engine.experiment import ExperimentError
+from engine.files import WriteError, cannot_write_in
 
 GRACE_BEATS = 3
 CONNECT_WAIT = 5.0             # seconds a proxy's client waits for the proxy to answer
@@ -55,11 +58,48 @@ class StorageKind:
 
 
 def _journal(url: str, interval: float) -> BaseStorage:
+    """The journal file, checked before any work: a regular file (a FIFO or a device would hang the replay or
+    never end), one this process can append to in a folder where Optuna's lock (a symlink beside it) can be
+    made, and one Optuna can replay (a corrupt file is said here, not as a traceback in the middle)."""
     path = Path(url.removeprefix("journal:"))
     if path.is_dir():
         raise ExperimentError("--storage", f"{path} is a folder; give the journal file's name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return JournalStorage(JournalFileBackend(str(path)))
+    if path.exists() and not path.is_file():
+        raise ExperimentError("--storage", f"{path} is not a regular file (a journal is a file)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "ab"):
+            pass
+    except OSError as err:
+        raise ExperimentError("--storage", f"cannot write the journal {path}: {err.strerror or err}") from None
+    problem = cannot_write_in(path.parent)
+    if problem:
+        raise ExperimentError("--storage", f"{problem} (the journal's lock is made beside it)")
+    try:
+        return JournalStorage(JournalFileBackend(str(path)))
+    except Exception as err:
+        raise ExperimentError("--storage", f"{path} is not a journal Optuna can read ({_reason(err)})") from None
+
+
+def _reason(err: BaseException) -> str:
+    """An exception as a short reason: its first line (a database's messages run over several); a gRPC call's
+    status and details (its text is a multi-line dump)."""
+    if callable(getattr(err, "code", None)) and callable(getattr(err, "details", None)):
+        err_code, details = err.code(), err.details()          # type: ignore[attr-defined]
+        return f"{getattr(err_code, 'name', err_code)}: {details}"
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def shown(url: str) -> str:
+    """``url`` fit to print: a database URL without its password."""
+    if "://" not in url or url.startswith("grpc://"):
+        return url
+    try:
+        from sqlalchemy.engine import make_url
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("://")[0] + "://..."
 
 
 def retry() -> RetryHeartbeatStaleTrialCallback:
@@ -77,11 +117,23 @@ def queue_again(study: optuna.Study, trial: FrozenTrial) -> None:
 
 
 def _rdb(url: str, interval: float) -> BaseStorage:
+    """A database, opened (and its tables made) now: a server that does not answer, a wrong password or a
+    corrupt SQLite file is one line naming ``--storage``.  On PostgreSQL the connection waits at most
+    ``CONNECT_WAIT`` x 2 seconds, and a pooled connection is tested before use (a server restarted under a
+    long search)."""
     beat = max(1, round(interval))
-    with warnings.catch_warnings():     # the heartbeat arguments are "experimental" since Optuna 2.9
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return RDBStorage(url, heartbeat_interval=beat, grace_period=GRACE_BEATS * beat,
-                          heartbeat_stale_trial_callback=retry())
+    engine: dict = {}
+    if url.startswith("postgresql"):
+        engine = {"pool_pre_ping": True, "connect_args": {"connect_timeout": round(2 * CONNECT_WAIT)}}
+    try:
+        with warnings.catch_warnings():     # the heartbeat arguments are "experimental" since Optuna 2.9
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(url, engine_kwargs=engine, heartbeat_interval=beat, grace_period=GRACE_BEATS * beat,
+                              heartbeat_stale_trial_callback=retry())
+    except ImportError as err:
+        raise ExperimentError("--storage", f"{shown(url)} needs a driver that is not installed ({err})") from None
+    except Exception as err:
+        raise ExperimentError("--storage", f"cannot open {shown(url)}: {_reason(err)}") from None
 
 
 def grpc_address(url: str) -> tuple[str, int]:
@@ -139,11 +191,67 @@ def storage_kind(url: str) -> StorageKind:
 
 
 def open_storage(url: str, interval: float) -> BaseStorage:
-    """The storage ``url`` names, opened (``interval``: the heartbeat's seconds, for RDB storages)."""
+    """The storage ``url`` names, opened (``interval``: the heartbeat's seconds, for RDB storages), and
+    guarded (:func:`guard`): a fault once the work has begun is :class:`StorageLost`, one line."""
     kind = storage_kind(url)
     if kind.scheme == "grpc://":
         grpc_address(url)
-    return kind.open(url, interval)
+    return guard(kind.open(url, interval), url)
+
+
+class StorageLost(WriteError):
+    """The storage stopped answering after the work began (a proxy killed, a database server stopped, a
+    journal file deleted or corrupted under the search): ``main.py`` prints the line and exits 1.  Nothing told
+    before is lost: it is in the storage; the trials that were running are failed and queued again by the
+    next worker's reaper, and starting the command again goes on."""
+
+    def __init__(self, url: str, cause: BaseException):
+        OSError.__init__(self, errno.EIO, f"the search's storage {shown(url)} stopped working: {_reason(cause)} "
+                                          f"(every trial told before is kept there; start again to go on)")
+        self.path = Path(url)
+
+
+def _faults(storage: BaseStorage) -> tuple[type[BaseException], ...]:
+    """What a storage raises when it, not the caller, is wrong: the file system, the network, the database.
+    A journal that no longer parses raises ``ValueError`` (Optuna's "Invalid log format", JSON's errors),
+    which on the other storages means a wrong call and is left alone."""
+    kinds: list[type[BaseException]] = [OSError, optuna.exceptions.StorageInternalError]
+    if isinstance(storage, JournalStorage):
+        kinds.append(ValueError)
+    try:
+        from sqlalchemy.exc import DBAPIError
+        kinds.append(DBAPIError)
+    except ImportError:
+        pass
+    if isinstance(storage, GrpcStorageProxy):
+        import grpc
+        kinds.append(grpc.RpcError)
+    return tuple(kinds)
+
+
+def guard(storage: BaseStorage, url: str) -> BaseStorage:
+    """``storage`` with every public method turned to raise :class:`StorageLost` on a fault (:func:`_faults`).
+
+    On the instance, not a wrapper class: Optuna tests a storage's class (``RDBStorage``'s cache, the heartbeat's
+    ``BaseHeartbeat``), and one place catches what every caller of the storage (studies, work, results,
+    the window) would otherwise each have to."""
+    faults = _faults(storage)
+
+    def guarded(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def call(*args, **kwargs):
+            try:
+                return method(*args, **kwargs)
+            except StorageLost:
+                raise
+            except faults as err:
+                raise StorageLost(url, err) from err
+        return call
+
+    for name in dir(type(storage)):
+        if not name.startswith("_") and callable(getattr(type(storage), name, None)):
+            setattr(storage, name, guarded(getattr(storage, name)))
+    return storage
 
 
 def native_heartbeat(storage: BaseStorage) -> bool:
