@@ -24,6 +24,7 @@ import json
 import math
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Iterable, Sequence
@@ -236,35 +237,79 @@ def write_text_atomic(path: Path, text: str) -> None:
 def cannot_write_in(folder: Path) -> str | None:
     """Why no file can be created in ``folder`` (one line), or None: a file is created and removed there,
     the one honest test (permission bits say nothing to root, or on a read-only mount)."""
+    reason = _unwritable(folder)
+    return f"cannot write in {folder}: {reason}" if reason else None
+
+
+def _unwritable(folder: Path) -> str | None:
+    """The system's reason no file can be created in ``folder`` (the probe of :func:`cannot_write_in`)."""
     import tempfile
     try:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".descent-lab-probe-"):
             pass
     except OSError as err:
-        return f"cannot write in {folder}: {err.strerror or err}"
+        return str(err.strerror or err)
     return None
 
 
-def file_target_problem(path: Path) -> str | None:
-    """Why ``path`` cannot become a file (one line, before any work), or None if it can.
+@dataclass(frozen=True)
+class TargetProblem:
+    """Why a path cannot become a file: ``kind`` (a key of :data:`TARGET_WORDS`), the ``place`` it is
+    about (the file, or the folder at fault) and the system's ``reason`` for an unwritable folder.  Each
+    caller words it: the window's dialogs by :func:`file_target_problem`, ``--out`` by its own table
+    (``engine.commands.common.check_out_file``)."""
+    kind: str
+    place: Path
+    reason: str = ""
 
-    Not a folder; its folder exists and can be written; an existing file there can be overwritten;
-    a name the file system refuses (too long, a NUL byte) is found by the same probe."""
+
+#: The window's words for each kind of :class:`TargetProblem` (``str.format`` of ``place``, ``name``,
+#: ``reason``).
+TARGET_WORDS: dict[str, str] = {
+    "nul": "the name holds a NUL character",
+    "too_long": "the name is too long (at most 255 bytes)",
+    "is_folder": "{place} is a folder: give a file name",
+    "no_folder": "the folder {place} does not exist",
+    "not_folder": "{place} is a file, not a folder",
+    "read_only": "{name} cannot be overwritten (read-only)",
+    "unwritable": "cannot write in {place}: {reason}",
+}
+
+
+def target_problem(path: Path, new_folders: bool = False) -> TargetProblem | None:
+    """The one check of a file target, before any work: why ``path`` cannot become a file, or None.
+
+    Not a folder; its folder exists (or, with ``new_folders``, its nearest existing parent does, and the
+    missing ones will be created) and is a folder a file can be created in (:func:`cannot_write_in`'s
+    probe); an existing file there can be overwritten; a name the file system refuses (a NUL byte, more
+    than 255 bytes) is refused by name."""
     path = Path(path)
     if "\x00" in str(path):
-        return "the name holds a NUL character"
+        return TargetProblem("nul", path)
     if len(path.name.encode()) > 255:
-        return "the name is too long (at most 255 bytes)"
+        return TargetProblem("too_long", path)
     if path.is_dir():
-        return f"{path} is a folder: give a file name"
+        return TargetProblem("is_folder", path)
     folder = path.parent
     if not folder.exists():
-        return f"the folder {folder} does not exist"
+        if not new_folders:
+            return TargetProblem("no_folder", folder)
+        folder = next((p for p in folder.parents if p.exists()), Path("."))
     if not folder.is_dir():
-        return f"{folder} is a file, not a folder"
+        return TargetProblem("not_folder", folder)
     if path.exists() and not os.access(path, os.W_OK):
-        return f"{path.name} cannot be overwritten (read-only)"
-    return cannot_write_in(folder)
+        return TargetProblem("read_only", path)
+    reason = _unwritable(folder)
+    return TargetProblem("unwritable", folder, reason) if reason else None
+
+
+def file_target_problem(path: Path) -> str | None:
+    """Why ``path`` cannot become a file (one line, in the window's words), or None if it can: the
+    window's saves, which create no folder (:func:`target_problem`)."""
+    problem = target_problem(path)
+    if problem is None:
+        return None
+    return TARGET_WORDS[problem.kind].format(place=problem.place, name=problem.place.name, reason=problem.reason)
 
 
 def float_cell(x: Any) -> str:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from pathlib import Path
 
@@ -80,14 +79,28 @@ def check_out_folder(path: str | Path) -> Path:
     return out
 
 
+#: ``--out``'s words for each kind of ``engine.files.TargetProblem`` (the window's are ``TARGET_WORDS``).
+OUT_FILE_WORDS = {
+    "nul": "the name holds a NUL character",
+    "too_long": "the name is too long (at most 255 bytes)",
+    "is_folder": "{place} is a folder; give a file name, e.g. {example}",
+    "not_folder": "{place} is a file, not a folder",
+    "read_only": "{place} cannot be overwritten (read-only)",
+    "unwritable": "cannot write in {place}: {reason}",
+}
+
+
 def check_out_file(path: str | Path) -> Path:
-    """The same for an ``--out`` that names one file: not a folder, and its folder writable."""
+    """The same for an ``--out`` that names one file: the one check of a file target
+    (``engine.files.target_problem``), with missing folders allowed (the command creates them) and
+    ``--out``'s words."""
+    from engine.files import target_problem
     out = Path(path)
-    if out.is_dir():
-        raise CommandError(f"--out: {out} is a folder; give a file name, e.g. {out / 'trajectories.csv'}")
-    check_out_folder(out.parent if str(out.parent) else ".")
-    if out.exists() and not os.access(out, os.W_OK):
-        raise CommandError(f"--out: {out} cannot be overwritten (read-only)")
+    problem = target_problem(out, new_folders=True)
+    if problem is not None:
+        words = OUT_FILE_WORDS[problem.kind]
+        raise CommandError("--out: " + words.format(place=problem.place, reason=problem.reason,
+                                                    example=problem.place / "trajectories.csv"))
     return out
 
 

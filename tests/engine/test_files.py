@@ -4,6 +4,7 @@ import errno
 import json
 import math
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -174,3 +175,40 @@ def test_frozen_arrays_are_read_only_float_copies():
     c = frozen_array(b)
     b[0] = 9.0
     assert c[0] == 0.0                              # a copy: the writer's array can change, this one cannot
+
+
+def _places(tmp_path):
+    (tmp_path / "folder.csv").mkdir()
+    (tmp_path / "afile").write_text("keep")
+    return {"free": tmp_path / "new.csv", "folder": tmp_path / "folder.csv", "missing": tmp_path / "a" / "b" / "x.csv",
+            "under a file": tmp_path / "afile" / "x.csv", "long": tmp_path / ("n" * 300 + ".csv"),
+            "nul": tmp_path / "bad\x00.csv"}
+
+
+def test_one_check_of_a_file_target_names_the_kind_and_the_place_at_fault(tmp_path):
+    """engine.files.target_problem: the window's saves and --out read this one check (issue 11 review)."""
+    place = _places(tmp_path)
+    kinds = {name: (p.kind, p.place) if (p := files.target_problem(path)) else None for name, path in place.items()}
+    assert kinds == {"free": None, "folder": ("is_folder", place["folder"]),
+                     "missing": ("no_folder", tmp_path / "a" / "b"), "under a file": ("not_folder", tmp_path / "afile"),
+                     "long": ("too_long", place["long"]), "nul": ("nul", place["nul"])}
+    # a folder to be created: fine when its nearest existing parent can hold it, not under a file
+    assert files.target_problem(place["missing"], new_folders=True) is None
+    assert files.target_problem(tmp_path / "afile" / "sub" / "x.csv", new_folders=True).kind == "not_folder"
+    assert not (tmp_path / "a").exists()                                  # the check creates nothing
+
+
+def test_the_windows_words_for_a_file_target(tmp_path):
+    place = _places(tmp_path)
+    words = {name: files.file_target_problem(path) for name, path in place.items()}
+    assert words == {"free": None, "folder": f"{place['folder']} is a folder: give a file name",
+                     "missing": f"the folder {tmp_path / 'a' / 'b'} does not exist",
+                     "under a file": f"{tmp_path / 'afile'} is a file, not a folder",
+                     "long": "the name is too long (at most 255 bytes)", "nul": "the name holds a NUL character"}
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="/proc refuses new files, even to root")
+def test_a_folder_the_system_refuses_is_unwritable_with_its_reason():
+    problem = files.target_problem(Path("/proc/descent-lab.csv"))
+    assert problem.kind == "unwritable" and str(problem.place) == "/proc" and problem.reason
+    assert files.file_target_problem(Path("/proc/x.csv")) == f"cannot write in /proc: {problem.reason}"
