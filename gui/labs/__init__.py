@@ -57,6 +57,15 @@ def _regularization(window) -> QWidget:
     return tab
 
 
+def _search(window) -> QWidget:
+    from gui.labs.search import SearchTab
+    tab = SearchTab(window.form_experiment, window.files)
+    tab.apply_experiment.connect(window.show_experiment_in_form)
+    # a trial's curves: its experiment trained again as the Training tab's run (asked first when runs would be lost)
+    tab.open_trial.connect(lambda exp: window.train_set([exp], f"Trial {exp.name}"))
+    return tab
+
+
 LABS: tuple[LabInfo, ...] = (
     LabInfo("trajectories", "Trajectories",
             "Optimizers as balls rolling on 2-D loss surfaces: watch momentum carry and Adam rescale.",
@@ -70,6 +79,9 @@ LABS: tuple[LabInfo, ...] = (
     LabInfo("regularization", "Regularization",
             "Dropout, weight decay, augmentation and batch norm against overfitting, compared.",
             _regularization),
+    LabInfo("search", "Search",
+            "Hyperparameter search: grid, random, TPE and Gaussian-process search race on one budget, "
+            "alone or with a whole class.", _search),
 )
 
 

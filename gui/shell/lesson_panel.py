@@ -152,8 +152,36 @@ class LessonPanel(QFrame):
         self.text.setText(self._html + "<br>" + table.render(result))
 
 
-def fill_lessons_menu(menu, make_action, load_preset, open_question) -> None:
-    """The Lessons menu: every preset (its lesson as the tooltip), then the lesson's questions."""
+@dataclass(frozen=True)
+class SearchLesson:
+    """A lesson of the search lab: a search preset (``engine.labs.search.presets``) opened in the Search tab."""
+    title: str
+    preset: str
+    text: str
+
+
+SEARCH_LESSONS: tuple[SearchLesson, ...] = (
+    SearchLesson("Random beats grid", "random-beats-grid",
+                 "Three knobs, and only the learning rate matters: with 27 trials the grid tries 3 learning "
+                 "rates, random search 27. Press Start and watch the best-so-far lines."),
+    SearchLesson("Population-based training", "population-based-training",
+                 "A population trains side by side; every few steps the worst copy the best (weights and "
+                 "optimizer state) and perturb their hyperparameters: the schedule is found while training."),
+)
+"""The Lessons menu's search lessons; one whose preset this version lacks is not listed."""
+
+
+def open_search_lesson(window, lesson: SearchLesson) -> None:
+    """The Search tab, with the lesson's preset in its widgets (press Start to race it)."""
+    tab = window.show_lab("search")
+    tab.load_preset(lesson.preset, lesson.text)
+
+
+def fill_lessons_menu(menu, make_action, load_preset, open_question, window=None) -> None:
+    """The Lessons menu: every preset (its lesson as the tooltip), the search lessons, then the questions.
+
+    ``window`` opens the search lessons (its ``show_lab``); by default the window ``load_preset`` belongs to."""
+    from engine.labs.search.presets import SEARCH_PRESETS
     from engine.lessons.presets import PRESETS
     from gui.labs.questions import QUESTIONS
     menu.clear()
@@ -161,6 +189,14 @@ def fill_lessons_menu(menu, make_action, load_preset, open_question) -> None:
         action = make_action(preset.title, lambda _=False, n=preset.name: load_preset(n))
         action.setToolTip(preset.lesson)
         menu.addAction(action)
+    window = window or getattr(load_preset, "__self__", None)
+    lessons = [lesson for lesson in SEARCH_LESSONS if lesson.preset in SEARCH_PRESETS]
+    if window is not None and hasattr(window, "show_lab") and lessons:
+        menu.addSection("Hyperparameter search")
+        for lesson in lessons:
+            action = make_action(lesson.title, lambda _=False, x=lesson: open_search_lesson(window, x))
+            action.setToolTip(lesson.text)
+            menu.addAction(action)
     menu.addSection("Check your understanding")
     for question in QUESTIONS:
         action = make_action(question.title, lambda _=False, k=question.key: open_question(k))
