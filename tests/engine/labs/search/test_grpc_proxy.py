@@ -13,6 +13,7 @@ import pytest
 
 import main
 from engine.experiment import ExperimentError
+from engine.labs.search.launch import join, start
 from engine.labs.search.methods import quiet_optuna
 from engine.labs.search.proxy import start_proxy
 from engine.labs.search.results import method_trials
@@ -34,7 +35,35 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def test_a_worker_joins_through_the_proxy_and_a_student_sees_its_trials(tmp_path):
+def test_a_node_joins_through_the_proxy_and_a_student_sees_its_trials(tmp_path):
+    """In this process (quick): the proxy on a thread, a node that joins through it and trains in one child
+    process, a student's client opened before any trial; the teacher's files, written through it, count them."""
+    quiet_optuna()
+    search = parse_search(RAW)
+    journal = tmp_path / "class.journal"
+    create_studies(search, open_storage(str(journal), 10), "class")
+    proxy = start_proxy(str(journal))
+    try:
+        student = open_storage(proxy.url, 10)
+        assert method_trials(student, "class", "random") == []
+        joined = join(proxy.url, "class", 1)
+        assert [t.result.status for t in joined.told] == [RunStatus.FINISHED] * 3
+        seen = method_trials(student, "class", "random")
+        direct = method_trials(open_storage(str(journal), 10), "class", "random")
+        assert [(t.number, t.params, t.value) for t in seen] == [(t.number, t.params, t.value) for t in direct]
+        assert [t.value for t in seen] == [t.result.value for t in joined.told]
+        teacher = start(search, tmp_path / "out", proxy.url, "class", 0)
+        assert teacher.told == []
+        with open(tmp_path / "out" / "trials.csv", newline="") as f:
+            table = list(csv.DictReader(f))
+        assert [float(r["value"]) for r in table if r["state"] == "finished"] == [t.value for t in direct]
+        assert len(table) == 3
+    finally:
+        proxy.stop()
+
+
+@pytest.mark.slow
+def test_a_worker_process_joins_through_search_serve_and_a_student_sees_its_trials(tmp_path):
     quiet_optuna()
     search = parse_search(RAW)
     journal = tmp_path / "class.journal"
