@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -148,26 +150,54 @@ class MetricsLog:
     the same format.
 
     Memory stays flat however long the run (issue 11): the steps (41 bytes each, :data:`STEP_RECORD`)
-    go as they arrive to an anonymous temporary file (``tempfile.TemporaryFile`` in ``folder``, else
-    the system's temporary folder; the system removes it when the log is closed or the app ends, even
-    after a crash), so the export stays exact to the last bit while the window keeps only a decimated
-    envelope for its plots (:mod:`engine.training.reservoir`).  The evaluations (48 bytes each, one per
-    ``eval_every`` steps) stay in memory, in arrays that double when full: the Results tab and the
-    regularization lab read them at every update.
+    go as they arrive to an anonymous temporary file (``tempfile.TemporaryFile``; the system removes it
+    when the log is closed or the app ends, even after a crash), so the export stays exact to the last
+    bit while the window keeps only a decimated envelope for its plots (:mod:`engine.training.reservoir`).
+    The file goes in ``folder`` (the window gives its user data folder: a long run's gigabytes belong
+    with the app's data, not in a small system ``/tmp``), created when missing; when no file can be
+    made there, it goes to the system's temporary folder and :attr:`note` says so in one line.
+    :attr:`spill_folder` is where it went.  The evaluations (48 bytes each, one per ``eval_every``
+    steps) stay in memory, in arrays that double when full: the Results tab and the regularization lab
+    read them at every update.
     """
 
-    def __init__(self, folder: str | None = None):
+    def __init__(self, folder: str | os.PathLike | None = None):
         self.folder = folder
+        self.note: str | None = None            # why the steps are not in ``folder`` (one line), once they are not
+        self.spill_folder: Path | None = None   # where the steps' file is, once there is one
+        self._noted = False
         self._file: Any = None
         self._rows = 0
         self._evals: dict[str, np.ndarray] = {}
         self._n_evals = 0
 
+    def take_note(self) -> str | None:
+        """:attr:`note`, the first time it is asked for (a view says it once)."""
+        if self._noted or self.note is None:
+            return None
+        self._noted = True
+        return self.note
+
+    def _open_spill(self) -> Any:
+        """The steps' anonymous file: in :attr:`folder` (made when missing), else the system's temporary one."""
+        if self.folder is not None:
+            folder = Path(self.folder)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                file = tempfile.TemporaryFile(prefix="descent-lab-steps-", dir=folder)
+                self.spill_folder = folder
+                return file
+            except OSError as err:
+                self.note = (f"Cannot write in {folder} ({err.strerror or err}): a run's steps are kept in the "
+                             f"system's temporary folder instead.")
+        self.spill_folder = Path(tempfile.gettempdir())
+        return tempfile.TemporaryFile(prefix="descent-lab-steps-")
+
     def append(self, update: RunUpdate) -> None:
         s = update.steps
         if len(s):
             if self._file is None:
-                self._file = tempfile.TemporaryFile(prefix="descent-lab-steps-", dir=self.folder)
+                self._file = self._open_spill()
             record = np.empty(len(s), STEP_RECORD)
             for name in STEP_FIELDS:
                 record[name] = getattr(s, name)

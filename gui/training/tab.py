@@ -15,6 +15,7 @@ tab's signals.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabW
 from engine.status import FINAL, RunStatus
 from engine.training.results import ResultsBook
 from engine.training.updates import MetricsLog
+from gui.platform.paths import user_data_dir
 from gui.style.palette import run_color
 from gui.style.theme import LINE_WIDTH, PRESENTER_LINE_WIDTH, style_plot
 from gui.training.boundary import BoundaryView
@@ -33,6 +35,12 @@ from gui.training.histograms import HistogramView
 from gui.training.metric_plots import MetricPlots
 from gui.training.results import ResultsTable
 from gui.training.runs_list import RunsList
+
+
+def spill_folder() -> Path:
+    """Where a run's steps are kept on disk while the window shows it (``MetricsLog``): ``spill`` in the
+    user data folder (``gui.platform.paths``), beside the app's log, rather than a small system ``/tmp``."""
+    return user_data_dir() / "spill"
 
 
 @dataclass
@@ -48,7 +56,7 @@ class RunEntry:
     step: int = 0
     epoch: float = 0.0
     rate: float = 0.0
-    log: MetricsLog = field(default_factory=MetricsLog)
+    log: MetricsLog = field(default_factory=lambda: MetricsLog(spill_folder()))
 
     def named(self):
         """The run's experiment under the run's own name (the teacher may have renamed the run)."""
@@ -216,6 +224,8 @@ class TrainingTab(QSplitter):
             run.status, run.message = update.status, update.message
             run.step, run.epoch, run.rate = update.step, update.epoch, update.steps_per_sec
             run.log.append(update)
+            if note := run.log.take_note():     # its steps could not go to the data folder: said once a run
+                self.message.emit(note, 15000)
             self.plots.append(update, draw=False)
             self.drawing.store(update)
             if len(update.evals):
@@ -246,10 +256,9 @@ class TrainingTab(QSplitter):
     def show_results(self) -> None:
         """The Results tab's rows, when it is on screen (else when it is opened)."""
         if self.tabs.currentWidget() is self.results:
-            book = self.results_book
-            book.keep_only(self.runs)
-            self.results.show_results([book.result(r.run_id, r.generation, r.name, r.status, r.step, r.log.evals)
-                                       for r in self.runs.values()])
+            self.results_book.keep_only(self.runs)
+            self.results.show_results([self.results_book.result(r.run_id, r.generation, r.name, r.status, r.step,
+                                                                 r.log.evals) for r in self.runs.values()])
 
     # -- runs --------------------------------------------------------------------------------------------
 

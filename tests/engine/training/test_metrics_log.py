@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -61,3 +62,49 @@ def test_evaluations_alone_still_make_rows():
     rows = list(csv.DictReader(io.StringIO(log.to_csv())))
     assert [(r["step"], r["val_acc"], r["train_loss"]) for r in rows] == [("0", "0.5", ""), ("5", "0.25", "")]
     assert MetricsLog().to_csv().count("\n") == 1          # the header only
+
+
+def _where(file) -> str:
+    """The folder an anonymous file was made in, as the system names it (Linux: /proc/self/fd)."""
+    return os.readlink(f"/proc/self/fd/{file.fileno()}")
+
+
+def test_the_steps_file_goes_in_the_given_folder_made_when_missing(tmp_path):
+    folder = tmp_path / "data" / "spill"
+    log = MetricsLog(folder)
+    for update in batches(100, 10):
+        log.append(update)
+    assert folder.is_dir() and log.spill_folder == folder and log.note is None
+    if os.path.isdir("/proc/self/fd"):
+        assert _where(log._file).startswith(str(folder) + os.sep)
+    assert not list(folder.iterdir())                      # anonymous: nothing to clean up
+    assert len(log) == 101 and log.steps[0].step.tolist() == list(range(101))
+    log.close()
+
+
+def test_an_unwritable_folder_sends_the_steps_to_the_system_temp_with_a_one_line_note(tmp_path):
+    import tempfile
+    (tmp_path / "afile").write_text("keep")
+    folder = tmp_path / "afile" / "spill"                 # under a file: refused even to root
+    log = MetricsLog(folder)
+    sent = list(batches(100, 10))
+    for update in sent:
+        log.append(update)
+    assert log.spill_folder == Path(tempfile.gettempdir())
+    assert log.note is not None and "\n" not in log.note and str(folder) in log.note
+    assert "system's temporary folder" in log.note
+    if os.path.isdir("/proc/self/fd"):
+        assert _where(log._file).startswith(tempfile.gettempdir() + os.sep)
+    np.testing.assert_array_equal(log.steps[0].loss, np.concatenate([u.steps.loss for u in sent]))
+    assert (tmp_path / "afile").read_text() == "keep"
+    log.close()
+
+
+def test_the_note_is_taken_once(tmp_path):
+    (tmp_path / "afile").write_text("")
+    log = MetricsLog(tmp_path / "afile" / "spill")
+    assert log.take_note() is None                         # no steps yet: no file, nothing to say
+    log.append(next(batches(5, 5)))
+    note = log.take_note()
+    assert note == log.note and note.startswith("Cannot write in") and log.take_note() is None
+    log.close()
