@@ -10,7 +10,7 @@ them in a :class:`gui.concurrency.jobs.TaskRunner` and draws them:
   fastai's default) chooses which one the label explains, the dashed line
   shows and **Use this LR** sends (:attr:`FinderTab.use_lr`).
 * **Check the finder** (the lesson's Challenge) trains short full runs at
-  eight log-spaced rates around the finder's range and puts each run's final
+  fifteen log-spaced rates around the finder's range (``CHECK_RUNS``) and puts each run's final
   validation loss on the same axes as it finishes.  Same axes on purpose:
   both are the cross-entropy, in nats, so "where the real runs are lowest"
   and "where the finder pointed" read off one picture.  A run that diverged

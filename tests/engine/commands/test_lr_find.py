@@ -6,7 +6,7 @@ import math
 import pytest
 
 from engine.commands import BAD_INPUT
-from engine.labs.lrfinder import CHECK_COLUMNS, CheckPoint, CheckResult, check_verdict
+from engine.labs.lrfinder import CHECK_COLUMNS, CHECK_RUNS, CheckPoint, CheckResult, check_verdict
 
 
 def _lr_find(capsys, *args):
@@ -25,7 +25,7 @@ def test_check_writes_each_checked_rate_and_the_engines_verdict(tmp_path, capsys
     with open(tmp_path / "check.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert tuple(rows[0]) == CHECK_COLUMNS == ("run", "lr", "val_loss", "val_acc", "status", "message")
-    assert [int(r["run"]) for r in rows] == list(range(8))                       # the tab's eight rates
+    assert [int(r["run"]) for r in rows] == list(range(CHECK_RUNS))              # the tab's rates
     lrs = [float(r["lr"]) for r in rows]
     assert all(b > a for a, b in zip(lrs, lrs[1:]))
     assert all(math.isnan(float(r["val_loss"])) == (r["status"] != "finished") for r in rows)
@@ -35,7 +35,7 @@ def test_check_writes_each_checked_rate_and_the_engines_verdict(tmp_path, capsys
                                          r["status"], r["message"]) for r in rows), 15)
     expected = check_verdict(suggestions["suggestions"]["valley"], check)
     verdict = json.loads((tmp_path / "verdict.json").read_text())
-    assert verdict == {**expected.summary(), "check_steps": 15, "check_runs": 8}
+    assert verdict == {**expected.summary(), "check_steps": 15, "check_runs": CHECK_RUNS}
     assert expected.best_lr is not None and expected.sentence in out
 
 

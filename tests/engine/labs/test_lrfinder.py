@@ -183,6 +183,21 @@ def test_bad_settings_are_refused_with_a_reason():
             find_lr(Trainer(PLAIN), settings)
 
 
+def test_the_checks_rates_lie_closer_than_the_verdicts_factor():
+    """The check's grid resolves its own verdict (issue 11): neighbouring rates less than AGREE_FACTOR apart
+    over the widest span the lesson preset sweeps (pick / 30 to the sweep's end of 10), so the rate nearest the
+    pick lies within sqrt(AGREE_FACTOR) of it.  Eight rates (3.6x apart there) did not."""
+    from engine.labs.lrfinder import CHECK_RUNS, FinderResult, Suggestion
+    lrs = sweep_lrs()
+    result = FinderResult(lrs, np.ones(len(lrs)), np.ones(len(lrs)), SweepStatus.FINISHED,
+                          (Suggestion("valley", 0.0376, 0.0376, 1.0),))
+    rates = check_lrs(result)
+    assert len(rates) == CHECK_RUNS and rates[-1] == pytest.approx(10.0) and rates[0] == pytest.approx(0.0376 / 30)
+    step = rates[1] / rates[0]
+    assert step < AGREE_FACTOR / 1.5
+    assert min(abs(math.log(r / 0.0376)) for r in rates) <= math.log(step) / 2 + 1e-12
+
+
 def test_check_trains_at_each_rate_and_reports_each_run_as_it_ends():
     result = find_lr(Trainer(PLAIN), FinderSettings(steps=40))
     lrs = check_lrs(result, 8)

@@ -8,6 +8,7 @@ from engine.config import DataConfig, Experiment, TrainConfig
 from engine.labs.lrfinder import (
     AGREE_FACTOR,
     BETA,
+    CHECK_RUNS,
     MAX_STEPS,
     MIN_STEPS,
     STOP_FACTOR,
@@ -66,12 +67,12 @@ def test_check_puts_each_runs_final_val_loss_on_the_curve(qtbot, tab):
     assert tab.check_button.isEnabled()
     assert tab.check_finder()
     finish(qtbot, tab)
-    assert len(tab.check_points) == 8
+    assert len(tab.check_points) == CHECK_RUNS
     ok = [p for p in tab.check_points if math.isfinite(p.val_loss)]
     x, y = tab.check_scatter.xData, tab.check_scatter.yData
     assert len(x) == len(ok) >= 4 and list(y) == [p.val_loss for p in ok]
     dx = tab.diverged_scatter.xData
-    assert len(dx) == 8 - len(ok)
+    assert len(dx) == CHECK_RUNS - len(ok)
     assert "Best check run" in tab.check_label.text()
     # The words are the engine's verdict on these very runs.
     expected = check_verdict(tab.result.suggestion("valley").lr, CheckResult(tuple(tab.check_points), 20))
