@@ -1,5 +1,6 @@
-"""``main.py search``: race hyperparameter-search methods on one experiment (grid, random, TPE, GP on Optuna):
-DIR/trials.csv and DIR/summary.json; ``main.py search-worker`` joins a running search from another process or
+"""``main.py search``: race hyperparameter-search methods on one experiment (grid, random, TPE, GP on Optuna,
+population-based training on this node's own processes): DIR/trials.csv and DIR/summary.json (and
+DIR/pbt_lineage.json); ``main.py search-worker`` joins a running search from another process or
 machine through its storage (``engine.labs.search``)."""
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def _workers(parser) -> None:
 
 def configure(parser) -> None:
     add_source(parser, what="search JSON file", preset_help="a built-in search instead of a file "
-               "(random-beats-grid)")      # not a Command.source: the file is a search file, not an experiment
+               "(random-beats-grid, population-based-training)")      # not a Command.source: the file is a search file, not an experiment
     parser.add_argument("--out", default="out", help="folder for trials.csv and summary.json (default ./out)")
     parser.add_argument("--storage", default=None,
                         help="where the studies live: a journal file PATH (or journal:PATH), sqlite:///PATH, "
@@ -31,9 +32,32 @@ def configure_worker(parser) -> None:
     _workers(parser)
 
 
+def _values(values) -> str:
+    return ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in values.items())
+
+
+def _print_pbt(event) -> bool:
+    """One line per member's round and per exploit of population-based training; False for other events."""
+    from engine.labs.search.pbt import Exploit, MemberRound
+    if isinstance(event, MemberRound):
+        why = f" ({event.message})" if event.status != "finished" and event.message else ""
+        print(f"pbt member {event.member} round {event.generation}: {event.status} {event.value:.4g} at step "
+              f"{event.step}, {_values(event.params)}{why}", flush=True)
+        return True
+    if isinstance(event, Exploit):
+        fresh = f", resampled {', '.join(event.resampled)}" if event.resampled else ""
+        why = "" if event.reason == "bottom" else f" ({event.reason})"
+        print(f"pbt member {event.member} copies member {event.parent} at step {event.step}{why}: "
+              f"{_values(event.params_after)}{fresh}", flush=True)
+        return True
+    return False
+
+
 def _print_trial(event) -> None:
     """One line when a trial starts training and one when it ends."""
     from engine.labs.search.work import Asked
+    if _print_pbt(event):
+        return
     if isinstance(event, Asked):
         values = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in event.values.items())
         print(f"{event.method} #{event.number}: training {values}", flush=True)
@@ -87,6 +111,12 @@ def run(args) -> int:
                   f"(every choice, then k points per range: see README)", flush=True)
         finished = start(search, out, args.storage, args.study, args.workers, stop, _print_trial)
         print(f"search {args.study}: {len(finished.told)} trials trained here -> {out}", flush=True)
+        if finished.pbt is not None and finished.pbt.best_member >= 0:
+            print(f"search {args.study}: pbt's best is member {finished.pbt.best_member}, "
+                  f"{finished.pbt.best_value:.4g} ({len(finished.pbt.events)} exploits)", flush=True)
+        elif "pbt" in search.methods and args.workers == 0:
+            print(f"search {args.study}: pbt not run (it trains on this node's own processes; --workers 0)",
+                  flush=True)
         if stop():
             return stop.exit_code
     return OK
@@ -105,7 +135,7 @@ def run_worker(args) -> int:
     return OK
 
 
-COMMAND = Command("search", "race hyperparameter-search methods (grid, random, tpe, gp) on a search file or "
+COMMAND = Command("search", "race hyperparameter-search methods (grid, random, tpe, gp, pbt) on a search file or "
                   "--preset (writes trials.csv and summary.json)", configure, run)
 WORKER_COMMAND = Command("search-worker", "join a running search through its --storage and train its trials "
                          "until the budget is done", configure_worker, run_worker)

@@ -4,14 +4,20 @@
 method's budget is done or it is stopped, writes ``trials.csv`` and ``summary.json`` from the storage, so the
 files hold every node's trials.  :func:`join` finds the search a storage holds by its name, takes the next
 worker index (:func:`~.studies.join_as_worker`) and works until the budget is done.
+
+Population-based training (``"pbt"`` among the methods) runs after the Optuna methods, on the same number of
+training processes of *this node* (:func:`engine.labs.search.pbt.run_pbt`): it is no Optuna study, so a
+joining worker never trains its members, and ``--workers 0`` (train nothing here) does not run it.  Its
+events reach ``on_trial`` too (:class:`~.pbt.MemberRound`, :class:`~.pbt.Exploit`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Union
 
 from engine.labs.search.methods import quiet_optuna
+from engine.labs.search.pbt import Exploit, MemberRound, PBTResult, run_pbt
 from engine.labs.search.spec import Search
 from engine.labs.search.storages import open_storage
 from engine.labs.search.studies import create_studies, find_search, join_as_worker
@@ -22,11 +28,16 @@ JOURNAL = "search.journal"
 """The default storage: a journal file in the output folder (a search survives a crash and resumes)."""
 
 
+SearchEvent = Union[Asked, Told, MemberRound, Exploit]
+"""What ``on_trial`` hears: a trial handed out and told, a PBT member's round and an exploit."""
+
+
 @dataclass(frozen=True)
 class Finished:
     search: Search
     told: list[Told]              # the trials this process's node told
-    files: tuple[Path, ...]       # trials.csv, summary.json (none for a joining worker)
+    files: tuple[Path, ...]       # trials.csv, summary.json (none for a joining worker), pbt_lineage.json
+    pbt: PBTResult | None = None  # the population, when pbt was among the methods and it ran here
 
 
 def default_storage(out: Path) -> str:
@@ -35,7 +46,7 @@ def default_storage(out: Path) -> str:
 
 def start(search: Search, out: Path, storage_url: str | None, name: str, workers: int,
           should_stop: Callable[[], bool] = lambda: False,
-          on_trial: Callable[[Asked | Told], None] | None = None) -> Finished:
+          on_trial: Callable[[SearchEvent], None] | None = None) -> Finished:
     from engine.labs.search.results import write_search_files
     quiet_optuna()
     url = storage_url or default_storage(out)
@@ -44,7 +55,10 @@ def start(search: Search, out: Path, storage_url: str | None, name: str, workers
     storage = open_storage(url, search.settings.heartbeat)
     create_studies(search, storage, name)
     told = work(storage, name, search, 0, workers, should_stop, on_trial)
-    return Finished(search, told, write_search_files(search, storage, name, out))
+    pbt = None
+    if "pbt" in search.methods and workers > 0 and not should_stop():
+        pbt = run_pbt(search, workers, should_stop, on_trial)
+    return Finished(search, told, write_search_files(search, storage, name, out, pbt), pbt)
 
 
 def join(storage_url: str, name: str, workers: int, should_stop: Callable[[], bool] = lambda: False,

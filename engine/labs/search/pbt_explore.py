@@ -62,7 +62,7 @@ def exploit_plan(standings: Sequence[Standing], goal: Objective, quantile: float
     for s in sorted(standings, key=lambda s: s.member):
         if s.member in ended or s.member in bottom:
             parent = top[int(rng.integers(len(top)))].member
-            plan.append((s.member, parent, ended.get(s.member, "bottom")))
+            plan.append((s.member, parent, str(ended.get(s.member, "bottom"))))
     return plan
 
 

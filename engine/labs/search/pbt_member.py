@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -82,8 +83,10 @@ def resume(trainer, state: MemberState) -> None:
         group.update(settings)                                 # trap 1: the explored settings, not the parent's
     trainer.schedule.load_state_dict(fresh_schedule)
     if trainer.schedule.active:
-        for _ in range(state.step):
-            trainer.schedule.step()
+        with warnings.catch_warnings():       # torch's "scheduler stepped before the optimizer": on purpose here
+            warnings.filterwarnings("ignore", "Detected call of")
+            for _ in range(state.step):
+                trainer.schedule.step()
     trainer.step_count = state.step
     trainer._divergence.start(state.start_loss)
 
@@ -115,8 +118,10 @@ def train_round(base: Experiment, values: dict[str, Any], objective: str, state:
 
     try:
         trainer = build_member(base, values, state)
-    except (ExperimentError, ValueError, RuntimeError) as err:
+    except (ExperimentError, ValueError) as err:
         return ended(RunStatus.ERROR, str(err).splitlines()[0] if str(err) else type(err).__name__)
+    except RuntimeError as err:
+        return ended(RunStatus.ERROR, f"the copied state does not fit this member's network ({err})".splitlines()[0])
     start_loss, untrained = state.start_loss, state.untrained
     target = min(state.step + interval, trainer.total_steps)
     latest = None

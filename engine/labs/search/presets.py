@@ -4,6 +4,15 @@
 the ``normal`` init (the base uses ``he_normal``) and ``schedule.eta_min`` only by the cosine schedule (the base's
 is constant), so they change nothing.  With 27 trials the grid is 3 x 3 x 3 and tries 3 learning rates; random
 search tries 27.
+
+``population-based-training``: SGD with momentum at a constant learning rate on the spiral, where a rate that
+is high early (fast progress) and lower late (less noise near the end) beats any one rate.  Random search
+tries 8 rates for 400 steps each; PBT trains a population of 8 from the same 8 rates (its generation 0 is
+random search's 8 points) for the same 400 steps each, so both spend 3,200 steps, and every 50 steps the
+bottom 2 copy a top member and move its rate by x0.8 or x1.2.  Only the rate is searched, in a wide range
+(1e-3 to 1, as a student would give it), and the objective is the final validation loss, so PBT cannot win by
+picking a lucky evaluation.  While it was built, PBT's best was at least as good as random's at search seeds
+0 to 5 (6 of 6, better at 5); the claims table checks it at ten.
 """
 from __future__ import annotations
 
@@ -17,5 +26,14 @@ SEARCH_PRESETS: dict[str, dict[str, Any]] = {
         "space": {"optimizer.lr": {"log": [1e-4, 1.0]}, "model.init_std": {"uniform": [0.01, 0.1]},
                   "schedule.eta_min": {"uniform": [0.0, 1e-3]}},
         "methods": ["grid", "random"], "trials": 27, "objective": "best_val_loss", "seed": 0,
+    },
+    "population-based-training": {
+        "base": {"name": "population-based-training",
+                 "data": {"dataset": "spiral", "n_train": 400, "n_val": 400}, "model": {"hidden": [32, 32]},
+                 "optimizer": {"name": "sgd", "momentum": 0.9},
+                 "train": {"steps": 400, "batch_size": 16, "eval_every": 50}},
+        "space": {"optimizer.lr": {"log": [1e-3, 1.0]}},
+        "methods": ["random", "pbt"], "trials": 8, "objective": "val_loss", "seed": 0,
+        "pbt": {"population": 8, "interval": 50},
     },
 }

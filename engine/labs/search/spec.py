@@ -31,10 +31,13 @@ from engine.labs.search.space import KINDS, Param
 MAX_TRIALS = 10_000
 METHOD_NAMES = ("grid", "random", "tpe", "gp", "pbt")
 FILE_KEYS = ("base", "preset", "space", "methods", "trials", "objective", "seed", "startup", "heartbeat", "pbt")
-UNSEARCHABLE = ("name",)
-NOT_BUILT = {"pbt": "population-based training is not built yet (its settings, pbt: {...}, are read); "
-                    "race grid, random, tpe and gp"}
-"""Methods the file may name that this version cannot run yet: refused with the reason, never skipped silently."""          # a run's label, not a hyperparameter
+UNSEARCHABLE = ("name",)          # a run's label, not a hyperparameter
+NOT_BUILT: dict[str, str] = {}
+"""Methods the file may name that this version cannot run yet: refused with the reason, never skipped silently."""
+PBT_FIXED = ("data.", "seed", "model.kind", "model.hidden", "model.channels", "model.norm", "optimizer.name",
+             "train.steps", "train.epochs")
+"""Keys population-based training cannot explore: a member copies its parent's weights and optimizer state,
+which fit only the same network and the same optimizer, and every member trains the same total steps."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,8 @@ def parse_search(raw: Any, presets: PresetLookup | None = None) -> Search:
     settings = _parse_section("", SearchSettings, scalars)
     pbt = _parse_section("pbt", PBTConfig, raw.get("pbt", {}))
     preset = raw.get("preset") if "base" not in raw else None
+    if "pbt" in methods:
+        _check_pbt_space(space)
     return Search(base, space, methods, settings, pbt, preset)
 
 
@@ -185,6 +190,13 @@ def _check_value(where: str, path: str, value: Any, base: Experiment) -> None:
         if err.path == path or err.path.startswith(f"{path}["):
             raise ExperimentError(where, str(err).split(": ", 1)[-1]) from None
         # another key objects to this value (a combination): the trial says so when it runs
+
+
+def _check_pbt_space(space: tuple[Param, ...]) -> None:
+    for p in space:
+        if any(p.path == fixed or (fixed.endswith(".") and p.path.startswith(fixed)) for fixed in PBT_FIXED):
+            raise ExperimentError(f"space.{p.path}", "population-based training cannot explore this key (a copied "
+                                  "state fits only the same network, optimizer and length); race it without pbt")
 
 
 def _methods(raw: Any) -> tuple[str, ...]:

@@ -41,7 +41,8 @@ def refusal(raw) -> str:
     ({"space": {}}, "space: must be a non-empty JSON object"),
     ({"methods": ["grid", "annealing"]}, "methods[1]: unknown method 'annealing'"),
     ({"methods": ["grid", "grid"]}, "methods: each method may appear once"),
-    ({"methods": ["random", "pbt"]}, "methods[1]: population-based training is not built yet"),
+    ({"methods": ["random", "pbt"], "space": {"model.hidden": {"choice": [[8], [16]]}}},
+     "space.model.hidden: population-based training cannot explore this key"),
     ({"pbt": {"population": 1}}, "pbt.population: must be >= 2"),
     ({"objective": "train_loss"}, "objective: unknown value \"train_loss\" (choose from val_loss, val_acc, "),
     ({"trials": 0}, "trials: must be >= 1"),
@@ -52,6 +53,13 @@ def test_a_bad_search_file_is_one_line_naming_its_key(changes, line):
     text = refusal(search(**changes))
     assert "\n" not in text
     assert text.startswith(line), text
+
+
+def test_pbt_is_accepted_with_its_settings_and_reads_back():
+    s = parse_search(search(methods=["random", "pbt"], pbt={"population": 4, "interval": 5}))
+    assert s.methods == ("random", "pbt") and (s.pbt.population, s.pbt.interval) == (4, 5)
+    assert parse_search(s.to_dict()) == s
+    assert parse_search(search(space={"model.hidden": {"choice": [[8], [16]]}})).methods == ("grid", "random")
 
 
 def test_base_or_preset_exactly_one():
