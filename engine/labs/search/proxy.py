@@ -19,6 +19,8 @@ lease attribute of :mod:`engine.labs.search.storages` whatever storage the proxy
 """
 from __future__ import annotations
 
+import errno
+import socket
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -72,6 +74,7 @@ def start_proxy(storage_url: str, host: str = "127.0.0.1", port: int = 0, heartb
     from optuna.storages._grpc.auto_generated import api_pb2_grpc
     from optuna.storages._grpc.servicer import OptunaStorageProxyService
 
+    check_address(host, port)
     storage = open_storage(storage_url, heartbeat)
     if isinstance(storage, RDBStorage):
         storage = get_storage(storage)
@@ -88,10 +91,30 @@ def start_proxy(storage_url: str, host: str = "127.0.0.1", port: int = 0, heartb
     if not bound:
         server.stop(None)
         pool.shutdown(wait=False)
-        what = f"port {port} on {host} is in use (or not allowed)" if port else f"cannot listen on {host}"
-        raise ExperimentError("--port", f"{what}; give another --port (or stop what holds it)")
+        raise ExperimentError("--port", f"port {port} on {host} is in use (or not allowed); give another --port "
+                                        f"(or stop what holds it)")
     server.start()
     return Proxy(host, bound, storage_url, server, pool)
+
+
+def check_address(host: str, port: int) -> None:
+    """Bind ``host:port`` once with a plain socket, to name what is wrong before gRPC (whose own error says only
+    that no address was added): a host that is no address of this machine, a port in use or not allowed."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as err:
+        raise ExperimentError("--host", f"{host!r} is not a name or address this machine knows ({err})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        try:
+            probe.bind(address)
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                raise ExperimentError("--port", f"port {port} on {host} is in use; give another --port "
+                                                f"(or stop what holds it)") from None
+            if err.errno == errno.EADDRNOTAVAIL:
+                raise ExperimentError("--host", f"{host} is not an address of this machine") from None
+            raise ExperimentError("--port", f"cannot listen on {host}:{port}: {err.strerror or err}") from None
 
 
 def check_readable(storage: optuna.storages.BaseStorage, url: str) -> None:

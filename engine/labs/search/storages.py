@@ -66,6 +66,9 @@ def _journal(url: str, interval: float) -> BaseStorage:
         raise ExperimentError("--storage", f"{path} is a folder; give the journal file's name")
     if path.exists() and not path.is_file():
         raise ExperimentError("--storage", f"{path} is not a regular file (a journal is a file)")
+    above = next((p for p in path.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise ExperimentError("--storage", f"{above} is a file, not a folder (in {path})")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "ab"):

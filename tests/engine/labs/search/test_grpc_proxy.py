@@ -113,7 +113,7 @@ def test_the_proxy_binds_a_free_port_serves_and_stops(tmp_path):
         assert optuna.get_all_study_names(storage=open_storage(str(tmp_path / "p.journal"), 10)) == ["a"]
         with pytest.raises(ExperimentError) as err:             # gRPC's SO_REUSEPORT would let it bind too
             start_proxy(str(tmp_path / "p.journal"), port=proxy.port)
-        assert str(err.value) == (f"--port: port {proxy.port} on 127.0.0.1 is in use (or not allowed); "
+        assert str(err.value) == (f"--port: port {proxy.port} on 127.0.0.1 is in use; "
                                   "give another --port (or stop what holds it)")
     finally:
         proxy.stop()
@@ -137,7 +137,7 @@ def test_search_serve_refuses_a_port_in_use_and_a_corrupt_journal_in_one_line(tm
     finally:
         proxy.stop()
     err = capsys.readouterr().err
-    assert code == 2 and err == (f"error: --port: port {proxy.port} on 127.0.0.1 is in use (or not allowed); "
+    assert code == 2 and err == (f"error: --port: port {proxy.port} on 127.0.0.1 is in use; "
                                  "give another --port (or stop what holds it)\n")
     (tmp_path / "bad.journal").write_bytes(b'{"op_code": 0, "study_name": "a"}\nnot json\n{}\n')
     assert main.main(["search-serve", "--storage", str(tmp_path / "bad.journal"), "--port", "0"]) == 2
