@@ -30,7 +30,7 @@ from typing import Any
 import optuna
 
 from engine.experiment import ExperimentError
-from engine.labs.search.storages import open_storage, storage_kind
+from engine.labs.search.storages import open_storage, quiet_grpc, storage_kind
 
 THREADS = 16
 """Calls the proxy answers at once (a class of 30 workers beats and asks in turn; each call is short)."""
@@ -69,6 +69,7 @@ def start_proxy(storage_url: str, host: str = "127.0.0.1", port: int = 0, heartb
         raise ExperimentError("--storage", "a proxy serves a journal file or a database, not another proxy")
     if not 0 <= port < 65536:
         raise ExperimentError("--port", f"must be 0 (any free port) to 65535, got {port}")
+    quiet_grpc()
     import grpc
     from optuna.storages import RDBStorage, get_storage
     from optuna.storages._grpc.auto_generated import api_pb2_grpc

@@ -193,12 +193,20 @@ def storage_kind(url: str) -> StorageKind:
     return kind or STORAGES["journal:"]
 
 
-def open_storage(url: str, interval: float) -> BaseStorage:
+def open_storage(url: str, interval: float, create: bool = True) -> BaseStorage:
     """The storage ``url`` names, opened (``interval``: the heartbeat's seconds, for RDB storages), and
-    guarded (:func:`guard`): a fault once the work has begun is :class:`StorageLost`, one line."""
+    guarded (:func:`guard`): a fault once the work has begun is :class:`StorageLost`, one line.
+
+    ``create=False`` (a worker joining a search that must exist): a journal file or SQLite database that is
+    not there is refused, naming ``--storage``, instead of being made empty (a mistyped path would leave an
+    empty file behind and then say no search is in it)."""
     kind = storage_kind(url)
     if kind.scheme == "grpc://":
         grpc_address(url)
+    if not create and kind.scheme in ("journal:", "sqlite:///"):
+        path = Path(url.removeprefix(kind.scheme) if kind.scheme == "sqlite:///" else url.removeprefix("journal:"))
+        if not path.exists():
+            raise ExperimentError("--storage", f"{path}: no such file (start the search first, or check the path)")
     return guard(kind.open(url, interval), url)
 
 

@@ -81,3 +81,12 @@ def test_grid_has_the_same_seed_on_every_worker_the_others_different():
     assert worker_seed(7, 0) == 7 and len({worker_seed(7, w) for w in range(100)}) == 100
     # a search resumed on worker 0 does not repeat the sequence it already drew
     assert worker_seed(7, 0, restart=5) != 7
+
+
+def test_a_joining_worker_does_not_make_a_storage_that_is_not_there(tmp_path):
+    for url in (str(tmp_path / "typo.journal"), f"journal:{tmp_path / 'typo.journal'}", f"sqlite:///{tmp_path / 't.db'}"):
+        with pytest.raises(ExperimentError, match="^--storage: .*: no such file \\(start the search first"):
+            open_storage(url, 10, create=False)
+    assert list(tmp_path.iterdir()) == []
+    open_storage(str(tmp_path / "s.journal"), 10)                      # the starting command makes it
+    assert isinstance(open_storage(str(tmp_path / "s.journal"), 10, create=False), JournalStorage)
