@@ -17,6 +17,12 @@ not a lease file: it lives where the trial lives, so it works wherever the stora
 machine), and an Optuna dashboard shows it.  Two reapers cannot both re-queue a trial: the journal replays
 state changes in order and refuses the second FAIL (``UpdateFinishedTrialError``).  Clocks of the machines
 must agree to within the grace (NTP does; the default grace is 30 s).
+
+Faults, by when they are found (issue 10's rule): what is wrong with a storage before any work (a folder, a FIFO,
+an unwritable or corrupt journal, a database that refuses, no proxy answering within ``CONNECT_WAIT``) is one
+line naming ``--storage`` (``ExperimentError``, exit 2); a storage that stops working once the work has begun
+(a proxy killed, a server stopped, a journal deleted, a full disk) is :class:`StorageLost`, one line and exit 1,
+every trial told before it kept in the storage.
 """
 from __future__ import annotations
 
