@@ -137,7 +137,39 @@ def test_the_database_heartbeat_fails_a_silent_trial_and_queues_it_again(postgre
     assert reap(study, 2.0) == []
 
 
-@pytest.mark.slow       # 126 s here on a loaded machine; more than 15 s anywhere (two processes, a 6 s grace)
+def test_through_a_proxy_in_front_of_postgresql_the_lease_keeps_both_kinds_of_worker(postgres):
+    """A student reaches the database through the class's proxy (no native heartbeat: only the lease); a
+    worker on the database directly reaps by both.  A fresh lease keeps the student's trial alive even though
+    it has no heartbeat row; an hour later with no new beat it is failed and queued again by the direct worker."""
+    import optuna
+    from optuna.storages import GrpcStorageProxy
+
+    from engine.labs.search.proxy import start_proxy
+    from engine.labs.search.storages import native_heartbeat
+    quiet_optuna()
+    search = parse_search(RAW)
+    direct = open_storage(postgres.url, search.settings.heartbeat)
+    create_studies(search, direct, "race")
+    proxy = start_proxy(postgres.url)
+    try:
+        student = open_storage(proxy.url, search.settings.heartbeat)
+        assert isinstance(student, GrpcStorageProxy) and not native_heartbeat(student)
+        theirs = optuna.load_study(study_name="race.random", storage=student)
+        trial = theirs.ask({p.path: p.distribution() for p in search.space})
+        trial.set_user_attr("slot", 0)
+        trial.set_user_attr("status", RunStatus.RUNNING)
+        beat(student, trial._trial_id)
+        ours = optuna.load_study(study_name="race.random", storage=direct)
+        assert reap(ours, 2.0) == []                     # alive by its lease, though the database never saw a beat
+        assert reap(ours, 2.0, now=time.time() + 3600) == [0]      # an hour without a beat
+        failed, copy = theirs.get_trials()
+        assert (failed.state.name, copy.state.name) == ("FAIL", "WAITING")
+        assert copy.params == failed.params and copy.user_attrs["slot"] == 0
+    finally:
+        proxy.stop()
+
+
+@pytest.mark.slow       # 28 s here (126 s on a loaded machine): two processes and a 6 s grace
 def test_two_workers_on_postgresql_one_killed_mid_trial_complete_the_budget_once(postgres, tmp_path):
     quiet_optuna()
     search = parse_search(RAW)
@@ -176,7 +208,6 @@ def test_two_workers_on_postgresql_one_killed_mid_trial_complete_the_budget_once
     assert states == ["error"] + ["finished"] * 8
 
 
-@pytest.mark.slow
 def test_a_server_that_goes_away_under_a_worker_is_one_line_and_exit_1(postgres):
     quiet_optuna()
     long = {**RAW, "base": {**RAW["base"], "train": {"steps": 100000, "eval_every": 50000}}, "methods": ["random"]}
