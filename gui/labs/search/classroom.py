@@ -75,10 +75,8 @@ class ClassBox(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(QLabel("<b>A class search</b>"))
         column.addLayout(form)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.join_button)
-        buttons.addWidget(self.host_button)
-        column.addLayout(buttons)
+        column.addWidget(self.join_button)        # one above the other: the column stays narrow in large type
+        column.addWidget(self.host_button)
         column.addWidget(self.info)
         column.addWidget(self.message)
         self.hosting = False

@@ -20,7 +20,7 @@ from engine.labs.search.space import Param
 from gui.labs.search.book import TrialBook
 
 MIN_TRIALS = 10
-BAR_CELLS = 20
+BAR_CELLS = 10
 
 
 def _optuna_value(param: Param, value):
@@ -47,9 +47,12 @@ def importance_html(book: TrialBook, space: tuple[Param, ...]) -> str:
     found = importances(book, space)
     if found is None:
         have = len(book.finished())
-        return (f"<b>Parameter importance</b> (PED-ANOVA) needs {MIN_TRIALS} finished trials: "
+        return (f"<b>Importance</b> (PED-ANOVA) needs {MIN_TRIALS} finished trials: "
                 f"{have} so far, {max(0, MIN_TRIALS - have)} to go.")
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{'█' * max(1, round(v * BAR_CELLS)) if v > 0 else ''}</td>"
-                   f"<td align='right'>{v:.2f}</td></tr>" for k, v in found.items())
-    return (f"<b>Parameter importance</b> (PED-ANOVA, {len(book.finished())} finished trials): how much the best "
-            f"10% crowd into one part of each range<table cellspacing='4'>{rows}</table>")
+    entries = " &nbsp; ".join(f"{html.escape(k)}&nbsp;<b>{v:.2f}</b>&nbsp;{'█' * round(v * BAR_CELLS)}"
+                              for k, v in found.items())
+    return f"<b>Importance</b> (PED-ANOVA, {len(book.finished())} finished trials): {entries}"
+
+
+TIP = ("Parameter importance by PED-ANOVA: how much the best 10% of the finished trials crowd into one part of "
+       "each key's range (1: all of the importance, 0: the best trials spread like all the others).")

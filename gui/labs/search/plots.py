@@ -84,7 +84,8 @@ class TrialMap:
         self.widget = pg.PlotWidget(axisItems={"bottom": self.x_axis, "left": self.y_axis})
         self.widget.setMinimumHeight(150)
         item = self.widget.getPlotItem()
-        set_title(item, "Trials on two keys")
+        self.title = "Trials on two keys"
+        set_title(item, self.title)
         item.showGrid(x=True, y=True, alpha=0.15)
         item.setMenuEnabled(False)
         no_si_prefix(item)
@@ -115,6 +116,10 @@ class TrialMap:
             return
         item.setLabel("bottom", x_path)
         item.setLabel("left", y_path)
+        title = f"Trials, filled by {book.goal.name}"
+        if title != self.title:
+            self.title = title
+            set_title(item, title)
         item.setLogMode(x=px.kind == "log", y=py.kind == "log")
         for axis, p in ((self.x_axis, px), (self.y_axis, py)):
             axis.setTicks([[(i, str(c)) for i, c in enumerate(p.choices)]] if p.kind == "choice" else None)
@@ -153,15 +158,16 @@ class ColorKey(QWidget):
         self.cmap = cmap
         self.low, self.high = QLabel(), QLabel()
         self.bar = QLabel()
-        self.caption = QLabel()
+        self.bar.setToolTip("Each trial's fill: its objective on this scale (bright: better); hollow: running, "
+                            "diverged or failed; the outline and the shape say the method")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.caption)
+        layout.addStretch(1)
         layout.addWidget(self.low)
         layout.addWidget(self.bar)
         layout.addWidget(self.high)
         layout.addStretch(1)
-        self.bar.setPixmap(self._gradient(120, 12))
+        self.bar.setPixmap(self._gradient(90, 12))
 
     def _gradient(self, width: int, height: int) -> QPixmap:
         table = self.cmap.getLookupTable(0.0, 1.0, width, alpha=False).astype(np.uint8)
@@ -171,13 +177,11 @@ class ColorKey(QWidget):
 
     def show_range(self, objective: str, value_range: tuple[float, float] | None, better_high: bool) -> None:
         if value_range is None:
-            self.caption.setText(f"colour: {objective} (no finished trial yet); hollow: running or failed")
-            self.low.setText("")
+            self.low.setText("no finished trial yet")
             self.high.setText("")
             return
         lo, hi = value_range
         worst, best = (lo, hi) if better_high else (hi, lo)
-        self.caption.setText(f"colour: {objective}")
         self.low.setText(f"{worst:.4g}")
         self.high.setText(f"{best:.4g} (best)")
         self.low.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -75,6 +75,12 @@ def number_text(value: float, kind: str) -> str:
     return str(int(value)) if kind == "int" else repr(float(value))
 
 
+def _wrapped(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)       # a heading never widens the column in large type
+    return label
+
+
 class SpaceRow(QWidget):
     """One searched key: its path, its kind, low and high (or the choices), a remove button, a message line."""
 
@@ -233,11 +239,11 @@ class SearchForm(QWidget):
 
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(QLabel("<b>Space</b>: the keys searched and their ranges"))
+        column.addWidget(_wrapped("<b>Space</b>: the keys searched and their ranges"))
         column.addLayout(self._rows_box)
         column.addWidget(self.add_button)
         column.addWidget(self.space_error)
-        column.addWidget(QLabel("<b>Methods</b> (several race on the same budget)"))
+        column.addWidget(_wrapped("<b>Methods</b> (several race on the same budget)"))
         column.addLayout(methods)
         column.addWidget(self.methods_error)
         column.addLayout(settings)

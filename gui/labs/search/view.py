@@ -10,9 +10,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -20,9 +22,10 @@ from PySide6.QtWidgets import (
 
 from engine.labs.search.space import Param
 from gui.labs.search.book import TrialBook, TrialRow
-from gui.labs.search.importance import importance_html
+from gui.labs.search.importance import TIP, importance_html
 from gui.labs.search.plots import BestPlot, ColorKey, TrialMap
 from gui.labs.search.table import TrialTable
+from gui.widgets.common import fit_column
 
 DRAW_DELAY_MS = 100
 
@@ -47,6 +50,9 @@ class RaceView(QWidget):
         self.x_key, self.y_key = QComboBox(), QComboBox()
         for combo, axis in ((self.x_key, "across"), (self.y_key, "up")):
             combo.setToolTip(f"The key drawn {axis} the map of trials")
+            # a long key path must not widen the map past its half of a narrow window
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
             combo.currentTextChanged.connect(self.draw_soon)
         axes = QHBoxLayout()
         axes.addWidget(QLabel("x"))
@@ -63,6 +69,9 @@ class RaceView(QWidget):
         plots.addWidget(self.best_plot.widget)
         plots.addWidget(map_box)
         plots.setChildrenCollapsible(False)
+        plots.setStretchFactor(0, 1)
+        plots.setStretchFactor(1, 1)
+        self._plots = plots
 
         self.table = TrialTable()
         self.table.opened.connect(self.opened)
@@ -84,25 +93,36 @@ class RaceView(QWidget):
         self.importance = QLabel()
         self.importance.setWordWrap(True)
         self.importance.setTextFormat(Qt.TextFormat.RichText)
+        self.importance.setToolTip(TIP)
         self.importance.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 0)
         for button in (self.open_button, self.apply_button, self.best_button, self.export_button):
             side.addWidget(button)
-        side.addWidget(self.importance, 1)
+        side.addStretch(1)
         side_box = QWidget()
         side_box.setLayout(side)
-        side_box.setMaximumWidth(320)
+        side_scroll = QScrollArea()           # the buttons in large type scroll, never cut
+        side_scroll.setWidget(side_box)
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._side, self._side_scroll = side_box, side_scroll
+        table_row = QHBoxLayout()
+        table_row.setContentsMargins(0, 0, 0, 0)
+        table_row.addWidget(self.table, 1)
+        table_row.addWidget(side_scroll)
         lower = QWidget()
-        lower_row = QHBoxLayout(lower)
-        lower_row.setContentsMargins(0, 0, 0, 0)
-        lower_row.addWidget(self.table, 1)
-        lower_row.addWidget(side_box)
+        lower_column = QVBoxLayout(lower)
+        lower_column.setContentsMargins(0, 0, 0, 0)
+        lower_column.addLayout(table_row, 1)
+        lower_column.addWidget(self.importance)     # under the table, wrapped to its width
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(plots)
         split.addWidget(lower)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 5)
+        split.setStretchFactor(1, 4)
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -113,6 +133,23 @@ class RaceView(QWidget):
         self._timer.timeout.connect(self.draw)
         self._selection_changed()
         self.draw()
+
+    def _fit_side(self) -> None:
+        """The trial buttons' column as wide as its buttons need (large type too), never squeezed by the table."""
+        fit_column(self._side, self._side_scroll, 180)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == event.Type.FontChange and hasattr(self, "_side"):
+            self._fit_side()
+        super().changeEvent(event)
+
+    def showEvent(self, event) -> None:
+        self._fit_side()
+        super().showEvent(event)
+        if not getattr(self, "_split_once", False):      # the two plots share the width equally at first
+            self._split_once = True
+            half = max(1, self._plots.width() // 2)
+            self._plots.setSizes([half, half])
 
     def reset(self, book: TrialBook, space: tuple[Param, ...], methods: tuple[str, ...]) -> None:
         """A new search: its book, its keys on the map's axes (the first two), its methods."""

@@ -81,6 +81,16 @@ def test_each_method_races_in_the_tab_to_the_headless_numbers(qtbot, tab, tmp_pa
     assert {(r["method"], int(r["trial"])) for r in rows} == set(want)
     assert not multiprocessing.active_children()
 
+    # Another node's search, joined through its storage with no training process here: every one of its trials
+    # shows, read from the storage (a class search's window shows the whole study, not only its own trials).
+    tab.workers.setValue(0)
+    with qtbot.waitSignal(tab.runner.finished, timeout=RACE_TIMEOUT):
+        assert tab.join(str(tmp_path / "headless" / "search.journal"), "search")
+    assert tab.run_error.isHidden(), tab.run_error.text()
+    assert {k: r.value for k, r in tab.view.book.rows.items()} == pytest.approx(want, rel=1e-9, abs=0)
+    assert {r.worker for r in tab.view.book.rows.values()} == {t.result.worker for t in headless}
+    assert "class search" in tab.base_label.text() and tab.form.trials.value() == 4
+
 
 def test_the_space_widgets_round_trip_a_search_file(qtbot, tab, tmp_path):
     raw = {"base": TINY, "space": {"optimizer.lr": {"log": [0.0003, 0.3]}, "model.dropout": {"uniform": [0.05, 0.45]},
@@ -146,7 +156,7 @@ def test_apply_best_puts_the_best_trials_settings_in_the_form(qtbot, lab_window)
     tab.view.best_button.click()
     exp = lab_window.form_experiment()
     assert exp.optimizer.lr == 0.02 and exp.model.dropout == 0.3 and exp.name == "random #1"
-    assert "importance" in tab.view.importance.text() and "6 to go" in tab.view.importance.text()
+    assert "Importance" in tab.view.importance.text() and "6 to go" in tab.view.importance.text()
 
 
 def test_importance_once_there_are_enough_trials(qtbot, tab):
@@ -184,3 +194,42 @@ def test_closing_the_window_mid_search_stops_the_workers(qtbot, lab_window, tmp_
     lab_window.close()
     assert not tab.busy() and not tab.watcher.busy()
     assert not multiprocessing.active_children()
+    from gui.labs.search.jobs import open_search_storage, snapshot
+    states = [r.state for r in snapshot(tab.search, open_search_storage(tab.url, tab.search), tab.study).rows]
+    assert states == [RunStatus.STOPPED, RunStatus.QUEUED]       # stopped, and queued again for a restart
+
+
+def test_a_hosted_class_search_is_joined_through_its_proxy(qtbot, tab, tmp_path):
+    """The teacher's tab hosts a proxy on 127.0.0.1 and races; a student's tab joins it by grpc:// URL and name,
+    trains nothing (workers 0) and still shows every trial the teacher's node trained."""
+    from PySide6.QtCore import QSettings
+
+    from engine.experiment import parse_experiment
+    from gui.shell.files import FileDialogs
+    raw = {**SEARCH, "methods": ["random"], "trials": 3}
+    write_search(tmp_path / "class.json", raw)
+    tab.load_file(tmp_path / "class.json")
+    tab.workers.setValue(1)
+    assert tab.host("127.0.0.1", 0)
+    address = tab.host_of.address()
+    assert address.startswith("grpc://127.0.0.1:") and address in tab.classroom.info.text()
+    student = SearchTab(lambda: parse_experiment(TINY))
+    student.files = FileDialogs(student, QSettings(str(tmp_path / "t.ini"), QSettings.IniFormat))
+    qtbot.addWidget(student)
+    try:
+        assert tab.start() and tab.study == "class-1" and "class-1" in tab.classroom.info.text()
+        qtbot.waitUntil(lambda: bool(tab.view.book.rows), timeout=RACE_TIMEOUT)      # the studies exist: join them
+        student.workers.setValue(0)
+        student.classroom.url.setText(address)
+        student.classroom.study.setText("class-1")
+        with qtbot.waitSignal(student.runner.finished, timeout=RACE_TIMEOUT):
+            student.classroom.join_button.click()
+        qtbot.waitUntil(lambda: not tab.busy(), timeout=RACE_TIMEOUT)
+        assert student.run_error.isHidden(), student.run_error.text()
+        mine = {k: r.value for k, r in tab.view.book.rows.items()}
+        assert len(mine) == 3 and {k: r.value for k, r in student.view.book.rows.items()} == mine
+        assert [p.path for p in student.search.space] == ["optimizer.lr", "model.dropout"]
+    finally:
+        student.shutdown()
+    tab.stop_hosting()
+    assert tab.host_of is None and tab.classroom.info.isHidden()
