@@ -334,7 +334,8 @@ class SearchTab(QWidget):
     def _begin(self, search: Search) -> None:
         self.search, self.result = search, None
         self.run_error.hide()
-        self.view.reset(TrialBook(search.settings.objective, search.methods), search.space, search.methods)
+        trials = tuple(m for m in search.methods if m != "pbt")      # PBT has no trials: its own view shows it
+        self.view.reset(TrialBook(search.settings.objective, trials), search.space, trials)
         self._pbt_begin(search)
         self._set_busy(True)
 
@@ -356,6 +357,8 @@ class SearchTab(QWidget):
             self.pbt_view = cls()
             self.views.addTab(self.pbt_view, "Population")
         self.pbt_view.clear()
+        if hasattr(self.pbt_view, "set_space"):
+            self.pbt_view.set_space(search.space)
 
     @Slot()
     def stop(self) -> None:

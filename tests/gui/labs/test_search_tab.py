@@ -233,3 +233,24 @@ def test_a_hosted_class_search_is_joined_through_its_proxy(qtbot, tab, tmp_path)
         student.shutdown()
     tab.stop_hosting()
     assert tab.host_of is None and tab.classroom.info.isHidden()
+
+
+def test_population_based_training_reaches_its_view(qtbot, tab, tmp_path):
+    """PBT's rounds and exploits go to the Population view as they come, and its result when the race ends."""
+    raw = {**SEARCH, "base": {**TINY, "train": {"steps": 4, "batch_size": 16, "eval_every": 2}},
+           "space": {"optimizer.lr": {"log": [1e-3, 1.0]}}, "methods": ["pbt"], "trials": 2,
+           "pbt": {"population": 4, "interval": 2}}
+    write_search(tmp_path / "pbt.json", raw)
+    assert tab.load_file(tmp_path / "pbt.json") is not None
+    assert tab.form.methods["pbt"].isChecked() and tab.form.population.value() == 4
+    tab.workers.setValue(1)
+    with qtbot.waitSignal(tab.runner.finished, timeout=RACE_TIMEOUT):
+        assert tab.start()
+    assert tab.run_error.isHidden(), tab.run_error.text()
+    view = tab.pbt_view
+    if view is None:
+        pytest.skip("this version has no gui.labs.search.pbt_view")
+    assert tab.views.tabText(tab.views.indexOf(view)) == "Population"
+    assert tab.result.pbt is not None and view.result is tab.result.pbt
+    assert sum(len(r) for r in view.rounds.values()) == 4 * 2          # 4 members, 2 rounds of 2 steps
+    assert not tab.view.best_plot.lines                                 # no Optuna trials: no best-so-far line
