@@ -72,6 +72,11 @@ def pbt_view_class():
     return PBTView
 
 
+def _say(label: QLabel, line: str) -> None:
+    label.setText(line)
+    label.setVisible(bool(line))
+
+
 def out_folder(root: Path) -> Path:
     return root / time.strftime("%Y%m%d-%H%M%S") / f"{time.time_ns() % 1_000_000:06d}"
 
@@ -124,10 +129,8 @@ class SearchTab(QWidget):
         self.use_form_button = QPushButton("Use the form")
         self.use_form_button.setToolTip("Search the training form's experiment")
         self.use_form_button.clicked.connect(self.use_form)
-        base = QHBoxLayout()
-        base.addWidget(self.base_label, 1)
-        base.addWidget(self.use_form_button, 0, Qt.AlignmentFlag.AlignTop)
-        side.addLayout(base)
+        side.addWidget(self.base_label)       # the button under the words: they keep the column's width
+        side.addWidget(self.use_form_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.base_error = error_label()
         side.addWidget(self.base_error)
         self.form = SearchForm()
@@ -227,13 +230,13 @@ class SearchTab(QWidget):
         self.base_error.hide()
         base = self.base()
         if base is None:
-            self._say(self.base_error, "The training form has an error: fix it there, or load a search preset.")
+            _say(self.base_error, "The training form has an error: fix it there, or load a search preset.")
             return None
         try:
             return parse_search({"base": experiment_to_dict(base), **self.form.raw()}, preset_experiment)
         except ExperimentError as err:
             if err.path.startswith("base"):
-                self._say(self.base_error, str(err))
+                _say(self.base_error, str(err))
             else:
                 self.form.show_error(err)
             return None
@@ -264,7 +267,7 @@ class SearchTab(QWidget):
             search = load_search(path, preset_experiment)
         except ExperimentError as err:
             line = str(err)
-            self._say(self.file_error, line if line.startswith((str(path), path.name)) else f"{path.name}: {line}")
+            _say(self.file_error, line if line.startswith((str(path), path.name)) else f"{path.name}: {line}")
             return None
         self.file_error.hide()
         self.show_search(search, f"Experiment: from {path.name} ({search.base.name}).")
@@ -282,7 +285,7 @@ class SearchTab(QWidget):
     def export_csv(self, path: Path | None = None) -> Path | None:
         """Every trial of the search in its storage, as ``trials.csv`` (``engine.labs.search.results``)."""
         if self.search is None or self.url is None:
-            self._say(self.run_error, "Export: no search yet, start one first.")
+            _say(self.run_error, "Export: no search yet, start one first.")
             return None
         from engine.files import write_csv_atomic
         from engine.labs.search.results import TRIAL_COLUMNS, trial_rows
@@ -400,7 +403,11 @@ class SearchTab(QWidget):
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
-        self._say(self.run_error, message.removeprefix("engine.experiment.ExperimentError: "))
+        line = message.removeprefix("engine.experiment.ExperimentError: ")
+        if self.out is None:             # joining: the class box's fields are the place (the command's names)
+            self.classroom.say(line.replace("--study: ", "Search: ").replace("--storage: ", "Proxy: "))
+        else:
+            _say(self.run_error, line)
 
     @Slot()
     def _on_finished(self) -> None:
@@ -410,7 +417,7 @@ class SearchTab(QWidget):
                 self.view.book.merge(snapshot(self.search, open_search_storage(self.url, self.search),
                                               self.study).rows)
             except Exception as err:
-                self._say(self.run_error, f"cannot read the storage at the end: {err}".splitlines()[0])
+                _say(self.run_error, f"cannot read the storage at the end: {err}".splitlines()[0])
         self.view.draw()
         self._set_busy(False)
         self.status.setText(self.view.book.summary(self.out))
@@ -421,10 +428,6 @@ class SearchTab(QWidget):
             widget.setEnabled(not busy)
         self.stop_button.setEnabled(busy)
 
-    def _say(self, label: QLabel, line: str) -> None:
-        label.setText(line)
-        label.setVisible(bool(line))
-
     # -- a trial, taken away --------------------------------------------------------------------------
 
     def trial_experiment(self, row) -> Experiment | None:
@@ -434,7 +437,7 @@ class SearchTab(QWidget):
         try:
             exp = trial_experiment(self.search.base, row.values)
         except ExperimentError as err:
-            self._say(self.run_error, f"{row.method} #{row.number}: {err}")
+            _say(self.run_error, f"{row.method} #{row.number}: {err}")
             return None
         return exp.replace(name=f"{row.method} #{row.number}")
 

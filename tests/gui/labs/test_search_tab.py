@@ -231,6 +231,12 @@ def test_a_hosted_class_search_is_joined_through_its_proxy(qtbot, tab, tmp_path)
         assert [p.path for p in student.search.space] == ["optimizer.lr", "model.dropout"]
     finally:
         student.shutdown()
+    student.classroom.study.setText("nobody")           # a name the teacher's storage does not hold: one line there
+    with qtbot.waitSignal(student.runner.finished, timeout=RACE_TIMEOUT):
+        student.classroom.join_button.click()
+    line = student.classroom.message.text()
+    assert line.startswith("Search: no search named 'nobody'") and "class-1" in line and "\n" not in line
+    student.shutdown()
     tab.stop_hosting()
     assert tab.host_of is None and tab.classroom.info.isHidden()
 
