@@ -157,6 +157,13 @@ def test_apply_best_puts_the_best_trials_settings_in_the_form(qtbot, lab_window)
     exp = lab_window.form_experiment()
     assert exp.optimizer.lr == 0.02 and exp.model.dropout == 0.3 and exp.name == "random #1"
     assert "Importance" in tab.view.importance.text() and "6 to go" in tab.view.importance.text()
+    tab.view.table.select(("random", 2))
+    tab.view.open_button.click()          # its curves: trained again as the Training tab's one run
+    assert [r.name for r in lab_window.runs.values()] == ["random #2"]
+    assert lab_window.labs.currentIndex() == 0
+    run = next(iter(lab_window.runs.values()))
+    assert run.experiment.optimizer.lr == 0.003 and run.experiment.model.dropout == 0.2
+    lab_window.stop_runs()
 
 
 def test_importance_once_there_are_enough_trials(qtbot, tab):
