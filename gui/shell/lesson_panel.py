@@ -174,6 +174,9 @@ SEARCH_LESSONS: tuple[SearchLesson, ...] = (
 def open_search_lesson(window, lesson: SearchLesson) -> None:
     """The Search tab, with the lesson's preset in its widgets (press Start to race it)."""
     tab = window.show_lab("search")
+    if tab.busy():           # the race under way keeps its space in the widgets
+        window.statusBar().showMessage(f"A search is running: stop it, then open {lesson.title} again.", 8000)
+        return
     tab.load_preset(lesson.preset, lesson.text)
 
 
