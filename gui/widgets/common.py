@@ -21,6 +21,12 @@ def error_label() -> QLabel:
     return label
 
 
+def show_line(label: QLabel, line: str | None) -> None:
+    """One line in a message label, shown; no line (None or ""), the label hidden (it takes no room)."""
+    label.setText(line or "")
+    label.setVisible(bool(line))
+
+
 def swatch(color: QColor | str, size: int = 14, dashed: bool = False) -> QIcon:
     """A square of ``color`` for a list or a legend; ``dashed``: two bars, for a dashed line's key."""
     pix = QPixmap(size, size)

@@ -43,7 +43,7 @@ from gui.labs.search.classroom import ClassBox, ClassHost
 from gui.labs.search.jobs import Joined, Snapshot, join_job, open_search_storage, race_job, snapshot, watch_job
 from gui.labs.search.space_form import SearchForm
 from gui.labs.search.view import RaceView
-from gui.widgets.common import error_label, fit_column
+from gui.widgets.common import error_label, fit_column, show_line
 
 EXPLANATION = ("<b>Hyperparameter search.</b> Grid search tries a few values of every key; random search "
                "draws each trial anew; TPE and the Gaussian process (gp) learn from the trials so far where the "
@@ -61,20 +61,6 @@ def preset_experiment(name: str) -> Experiment:
     if len(runs) != 1:
         raise ExperimentError("preset", f"{name} holds {len(runs)} runs; a search needs a preset of one run")
     return runs[0]
-
-
-def pbt_view_class():
-    """The PBT view (``gui.labs.search.pbt_view.PBTView``), or None in a version without it."""
-    try:
-        from gui.labs.search.pbt_view import PBTView
-    except ImportError:
-        return None
-    return PBTView
-
-
-def _say(label: QLabel, line: str) -> None:
-    label.setText(line)
-    label.setVisible(bool(line))
 
 
 def out_folder(root: Path) -> Path:
@@ -230,13 +216,13 @@ class SearchTab(QWidget):
         self.base_error.hide()
         base = self.base()
         if base is None:
-            _say(self.base_error, "The training form has an error: fix it there, or load a search preset.")
+            show_line(self.base_error, "The training form has an error: fix it there, or load a search preset.")
             return None
         try:
             return parse_search({"base": experiment_to_dict(base), **self.form.raw()}, preset_experiment)
         except ExperimentError as err:
             if err.path.startswith("base"):
-                _say(self.base_error, str(err))
+                show_line(self.base_error, str(err))
             else:
                 self.form.show_error(err)
             return None
@@ -267,7 +253,7 @@ class SearchTab(QWidget):
             search = load_search(path, preset_experiment)
         except ExperimentError as err:
             line = str(err)
-            _say(self.file_error, line if line.startswith((str(path), path.name)) else f"{path.name}: {line}")
+            show_line(self.file_error, line if line.startswith((str(path), path.name)) else f"{path.name}: {line}")
             return None
         self.file_error.hide()
         self.show_search(search, f"Experiment: from {path.name} ({search.base.name}).")
@@ -285,7 +271,7 @@ class SearchTab(QWidget):
     def export_csv(self, path: Path | None = None) -> Path | None:
         """Every trial of the search in its storage, as ``trials.csv`` (``engine.labs.search.results``)."""
         if self.search is None or self.url is None:
-            _say(self.run_error, "Export: no search yet, start one first.")
+            show_line(self.run_error, "Export: no search yet, start one first.")
             return None
         from engine.files import write_csv_atomic
         from engine.labs.search.results import TRIAL_COLUMNS, trial_rows
@@ -348,20 +334,19 @@ class SearchTab(QWidget):
             self.watcher.start(watch_job, self.search, self.url, self.study)
 
     def _pbt_begin(self, search: Search) -> None:
-        """The population's view, when PBT races and this version has it (``pbt_view.PBTView``)."""
-        cls = pbt_view_class()
-        if "pbt" not in search.methods or cls is None:
+        """The population's view (``pbt_view.PBTView``), when PBT races."""
+        if "pbt" not in search.methods:
             if self.pbt_view is not None:
                 self.views.removeTab(self.views.indexOf(self.pbt_view))
                 self.pbt_view.deleteLater()
                 self.pbt_view = None
             return
         if self.pbt_view is None:
-            self.pbt_view = cls()
+            from gui.labs.search.pbt_view import PBTView
+            self.pbt_view = PBTView()
             self.views.addTab(self.pbt_view, "Population")
         self.pbt_view.clear()
-        if hasattr(self.pbt_view, "set_space"):
-            self.pbt_view.set_space(search.space)
+        self.pbt_view.set_space(search.space)
 
     @Slot()
     def stop(self) -> None:
@@ -407,7 +392,7 @@ class SearchTab(QWidget):
         if self.out is None:             # joining: the class box's fields are the place (the command's names)
             self.classroom.say(line.replace("--study: ", "Search: ").replace("--storage: ", "Proxy: "))
         else:
-            _say(self.run_error, line)
+            show_line(self.run_error, line)
 
     @Slot()
     def _on_finished(self) -> None:
@@ -417,7 +402,7 @@ class SearchTab(QWidget):
                 self.view.book.merge(snapshot(self.search, open_search_storage(self.url, self.search),
                                               self.study).rows)
             except Exception as err:
-                _say(self.run_error, f"cannot read the storage at the end: {err}".splitlines()[0])
+                show_line(self.run_error, f"cannot read the storage at the end: {err}".splitlines()[0])
         self.view.draw()
         self._set_busy(False)
         self.status.setText(self.view.book.summary(self.out))
@@ -437,7 +422,7 @@ class SearchTab(QWidget):
         try:
             exp = trial_experiment(self.search.base, row.values)
         except ExperimentError as err:
-            _say(self.run_error, f"{row.method} #{row.number}: {err}")
+            show_line(self.run_error, f"{row.method} #{row.number}: {err}")
             return None
         return exp.replace(name=f"{row.method} #{row.number}")
 

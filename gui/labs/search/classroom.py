@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from gui.widgets.common import error_label
+from gui.widgets.common import error_label, show_line
 
 DEFAULT_PORT = 50051
 
@@ -82,8 +82,7 @@ class ClassBox(QWidget):
         self.hosting = False
 
     def say(self, line: str | None) -> None:
-        self.message.setText(line or "")
-        self.message.setVisible(bool(line))
+        show_line(self.message, line)
 
     def show_hosting(self, text: str | None) -> None:
         self.hosting = text is not None

@@ -34,7 +34,7 @@ from engine.labs.search.methods import METHODS
 from engine.labs.search.objectives import OBJECTIVES
 from engine.labs.search.space import KINDS, Param
 from engine.labs.search.spec import MAX_TRIALS, METHOD_NAMES, UNSEARCHABLE, PBTConfig, Search, SearchSettings
-from gui.widgets.common import error_label
+from gui.widgets.common import error_label, show_line
 
 TYPES = {e.path: e.type.removesuffix(" or null") for e in schema() if e.path not in UNSEARCHABLE}
 KIND_TIPS = {"log": "a rate: drawn evenly in its logarithm, a grid of geometric steps",
@@ -176,8 +176,7 @@ class SpaceRow(QWidget):
         return {kind: values}
 
     def show_error(self, line: str | None) -> None:
-        self.message.setText(line or "")
-        self.message.setVisible(bool(line))
+        show_line(self.message, line)
 
 
 class SearchForm(QWidget):
