@@ -178,6 +178,24 @@ def set_title(plot: pg.PlotItem, text: str) -> None:
     label.updateMin()
 
 
+def lab_plot(title: str, *, bottom: str | None = None, left: str | None = None,
+             axis_items: dict[str, pg.AxisItem] | None = None, grid_alpha: float = 0.2,
+             min_height: int = 150) -> pg.PlotWidget:
+    """A lab's plot as the labs draw them: a wrapping title (:func:`set_title`), its axis labels, a light grid,
+    plain tick values (:func:`no_si_prefix`) and no right-click menu (its options would leave the lesson's view)."""
+    widget = pg.PlotWidget(axisItems=axis_items) if axis_items else pg.PlotWidget()
+    widget.setMinimumHeight(min_height)
+    item = widget.getPlotItem()
+    set_title(item, title)
+    for name, text in (("bottom", bottom), ("left", left)):
+        if text is not None:
+            item.setLabel(name, text)
+    item.showGrid(x=True, y=True, alpha=grid_alpha)
+    item.setMenuEnabled(False)
+    no_si_prefix(item)
+    return widget
+
+
 def _height_only_min(label: pg.LabelItem) -> None:
     """LabelItem.updateMin, asking for the text's height but no width."""
     height = label.itemRect().height()

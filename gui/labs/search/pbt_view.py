@@ -30,7 +30,7 @@ from engine.labs.search.pbt import Exploit, MemberRound, PBTResult
 from engine.labs.search.space import Param
 from engine.status import RunStatus
 from gui.style.palette import ERROR, MARK_FILL, run_color
-from gui.widgets.plotting import LogFriendlyAxis, no_si_prefix, set_title
+from gui.widgets.plotting import LogFriendlyAxis, lab_plot
 
 LINE_WIDTH = 2
 JUMP_WIDTH = 1.5
@@ -39,16 +39,8 @@ MARK_SIZE = 11
 
 
 def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
-    widget = pg.PlotWidget(axisItems={"left": LogFriendlyAxis("left")})
-    widget.setMinimumHeight(140)
-    item = widget.getPlotItem()
-    set_title(item, title)
-    item.setLabel("bottom", x_label)
-    item.setLabel("left", y_label)
-    item.showGrid(x=True, y=True, alpha=0.2)
-    item.setMenuEnabled(False)
-    no_si_prefix(item)
-    return widget
+    return lab_plot(title, bottom=x_label, left=y_label, axis_items={"left": LogFriendlyAxis("left")},
+                    min_height=140)
 
 
 class PBTView(QWidget):

@@ -22,7 +22,7 @@ from engine.labs.search.spec import METHOD_NAMES
 from engine.status import RunStatus
 from gui.labs.search.book import TrialBook
 from gui.style.palette import run_color
-from gui.widgets.plotting import LogFriendlyAxis, no_si_prefix, set_title
+from gui.widgets.plotting import LogFriendlyAxis, lab_plot, set_title
 
 SYMBOLS = {"grid": "s", "random": "o", "tpe": "t", "gp": "d", "pbt": "star"}
 COLORMAP = "viridis"          # perceptually uniform, readable in grey and by the colour-blind
@@ -38,14 +38,8 @@ class BestPlot:
     """Best objective so far against trial number, one line per method."""
 
     def __init__(self):
-        self.widget = pg.PlotWidget()
-        self.widget.setMinimumHeight(150)
+        self.widget = lab_plot("Best so far", bottom="trial")
         item = self.widget.getPlotItem()
-        set_title(item, "Best so far")
-        item.setLabel("bottom", "trial")
-        item.showGrid(x=True, y=True, alpha=0.2)
-        item.setMenuEnabled(False)
-        no_si_prefix(item)
         self.legend = item.addLegend(offset=(-10, 10))
         self.lines: dict[str, pg.PlotDataItem] = {}
 
@@ -81,14 +75,8 @@ class TrialMap:
 
     def __init__(self):
         self.x_axis, self.y_axis = LogFriendlyAxis("bottom"), LogFriendlyAxis("left")
-        self.widget = pg.PlotWidget(axisItems={"bottom": self.x_axis, "left": self.y_axis})
-        self.widget.setMinimumHeight(150)
-        item = self.widget.getPlotItem()
         self.title = "Trials on two keys"
-        set_title(item, self.title)
-        item.showGrid(x=True, y=True, alpha=0.15)
-        item.setMenuEnabled(False)
-        no_si_prefix(item)
+        self.widget = lab_plot(self.title, axis_items={"bottom": self.x_axis, "left": self.y_axis}, grid_alpha=0.15)
         self.cmap = pg.colormap.get(COLORMAP)
         self.points: dict[str, pg.PlotDataItem] = {}
         self.range: tuple[float, float] | None = None     # the objective's range the colours span
