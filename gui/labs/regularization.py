@@ -24,13 +24,18 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBut
 from engine.config import Experiment
 from engine.labs.regularization import ComparisonRow, GapCurve
 from engine.lessons.presets import LAB_NOTES, PRESETS
-from gui.style.palette import RUN_COLORS, ZERO_LINE, run_color
-from gui.style.theme import follow_palette
-from gui.widgets.plotting import set_title
+from gui.style.palette import ACCURACY_BAR, GAP_BAR, ZERO_LINE, run_color, with_alpha
+from gui.style.theme import follow_palette, palette_look
+from gui.widgets.plotting import legend_glyph_html, set_title
 
 PRESET = "regularization-lab"
-TRAIN_COLOR, VAL_COLOR, GAP_COLOR = RUN_COLORS[0], RUN_COLORS[2], RUN_COLORS[5]   # the palette's blue, green, crimson
+# Beside the runs' gap lines, in no run's colour (gui.style.palette): train and validation one grey, told
+# apart as the metric plots tell the two sets apart (filled, open), and the gap in orange.
+TRAIN_COLOR = VAL_COLOR = ACCURACY_BAR
+GAP_COLOR = GAP_BAR
+VAL_FILL_ALPHA = 40       # the validation bar: an outline over a faint fill
 BAR_WIDTH = 0.26
+TOP = 1.2                 # the bar chart's y range ends here: room above a full bar for the gap's number
 
 
 class BarAxis(pg.AxisItem):
@@ -71,13 +76,14 @@ class RegularizationTab(QWidget):
         grid.setVerticalSpacing(4)
         self.variant_labels: dict[str, QLabel] = {}
         for i, exp in enumerate(self.preset.runs):
+            # the name above its note: the note gets the column's whole width, and the charts the window's
             name = QLabel(f"<b>{html.escape(exp.name)}</b>")
             note = QLabel(LAB_NOTES.get(exp.name, ""))
             note.setWordWrap(True)
-            grid.addWidget(name, i, 0, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(note, i, 1)
+            grid.addWidget(name, 2 * i, 0)
+            grid.addWidget(note, 2 * i + 1, 0)
             self.variant_labels[exp.name] = note
-        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(0, 1)
 
         self.compare_button = QPushButton(f"Compare {len(self.preset.runs)} variants")
         self.compare_button.setToolTip("Train the six variants side by side in the training lab; their "
@@ -99,13 +105,21 @@ class RegularizationTab(QWidget):
         small.setPointSizeF(max(7.0, small.pointSizeF() * 0.9))
         self.axis.setStyle(tickFont=small)
         self._fit_axis()
-        self.legend = item.addLegend(offset=(-10, 10), colCount=3)
-        self.train_bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=TRAIN_COLOR, name="train")
-        self.val_bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=VAL_COLOR, name="validation")
-        self.gap_bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=GAP_COLOR,
-                                        name="gap (train − val)")
+        self.train_bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=TRAIN_COLOR,
+                                          pen=pg.mkPen(TRAIN_COLOR))
+        self.val_bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH,
+                                        brush=with_alpha(pg.mkColor(VAL_COLOR), VAL_FILL_ALPHA),
+                                        pen=pg.mkPen(VAL_COLOR, width=2))
+        self.gap_bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=GAP_COLOR, pen=pg.mkPen(GAP_COLOR))
         for bars in (self.train_bars, self.val_bars, self.gap_bars):
-            item.addItem(bars)          # named: the plot adds it to the legend
+            item.addItem(bars)
+        # The key under the chart, not over it: over the bars it hid the tallest ones on a projector.
+        self.bar_key = QLabel(" &nbsp; ".join([
+            legend_glyph_html(TRAIN_COLOR, "\u25a0", "train"),
+            legend_glyph_html(VAL_COLOR, "\u25a1", "validation"),
+            legend_glyph_html(GAP_COLOR, "\u25a0", "gap (train − val): the number above each variant")]))
+        self.bar_key.setWordWrap(True)
+        self.bar_key.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.zero_line = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(ZERO_LINE))
         item.addItem(self.zero_line)
         self.value_labels: list[pg.TextItem] = []
@@ -141,11 +155,12 @@ class RegularizationTab(QWidget):
         left.addWidget(self.status)
         charts = QVBoxLayout()
         charts.addWidget(self.plot, 3)
+        charts.addWidget(self.bar_key)
         charts.addWidget(self.gap_plot, 2)
         charts.addWidget(self.gap_key)
         body = QHBoxLayout()
-        body.addLayout(left, 1)
-        body.addLayout(charts, 2)
+        body.addLayout(left, 2)
+        body.addLayout(charts, 5)       # six groups of three bars and their names need the width
         column = QVBoxLayout(self)
         column.addWidget(title)
         column.addWidget(lesson)
@@ -181,14 +196,19 @@ class RegularizationTab(QWidget):
         for label in self.value_labels:
             item.removeItem(label)
         self.value_labels = []
-        for i, g in enumerate(gap):
-            label = pg.TextItem(f"{g:+.2f}", color=GAP_COLOR, anchor=(0.5, 1.0 if g >= 0 else 0.0))
-            label.setPos(i + BAR_WIDTH, g)
+        # Each gap's number above its variant's tallest bar, centred on the group: wider than one bar, it
+        # would cover its neighbour beside the gap bar, and below a negative one it fell off the chart.
+        foreground = palette_look(self.plot.palette()).foreground
+        font = self.axis.style.get("tickFont") or self.font()
+        for i, (t, v, g) in enumerate(zip(train, val, gap)):
+            label = pg.TextItem(f"{g:+.2f}", color=foreground, anchor=(0.5, 1.0))
+            label.setFont(font)
+            label.setPos(i, max(t, v, g, 0.0) + 0.02)
             item.addItem(label)
             self.value_labels.append(label)
-        low = min(0.0, float(gap.min()) - 0.08) if len(rows) else 0.0
-        item.setYRange(low, 1.25, padding=0)       # headroom above 1 for the legend
-        item.setXRange(-0.6, n - 0.4, padding=0)
+        low = min(0.0, float(gap.min()) - 0.05) if len(rows) else 0.0
+        item.setYRange(low, TOP, padding=0)
+        item.setXRange(-0.5, n - 0.5, padding=0)
         if rows:
             widest = max(rows, key=lambda r: abs(r.gap))      # a gap is its size: -0.05 is narrower than +0.1
             narrowest = min(rows, key=lambda r: abs(r.gap))
@@ -218,6 +238,9 @@ class RegularizationTab(QWidget):
     def _apply_palette(self) -> None:
         follow_palette(self.plot)
         follow_palette(self.gap_plot)
+        foreground = palette_look(self.plot.palette()).foreground
+        for label in self.value_labels:      # the numbers in the text colour of the look now
+            label.setColor(foreground)
 
     def _fit_axis(self) -> None:
         """Room for two lines of tick text under the bars ("weight" over "decay 2"), in the axis' font."""
@@ -229,4 +252,5 @@ class RegularizationTab(QWidget):
             self._apply_palette()
         elif event.type() == event.Type.FontChange:
             self._fit_axis()
+            self.show_results(self.rows)      # the numbers above the bars in the new size
         super().changeEvent(event)

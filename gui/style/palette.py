@@ -20,10 +20,12 @@ from those already chosen, where "far" is the smallest CIELAB distance over
 normal sight and the three dichromacies simulated with Machado, Oliveira and
 Fernandes' (2009) matrices at full severity.  Every pair of the eight stays at
 least 15 CIELAB units apart in every one of the four views
-(``tests/gui/style/test_palette.py``).  Line styles tell runs apart where colour
-cannot (a grey handout, a washed-out projector): run ``i`` is drawn
-``RUN_STYLES[i % 5]``, so a colour and a style repeat together only at the
-41st run.
+(``tests/gui/style/test_palette.py``).  Marker shapes tell runs apart where colour
+cannot (a grey handout, a washed-out projector): run ``i``'s evaluation points are
+``RUN_MARKERS[i % 8]`` (a circle, a square, a diamond, a star, ...), in the plots and
+in the legend.  Not dashes: in the metric plots a dashed line already means the
+validation set.  There are as many markers as colours, so a view that knows only a
+run's colour knows its marker too (:func:`run_marker_of`).
 
 Class colours fill the decision-boundary plot, where the background is always
 pale (uncertain regions fade toward it), so they follow Okabe and Ito's
@@ -32,10 +34,10 @@ which every form of colour blindness tells apart.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from engine.status import RunStatus
@@ -73,8 +75,27 @@ RUN_COLORS: tuple[str, ...] = (
     "#49733F",  # moss
 )
 
-# The dash pattern of run i, by name: Qt.PenStyle members (gui.style.palette.run_style gives the member).
-RUN_STYLES: tuple[str, ...] = ("SolidLine", "DashLine", "DotLine", "DashDotLine", "DashDotDotLine")
+
+
+@dataclass(frozen=True)
+class RunMarker:
+    """The shape of a run's evaluation points: ``symbol`` as pyqtgraph names it, ``glyph`` the same shape
+    as text (a legend).  Filled shapes only, so a filled marker (train set) and an open one (val set)
+    stay apart; none is the upward triangle that marks where a diverged run left the plot."""
+    symbol: str
+    glyph: str
+
+
+RUN_MARKERS: tuple[RunMarker, ...] = (
+    RunMarker("o", "\u25cf"),       # circle
+    RunMarker("s", "\u25a0"),       # square
+    RunMarker("d", "\u25c6"),       # diamond
+    RunMarker("star", "\u2605"),    # star
+    RunMarker("t", "\u25bc"),       # triangle, pointing down
+    RunMarker("h", "\u2b22"),       # hexagon
+    RunMarker("p", "\u2b1f"),       # pentagon
+    RunMarker("t2", "\u25b6"),      # triangle, pointing right
+)
 
 CLASS_COLORS: tuple[str, ...] = (
     "#0072B2",  # blue
@@ -95,6 +116,12 @@ CLIPPED_MARK = "#FF2020"          # steps whose gradient grad_clip scaled down
 ERROR = "#e5484d"                 # invalid input (outline, one-line message): reads on light and dark alike
 NEUTRAL = "#9A9A9A"               # legend keys that describe a line style, not a run
 ZERO_LINE = "#888888"             # the zero line under a signed curve (the regularization lab's gap)
+# The regularization lab's bars, beside its runs' gap lines, so in no run's colour: accuracies in a grey that
+# reads on light and dark (train filled, validation open, as the metric plots mark the two sets), the gap in
+# Okabe and Ito's orange, of the palette's colours the farthest from every run colour (at least 17 CIELAB
+# units in normal sight and each dichromacy: tests/gui/labs/test_lab_colours.py).
+ACCURACY_BAR = "#767676"
+GAP_BAR = "#E69F00"
 TRANSPARENT = "#00000000"         # nothing: the background of a dashed swatch
 # The trajectories map: loss from low (light sand) to high (dusk), under coloured paths.
 MAP_COLORS = ("#fbf8ef", "#ece3c9", "#d9cbab", "#bdb09b", "#9a94a0", "#77748a")
@@ -115,9 +142,19 @@ def run_color(index: int) -> QColor:
     return QColor(RUN_COLORS[index % len(RUN_COLORS)])
 
 
-def run_style(index: int) -> Qt.PenStyle:
-    """The dash pattern of the ``index``-th run: ``RUN_STYLES[index % 5]``, so neighbours never share one."""
-    return getattr(Qt.PenStyle, RUN_STYLES[index % len(RUN_STYLES)])
+def run_marker(index: int) -> RunMarker:
+    """The marker of the ``index``-th run's evaluation points, cycling with its colour (as many of each)."""
+    return RUN_MARKERS[index % len(RUN_MARKERS)]
+
+
+def run_marker_of(color: QColor | str) -> RunMarker:
+    """The marker of the run drawn in ``color``: the marker of the same index as the colour (the first
+    marker for a colour that is no run's)."""
+    name = QColor(color).name().lower()
+    for index, run in enumerate(RUN_COLORS):
+        if run.lower() == name:
+            return run_marker(index)
+    return RUN_MARKERS[0]
 
 
 def class_color(index: int) -> QColor:

@@ -2,7 +2,8 @@
 
 A legend under each plot repeated every run four times, and in presenter mode on a 1024x768
 projector the legends took more height than the curves.  So the window has one legend for all four:
-the runs' colours (the same colour is the same run in each plot), then what each line style means;
+the runs' colours and markers (the same colour and marker are the same run in each plot, the marker
+on its evaluation points, so a grey print tells runs apart), then what each line style means;
 entries wrap only between entries.  An exported plot leaves the window alone, so while it is
 exported its own row (below its x axis: never over a curve) names the runs as well.
 """
@@ -19,6 +20,12 @@ from gui.training.plot_series import PLOTS, PlotInfo
 from gui.widgets.plotting import GLYPHS, LegendRow, label_size, legend_glyph_html, plain_text, unique_entries
 
 DIVERGED_NOTE = " (diverged: \u25b2 where it left the plot)"
+
+
+def run_glyph(run: PlottedRun) -> str:
+    """A run's key: a line through its marker, ``━■━``, as its evaluation curves are drawn."""
+    line = GLYPHS["solid"][0]
+    return f"{line}{run.marker.glyph}{line}"
 
 
 class MetricLegend:
@@ -40,11 +47,14 @@ class MetricLegend:
         self.label.setMinimumWidth(80)   # wraps instead of widening the window
 
     def _run_entries(self) -> list[str]:
-        return [legend_glyph_html(r.color, GLYPHS["solid"], r.name + (DIVERGED_NOTE if r.diverged else ""))
+        return [legend_glyph_html(r.color, run_glyph(r), r.name + (DIVERGED_NOTE if r.diverged else ""))
                 for r in self._runs.values() if r.visible]
 
     def update(self) -> None:
-        """The runs' colours, then what each line style means, above the plots."""
+        """The runs' colours and markers, then what each line style means, above the plots; the runs'
+        evaluation points get their markers back (a restyle, which comes before, resets them)."""
+        for run in self._runs.values():
+            run.mark_evaluations()
         keys = [info.key_entries for info in PLOTS if info.key_entries]
         self.label.setText(" &nbsp; ".join(self._run_entries()) + "<br>" + " &nbsp; ".join(unique_entries(keys)))
         for info in PLOTS:

@@ -4,7 +4,9 @@ The points (:class:`~gui.training.columns.RunPoints`) are the whole run, smoothe
 last 65,536 of each table at full resolution, older ones as a min/max envelope); a
 curve draws a column of them (:data:`~gui.training.plot_series.SERIES`), in the x unit asked for,
 and a diverged run's curves only up to where it left the plot (``cuts``, set by
-:class:`~gui.training.divergence_marks.DivergenceMarks`).
+:class:`~gui.training.divergence_marks.DivergenceMarks`).  Its evaluation points (train set filled,
+val set open) take the run's marker (:func:`~gui.style.palette.run_marker_of` its colour), so runs
+stay apart in grey.
 """
 from __future__ import annotations
 
@@ -15,9 +17,12 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
 from engine.status import RunStatus
+from gui.style.palette import RunMarker, run_marker_of
 from gui.training.columns import RunPoints
 from gui.training.plot_series import SERIES_BY_KEY, SeriesInfo
 from gui.widgets.plotting import ChunkedCurve
+
+EVAL_STYLES = ("train", "val")     # the curve styles with a marker per point: the evaluations
 
 
 @dataclass
@@ -37,6 +42,25 @@ class PlottedRun:
     marks: dict[str, pg.PlotDataItem] = field(default_factory=dict)
 
     @property
+    def marker(self) -> RunMarker:
+        return run_marker_of(self.color)
+
+    def mark_evaluations(self) -> None:
+        """The run's marker on its evaluation curves' points.
+
+        A curve's look (:func:`~gui.widgets.plotting.curve_style`) gives every evaluation curve a circle,
+        again whenever it is restyled; so after each drawing (and each legend update, which follows a
+        restyle) the points get the run's shape back.  Only where markers are drawn (a curve with
+        thousands of evaluations has none), and only when they differ: re-setting a symbol redraws it.
+        """
+        symbol = self.marker.symbol
+        for key, curve in self.curves.items():
+            if SERIES_BY_KEY[key].style in EVAL_STYLES:
+                for item in curve.items:
+                    if item.opts["symbol"] not in (None, symbol):
+                        item.setSymbol(symbol)
+
+    @property
     def diverged(self) -> bool:
         return self.status == RunStatus.DIVERGED
 
@@ -54,6 +78,8 @@ class PlottedRun:
         """One curve brought up to date: only its new points, or all of them when its table folded."""
         info = SERIES_BY_KEY[key]
         self.curves[key].update(*self.xy(info, x_axis), version=self.points.table(info.table).version)
+        if info.style in EVAL_STYLES:
+            self.mark_evaluations()
 
     def redraw(self, x_axis: str, plot: str | None = None) -> None:
         """Every curve of the run drawn again from its points (only those of ``plot`` if given)."""
@@ -61,3 +87,4 @@ class PlottedRun:
             if plot is None or key[0] == plot:
                 info = SERIES_BY_KEY[key]
                 curve.reset(*self.xy(info, x_axis), version=self.points.table(info.table).version)
+        self.mark_evaluations()

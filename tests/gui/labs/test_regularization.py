@@ -58,9 +58,11 @@ def test_gap_curves_are_train_minus_val_per_variant(qtbot):
 
 
 def test_gap_curves_from_the_engine_draw_its_gap_and_the_bars_use_the_palette(qtbot):
+    from PySide6.QtGui import QColor
+
     from engine.labs.regularization import gap_curve
     from engine.training.events import EvalEvent
-    from gui.style.palette import RUN_COLORS
+    from gui.style.palette import ACCURACY_BAR, GAP_BAR, RUN_COLORS
     tab = RegularizationTab()
     qtbot.addWidget(tab)
     name = tab.experiments()[2].name
@@ -71,8 +73,12 @@ def test_gap_curves_from_the_engine_draw_its_gap_and_the_bars_use_the_palette(qt
     np.testing.assert_allclose(y, curve.gap)
     tab.show_results([curve.row])
     assert np.allclose(tab.gap_bars.opts["height"], [curve.row.gap])
-    brushes = [bars.opts["brush"] for bars in (tab.train_bars, tab.val_bars, tab.gap_bars)]
-    assert brushes == [RUN_COLORS[0], RUN_COLORS[2], RUN_COLORS[5]]   # blue, green, crimson
+    pens = [QColor(bars.opts["pen"].color()).name().upper() for bars in (tab.train_bars, tab.val_bars, tab.gap_bars)]
+    assert pens == [ACCURACY_BAR.upper(), ACCURACY_BAR.upper(), GAP_BAR.upper()]      # grey, grey, orange
+    assert tab.train_bars.opts["brush"] == ACCURACY_BAR and tab.gap_bars.opts["brush"] == GAP_BAR
+    assert QColor(tab.val_bars.opts["brush"]).alpha() < 255          # validation: open, a faint fill
+    assert not {c.upper() for c in pens} & {c.upper() for c in RUN_COLORS}    # beside the runs' gap lines
+
 
 
 def test_the_narrowest_gap_is_the_one_closest_to_zero_whatever_its_sign(qtbot):

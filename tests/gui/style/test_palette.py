@@ -137,9 +137,19 @@ def test_the_distance_check_sees_two_colours_a_dichromat_confuses():
     assert closest_pair(("#E67700", "#9E8A00"), DICHROMACIES["protanopia"]) < 2.0
 
 
-def test_neighbouring_runs_differ_in_dash_pattern_and_a_colour_and_style_repeat_late():
-    styles = [palette.run_style(i) for i in range(60)]
-    assert all(styles[i] != styles[i + 1] for i in range(59))
-    pairs = [(palette.run_color(i).name(), styles[i]) for i in range(60)]
-    first_repeat = next(i for i in range(1, 60) if pairs[i] in pairs[:i])
-    assert first_repeat == 40
+def test_every_run_colour_has_its_own_marker_and_a_run_knows_it_from_its_colour():
+    markers = [palette.run_marker(i) for i in range(60)]
+    assert len(palette.RUN_MARKERS) == len(palette.RUN_COLORS)
+    assert len({m.symbol for m in palette.RUN_MARKERS}) == len({m.glyph for m in palette.RUN_MARKERS}) == 8
+    assert all(markers[i] != markers[i + 1] for i in range(59))
+    assert [palette.run_marker_of(palette.run_color(i)) for i in range(60)] == markers
+    assert palette.run_marker_of("#123456") == palette.RUN_MARKERS[0]
+
+
+def test_run_markers_are_filled_shapes_none_the_diverged_mark():
+    from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
+
+    from gui.training.divergence_marks import DIVERGED_SYMBOL
+    symbols = {m.symbol for m in palette.RUN_MARKERS}
+    assert symbols <= set(Symbols)                     # pyqtgraph draws each
+    assert DIVERGED_SYMBOL not in symbols and not symbols & {"+", "x", "|", "_", "crosshair"}
