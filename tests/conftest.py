@@ -1,9 +1,17 @@
-"""Shared test set-up: Qt runs offscreen, torch on one thread (small nets are fastest so, and timing noise is lower)."""
+"""Shared test set-up: Qt runs offscreen, torch on one thread (small nets are fastest so, and timing noise is
+lower), and the app's user data folder (the failure log, the Training tab's spill files) is a throw-away
+folder of this test process, so no test writes into the home folder of whoever runs the suite."""
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+_DATA_HOME = tempfile.mkdtemp(prefix="descent-lab-test-data-")
+os.environ["XDG_DATA_HOME"] = _DATA_HOME          # gui.platform.paths.user_data_dir reads it on Linux
+atexit.register(shutil.rmtree, _DATA_HOME, ignore_errors=True)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402

@@ -44,3 +44,12 @@ def test_the_log_lives_in_the_user_data_dir_never_in_the_bundle(monkeypatch, tmp
     log = paths.log_path("linux", {"XDG_DATA_HOME": str(tmp_path / "data")}, tmp_path)
     assert log == tmp_path / "data" / "descent-lab" / "logs" / "descent-lab.log"
     assert paths.bundle_root() not in log.parents
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG_DATA_HOME is the Linux user data folder")
+def test_the_suite_writes_its_user_data_into_a_throw_away_folder_not_the_home_folder():
+    import tempfile
+
+    folder = paths.user_data_dir()          # what the window's spill files and failure log use, unpatched
+    assert folder.is_relative_to(Path(tempfile.gettempdir()))
+    assert not folder.is_relative_to(Path.home() / ".local")
