@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from engine.lessons.claims.measuring import LN2, preset_claim, reach, train_preset
+from engine.lessons.claims.measuring import LN2, last_numbers, preset_claim, reach, train_preset
 from engine.lessons.claims.table import cond
 
 
@@ -18,7 +18,7 @@ def init_depth(seed: int) -> dict[str, float]:
         numbers[f"{name} act falls every layer"] = float(all(b < a for a, b in zip(stds, stds[1:])))
         numbers[f"{name} act last"] = stds[-1]
         numbers[f"{name} step at 90%"] = reach(evals, 0.9)
-        numbers[f"{name} train loss"] = evals[-1].train_loss
+        numbers.update(last_numbers(results, ("train loss",), {name: name}))
     return numbers
 
 
@@ -26,8 +26,7 @@ def zeros_init(seed: int) -> dict[str, float]:
     results = train_preset("zeros-init", seed)
     params = list(results["zeros"][0].model.named_parameters())
     moved = [name for name, p in params if float(p.detach().abs().max()) > 0]
-    return {"zeros train loss": results["zeros"][1][-1].train_loss,
-            "he_normal train loss": results["he_normal"][1][-1].train_loss,
+    return {**last_numbers(results, ("train loss",), {"zeros": "zeros", "he_normal": "he_normal"}),
             "zeros tensors moved": float(len(moved)),
             "zeros only the output bias moved": float(moved == [params[-1][0]] and params[-1][0].endswith("bias"))}
 

@@ -3,7 +3,7 @@ when a run reached an accuracy; and the shape of a preset's claim (its words rea
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping, Sequence
 
 from engine.config import Experiment
 from engine.lessons.claims.table import Claim, Condition
@@ -39,6 +39,19 @@ def train_preset(name: str, seed: int, histogram_every: int | None = 0):
     """Each run of preset ``name`` at ``seed`` (see :func:`train_runs`)."""
     from engine.lessons.presets import PRESETS
     return train_runs(PRESETS[name].runs, seed, histogram_every)
+
+
+def last_numbers(results, fields: Sequence[str], runs: Mapping[str, str] | None = None) -> dict[str, float]:
+    """The last evaluation's ``fields`` of each run of ``results`` (:func:`train_runs`'s: run name ->
+    (trainer, evals, ...)), as ``"{label} {field}" -> value``.
+
+    A field is an :class:`~engine.training.events.EvalEvent` number in words ("train loss", "val acc").
+    ``runs`` maps the runs to read, in order, to their labels: by default every run under its own name;
+    a label "" gives the field alone (a set-up of one run).  Runs first, then fields:
+    ``{"sgd train loss", "sgd val acc", "adam train loss", ...}``."""
+    chosen = {name: name for name in results} if runs is None else runs
+    return {f"{label} {field}" if label else field: float(getattr(results[name][1][-1], field.replace(" ", "_")))
+            for name, label in chosen.items() for field in fields}
 
 
 def reach(evals, accuracy: float) -> float:

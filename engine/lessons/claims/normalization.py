@@ -2,18 +2,19 @@
 test time."""
 from __future__ import annotations
 
-from engine.lessons.claims.measuring import preset_claim, shared, train_preset
+from engine.lessons.claims.measuring import last_numbers, preset_claim, shared, train_preset
 from engine.lessons.claims.table import cond
 
 
 @shared
 def batchnorm_eval(seed: int) -> dict[str, float]:
     from engine.labs.batchnorm import batchnorm_table
-    (trainer, evals, _), = train_preset("batchnorm-eval", seed).values()
-    rows = batchnorm_table(trainer)
+    results = train_preset("batchnorm-eval", seed)
+    (name,) = results
+    numbers = last_numbers(results, ("val acc",), {name: ""})
+    rows = batchnorm_table(results[name][0])
     by = {(0 if r.whole_set else r.batch_size, r.composition): r for r in rows}
-    return {"val acc": evals[-1].val_acc,
-            "running spread": max(abs(r.running - evals[-1].val_acc) for r in rows),
+    return {**numbers, "running spread": max(abs(r.running - numbers["val acc"]) for r in rows),
             "batch whole set": by[(0, "shuffled")].batch, "batch pairs": by[(2, "shuffled")].batch,
             "batch 8": by[(8, "shuffled")].batch, "batch 32": by[(32, "shuffled")].batch,
             "batch one class": by[(32, "one class")].batch}

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import math
 
-from engine.lessons.claims.measuring import preset_claim, shared, train_preset
+from engine.lessons.claims.measuring import last_numbers, preset_claim, shared, train_preset
 from engine.lessons.claims.table import cond
 
 
 def regularization(seed: int) -> dict[str, float]:
     results = train_preset("regularization", seed)
     numbers: dict[str, float] = {}
-    for name, (_, evals, _) in results.items():
-        last = evals[-1]
-        numbers[f"{name} gap"] = last.val_loss - last.train_loss
-        numbers[f"{name} train loss"] = last.train_loss
-        numbers[f"{name} val loss"] = last.val_loss
-        numbers[f"{name} val acc"] = last.val_acc
-    none = results["none"][1]
-    numbers["none train acc"] = none[-1].train_acc
-    numbers["none val loss rise"] = none[-1].val_loss - min(e.val_loss for e in none)
+    for name in results:
+        last = last_numbers(results, ("train loss", "val loss", "val acc"), {name: name})
+        numbers.update({f"{name} gap": last[f"{name} val loss"] - last[f"{name} train loss"], **last})
+    numbers.update(last_numbers(results, ("train acc",), {"none": "none"}))
+    numbers["none val loss rise"] = numbers["none val loss"] - min(e.val_loss for e in results["none"][1])
     return numbers
 
 
@@ -38,11 +34,10 @@ def regularization_lab(seed: int) -> dict[str, float]:
     """The lab compares final accuracies: gap = train accuracy - validation accuracy."""
     results = train_preset("regularization-lab", seed)
     numbers: dict[str, float] = {}
-    for name, (_, evals, _) in results.items():
-        numbers[f"{name} train acc"] = evals[-1].train_acc
-        numbers[f"{name} val acc"] = evals[-1].val_acc
-        numbers[f"{name} gap"] = evals[-1].train_acc - evals[-1].val_acc
-        numbers[f"{name} train loss"] = evals[-1].train_loss
+    for name in results:
+        numbers.update(last_numbers(results, ("train acc", "val acc"), {name: name}))
+        numbers[f"{name} gap"] = numbers[f"{name} train acc"] - numbers[f"{name} val acc"]
+        numbers.update(last_numbers(results, ("train loss",), {name: name}))
     return numbers
 
 
@@ -64,14 +59,14 @@ def adam_l2_vs_adamw(seed: int) -> dict[str, float]:
             if isinstance(event, EvalEvent):
                 evals.append(event)
         trainer.run(keep)
-        results[exp.name] = (trainer, start, evals[-1])
+        results[exp.name] = (trainer, evals, start)
     steps = PRESETS["adam-l2-vs-adamw"].runs[0].total_steps()
     # Weights from pixels blank in every training image get no gradient from the data: only decay moves them.
     data = results["adam"][0].data
     blank = (data.x_train.flatten(1) == 0).all(0)
 
     def blank_ratio(name: str) -> float:
-        trainer, start, _ = results[name]
+        trainer, _, start = results[name]
         weight = next(trainer.model.parameters())      # the first layer's weights, the ones from the pixels
         return float(weight.detach()[:, blank].norm() / start[0][:, blank].norm())
 
@@ -90,9 +85,7 @@ def adam_l2_vs_adamw(seed: int) -> dict[str, float]:
         return float(torch.cat([p.detach().flatten() for p in results[name][0].model.parameters()]).norm())
 
     l2, adamw = kept("adam + L2"), kept("adamw")
-    last = {name: result[2] for name, result in results.items()}
-    return {**{f"{name} {what}": float(getattr(last[name], what.replace(" ", "_")))
-               for name in results for what in ("train loss", "train acc", "val loss", "val acc")},
+    return {**last_numbers(results, ("train loss", "train acc", "val loss", "val acc")),
             "adamw norm / adam's": norm("adamw") / norm("adam"), "adam+L2 norm / adam's": norm("adam + L2") / norm("adam"),
             "blank weights": float(blank.sum()), "adam blank kept": blank_ratio("adam"),
             "adamw blank kept": blank_ratio("adamw"), "adamw blank expected": (1 - DECAY_LR * DECAY) ** steps,
@@ -101,8 +94,9 @@ def adam_l2_vs_adamw(seed: int) -> dict[str, float]:
 
 
 def digits_mlp(seed: int) -> dict[str, float]:
-    (_, evals, _), = train_preset("digits-mlp", seed).values()
-    return {"val acc": evals[-1].val_acc, "train acc": evals[-1].train_acc}
+    results = train_preset("digits-mlp", seed)
+    (name,) = results
+    return last_numbers(results, ("val acc", "train acc"), {name: ""})
 
 
 CLAIMS = (
