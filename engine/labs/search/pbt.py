@@ -5,7 +5,8 @@ each member has trained one *round* and is judged by the objective; then the nod
 
 * **exploit**: the bottom ``q`` of the population (``pbt.quantile``, a quarter; ``max(1, floor(q N))``
   members) copies the *weights and optimizer state* of a member drawn uniformly from the top ``q``; a member
-  that diverged (or failed) is always replaced at that round, whatever its rank, and the event says so;
+  that diverged (or failed) ranks below every healthy one, so it fills one of the bottom's places (and is
+  replaced even beyond them: it cannot train on), and the event says so;
 * **explore**: the copy's hyperparameters are the parent's, each moved by a factor ``0.8`` or ``1.2`` (one of
   the two, evenly) and clipped into its range, or, with probability ``pbt.resample`` (0.25), drawn afresh
   from the range's prior.  A ``choice`` key is resampled with that probability, otherwise it steps to its

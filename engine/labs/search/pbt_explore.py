@@ -44,10 +44,15 @@ def exploit_plan(standings: Sequence[Standing], goal: Objective, quantile: float
                  rng: np.random.Generator) -> list[tuple[int, int, str]]:
     """``(member, parent, reason)`` for every member to replace, in member order.
 
-    The healthy members (their round finished) are ranked best first (ties by member number); the top
-    ``cut`` are the parents.  Replaced: every member whose run ended (diverged, error: reason its status),
-    then the bottom ``cut`` of the healthy ones that are no parent (reason ``"bottom"``).  Each draws its
-    parent uniformly from the top.  No healthy member: nobody to copy, nothing happens."""
+    Truncation selection over the whole population: the healthy members (their round finished) are ranked
+    best first (ties by member number) and the members whose run ended (diverged, error) after all of them;
+    the top ``cut`` are the parents and the bottom ``cut`` are replaced.  An ended member is the bottom, so
+    it takes one of the bottom's places: with ``d`` ended members only the ``cut - d`` worst healthy ones
+    (reason ``"bottom"``) are replaced besides them (reason their status), and when ``d > cut`` every ended
+    member is still replaced (it cannot train on) but no healthy one.  Replacing the bottom quarter of the
+    healthy *on top of* the ended ones would throw away more than a quarter after a round where some
+    diverged, each a run judged on one short round.  Each draws its parent uniformly from the top.  No
+    healthy member: nobody to copy, nothing happens."""
     healthy = [s for s in standings if s.status == RunStatus.FINISHED and math.isfinite(s.value)]
     if not healthy:
         return []
@@ -55,9 +60,10 @@ def exploit_plan(standings: Sequence[Standing], goal: Objective, quantile: float
     ranked = sorted(healthy, key=lambda s: (sign * s.value, s.member))
     n = cut(len(standings), quantile)
     top = ranked[:n]
-    rest = ranked[n:]
-    bottom = {s.member for s in rest[max(0, len(rest) - n):]}
     ended = {s.member: s.status for s in standings if s not in healthy}
+    rest = ranked[n:]
+    places = max(0, n - len(ended))                  # the bottom's places the ended members leave
+    bottom = {s.member for s in rest[max(0, len(rest) - places):]} if places else set()
     plan = []
     for s in sorted(standings, key=lambda s: s.member):
         if s.member in ended or s.member in bottom:

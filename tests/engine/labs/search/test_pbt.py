@@ -144,14 +144,33 @@ def test_the_plan_copies_the_top_into_the_bottom_by_the_objectives_direction():
     assert [m for m, _, _ in plan] == [1, 5] and {p for _, p, _ in plan} <= {2, 6}
 
 
-def test_every_ended_member_is_replaced_whatever_its_rank_and_none_without_a_healthy_one():
+def test_an_ended_member_takes_a_place_of_the_bottom_quarter_and_none_is_copied_without_a_healthy_one():
+    """Truncation selection over the population: an ended member ranks last, so with a cut of 2 of 8 one
+    ended member leaves one place to the worst healthy member (6) and two leave none."""
     values = [0.5, 0.1, math.nan, 0.3, 0.7, 0.2, 0.8, 0.4]
     statuses = [RunStatus.FINISHED] * 8
-    statuses[2], statuses[3] = RunStatus.DIVERGED, RunStatus.ERROR
+    statuses[2] = RunStatus.DIVERGED
     plan = exploit_plan(standings(values, statuses), LOSS, 0.25, generator(0))
-    assert [(m, r) for m, _, r in plan] == [(2, "diverged"), (3, "error"), (4, "bottom"), (6, "bottom")]
+    assert [(m, r) for m, _, r in plan] == [(2, "diverged"), (6, "bottom")]
+    statuses[3] = RunStatus.ERROR
+    plan = exploit_plan(standings(values, statuses), LOSS, 0.25, generator(0))
+    assert [(m, r) for m, _, r in plan] == [(2, "diverged"), (3, "error")]
     assert {p for _, p, _ in plan} <= {1, 5}
     assert exploit_plan(standings([1.0, 2.0], [RunStatus.DIVERGED] * 2), LOSS, 0.25, generator(0)) == []
+
+
+def test_after_a_round_where_three_of_eight_diverged_only_those_three_are_replaced():
+    """The claim's seed 4 (engine/lessons/claims/search.py): three members with a learning rate near 8 diverged
+    in round 0, and the two high-rate members still training (worst at step 20, best at step 80) were
+    replaced too: 5 of 8 members thrown away after one round, where the bottom quarter is 2.  Every ended
+    member must go (it cannot train on), but no healthy one besides them."""
+    values = [0.84, 0.34, 0.84, 0.94, 0.79, 0.58, 0.84, 0.77]
+    statuses = [RunStatus.FINISHED] * 8
+    for m in (0, 2, 6):
+        statuses[m] = RunStatus.DIVERGED
+    plan = exploit_plan(standings(values, statuses), LOSS, 0.25, generator(0))
+    assert [m for m, _, _ in plan] == [0, 2, 6]
+    assert {p for _, p, _ in plan} <= {1, 5}
 
 
 def test_explore_moves_by_the_factors_clips_steps_choices_and_resamples_from_the_prior():
