@@ -257,6 +257,25 @@ class Trainer:
         if self.augmenter is not None and state.augment is not None:
             self.augmenter.set_state(state.augment)
 
+    def resume(self, state: "TrainerState", step: int, start_loss: float) -> None:
+        """Continue, in this fresh trainer, a run saved by :meth:`save_state` after ``step`` steps, as if this
+        trainer had taken them: :meth:`load_state`, then the two things a state does not hold, the step count
+        (so the schedule's horizon, the evaluation ticks and the end come at the run's own steps, and step 0's
+        measurement is not taken again) and the divergence ceiling, ``divergence_factor * max(L0, ln C)`` from
+        ``start_loss``, the untrained network's training loss ``L0`` (what step 0 set in the saved run).
+
+        The optimizer's settings (``lr`` too) and the schedule's state are the saved run's, as
+        ``optimizer.load_state_dict`` restores them: a caller that wants other ones (PBT's explored rate,
+        engine/labs/search/pbt_member.py) sets them after.  The state's tensors are loaded as given
+        (``load_state`` keeps tensors that already fit): pass a copy when another trainer may load the same
+        state.  Raises ValueError when ``step`` is not in
+        ``0 .. total_steps``."""
+        if not 0 <= step <= self.total_steps:
+            raise ValueError(f"resume at step {step}: this run has 0 to {self.total_steps} steps")
+        self.load_state(state)
+        self.step_count = step
+        self._divergence.start(start_loss)
+
     @property
     def dropout_rng(self) -> torch.Tensor:
         """The state of the run's own generator for dropout (it is not the global one)."""

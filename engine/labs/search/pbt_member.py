@@ -19,8 +19,8 @@ Resuming a state, and the two traps of other implementations it avoids:
    momentum (and Adam's moment) buffers, and one's steps would move the other.  :func:`resume` loads a deep
    copy; across processes the pickling copies too.
 
-``TrainerState`` holds what a step changes; the step count and the divergence ceiling (set from the untrained
-network's loss) are the trainer's own fields, set here (``Trainer`` has no public way yet: see the report).
+``TrainerState`` holds what a step changes; :meth:`~engine.training.trainer.Trainer.resume` loads it with the
+two things it does not hold, the step count and the divergence ceiling (from the untrained network's loss).
 """
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def resume(trainer, state: MemberState) -> None:
     """Load ``state`` into a freshly built ``trainer`` by the rules of the module doc (traps 1 and 2)."""
     fresh = [{k: copy.deepcopy(v) for k, v in g.items() if k != "params"} for g in trainer.optimizer.param_groups]
     fresh_schedule = copy.deepcopy(trainer.schedule.state_dict())
-    trainer.load_state(copy.deepcopy(state.trainer))          # trap 2: never the caller's tensors
+    trainer.resume(copy.deepcopy(state.trainer), state.step, state.start_loss)   # trap 2: never the caller's tensors
     for group, settings in zip(trainer.optimizer.param_groups, fresh):
         group.update(settings)                                 # trap 1: the explored settings, not the parent's
     trainer.schedule.load_state_dict(fresh_schedule)
@@ -87,8 +87,6 @@ def resume(trainer, state: MemberState) -> None:
             warnings.filterwarnings("ignore", "Detected call of")
             for _ in range(state.step):
                 trainer.schedule.step()
-    trainer.step_count = state.step
-    trainer._divergence.start(state.start_loss)
 
 
 def build_member(base: Experiment, values: dict[str, Any], state: MemberState):
