@@ -2,8 +2,8 @@
 meet; checked at many seeds, because a claim is only as good as its worst seed.
 
 The claims come by lesson section (:mod:`.optimization`, :mod:`.regularization`,
-:mod:`.initialization`, :mod:`.normalization`, and :mod:`.questions` for the Lessons menu's
-questions and the labs' and tooltips' statements); :mod:`.table` holds what a claim is and how it is
+:mod:`.initialization`, :mod:`.normalization`, :mod:`.search` for the search lab's presets, and
+:mod:`.questions` for the Lessons menu's questions and the labs' and tooltips' statements); :mod:`.table` holds what a claim is and how it is
 checked and counted, :mod:`.measured` the shipped table the window reads.  The tests (two seeds, in
 the quick suite), ``main.py claims`` (ten, by ``make claims``) and the window's "holds at k of n
 seeds" read this one table.
@@ -13,7 +13,7 @@ condition was written are in the comments.
 """
 from __future__ import annotations
 
-from engine.lessons.claims import initialization, normalization, optimization, questions, regularization
+from engine.lessons.claims import initialization, normalization, optimization, questions, regularization, search
 from engine.lessons.claims.measured import MEASURED, Measured, measured
 from engine.lessons.claims.table import (
     CLAIM_COLUMNS,
@@ -27,9 +27,10 @@ from engine.lessons.claims.table import (
     write_claims_csv,
 )
 
-#: Every claim, by lesson section, each section in the Lessons menu's order.
+#: Every claim, by lesson section, each section in the Lessons menu's order (the presets, then its
+#: "Hyperparameter search" section, then the questions).
 CLAIMS: tuple[Claim, ...] = (optimization.CLAIMS + regularization.CLAIMS + initialization.CLAIMS
-                             + normalization.CLAIMS + questions.CLAIMS)
+                             + normalization.CLAIMS + search.CLAIMS + questions.CLAIMS)
 
 CLAIMS_BY_KEY: dict[str, Claim] = {claim.key: claim for claim in CLAIMS}
 

@@ -47,7 +47,7 @@ def test_every_preset_and_finder_preset_has_its_claim_and_its_words():
     keys = [claim.key for claim in CLAIMS]
     assert len(keys) == len(set(keys))
     kinds = {key.split(" ", 1)[0] for key in keys}
-    assert kinds == {"preset", "finder", "question", "lab", "tooltip"}
+    assert kinds == {"preset", "finder", "question", "lab", "tooltip", "search"}
     assert {k for k in keys if k.split(" ", 1)[0] in ("preset", "finder")} == \
         {f"preset {name}" for name in PRESETS} | {f"finder {name}" for name in FINDER_PRESETS}
     for claim in CLAIMS:
