@@ -14,6 +14,7 @@ overfitting, drawn.
 from __future__ import annotations
 
 import html
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QStackedWidget, QV
 from engine.config import DataKind
 from engine.training.updates import Boundary
 from gui.style.palette import BOUNDARY_BACKGROUND, POINT_OUTLINE, class_color, class_rgb
-from gui.widgets.plotting import ThemedPlotWidget, set_title
+from gui.widgets.plotting import LegendRow, ThemedPlotWidget, label_size, set_title
 
 if TYPE_CHECKING:  # engine.data.datasets imports torch, which the window loads in the background
     from engine.data.datasets import DataSplit
@@ -101,6 +102,9 @@ class BoundaryView(QWidget):
         self._val.setZValue(3)
         plot.addItem(self._train)
         plot.addItem(self._val)
+        self._export_row = LegendRow()               # the key, inside the plot while it is exported
+        plot.layout.addItem(self._export_row, 4, 1)  # below the x axis, as the metric plots' rows
+        self._export_row.set_collapsed(True)
         # The key is a plain label under the plot: it wraps like any text when the panel is narrow.
         self._key = QLabel(" ")
         self._key.setWordWrap(True)
@@ -188,6 +192,23 @@ class BoundaryView(QWidget):
 
     def plot_widget(self) -> pg.PlotWidget:
         return self._widget
+
+    def key_text(self) -> str:
+        """The key under the plot, as rich text: the dataset, each class's colour and name, the marks."""
+        return self._key.text().strip()
+
+    @contextmanager
+    def exporting(self):
+        """While the plot is exported to a file, the key under it is a row inside it, so the file has it
+        (a context manager yielding the plot widget)."""
+        plot = self._widget.getPlotItem()
+        text = self.key_text()
+        self._export_row.setText(text or " ", size=f"{label_size(plot):.0f}pt", color=pg.getConfigOption("foreground"))
+        self._export_row.set_collapsed(not text)
+        try:
+            yield self._widget
+        finally:
+            self._export_row.set_collapsed(True)
 
     def image_array(self) -> np.ndarray | None:
         """The RGBA image drawn now, (G, G, 4) uint8, [row j, column i] at (ys[j], xs[i]); None when none."""
