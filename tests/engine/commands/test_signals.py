@@ -41,7 +41,10 @@ def _rows(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+# One signal in the quick suite: both go through the same handler (engine.commands.common), test_runner.py
+# checks both on `run`; SIGTERM here under -m slow.
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130),
+                                          pytest.param(signal.SIGTERM, 143, marks=pytest.mark.slow)])
 def test_lr_find_stops_and_writes_the_sweep_so_far(tmp_path, signum, code):
     exp = tmp_path / "exp.json"
     exp.write_text(json.dumps(LONG))

@@ -133,6 +133,7 @@ print(count, flush=True)
 """
 
 
+@pytest.mark.slow      # every point is ~100 real processes; the quick suite kills at random points below
 def test_sigkill_at_every_point_of_the_final_write_never_pairs_two_runs(tmp_path):
     script = tmp_path / "kill_at.py"
     script.write_text(KILL_AT.format(root=str(ROOT)))

@@ -18,7 +18,10 @@ from gui.shell.window import MainWindow
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), start_training_thread=False)
+    # The thread backend: a process backend spawns its training process even when the thread is not
+    # started, and closing the window then waits for it to load torch (seconds a test, for nothing here).
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), start_training_thread=False,
+                        backend="thread")
     qtbot.addWidget(window)
     return window
 

@@ -17,9 +17,15 @@ def settings(tmp_path):
     return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
 
 
-def open_window(qtbot, settings) -> MainWindow:
-    """A shown window whose training process has loaded torch."""
-    w = MainWindow(settings=settings)
+def open_window(qtbot, settings, backend: str = "thread") -> MainWindow:
+    """A shown window, ready to train.
+
+    These are tests of the window's wiring, so by default its training loop runs in a thread: the same
+    engine loop and messages (gui.concurrency.training), without a child process that loads torch anew for
+    every test (about 8 s each on a loaded CI machine).  The tests that are about the training process
+    itself pass ``backend="process"`` (here: Space trains every plot, closing mid-training), as do
+    tests/gui/shell/test_engine_death.py and tests/gui/concurrency/test_training.py."""
+    w = MainWindow(settings=settings, backend=backend)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: w.ready, timeout=TIMEOUT)
@@ -58,7 +64,17 @@ def test_window_appears_before_torch_is_needed_and_then_fills_the_form(window):
     assert window.start_action.isEnabled()
 
 
-def test_space_starts_and_curves_grow_for_every_plot(qtbot, window):
+@pytest.fixture
+def process_window(qtbot, settings):
+    """The window as a teacher starts it: its training loop in a child process (the default backend)."""
+    w = open_window(qtbot, settings, backend="process")
+    yield w
+    w.close()
+    assert not w.training.thread.isRunning()
+
+
+def test_space_starts_and_curves_grow_for_every_plot(qtbot, process_window):
+    window = process_window
     window.clear_runs()
     window.form.set_experiment(short(steps=150))
     window.runs_list.setFocus()
@@ -250,7 +266,7 @@ def test_long_run_names_do_not_widen_the_window(qtbot, window):
 
 
 def test_closing_during_training_stops_the_thread_fast(qtbot, settings):
-    w = open_window(qtbot, settings)
+    w = open_window(qtbot, settings, backend="process")
     w.clear_runs()
     w.add_run(short(steps=1_000_000))
     w.add_run(short("b", steps=1_000_000, name="sgd", lr=0.05))
