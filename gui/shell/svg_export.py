@@ -510,6 +510,19 @@ def clip_rect(item: QGraphicsItem) -> QRectF | None:
     return rect
 
 
+def backdrop(item: QGraphicsItem, page: QColor) -> QColor:
+    """What the item is drawn over: the background of the view box holding it, if it has one (the
+    boundary's is white in every look), else the page's."""
+    parent = item.parentItem()
+    while parent is not None:
+        if isinstance(parent, pg.ViewBox):
+            rect = parent.background
+            if rect.isVisible() and rect.brush().style() != Qt.BrushStyle.NoBrush:
+                return rect.brush().color()
+        parent = parent.parentItem()
+    return page
+
+
 def shown(item: QGraphicsItem) -> bool:
     return item.isVisible() and item.effectiveOpacity() > 0
 
@@ -523,9 +536,8 @@ def figure_of(widget: pg.PlotWidget) -> tuple[SvgFigure, float, float]:
     widget.scene().prepareForPaint()
     view_rect = widget.mapToScene(widget.viewport().rect()).boundingRect()
     background = widget.backgroundBrush()
-    fig = SvgFigure(origin=view_rect.topLeft(), dpi=float(widget.logicalDpiY()),
-                    background=background.color() if background.style() != Qt.BrushStyle.NoBrush
-                    else QColor(Qt.GlobalColor.white))
+    page = background.color() if background.style() != Qt.BrushStyle.NoBrush else QColor(Qt.GlobalColor.white)
+    fig = SvgFigure(origin=view_rect.topLeft(), dpi=float(widget.logicalDpiY()), background=page)
     if background.style() != Qt.BrushStyle.NoBrush:
         fig.elements.append(f'<rect x="0" y="0" width="{num(view_rect.width())}" '
                             f'height="{num(view_rect.height())}" {brush_attrs(background, fig)} stroke="none"/>')
@@ -536,6 +548,7 @@ def figure_of(widget: pg.PlotWidget) -> tuple[SvgFigure, float, float]:
             continue
         writer = writer_of(item)
         fig.clip = clip_rect(item)
+        fig.background = backdrop(item, page)
         fig.elements.extend(writer(item, fig) if writer is not None else raster_item(item, fig))
     return fig, view_rect.width(), view_rect.height()
 

@@ -305,3 +305,26 @@ def test_imagemagick_draws_the_boundary_points_where_qt_does(boundary_svg, tmp_p
     for (x, y), label in zip(POINTS, LABELS, strict=True):
         pixel = rgb(image.pixelColor(round(ax * x + bx), round(ay * y + by)))
         assert np.max(np.abs(pixel - rgb(QColor(CLASS_COLORS[label])))) < 40, (x, y, pixel)
+
+
+def test_a_translucent_line_is_flattened_onto_what_it_is_drawn_over(qtbot, tmp_path):
+    """ImageMagick 6 ignores stroke-opacity, so the file holds the colour seen: a = 0.5 red over the dark
+    look's background, and over a view box's own white background (the boundary's, in every look)."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QColor as C
+    widget = pg.PlotWidget(background="#14161a")
+    qtbot.addWidget(widget)
+    widget.resize(300, 200)
+    widget.show()
+    widget.plot([0, 1], [0, 1], pen=pg.mkPen(C(255, 0, 0, 128), width=2))
+    QApplication.processEvents()
+    path = tmp_path / "dark.svg"
+    export.write_plot(widget, "dark", path)
+    a = 128 / 255
+    dark = C("#14161a")
+    expected = C.fromRgbF(a + (1 - a) * dark.redF(), (1 - a) * dark.greenF(), (1 - a) * dark.blueF()).name()
+    strokes = {el.get("stroke") for el in parse(path).iter(f"{SVG}path")}
+    assert expected in strokes, (expected, strokes)
+    widget.getPlotItem().getViewBox().setBackgroundColor("#ffffff")
+    export.write_plot(widget, "white", path)
+    assert C.fromRgbF(1.0, 1 - a, 1 - a).name() in {el.get("stroke") for el in parse(path).iter(f"{SVG}path")}
