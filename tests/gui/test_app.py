@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -24,20 +26,32 @@ def test_smoke_test_reports_a_broken_training_engine_instead_of_hanging_on_its_m
         in proc.stdout
 
 
-def test_smoke_test_passes_and_fails_when_a_lesson_lab_cannot_be_built():
-    """The whole smoke test once as it is (exit 0), and once with a lab whose module is missing, as a
-    bundle that lost it would be: it must name the missing module and exit 1."""
+def test_smoke_test_passes():
+    """The whole smoke test as the frozen app runs it, in its own process: exit 0."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DESCENT_LAB_BACKEND="thread")
     ok = subprocess.run([sys.executable, "main.py", "--smoke-test"], cwd=REPO, env=env, capture_output=True,
                         text=True, timeout=120)
     assert ok.returncode == 0 and "smoke test passed" in ok.stdout, ok.stdout + ok.stderr
-    code = ("import sys, dataclasses, gui.labs as labs\n"
-            "def missing(window):\n"
-            "    raise ModuleNotFoundError(\"No module named 'gui.labs.init'\")\n"
-            "labs.LABS = tuple(dataclasses.replace(i, build=missing) if i.key == 'init' else i for i in labs.LABS)\n"
-            "from gui.app import smoke_test\n"
-            "sys.exit(smoke_test())\n")
-    broken = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
-                            timeout=120)
-    assert broken.returncode == 1, broken.stdout + broken.stderr
-    assert "smoke test FAILED: ModuleNotFoundError: No module named 'gui.labs.init'" in broken.stdout
+
+
+def test_the_smoke_tests_lab_check_fails_when_a_lesson_lab_cannot_be_built(lab_window, monkeypatch):
+    """A lab whose module is missing, as in a bundle that lost it: the smoke test's lab check lets the error
+    through (smoke_test prints it as "smoke test FAILED: ModuleNotFoundError: ..." and exits 1) instead of
+    skipping that lab.  In this process, on a ready window: a second smoke test in its own process cost
+    ~20 s of the quick suite for the same check."""
+    import dataclasses
+
+    from PySide6.QtWidgets import QApplication
+
+    import gui.app
+    import gui.labs as labs
+
+    def missing(window):
+        raise ModuleNotFoundError("No module named 'gui.labs.init'")
+
+    broken = tuple(dataclasses.replace(i, build=missing) if i.key == "init" else i for i in labs.LABS)
+    monkeypatch.setattr(labs, "LABS", broken)
+    lab_window.lab_holders["init"].info = next(i for i in broken if i.key == "init")
+    with pytest.raises(ModuleNotFoundError, match="No module named 'gui.labs.init'"):
+        gui.app._check_labs(QApplication.instance(), lab_window, [])
+    assert lab_window.lab_holders["init"].lab is None            # nothing half-built left in its tab
