@@ -19,11 +19,12 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 from engine.status import RunStatus
 
 
-def seeds_note(preset: str) -> str:
+def seeds_note(preset: str, kind: str = "preset") -> str:
     """How often the lesson's claim held in the last ``make claims`` run, shipped with the app
-    (engine/lessons/claims_measured.json): a claim is only as good as its worst seed."""
+    (engine/lessons/claims_measured.json): a claim is only as good as its worst seed.  ``kind`` is the
+    claim key's first word: ``preset`` for a training preset, ``search`` for a search preset."""
     from engine.lessons.claims import measured
-    found = measured(f"preset {preset}")
+    found = measured(f"{kind} {preset}")
     if found is None:
         return ""
     return f"<br><i>This claim {found.text}.</i>"
@@ -177,7 +178,7 @@ def open_search_lesson(window, lesson: SearchLesson) -> None:
     if tab.busy():           # the race under way keeps its space in the widgets
         window.statusBar().showMessage(f"A search is running: stop it, then open {lesson.title} again.", 8000)
         return
-    tab.load_preset(lesson.preset, lesson.text)
+    tab.load_preset(lesson.preset, lesson.text + seeds_note(lesson.preset, "search"))
 
 
 def fill_lessons_menu(menu, make_action, load_preset, open_question, window=None) -> None:

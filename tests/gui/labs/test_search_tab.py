@@ -185,6 +185,10 @@ def test_the_lessons_menu_opens_the_search_tab_with_its_preset(qtbot, lab_window
     assert [row.path for row in tab.form.rows] == ["optimizer.lr", "model.init_std", "schedule.eta_min"]
     assert tab.form.trials.value() == 27 and tab.form.chosen_methods() == ["grid", "random"]
     assert "random-beats-grid" in tab.base_label.text()
+    # the lesson says at how many seeds its claim held (claims_measured.json), as a training lesson does
+    from engine.lessons.claims import measured
+    found = measured("search random-beats-grid")
+    assert found is not None and f"This claim {found.text}." in tab.base_label.text()
 
 
 def test_closing_the_window_mid_search_stops_the_workers(qtbot, lab_window, tmp_path):
