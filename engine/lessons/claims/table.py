@@ -22,7 +22,8 @@ class Condition:
 
 @dataclass(frozen=True)
 class Claim:
-    key: str                                    # where the app makes it: "preset NAME", "finder NAME", "question KEY", "lab NAME", "tooltip KEY"
+    key: str                                    # where the app makes it: "preset NAME", "finder NAME", "search NAME", "question KEY",
+    #                                             "lab NAME", "tooltip KEY"
     says: str                                   # the claim, as the app teaches it
     measure: Callable[[int], dict[str, float]]  # seed -> the numbers the conditions read
     conditions: tuple[Condition, ...]
