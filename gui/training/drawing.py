@@ -15,6 +15,10 @@ from gui.training.metric_plots import PLOTS
 if TYPE_CHECKING:
     from gui.training.tab import TrainingTab
 
+HIDDEN_BATCH = 64
+"""Histogram events a run keeps waiting while the Weights tab is hidden; then they go into its bounded
+store (:meth:`~gui.training.histograms.HistogramView.store`) in one extend per layer, undrawn."""
+
 # The views one drawing round visits, one per event-loop turn (DrawScheduler.draw_slice).
 DRAW_ROUND = (*(info.key for info in PLOTS), "boundary", "weights")
 
@@ -36,7 +40,7 @@ class DrawScheduler(QObject):
         self.tab = tab
         self.batches_drawn = 0
         self.boundaries_due: dict[str, object] = {}      # newest boundary per run, not drawn yet
-        self.hidden_histograms: dict[str, list] = {}     # events waiting for the Weights tab
+        self.hidden_histograms: dict[str, list] = {}     # events waiting for the Weights tab (< HIDDEN_BATCH a run)
         self._slice = 0                                  # where the drawing round stands
         self._drew_in_round = False
         self._timer = QTimer(self)
@@ -47,7 +51,10 @@ class DrawScheduler(QObject):
     def store(self, update) -> None:
         """Keep what of ``update`` is drawn later: its histograms and its newest boundary."""
         if update.histograms:
-            self.hidden_histograms.setdefault(update.run_id, []).extend(update.histograms)
+            waiting = self.hidden_histograms.setdefault(update.run_id, [])
+            waiting.extend(update.histograms)
+            if len(waiting) >= HIDDEN_BATCH:        # stored, not drawn: the list stays short however long the run
+                self._hand_over(self.hidden_histograms.pop(update.run_id), update.run_id)
         if update.boundary is not None:
             self.boundaries_due[update.run_id] = update.boundary
 
@@ -102,22 +109,29 @@ class DrawScheduler(QObject):
 
         Its redraw is the costliest of the window's (a heatmap and a histogram per
         update), and nobody sees it while another tab is shown; the events are
-        kept, so the heatmap over time is complete when the tab is opened (or, ``hidden_too``, when
-        a file is exported from it unseen).
+        stored (in batches of ``HIDDEN_BATCH``, bounded), so the heatmap over time is complete when the
+        tab is opened (or, ``hidden_too``, when a file is exported from it unseen).
         """
-        if not (self._histograms_due() or (hidden_too and self.hidden_histograms)):
+        view = self.tab.histograms
+        if not (self._histograms_due() or (hidden_too and (self.hidden_histograms or view.stale))):
             return
+        waiting, self.hidden_histograms = self.hidden_histograms, {}
+        for run_id, events in waiting.items():
+            self._hand_over(events, run_id)
+        view.refresh()
+
+    def _hand_over(self, events: list, run_id: str) -> None:
+        """A run's waiting events into the Weights tab's store, undrawn (a run removed meanwhile: dropped)."""
         from engine.training.updates import EMPTY_EVALS, EMPTY_STEPS, RunUpdate
-        for run_id, events in self.hidden_histograms.items():
-            run = self.tab.runs.get(run_id)
-            if run is not None:
-                self.tab.histograms.append(RunUpdate(run_id, run.status, run.message, run.step, run.epoch, run.rate,
-                                                     EMPTY_STEPS, EMPTY_EVALS, tuple(events),
-                                                     generation=run.generation))
-        self.hidden_histograms.clear()
+        run = self.tab.runs.get(run_id)
+        if run is None:
+            return
+        self.tab.histograms.store(RunUpdate(run_id, run.status, run.message, run.step, run.epoch, run.rate,
+                                            EMPTY_STEPS, EMPTY_EVALS, tuple(events), generation=run.generation))
 
     def _histograms_due(self) -> bool:
-        return self.tab.tabs.currentWidget() is self.tab.histograms and bool(self.hidden_histograms)
+        return (self.tab.tabs.currentWidget() is self.tab.histograms
+                and (bool(self.hidden_histograms) or self.tab.histograms.stale))
 
     def flush(self) -> None:
         """Draw everything stored at once: an exported file shows every point received."""

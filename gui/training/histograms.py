@@ -9,8 +9,12 @@ under weight decay, or gradients vanish.  The small plot on the right shows
 each layer's activation standard deviation, layer after layer: with a bad
 init it shrinks (or explodes) with depth, with He or Xavier it holds.
 
-The heatmap's data (the common grid of value bins, the rebinning, the symmetric-log rows that keep
-shrinking gradients visible) live in ``gui.training.heatmap``.
+This module is the widget: the run and layer pickers, the layout, the runs' stores and the activation
+plot.  What it is made of lives beside it: ``gui.training.histogram_history`` each tensor's histograms
+over training in bounded memory (a 5,000,000-step run costs what a 50,000-step one does), plain data
+with no widget; ``gui.training.histogram_layer`` the drawing of one layer's histogram and heatmap; and
+``gui.training.heatmap`` the heatmap's data (the common grid of value bins, the rebinning, the
+symmetric-log rows that keep shrinking gradients visible).
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -34,53 +38,12 @@ from PySide6.QtWidgets import (
 
 from engine.training.events import ActivationStats, Histogram
 from engine.training.updates import RunUpdate
-from gui.style.palette import with_alpha
-from gui.training.columns import GrowingColumns
-from gui.training.heatmap import HEATMAP_BINS, Heatmap, HeatmapValueAxis, ValueScale, rebin
+from gui.style.palette import run_marker_of
+from gui.training.heatmap import HEATMAP_BINS, Heatmap
+from gui.training.histogram_history import GRADIENTS, WEIGHTS, LayerHistory
+from gui.training.histogram_layer import LayerPlots, key_label, synced_heatmap
 from gui.widgets.common import swatch
 from gui.widgets.plotting import GLYPHS, LogFriendlyAxis, ThemedPlotWidget, legend_glyph_html, no_si_prefix, set_title
-
-HEATMAP_COLORMAP = "viridis"     # perceptually uniform, readable in grey, on light and dark themes
-WEIGHTS, GRADIENTS = "weight", "grad"
-
-
-# -- storage ----------------------------------------------------------------------------------------
-
-class _LayerStore:
-    """Every histogram of one weight tensor and of its gradient, one row per histogram tick."""
-
-    def __init__(self, bins: int):
-        self.bins = bins
-        self.rows = GrowingColumns(step=np.int64, w_counts=(np.float64, (bins,)), w_edges=(np.float64, (bins + 1,)),
-                                   g_counts=(np.float64, (bins,)), g_edges=(np.float64, (bins + 1,)),
-                                   has_grad=bool)
-        self.latest: dict[str, Histogram | None] = {WEIGHTS: None, GRADIENTS: None}
-        self.latest_step = 0
-
-    def add(self, step: int, weight: Histogram, grad: Histogram | None) -> None:
-        wc, we = self._fit(weight)
-        gc, ge = self._fit(grad) if grad is not None else (np.zeros(self.bins), np.linspace(-1, 1, self.bins + 1))
-        self.rows.extend(step=[step], w_counts=wc[None], w_edges=we[None], g_counts=gc[None], g_edges=ge[None],
-                         has_grad=[grad is not None])
-        self.latest = {WEIGHTS: weight, GRADIENTS: grad}
-        self.latest_step = step
-
-    def _fit(self, h: Histogram) -> tuple[np.ndarray, np.ndarray]:
-        """The histogram with ``self.bins`` bins (the engine always sends the same count; rebin if not)."""
-        counts, edges = np.asarray(h.counts, np.float64), np.asarray(h.edges, np.float64)
-        if len(counts) != self.bins:
-            own = np.linspace(edges[0], edges[-1], self.bins + 1)
-            counts, edges = rebin(counts[None], edges[None], own)[0], own
-        return counts, edges
-
-    def series(self, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(steps, counts, edges) of the ticks that have this kind (gradients start after the first step)."""
-        prefix = "w" if kind == WEIGHTS else "g"
-        steps, counts, edges = self.rows["step"], self.rows[f"{prefix}_counts"], self.rows[f"{prefix}_edges"]
-        if kind == GRADIENTS:
-            keep = self.rows["has_grad"]
-            steps, counts, edges = steps[keep], counts[keep], edges[keep]
-        return steps, counts, edges
 
 
 @dataclass
@@ -88,25 +51,14 @@ class _Run:
     run_id: str
     name: str
     color: QColor
-    layers: dict[str, _LayerStore] = field(default_factory=dict)
+    layers: dict[str, LayerHistory] = field(default_factory=dict)
     activations: tuple[ActivationStats, ...] = ()
     activations_step: int = 0
-    heatmaps: dict[tuple[str, str], Heatmap] = field(default_factory=dict)
+    heatmaps: dict[tuple[str, str], tuple[int, Heatmap]] = field(default_factory=dict)   # (store version, heatmap)
 
 
 NARROW = 560
 """Narrower than this (px), the Weights tab stacks its plots in one column (:meth:`HistogramView._arrange`)."""
-
-
-def _key_label() -> QLabel:
-    """A key under a plot, as a plain label: it wraps to any width and the layout gives it its height
-    (inside the plot's scene, a wrapped row could outgrow a short plot and be cut off)."""
-    label = QLabel(" ")
-    label.setWordWrap(True)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setTextFormat(Qt.TextFormat.RichText)
-    label.setMinimumWidth(60)
-    return label
 
 
 class HistogramView(QWidget):
@@ -118,6 +70,7 @@ class HistogramView(QWidget):
         self._run_id: str | None = None
         self._layer: str | None = None
         self._gradients = False
+        self._stale = self._new_layers = False
 
         self._run_combo = QComboBox()
         self._run_combo.setToolTip("Whose weights to show.")
@@ -162,30 +115,16 @@ class HistogramView(QWidget):
         side_widget = QWidget()
         side_widget.setLayout(side)
 
-        self._hist_widget = ThemedPlotWidget()
-        self._heat_axis = HeatmapValueAxis("left")   # symmetric log for gradients (gui.training.heatmap)
-        self._heat_widget = ThemedPlotWidget(axisItems={"left": self._heat_axis})
+        self._layer_plots = LayerPlots()
+        # the names the tests and the exports reach the drawn items by
+        self._hist_widget, self._heat_widget = self._layer_plots.hist_widget, self._layer_plots.heat_widget
+        self._hist_curve, self._hist_stats = self._layer_plots.hist_curve, self._layer_plots.hist_stats
+        self._image, self._heat_axis = self._layer_plots.image, self._layer_plots.heat_axis
         self._act_widget = ThemedPlotWidget(axisItems={"left": LogFriendlyAxis("left")})
         self._widgets = {"histogram": self._hist_widget, "heatmap": self._heat_widget,
                          "activations": self._act_widget}
         for widget in self._widgets.values():
             no_si_prefix(widget.getPlotItem())
-
-        hist = self._hist_widget.getPlotItem()
-        hist.setLabel("left", "count")
-        hist.showGrid(x=True, y=True, alpha=0.15)
-        self._hist_curve = pg.PlotDataItem(stepMode="center", fillLevel=0)
-        hist.addItem(self._hist_curve)
-        self._hist_stats = _key_label()
-
-        heat = self._heat_widget.getPlotItem()
-        heat.setLabel("bottom", "step")
-        self._image = pg.ImageItem(axisOrder="row-major")
-        self._image.setAutoDownsample(True)
-        heat.addItem(self._image)
-        self._colorbar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get(HEATMAP_COLORMAP),
-                                         label="count per bin", interactive=False, width=12)
-        self._colorbar.setImageItem(self._image, insert_in=heat)
 
         act = self._act_widget.getPlotItem()
         act.setLabel("left", "activation std")
@@ -193,7 +132,7 @@ class HistogramView(QWidget):
         act.setLogMode(y=True)   # a bad init shrinks the signal by a factor per layer: a straight line here
         act.showGrid(x=True, y=True, alpha=0.15)
         self._act_curves: dict[str, pg.PlotDataItem] = {}
-        self._act_legend = _key_label()
+        self._act_legend = key_label()
 
         self._plots = QGridLayout()
         self._plots.setContentsMargins(0, 0, 0, 0)
@@ -336,30 +275,53 @@ class HistogramView(QWidget):
 
     def append(self, update: RunUpdate) -> None:
         """Store the update's histograms; redraw only if they belong to the run shown."""
+        new_layers = self.store(update)
+        if update.run_id == self._run_id and update.histograms:
+            self.refresh(new_layers)
+        elif update.run_id in self._runs and update.histograms:
+            self._draw_activations()
+
+    def store(self, update: RunUpdate) -> bool:
+        """Keep the update's histograms without drawing (the tab is hidden: its drawing waits for
+        :meth:`refresh`); True when they brought a layer not seen before.  One extend per layer."""
         run = self._runs.get(update.run_id)
         if run is None or not update.histograms:
-            return
-        new_layers = False
+            return False
+        ticks: dict[str, list[tuple[int, Histogram, Histogram | None]]] = {}
         for event in update.histograms:
             for layer in event.layers:
-                store = run.layers.get(layer.name)
-                if store is None:
-                    store = run.layers[layer.name] = _LayerStore(len(layer.weight.counts))
-                    new_layers = True
-                store.add(event.step, layer.weight, layer.grad)
+                ticks.setdefault(layer.name, []).append((event.step, layer.weight, layer.grad))
+        new_layers = False
+        for name, rows in ticks.items():
+            layer_store = run.layers.get(name)
+            if layer_store is None:
+                layer_store = run.layers[name] = LayerHistory(len(rows[0][1].counts))
+                new_layers = True
+            layer_store.add(rows)
         last = update.histograms[-1]
         if last.activations:
             run.activations, run.activations_step = last.activations, last.step
-        if update.run_id == self._run_id:
-            if new_layers:
-                self._fill_layer_list()
-            self._redraw()
+        self._stale = True
+        self._new_layers = self._new_layers or (new_layers and update.run_id == self._run_id)
+        return new_layers
+
+    @property
+    def stale(self) -> bool:
+        """Histograms were stored since the last drawing."""
+        return self._stale
+
+    def refresh(self, new_layers: bool = False) -> None:
+        """Draw what was stored: the run shown, its layers if new ones came, and every run's activations."""
+        if new_layers or self._new_layers:
+            self._fill_layer_list()
+        self._redraw()
         self._draw_activations()
+        self._stale = self._new_layers = False
 
     def _kind(self) -> str:
         return GRADIENTS if self._gradients else WEIGHTS
 
-    def _store(self) -> _LayerStore | None:
+    def _store(self) -> LayerHistory | None:
         run = self._runs.get(self._run_id) if self._run_id is not None else None
         if run is None or self._layer is None:
             return None
@@ -367,15 +329,14 @@ class HistogramView(QWidget):
 
     def _heatmap(self) -> Heatmap | None:
         store = self._store()
-        if store is None:
+        if store is None or self._layer is None or self._run_id is None:
             return None
-        run = self._runs[self._run_id]
-        heatmap = run.heatmaps.setdefault((self._layer, self._kind()), Heatmap(symlog=self._kind() == GRADIENTS))
-        heatmap.sync(*store.series(self._kind()))
-        return heatmap
+        return synced_heatmap(self._runs[self._run_id].heatmaps, self._layer, self._kind(), store)
 
     def heatmap_image(self) -> np.ndarray:
-        """The heatmap shown now, (HEATMAP_BINS, ticks): row i the value bin of ``heatmap_edges()[i:i+2]``, one column per histogram tick."""
+        """The heatmap shown now, (HEATMAP_BINS, columns): row i the value bin of ``heatmap_edges()[i:i+2]``,
+        one column per row of the layer's history (a bucket of older ticks as their mean histogram, then
+        the newest ticks one by one: :mod:`gui.training.histogram_history`)."""
         heatmap = self._heatmap()
         if heatmap is None:
             return np.zeros((HEATMAP_BINS, 0))
@@ -387,6 +348,7 @@ class HistogramView(QWidget):
         return None if heatmap is None or heatmap.grid is None else heatmap.grid.copy()
 
     def heatmap_steps(self) -> np.ndarray:
+        """The first step of each of :meth:`heatmap_image`'s columns."""
         heatmap = self._heatmap()
         return np.zeros(0, np.int64) if heatmap is None else heatmap.steps.copy()
 
@@ -419,48 +381,9 @@ class HistogramView(QWidget):
             self.select_layer(keep)
 
     def _redraw(self) -> None:
-        kind = self._kind()
-        what = "gradient" if kind == GRADIENTS else "weight"
-        hist = self._hist_widget.getPlotItem()
-        heat = self._heat_widget.getPlotItem()
-        hist.setLabel("bottom", f"{what} value")
-        heat.setLabel("left", f"{what} value" + (" (symmetric log)" if kind == GRADIENTS else ""))
-        store = self._store()
         run = self._runs.get(self._run_id) if self._run_id is not None else None
-        latest = store.latest[kind] if store is not None else None
-        if latest is None:
-            self._hist_curve.setData([], [])
-            why = "no histogram yet" if kind == WEIGHTS or store is None else "no gradient before the first step"
-            set_title(hist, f"{self._layer or 'Histogram'}: {why}")
-            self._set_stats(" ")
-        else:
-            color = run.color
-            self._hist_curve.setData(np.asarray(latest.edges), np.asarray(latest.counts, np.float64),
-                                     stepMode="center", fillLevel=0, pen=pg.mkPen(color, width=1.5),
-                                     brush=with_alpha(color, 90))
-            set_title(hist, f"step {store.latest_step}")  # the layer is named right above, in the list
-            self._set_stats(f"{what}s: mean {latest.mean:.3g}, std {latest.std:.3g}, "
-                            f"{int(np.sum(latest.counts)):,} values")
-        heatmap = self._heatmap()
-        if heatmap is None or heatmap.grid is None or not len(heatmap.columns):
-            self._image.clear()
-            self._heat_axis.set_scale(ValueScale())
-            set_title(heat, f"{what.capitalize()}s over training")
-            return
-        set_title(heat, f"{what.capitalize()}s over training")   # the layer is highlighted in the list above
-        image = heatmap.columns.T
-        steps = heatmap.steps
-        dx = float(steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else 1.0
-        dx = dx or 1.0
-        top = float(image.max()) or 1.0
-        self._image.setImage(image, autoLevels=False, levels=(0.0, top))
-        y0, y1 = heatmap.y_span()
-        self._heat_axis.set_scale(heatmap.value_scale)
-        self._image.setRect(QRectF(float(steps[0]) - dx / 2, y0, dx * len(steps), y1 - y0))
-        self._colorbar.setLevels((0.0, top))
-
-    def _set_stats(self, text: str) -> None:
-        self._hist_stats.setText(text)
+        self._layer_plots.draw(self._store(), self._heatmap(), self._kind(), self._layer,
+                               run.color if run is not None else None)
 
     def _draw_activations(self) -> None:
         """Activation std against depth for every run; the run shown in the other plots drawn thicker."""
@@ -474,11 +397,14 @@ class HistogramView(QWidget):
                 names = [a.name for a in run.activations]
             selected = run.run_id == self._run_id
             width = 2.5 if selected else 1.2
+            marker = run_marker_of(run.color)       # the run's shape, as on its evaluation points
             curve.setData(np.arange(1, len(stds) + 1, dtype=np.float64), stds, pen=pg.mkPen(run.color, width=width),
-                          symbol="o", symbolSize=8 if selected else 6, symbolBrush=run.color, symbolPen=run.color)
+                          symbol=marker.symbol, symbolSize=8 if selected else 6, symbolBrush=run.color,
+                          symbolPen=run.color)
             curve.setZValue(2 if selected else 1)
             if len(stds):
-                entries.append(legend_glyph_html(run.color, GLYPHS["train"], run.name))
+                line = GLYPHS["solid"][0]
+                entries.append(legend_glyph_html(run.color, f"{line}{marker.glyph}{line}", run.name))
         plot.getAxis("bottom").setTicks([[(i + 1, name) for i, name in enumerate(names)]])
         if names:
             plot.setXRange(0.5, len(names) + 0.5, padding=0.05)
