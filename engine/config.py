@@ -134,6 +134,20 @@ MAX_PARAMETERS = 50_000_000
 MAX_LAYERS = 256
 # The longest learning-rate curve a schedule race or preview computes, one scheduler step per entry.
 MAX_CURVE_STEPS = 1_000_000
+# A search node's training processes (``--workers``, the Search tab's count) per core of the machine.
+SEARCH_WORKERS_PER_CORE = 4
+
+
+def search_workers(cores: int | None = None) -> Bound:
+    """How many training processes one search node may start: 0 (train nothing, only coordinate) to
+    ``SEARCH_WORKERS_PER_CORE`` x ``cores`` (default: this machine's, ``os.cpu_count()``).  Each process is a
+    Python with torch and its own copy of the data at one torch thread: past one per core they only queue for
+    the cores while their memory adds up, so four per core is room for a student's experiment, not a limit a
+    lesson meets; a count far beyond (a typo's 99999999999) would not even fit the process pool's semaphore."""
+    import os
+    return between(0, SEARCH_WORKERS_PER_CORE * (cores or os.cpu_count() or 1))
+
+
 # The learning-rate finder's sweep: each end's rate, and how far the end lies above the start.
 FINDER_LR = between(1e-8, 1e4) & finite
 """Where ``start_lr`` and ``end_lr`` may lie (``engine.labs.lrfinder.FinderSettings.check``, so lr-find and

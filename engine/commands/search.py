@@ -4,7 +4,9 @@ DIR/pbt_lineage.json); ``main.py search-worker`` joins a running search from ano
 machine through its storage (``engine.labs.search``)."""
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 
 from engine.commands import OK, Command, CommandError
 from engine.commands.common import add_source, check_out_folder, whole_at_least
@@ -14,7 +16,24 @@ def _workers(parser) -> None:
     parser.add_argument("--workers", type=whole_at_least(0), default=os.cpu_count() or 1,
                         help="training processes of this node, torch at one thread each (default: the cores; "
                              "0: train nothing, only coordinate and wait)")
-    parser.add_argument("--study", default="search", help="name of the search in the storage (default search)")
+    parser.add_argument("--study", type=study_name, default="search",
+                        help="name of the search in the storage (default search)")
+
+
+MAX_STUDY_NAME = 200
+"""Characters of ``--study``: its studies are named ``NAME.METHOD`` and a database holds at most 512."""
+
+
+def study_name(text: str) -> str:
+    """An argparse ``type``: a search's name, printed on every line of the command and stored as the studies'
+    names: not empty, no control characters (a newline would split the one-line messages), not too long."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    if not text.isprintable():
+        raise argparse.ArgumentTypeError(f"must be printable (no tabs, newlines or control characters), got {text!r}")
+    if len(text) > MAX_STUDY_NAME:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_STUDY_NAME} characters, got {len(text)}")
+    return text
 
 
 def configure(parser) -> None:
@@ -94,22 +113,25 @@ def _load(args):
 
 
 def run(args) -> int:
+    """Everything that can be refused is, before the first line is printed or anything trained: the search file,
+    ``--workers``, ``--out``, then the storage (opened, its studies made or found again: ``open_search``)."""
     search = _load(args)
-    out = check_out_folder(args.out)
-    from engine.labs.search.launch import start
+    from engine.labs.search.launch import check_workers, open_search, run_search
     from engine.labs.search.methods import grid_budget
-    from engine.labs.search.storages import storage_kind
     from engine.training.runner import StopSignals
-    if args.storage is not None:
-        storage_kind(args.storage)
+    check_workers(args.workers)
+    out = check_out_folder(args.out)
     methods = ", ".join(search.methods)
     with StopSignals() as stop:
+        storage = open_search(search, out, args.storage, args.study)
+        if stop():          # a signal while the storage was opened (a database waits up to 10 s): no work done
+            return _interrupted(stop)
         print(f"search {args.study}: {methods}, {search.trials} trials each, {args.workers} training processes",
               flush=True)
         if "grid" in search.methods and grid_budget(search) != search.trials:
             print(f"search {args.study}: the grid the budget buys has {grid_budget(search)} points "
                   f"(every choice, then k points per range: see README)", flush=True)
-        finished = start(search, out, args.storage, args.study, args.workers, stop, _print_trial)
+        finished = run_search(search, storage, out, args.study, args.workers, stop, _print_trial)
         print(f"search {args.study}: {len(finished.told)} trials trained here -> {out}", flush=True)
         if finished.pbt is not None and finished.pbt.best_member >= 0:
             print(f"search {args.study}: pbt's best is member {finished.pbt.best_member}, "
@@ -122,10 +144,17 @@ def run(args) -> int:
     return OK
 
 
+def _interrupted(stop) -> int:
+    """Stopped before any work: main.py's line for a Ctrl-C before training, and the signal's exit code."""
+    print("interrupted", file=sys.stderr)
+    return stop.exit_code
+
+
 def run_worker(args) -> int:
-    from engine.labs.search.launch import join
+    from engine.labs.search.launch import check_workers, join
     from engine.labs.search.storages import storage_kind
     from engine.training.runner import StopSignals
+    check_workers(args.workers)
     storage_kind(args.storage)
     with StopSignals() as stop:
         finished = join(args.storage, args.study, args.workers, stop, _print_trial)

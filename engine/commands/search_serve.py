@@ -50,6 +50,8 @@ def _searches(proxy) -> str:
 def run(args) -> int:
     if args.port > 65535:
         raise CommandError(f"--port: must be 0 to 65535, got {args.port}")
+    if not args.host.strip():       # gRPC would take "" for every address, and its refusal would name the port
+        raise CommandError("--host: must not be empty (127.0.0.1: this machine only; 0.0.0.0: the class)")
     from engine.labs.search.methods import quiet_optuna
     from engine.labs.search.proxy import start_proxy
     from engine.labs.search.storages import shown

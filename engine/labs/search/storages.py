@@ -210,7 +210,8 @@ def open_storage(url: str, interval: float, create: bool = True) -> BaseStorage:
     if kind.scheme == "grpc://":
         grpc_address(url)
     if not create and kind.scheme in ("journal:", "sqlite:///"):
-        path = Path(url.removeprefix(kind.scheme) if kind.scheme == "sqlite:///" else url.removeprefix("journal:"))
+        path = Path(url.removeprefix(kind.scheme).partition("?")[0] if kind.scheme == "sqlite:///"
+                    else url.removeprefix("journal:"))      # a database URL's query (?timeout=5) is no part of it
         if not path.exists():
             raise ExperimentError("--storage", f"{path}: no such file (start the search first, or check the path)")
     return guard(kind.open(url, interval), url)

@@ -5,6 +5,7 @@ goes away once the work has begun (a proxy killed, a journal deleted) is one lin
 before it is kept: starting again goes on where it stopped."""
 import json
 import os
+import signal
 import socket
 
 import optuna
@@ -12,9 +13,11 @@ import pytest
 
 import main
 from engine.commands import search as search_command
+from engine.config import between, search_workers
+from engine.experiment import ExperimentError
 from engine.files import WriteError
-from engine.labs.search import storages
-from engine.labs.search.launch import join
+from engine.labs.search import launch, storages
+from engine.labs.search.launch import join, start
 from engine.labs.search.methods import quiet_optuna
 from engine.labs.search.proxy import start_proxy
 from engine.labs.search.results import method_trials
@@ -77,18 +80,22 @@ def test_every_command_refuses_a_bad_storage_in_one_line_before_any_work(tmp_pat
             expected = line
             if argv[0] == "search-serve" and url.startswith("grpc://"):
                 expected = "--storage: a proxy serves a journal file or a database, not another proxy"
+            if argv[0] == "search-worker" and "://" not in url and not os.path.lexists(url):
+                expected = f"--storage: {url}: no such file (start the search first, or check the path)"
             code = main.main(argv)
-            err = capsys.readouterr().err
+            out, err = capsys.readouterr()
             assert (code, err.count("\n")) == (2, 1), (argv, err)
             assert err.startswith(f"error: {expected}"), (argv, err)
+            assert out == "", (argv, out)                        # refused before the command's first line
             assert "secret" not in err
     assert not (tmp_path / "out").exists()                        # refused before anything was made
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "corrupt.journal", "fifo.journal",
                                                           "random.journal", "s.json"]
 
 
-def test_bad_arguments_and_a_wrong_study_are_one_line(tmp_path, capsys):
+def test_bad_arguments_and_a_wrong_study_are_one_line(tmp_path, capsys, monkeypatch):
     quiet_optuna()
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     journal = tmp_path / "s.journal"
     create_studies(parse_search(RAW), open_storage(str(journal), 10), "class")
     (tmp_path / "s.json").write_text(json.dumps(RAW))
@@ -103,6 +110,18 @@ def test_bad_arguments_and_a_wrong_study_are_one_line(tmp_path, capsys):
          "error: argument --workers: must be a whole number >= 0, got '-1'"),
         (["search-worker", "--storage", str(journal), "--workers", "-3"],
          "error: argument --workers: must be a whole number >= 0, got '-3'"),
+        (["search", str(tmp_path / "s.json"), "--out", str(tmp_path / "o"), "--workers", "99999999999"],
+         "error: --workers: must be in [0, 8], got 99999999999 (at most 4 training processes per core; this "
+         "machine has 2)"),
+        (["search-worker", "--storage", str(journal), "--study", "class", "--workers", "9"],
+         "error: --workers: must be in [0, 8], got 9 (at most 4 training processes per core; this machine has 2)"),
+        (["search", str(tmp_path / "s.json"), "--study", ""], "error: argument --study: must not be empty"),
+        (["search-worker", "--storage", str(journal), "--study", "a\nb"],
+         "error: argument --study: must be printable (no tabs, newlines or control characters), got 'a\\nb'"),
+        (["search", str(tmp_path / "s.json"), "--study", "s" * 201],
+         "error: argument --study: must be at most 200 characters, got 201"),
+        (["search-serve", "--storage", str(journal), "--port", "0", "--host", ""],
+         "error: --host: must not be empty (127.0.0.1: this machine only; 0.0.0.0: the class)"),
         (["search-serve", "--storage", str(journal)], "error: the following arguments are required: --port"),
         (["search-serve", "--storage", str(journal), "--port", "-1"],
          "error: argument --port: must be a whole number >= 0, got '-1'"),
@@ -114,11 +133,13 @@ def test_bad_arguments_and_a_wrong_study_are_one_line(tmp_path, capsys):
     ]
     for argv, line in cases:
         code = _run(argv)
-        err = capsys.readouterr().err
+        out, err = capsys.readouterr()
         assert (code, err.count("\n")) == (2, 1), (argv, err)
         assert err.startswith(line), (argv, err)
-    # the refused search left the held study as it was
+        assert out == "", (argv, out)
+    # the refused search left the held study as it was, and nothing else was made
     assert [t.state for t in method_trials(open_storage(str(journal), 10), "class", "random")] == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.json", "s.journal", "s.json"]
 
 
 def _run(argv: list[str]) -> int:
@@ -127,6 +148,56 @@ def _run(argv: list[str]) -> int:
         return main.main(argv)
     except SystemExit as exit_:
         return int(exit_.code)
+
+
+def test_the_workers_bound_is_data_and_the_window_path_hears_it_too(tmp_path, monkeypatch):
+    """``--workers`` is bounded by ``engine.config.search_workers`` (4 per core): a count that would not even
+    fit the process pool's semaphore (a traceback before) is one line naming ``--workers``, from the command and
+    from the engine call the Search tab makes, before the storage is touched."""
+    assert search_workers(cores=2) == between(0, 8) and search_workers(cores=1).check(5) == "must be in [0, 4]"
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    with pytest.raises(ExperimentError, match=r"^--workers: must be in \[0, 8\], got 99999999999 "):
+        start(parse_search(RAW), tmp_path / "out", None, "search", 99999999999)
+    with pytest.raises(ExperimentError, match=r"^--workers: must be in \[0, 8\], got 9 "):
+        join(str(tmp_path / "s.journal"), "search", 9)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_joining_worker_refuses_a_storage_that_is_not_there_and_makes_none(tmp_path, capsys):
+    """A mistyped journal (or SQLite) path given to ``search-worker`` used to become an empty journal, and the
+    worker then said no search was in it (or waited): joining opens an existing storage only."""
+    quiet_optuna()
+    for url, shown in ((str(tmp_path / "typo.journal"), tmp_path / "typo.journal"),
+                       (f"journal:{tmp_path / 'typo.journal'}", tmp_path / "typo.journal"),
+                       (f"sqlite:///{tmp_path / 'typo.db'}", tmp_path / "typo.db"),
+                       (f"sqlite:///{tmp_path / 'typo.db'}?timeout=5", tmp_path / "typo.db")):
+        assert main.main(["search-worker", "--storage", url, "--workers", "1"]) == 2
+        out, err = capsys.readouterr()
+        assert (out, err) == ("", f"error: --storage: {shown}: no such file (start the search first, or check "
+                                  "the path)\n"), url
+    assert list(tmp_path.iterdir()) == []
+    # the search itself still makes its storage, and then a worker joins it
+    create_studies(parse_search(RAW), open_storage(f"sqlite:///{tmp_path / 'typo.db'}", 10), "search")
+    with pytest.raises(ExperimentError, match="^--study: no search named 'other'"):
+        join(f"sqlite:///{tmp_path / 'typo.db'}?timeout=5", "other", 1)
+
+
+def test_a_signal_while_the_storage_opens_is_exit_143_and_no_work(tmp_path, capsys, monkeypatch):
+    """Opening a storage may wait (a database up to 10 s): a SIGTERM (or Ctrl-C) meanwhile is heard once it is
+    open, and the command ends with main.py's line for a stop before training, its exit code, and no header,
+    no trial and no files (the search's studies are made: starting it again resumes them)."""
+    opened = launch.open_search
+
+    def open_then_signal(*args):
+        storage = opened(*args)
+        signal.raise_signal(signal.SIGTERM)              # caught by the command's StopSignals
+        return storage
+    monkeypatch.setattr(launch, "open_search", open_then_signal)
+    (tmp_path / "s.json").write_text(json.dumps(RAW))
+    assert main.main(["search", str(tmp_path / "s.json"), "--out", str(tmp_path / "out"), "--workers", "1"]) == 143
+    assert capsys.readouterr() == ("", "interrupted\n")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["search.journal"]
+    assert method_trials(open_storage(str(tmp_path / "out" / "search.journal"), 10), "search", "random") == []
 
 
 def test_a_port_in_use_is_one_line(tmp_path, capsys):
