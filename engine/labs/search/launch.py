@@ -25,7 +25,7 @@ from engine.experiment import ExperimentError
 from engine.labs.search.methods import quiet_optuna
 from engine.labs.search.pbt import Exploit, MemberRound, PBTResult, run_pbt
 from engine.labs.search.spec import Search
-from engine.labs.search.storages import open_storage
+from engine.labs.search.storages import open_storage, storage_file
 from engine.labs.search.studies import create_studies, find_search, join_as_worker
 from engine.labs.search.trial import worker_name
 from engine.labs.search.work import Asked, Told, work
@@ -66,11 +66,26 @@ def open_search(search: Search, out: Path, storage_url: str | None, name: str) -
     only for it: a refused search leaves no folder behind)."""
     quiet_optuna()
     url = storage_url or default_storage(out)
+    check_apart(url, out)
     if storage_url is None:
         out.mkdir(parents=True, exist_ok=True)
     storage = open_storage(url, search.settings.heartbeat)
     create_studies(search, storage, name)
     return storage
+
+
+def check_apart(storage_url: str, out: Path) -> None:
+    """Refuse a journal or SQLite file that is one of the files the search writes into ``out`` at the end: the
+    results would be written over the storage, and every trial in it lost (``--storage DIR/trials.csv``)."""
+    from engine.labs.search.results import LINEAGE
+    path = storage_file(storage_url)
+    if path is None:
+        return
+    held = path.resolve()
+    for name in ("trials.csv", "summary.json", LINEAGE):         # write_search_files's names
+        if held == (out / name).resolve():
+            raise ExperimentError("--storage", f"{path} is the {name} the search writes into --out {out}; give "
+                                               f"the storage another name (the default is {out / JOURNAL})")
 
 
 def run_search(search: Search, storage: BaseStorage, out: Path, name: str, workers: int,

@@ -209,12 +209,21 @@ def open_storage(url: str, interval: float, create: bool = True) -> BaseStorage:
     kind = storage_kind(url)
     if kind.scheme == "grpc://":
         grpc_address(url)
-    if not create and kind.scheme in ("journal:", "sqlite:///"):
-        path = Path(url.removeprefix(kind.scheme).partition("?")[0] if kind.scheme == "sqlite:///"
-                    else url.removeprefix("journal:"))      # a database URL's query (?timeout=5) is no part of it
-        if not path.exists():
-            raise ExperimentError("--storage", f"{path}: no such file (start the search first, or check the path)")
+    path = storage_file(url)
+    if not create and path is not None and not path.exists():
+        raise ExperimentError("--storage", f"{path}: no such file (start the search first, or check the path)")
     return guard(kind.open(url, interval), url)
+
+
+def storage_file(url: str) -> Path | None:
+    """The file on this machine that a journal or SQLite URL names (None for a server or a proxy): a database
+    URL's query (``?timeout=5``) is no part of it."""
+    kind = storage_kind(url)
+    if kind.scheme == "sqlite:///":
+        return Path(url.removeprefix(kind.scheme).partition("?")[0])
+    if kind.scheme == "journal:":
+        return Path(url.removeprefix("journal:"))
+    return None
 
 
 class StorageLost(WriteError):

@@ -182,6 +182,27 @@ def test_a_joining_worker_refuses_a_storage_that_is_not_there_and_makes_none(tmp
         join(f"sqlite:///{tmp_path / 'typo.db'}?timeout=5", "other", 1)
 
 
+def test_a_storage_that_is_one_of_the_result_files_is_refused_before_it_is_written_over(tmp_path, capsys):
+    """``--storage DIR/trials.csv --out DIR`` trained every trial into the journal and then wrote the results
+    over it: every trial lost, exit 0.  Any of the result files, as a journal or an SQLite file, however the path
+    is spelled, is refused naming ``--storage`` before anything is made; another name in the folder is fine."""
+    quiet_optuna()
+    (tmp_path / "s.json").write_text(json.dumps(RAW))
+    out = tmp_path / "out"
+    for url, name in ((str(out / "trials.csv"), "trials.csv"),
+                      (f"sqlite:///{out / 'summary.json'}?timeout=5", "summary.json"),
+                      (f"journal:{out / '..' / 'out' / 'pbt_lineage.json'}", "pbt_lineage.json")):
+        assert main.main(["search", str(tmp_path / "s.json"), "--out", str(out), "--storage", url]) == 2
+        text, err = capsys.readouterr()
+        assert text == "" and err.startswith("error: --storage: ") and err.count("\n") == 1, err
+        assert err.endswith(f" is the {name} the search writes into --out {out}; give the storage another name "
+                            f"(the default is {out / 'search.journal'})\n"), err
+    assert not out.exists()
+    with pytest.raises(ExperimentError, match="^--storage: .* is the trials.csv the search writes into --out"):
+        start(parse_search(RAW), out, str(out / "trials.csv"), "search", 1)       # the Search tab's path too
+    assert not out.exists()
+
+
 def test_a_signal_while_the_storage_opens_is_exit_143_and_no_work(tmp_path, capsys, monkeypatch):
     """Opening a storage may wait (a database up to 10 s): a SIGTERM (or Ctrl-C) meanwhile is heard once it is
     open, and the command ends with main.py's line for a stop before training, its exit code, and no header,
