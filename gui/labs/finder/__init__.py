@@ -325,6 +325,8 @@ class FinderTab(QWidget):
     def changeEvent(self, event) -> None:
         if event.type() == event.Type.FontChange and hasattr(self, "_panel"):
             self._fit_panel()
+        if event.type() == event.Type.FontChange and hasattr(self, "view"):
+            self.view.fit_legend()      # the legend's entries in the new type size
         super().changeEvent(event)
 
     def closeEvent(self, event) -> None:

@@ -21,12 +21,16 @@ CHECK_COLOR = RUN_COLORS[1]
 DIVERGED_COLOR = RUN_COLORS[5]
 MARK_COLORS = {"valley": RUN_COLORS[2], "slide": RUN_COLORS[4], "minimum": RUN_COLORS[7], "steep": RUN_COLORS[6]}
 MARK_SYMBOLS = {"valley": "o", "slide": "t", "minimum": "s", "steep": "d"}
+LEGEND_OFFSET = (10, 5)        # the legend's place from the view's top left corner, px
+LEGEND_GAP = 3                 # px between a legend entry's columns (pyqtgraph's own spacing)
+MAX_LEGEND_COLUMNS = 4
 
 
 class FinderPlot:
     """The plot widget (``widget``) and its items."""
 
     def __init__(self) -> None:
+        self._fitted: tuple | None = None          # what fit() last fitted the view to
         self.widget = pg.PlotWidget()
         item = self.widget.getPlotItem()
         set_title(item, "Loss vs learning rate")
@@ -34,7 +38,7 @@ class FinderPlot:
         item.setLabel("left", "loss (cross-entropy)")
         item.setLogMode(x=True, y=False)
         item.showGrid(x=True, y=True, alpha=0.25)
-        self.legend = item.addLegend(offset=(10, 5), colCount=4)
+        self.legend = item.addLegend(offset=LEGEND_OFFSET, colCount=4)
         self.raw_curve = item.plot([], [], pen=pg.mkPen(with_alpha(CURVE_COLOR, 70), width=1), name="batch loss")
         self.smooth_curve = item.plot([], [], pen=pg.mkPen(CURVE_COLOR, width=2.5), name="smoothed loss")
         self.marks = {name: item.plot([], [], pen=None, symbol=MARK_SYMBOLS[name], symbolSize=11,
@@ -55,8 +59,31 @@ class FinderPlot:
         self.pick_text = pg.TextItem("", anchor=(0, 1), color=MARK_COLORS["valley"])
         self.pick_text.setVisible(False)
         item.addItem(self.pick_text, ignoreBounds=True)
+        item.getViewBox().sigResized.connect(self.fit_legend)
         self.widget.setToolTip("Bold: the smoothed loss of the sweep. Marks: the four suggestions. "
                                "Orange dots: each check run's final validation loss at its rate.")
+
+    def fit_legend(self, *_args) -> None:
+        """As many legend columns as fit the view's width (four at the desk, two on a 1024x768 projector).
+
+        Entries fill rows left to right, so with ``n`` columns column ``j`` holds entries ``j, j+n, ...``
+        and is as wide as its widest; the legend fits when the columns and the offset on both sides do.
+        """
+        legend = self.legend
+        entries = [sample.boundingRect().width() + label.itemRect().width() + 2 * LEGEND_GAP
+                   for sample, label in legend.items]
+        if not entries:
+            return
+        room = self.widget.getPlotItem().getViewBox().width() - 2 * LEGEND_OFFSET[0]
+        columns = 1
+        for n in range(min(MAX_LEGEND_COLUMNS, len(entries)), 0, -1):
+            if sum(max(entries[j::n]) for j in range(n)) <= room:
+                columns = n
+                break
+        if columns != legend.columnCount:
+            legend.setColumnCount(columns)
+            if self._fitted is not None:
+                self.fit(*self._fitted)          # the headroom of the legend's new number of rows
 
     def draw_curve(self, curve) -> None:
         if curve is None or len(curve.lrs) == 0:
@@ -76,7 +103,12 @@ class FinderPlot:
 
     def fit(self, curve, settings: FinderSettings, check_points, log_y: bool) -> None:
         """x: the whole planned sweep; y: the smoothed curve up to its stop factor times its best (the
-        blow-up clips) and the checks."""
+        blow-up clips) and the checks, with headroom above them for the legend.
+
+        The legend takes a share ``f`` of the view's height at its top, so the data's span ``s`` gets a
+        range of ``s / (1 - f)``: the curve ends just under the legend, however many rows it has.
+        """
+        self._fitted = (curve, settings, check_points, log_y)
         view = self.widget.getPlotItem()
         view.setXRange(math.log10(settings.start_lr), math.log10(settings.end_lr), padding=0.02)
         values = [] if curve is None else list(np.asarray(curve.smoothed)[np.isfinite(curve.smoothed)])
@@ -85,12 +117,19 @@ class FinderPlot:
             return
         top = min(max(values), settings.stop_factor * min(values)) if values else max(checks)
         top = max([top] + checks) * 1.12
+        room = 1.0 - self._legend_share()
         if log_y:
-            low = min(values + checks)
-            # headroom above the curve for the legend's two rows
-            view.setYRange(math.log10(max(low, 1e-12)) - 0.15, math.log10(top) + 0.6, padding=0)
+            low = math.log10(max(min(values + checks), 1e-12)) - 0.15
+            view.setYRange(low, low + (math.log10(top) - low) / room, padding=0)
         else:
-            view.setYRange(0, top * 1.15, padding=0)
+            view.setYRange(0, top / room, padding=0)
+
+    def _legend_share(self) -> float:
+        """The share of the view's height the legend covers (at least 0.13, at most a half)."""
+        height = self.widget.getPlotItem().getViewBox().height()
+        if height <= 0 or not self.legend.items:
+            return 0.13
+        return min(0.5, max(0.13, (self.legend.boundingRect().height() + LEGEND_OFFSET[1] + 4) / height))
 
     def draw_marks(self, result, pick, log_y: bool) -> None:
         """The four suggestions' marks, and the picked one's line and label."""

@@ -122,7 +122,14 @@ class InitTab(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFixedWidth(self.controls.width() + scroll.verticalScrollBar().sizeHint().width())
         layout.addWidget(scroll)
-        layout.addWidget(self.plots, 1)
+        # The plots scroll too, up and down: each keeps the height it needs to be read (InitPlots) and
+        # never shrinks to a strip under its legend on a projector.
+        plots = QScrollArea()
+        plots.setWidget(self.plots)
+        plots.setWidgetResizable(True)
+        plots.setFrameShape(QFrame.Shape.NoFrame)
+        plots.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(plots, 1)
         self._changed()
 
     # -- the configuration ----------------------------------------------------------------------

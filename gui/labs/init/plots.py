@@ -20,7 +20,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from engine.labs.initprobe import LayerHistograms, ProbeConfig, ProbeResult, TrainProgress
@@ -30,6 +30,8 @@ from gui.style.palette import NEUTRAL, with_alpha
 from gui.widgets.plotting import set_title
 
 MAX_DEPTH_WITH_SYMBOLS = 25      # deeper curves are lines only: the dots would merge
+PLOT_MIN_LINES = 12              # a plot is at least this many lines of text high: its title, its x axis and
+                                 # a view of some six lines; a short screen scrolls the grid (InitTab) instead
 
 
 def _plot(title: str, left: str, bottom: str, log_y: bool) -> pg.PlotWidget:
@@ -42,7 +44,7 @@ def _plot(title: str, left: str, bottom: str, log_y: bool) -> pg.PlotWidget:
     item.setLogMode(y=log_y)
     item.setMenuEnabled(False)
     item.getAxis("left").enableAutoSIPrefix(False)   # no "(x1e+21)" on a log axis
-    widget.setMinimumSize(200, 150)
+    widget.setMinimumWidth(200)
     return widget
 
 
@@ -111,6 +113,22 @@ class InitPlots(QWidget):
         grid.addWidget(_box(self.gradient_plot, self.legends["gradient"]), 0, 1)
         grid.addWidget(_box(self.histogram_plot, self.legends["histogram"], slider_row), 1, 0)
         grid.addWidget(_box(self.loss_plot, self.legends["loss"]), 1, 1)
+        self._fit_heights()
+
+    def plots(self) -> tuple[pg.PlotWidget, ...]:
+        return self.activation_plot, self.gradient_plot, self.histogram_plot, self.loss_plot
+
+    def _fit_heights(self) -> None:
+        """Each plot at least PLOT_MIN_LINES lines of the type size now high (larger in presenter mode), so
+        the legends under the plots never flatten them (the histogram's was 60 px on a projector)."""
+        height = PLOT_MIN_LINES * QFontMetrics(self.font()).lineSpacing()
+        for plot in self.plots():
+            plot.setMinimumHeight(height)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == event.Type.FontChange:
+            self._fit_heights()
+        super().changeEvent(event)
 
     def set_depth(self, depth: int) -> None:
         """The slider spans a new network's layers and starts halfway down (without a signal)."""

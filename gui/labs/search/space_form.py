@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -100,9 +101,10 @@ class SpaceRow(QWidget):
             edit.textChanged.connect(self.changed)
         self.low.setMaximumWidth(80)
         self.high.setMaximumWidth(80)
-        self.drop = QPushButton("×")
+        # a tool button: as wide as its one character needs (a push button asks for the style's 80 px)
+        self.drop = QToolButton()
+        self.drop.setText("×")
         self.drop.setToolTip("Stop searching this key")
-        self.drop.setMaximumWidth(28)
         self.drop.clicked.connect(lambda: self.remove.emit(self))
         self.message = error_label()
         grid = QGridLayout(self)

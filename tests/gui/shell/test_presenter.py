@@ -4,88 +4,22 @@ labels never overlap, and the form folds away so the plots get the room.
 Offscreen, with what Qt reports about fonts (sizeHint, fontMetrics): no pixels are compared.
 """
 import pytest
-from PySide6.QtCore import QRectF, QSettings
-from PySide6.QtGui import QFontMetrics, QImage, QPainter
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QTabBar
+from PySide6.QtCore import QSettings
 
 from gui.shell.window import MainWindow
 from gui.widgets.plotting import fit_ticks
-
-TIMEOUT = 60_000
-PROJECTOR = (1024, 768)
+from tests.gui.shell.layout_checks import (
+    PROJECTOR,
+    clipped_texts,
+    overlapping_ticks,
+    presenter_window,
+    settle,
+)
 
 
 @pytest.fixture
 def settings(tmp_path):
     return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-
-
-def presenter_window(qtbot, settings, dark: bool) -> MainWindow:
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    w.resize(*PROJECTOR)
-    w.show()
-    qtbot.waitUntil(lambda: w.ready, timeout=TIMEOUT)
-    w.presenter_action.trigger()
-    w.set_dark(dark)
-    settle(qtbot, w)
-    return w
-
-
-def settle(qtbot, w) -> None:
-    """Let layouts and the restyling (one event-loop turn later) finish."""
-    for _ in range(5):
-        QApplication.processEvents()
-    qtbot.wait(50)
-    QApplication.processEvents()
-
-
-def clipped_texts(w) -> list[str]:
-    """Labels, buttons and tabs on screen whose text does not fit in them."""
-    problems = []
-    for label in w.findChildren(QLabel):
-        if not label.isVisibleTo(w) or not label.text().strip() or label.width() == 0:
-            continue
-        if label.wordWrap():     # wraps: its longest unbreakable piece must fit
-            if label.minimumSizeHint().width() > label.width() + 1:
-                problems.append(f"wrapped label {label.text()[:40]!r}: needs {label.minimumSizeHint().width()}, "
-                                f"has {label.width()}")
-        elif label.sizeHint().width() > label.width() + 1:
-            problems.append(f"label {label.text()[:40]!r}: needs {label.sizeHint().width()}, has {label.width()}")
-    for button in w.findChildren(QPushButton):
-        if button.isVisibleTo(w) and button.sizeHint().width() > button.width() + 1:
-            problems.append(f"button {button.text()!r}: needs {button.sizeHint().width()}, has {button.width()}")
-    for bar in w.findChildren(QTabBar):
-        if not bar.isVisibleTo(w):
-            continue
-        metrics = QFontMetrics(bar.font())
-        for i in range(bar.count()):
-            rect = bar.tabRect(i)
-            text = bar.tabText(i).replace("&", "")
-            if metrics.horizontalAdvance(text) > rect.width():
-                problems.append(f"tab {text!r}: needs {metrics.horizontalAdvance(text)}, has {rect.width()}")
-            if not bar.rect().contains(rect):
-                problems.append(f"tab {text!r} out of its bar: {rect} in {bar.rect()}")
-    return problems
-
-
-def overlapping_ticks(axis) -> list[str]:
-    """Tick labels of ``axis`` that overlap as pyqtgraph would draw them now (its own draw specs)."""
-    image = QImage(8, 8, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        specs = axis.generateDrawSpecs(painter)
-    finally:
-        painter.end()
-    if specs is None:
-        return []
-    rects = [(QRectF(rect), text) for rect, _flags, text in specs[2] if text and text.strip()]
-    problems = []
-    for i, (a, text_a) in enumerate(rects):
-        for b, text_b in rects[i + 1:]:
-            if a.intersects(b):
-                problems.append(f"{axis.orientation}: {text_a!r} overlaps {text_b!r}")
-    return problems
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])

@@ -1,0 +1,104 @@
+"""Every lesson lab on a 1024x768 projector in presenter mode, light and dark: the window does not grow past
+the screen, no label, button or tab text is cut, and every plot's tick labels, axis labels and title fit it.
+
+The labs are read from the registry (``gui.labs.LABS``), so a new lab is checked without editing this test.
+Each look is one window with every lab opened in it, checked as it opens and then, where that is cheap,
+again after it has drawn results (``RESULTS``: the jobs a lab starts itself waited for, the finder's short
+sweep, a regularization comparison's bars, a search's trials).  Offscreen, with what Qt reports about
+fonts: no pixels are compared (``tests.gui.shell.layout_checks``).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from engine.status import RunStatus
+from gui.labs import LABS
+from tests.gui.shell.layout_checks import PROJECTOR, clipped_texts, plot_problems, presenter_window, settle
+
+JOB_TIMEOUT = 120_000
+
+# a comparison as the training lab reports it: (variant, train accuracy, validation accuracy)
+REGULARIZATION_ROWS = [("none", 1.0, 0.73), ("dropout 0.5", 0.97, 0.79), ("weight decay 2", 0.95, 0.79),
+                       ("augmentation", 0.82, 0.82), ("batch norm", 1.0, 0.73), ("all together", 0.65, 0.70)]
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+
+
+def _trajectories(qtbot, lab) -> None:
+    qtbot.waitUntil(lambda: not lab.busy(), timeout=JOB_TIMEOUT)      # its paths, computed on opening
+    lab.set_step(lab.max_step())
+
+
+def _finder(qtbot, lab) -> None:
+    lab.steps_spin.setValue(30)
+    assert lab.run_finder()
+    qtbot.waitUntil(lambda: lab.result is not None and not lab.busy(), timeout=JOB_TIMEOUT)
+
+
+def _init(qtbot, lab) -> None:
+    qtbot.waitUntil(lambda: lab.probe_result() is not None, timeout=JOB_TIMEOUT)   # probed on opening
+
+
+def _regularization(qtbot, lab) -> None:
+    lab.show_results(REGULARIZATION_ROWS)
+
+
+def _search(qtbot, lab) -> None:
+    """A finished race of eight trials per method, as the tab's book holds it, without training."""
+    from gui.labs.search.book import TrialBook, TrialRow
+    search = lab.built_search()
+    assert search is not None
+    book = TrialBook(search.settings.objective, search.methods)
+    lab.view.reset(book, search.space, search.methods)
+    for method in search.methods:
+        for i in range(8):
+            values = {p.path: p.grid(8)[i] for p in search.space}
+            book.add(TrialRow(method, i, RunStatus.FINISHED, 0.1 + 0.07 * ((3 * i) % 8), 80, 0.5, "here", values))
+    lab.view.draw()
+
+
+RESULTS: dict[str, Callable] = {"trajectories": _trajectories, "finder": _finder, "init": _init,
+                                "regularization": _regularization, "search": _search}
+"""What each lab draws after a short job (or none: the lab's look as it opens is its look with results)."""
+
+
+def layout_problems(qtbot, w, key: str, when: str = "") -> list[str]:
+    """What does not fit in the window with the lab ``key`` shown: its size, cut texts, plots."""
+    name = f"{key}{when}"
+    settle(qtbot, w)
+    problems = []
+    if w.width() > PROJECTOR[0] or w.height() > PROJECTOR[1]:
+        problems.append(f"{name}: the window grew to {w.width()}x{w.height()}")
+    hint = w.minimumSizeHint()
+    if hint.width() > PROJECTOR[0] or hint.height() > PROJECTOR[1]:
+        problems.append(f"{name}: the window needs at least {hint.width()}x{hint.height()}")
+    problems += [f"{name}: {p}" for p in clipped_texts(w)]
+    problems += plot_problems(w.lab_holders[key], name)
+    return problems
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_every_lab_fits_a_projector_in_presenter_mode(qtbot, settings, dark):
+    w = presenter_window(qtbot, settings, dark, backend="thread")
+    problems = []
+    try:
+        for info in LABS:
+            lab = w.show_lab(info.key)
+            problems += layout_problems(qtbot, w, info.key)
+            if info.key in RESULTS:
+                RESULTS[info.key](qtbot, lab)
+                problems += layout_problems(qtbot, w, info.key, " with results")
+    finally:
+        w.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_every_lab_has_a_results_step_or_draws_on_opening():
+    """A new lab gets a line in RESULTS when it draws results after a job; the schedules lab draws at once."""
+    assert set(RESULTS) <= {info.key for info in LABS}
