@@ -44,6 +44,8 @@ from gui.style.palette import ERROR, run_color
 from gui.style.theme import follow_palette
 from gui.training.form import PREVIEW_MAX_STEPS, tooltip_for
 
+LOG_DECADES = 4.0      # the log scale shows this many decades under the highest rate (see _fit_y)
+
 REDRAW_DELAY_MS = 80            # edits within this time are drawn once
 INTEGER_KEYS = ("warmup_steps", "step_size")
 PARAM_LABELS = {"warmup_steps": "warm-up", "step_size": "every", "gamma": "gamma", "eta_min": "min lr",
@@ -289,6 +291,26 @@ class ScheduleRaceTab(QWidget):
                 row.curve.setData([], [])
         self.status.setText(f"{self._total:,} planned steps at base lr {exp.optimizer.lr:.3g}, "
                             f"{exp.optimizer.name}.")
+        self._fit_y()
+
+    def _fit_y(self) -> None:
+        """On the log scale, LOG_DECADES decades under the highest rate shown, no more.
+
+        A schedule that ends at 0 (cosine's eta_min) falls towards log 0 = -inf in its last steps: auto-range
+        followed it down to 1e-8 and squeezed every schedule's shape into the top third of the plot.  Its
+        plunge now leaves through the bottom edge, as a line to -inf would.
+        """
+        item = self.plot.getPlotItem()
+        shown = [row.curve.yData for row in self.rows
+                 if row.check.isChecked() and row.curve.yData is not None and len(row.curve.yData)]
+        values = np.concatenate(shown) if shown else np.array([])
+        values = values[np.isfinite(values) & (values > 0)]
+        if not self.log_y.isChecked() or values.size == 0:
+            item.enableAutoRange(axis="y")
+            return
+        top = float(np.log10(values.max()))
+        low = max(float(np.log10(values.min())), top - LOG_DECADES)
+        item.setYRange(low, top, padding=0.04)
 
     def _update_race(self) -> None:
         runs = self.experiments()
@@ -311,6 +333,7 @@ class ScheduleRaceTab(QWidget):
         self.plot.getPlotItem().setLogMode(x=False, y=on)
         for row in self.rows:
             row.curve.setLogMode(False, on)
+        self._fit_y()
 
     def _apply_palette(self) -> None:
         follow_palette(self.plot)

@@ -102,3 +102,22 @@ def test_every_lab_fits_a_projector_in_presenter_mode(qtbot, settings, dark):
 def test_every_lab_has_a_results_step_or_draws_on_opening():
     """A new lab gets a line in RESULTS when it draws results after a job; the schedules lab draws at once."""
     assert set(RESULTS) <= {info.key for info in LABS}
+
+
+def test_the_schedules_log_scale_shows_the_shapes_not_the_plunge_to_zero(qtbot):
+    """Cosine ends at 0, whose logarithm is -inf: the view stops LOG_DECADES under the top rate instead of
+    following it down to 1e-8 (where every schedule's shape was squeezed into the top third)."""
+    from engine.config import Experiment, OptimizerConfig, TrainConfig
+    from gui.labs.schedules import LOG_DECADES, ScheduleRaceTab
+    exp = Experiment(optimizer=OptimizerConfig(name="adam", lr=0.01), train=TrainConfig(steps=2000))
+    tab = ScheduleRaceTab(lambda: exp)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.refresh()
+    qtbot.waitUntil(lambda: any(row.curve.yData is not None and len(row.curve.yData) for row in tab.rows))
+    low, high = tab.plot.getPlotItem().getViewBox().viewRange()[1]
+    assert high == pytest.approx(-2, abs=0.3)                   # log10 of the top rate, 0.01
+    assert high - low == pytest.approx(LOG_DECADES, rel=0.15)   # four decades, not eight
+    tab.log_y.setChecked(False)                                  # linear: all of every curve, down to 0
+    view = tab.plot.getPlotItem().getViewBox()
+    qtbot.waitUntil(lambda: view.viewRange()[1][0] <= 0.0 and view.viewRange()[1][1] >= 0.01)   # auto-ranged
