@@ -113,7 +113,28 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
             pump(timeout=1)
             save("lab-regularization")
 
-        shots = {f.__name__: f for f in (training, weights, results, trajectories, finder, init, schedules, regularization)}
+        def search_lesson(title: str):
+            """The Search tab with a Lessons-menu search lesson's preset, raced to its end."""
+            from gui.shell.lesson_panel import SEARCH_LESSONS, open_search_lesson
+            open_search_lesson(w, next(lesson for lesson in SEARCH_LESSONS if lesson.title == title))
+            tab = w.lab("search")
+            tab.start()
+            pump(lambda: not tab.busy(), timeout=900)
+            return tab
+
+        def search() -> None:
+            search_lesson("Random beats grid")
+            save("search-race")
+
+        def search_pbt() -> None:
+            tab = search_lesson("Population-based training")
+            if tab.pbt_view is not None:
+                tab.views.setCurrentWidget(tab.pbt_view)     # the lineage: who copied whom, round by round
+            pump(timeout=1)
+            save("search-pbt")
+
+        shots = {f.__name__: f for f in (training, weights, results, trajectories, finder, init, schedules, regularization,
+                                         search, search_pbt)}
         unknown = [n for n in names if n not in shots]
         if unknown:
             print(f"unknown shot(s) {unknown}; choose from {', '.join(shots)}", file=sys.stderr)
