@@ -154,6 +154,7 @@ def test_out_is_checked_before_any_work_and_a_worker_names_an_unknown_study(tmp_
     path.write_text(json.dumps(search()))
     (tmp_path / "taken").write_text("a file")
     assert main.main(["search", str(path), "--out", str(tmp_path / "taken")]) == BAD_INPUT
+    (tmp_path / "s.journal").touch()          # a worker joins an existing storage only (launch.join)
     assert main.main(["search-worker", "--storage", str(tmp_path / "s.journal"), "--study", "nope"]) == BAD_INPUT
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines[0] == f"error: --out: {tmp_path / 'taken'} is a file, not a folder"
