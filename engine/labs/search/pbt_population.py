@@ -22,6 +22,7 @@ from engine.labs.search.pbt import Exploit, MemberHistory, MemberRound, PBTResul
 from engine.labs.search.pbt_explore import Standing, exploit_plan, explore, generator
 from engine.labs.search.pbt_member import MemberState, RoundResult, child_round, train_round
 from engine.labs.search.spec import Search
+from engine.labs.search.work import _child_init, submit
 from engine.status import RunStatus
 
 POLL = 0.5
@@ -51,7 +52,6 @@ class RoundPool:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
-            from engine.labs.search.work import _child_init
             self.pool = ProcessPoolExecutor(self.workers, mp_context=self.context, initializer=_child_init,
                                             initargs=(self.stop, os.getpid()))
         return self.pool
@@ -65,7 +65,7 @@ class RoundPool:
                 on_done(member, results[member])
             return results
         pool = self._pool()
-        pending: dict[Future[RoundResult], int] = {pool.submit(child_round, *jobs[m]): m for m in sorted(jobs)}
+        pending: dict[Future[RoundResult], int] = {submit(pool, child_round, *jobs[m]): m for m in sorted(jobs)}
         while pending:
             finished, _ = wait(tuple(pending), timeout=POLL, return_when=FIRST_COMPLETED)
             if should_stop():

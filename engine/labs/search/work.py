@@ -84,6 +84,26 @@ def _child_init(stop: Any, node: int) -> None:
     torch.set_num_threads(1)
 
 
+STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+def submit(pool: ProcessPoolExecutor, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    """``pool.submit(fn, *args)`` with SIGINT and SIGTERM blocked in this thread meanwhile.  Submitting is where a
+    *spawn* pool starts its processes, and a process starts with the signal mask of the thread that started it,
+    so its processes never hear the node's Ctrl-C (a terminal sends it to the whole group) or SIGTERM: before,
+    one arriving while a process was still importing (before :func:`_child_init` ignores them) killed it with a
+    ``KeyboardInterrupt``, and its trial ended "the training process failed: BrokenProcessPool" with the pool
+    broken.  Blocked, not ignored: a signal meant for the node waits until the submit is done and is then heard
+    (``StopSignals``); none is lost.  Where there are no signal masks (Windows) it is a plain submit."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return pool.submit(fn, *args)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    try:
+        return pool.submit(fn, *args)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _child_train(base: Experiment, values: dict[str, Any], objective: str) -> TrialResult:
     return train_trial(base, values, objective, should_stop=_CHILD_STOP.is_set)
 
@@ -219,11 +239,11 @@ def work(storage: BaseStorage, name: str, search: Search, worker: int, processes
                 method, trial = asked
                 values = node.values(trial)
                 try:
-                    future = pool.submit(_child_train, search.base, values, search.settings.objective)
+                    future = submit(pool, _child_train, search.base, values, search.settings.objective)
                 except BrokenProcessPool:            # a child died and took the pool with it: a new pool
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = new_pool()
-                    future = pool.submit(_child_train, search.base, values, search.settings.objective)
+                    future = submit(pool, _child_train, search.base, values, search.settings.objective)
                 running[future] = asked
                 if on_trial is not None:
                     on_trial(Asked(method, trial.number, values))
