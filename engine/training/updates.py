@@ -12,6 +12,7 @@ import csv
 import io
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -51,6 +52,36 @@ class EvalSeries:
 
 
 @dataclass(frozen=True)
+class Spread:
+    """How a multi-seed run's members spread around their mean at each point of one series.
+
+    A run of ``train.seeds: K`` members sends its series as the member *mean* (the :class:`StepSeries` and
+    :class:`EvalSeries` values) and, per series, this: the member minimum and maximum and the 25th and 75th
+    percentiles, each an array as long as the series.  A view draws the mean as the curve and a band between
+    ``minimum`` and ``maximum`` (or ``q25`` and ``q75``), so two runs' bands either separate or overlap; it
+    never receives K full histories.  Members that have ended (diverged) are left out of later points."""
+    minimum: np.ndarray     # float64
+    maximum: np.ndarray
+    q25: np.ndarray
+    q75: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.minimum)
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> "Spread":
+        """The spread of ``values`` shaped (points, members); NaN members (ended) are ignored."""
+        v = np.asarray(values, dtype=np.float64)
+        if not v.size:
+            return cls(*(np.empty(0) for _ in range(4)))
+        v = v.reshape(len(v), -1)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)      # an all-NaN point stays NaN
+            q25, q75 = np.nanquantile(v, [0.25, 0.75], axis=1)
+            return cls(np.nanmin(v, axis=1), np.nanmax(v, axis=1), q25, q75)
+
+
+@dataclass(frozen=True)
 class Boundary:
     """The model's class probabilities over a grid of the input plane (2-D datasets only)."""
     step: int
@@ -72,6 +103,9 @@ class RunUpdate:
     histograms: tuple[HistogramEvent, ...] = ()
     boundary: Boundary | None = None
     generation: int = 0     # bumped by every reset: a view drops updates of an older generation
+    members: int = 1        # train.seeds: the series are the members' mean when > 1
+    step_spread: dict[str, Spread] = field(default_factory=dict)   # StepSeries field name -> its Spread
+    eval_spread: dict[str, Spread] = field(default_factory=dict)   # EvalSeries field name -> its Spread
 
     @property
     def has_data(self) -> bool:
