@@ -134,6 +134,8 @@ MAX_PARAMETERS = 50_000_000
 MAX_LAYERS = 256
 # The longest learning-rate curve a schedule race or preview computes, one scheduler step per entry.
 MAX_CURVE_STEPS = 1_000_000
+# Members of one multi-seed run (``train.seeds``): their weights count K times against MAX_PARAMETERS.
+MAX_SEEDS = 256
 # A search node's training processes (``--workers``, the Search tab's count) per core of the machine.
 SEARCH_WORKERS_PER_CORE = 4
 
@@ -272,6 +274,10 @@ class TrainConfig:
                                             default_text="none: only a non-finite loss")
     histogram_every: int = param(50, "Steps between weight and gradient histograms (0: never).",
                                  checks=(at_least(0),))
+    seeds: int = param(1, "Members trained side by side that differ only in seed (initial weights, batch "
+                       "order, dropout and augmentation draws; the data is the run's): member k is the run "
+                       "of seed seed + k, and every curve is their mean with a band.",
+                       checks=(at_least(1), at_most(MAX_SEEDS)))
 
 
 MAX_SHIFT = 8          # pixels; an 8x8 digit shifted further is gone

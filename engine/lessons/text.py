@@ -131,6 +131,9 @@ LESSON_TEXT: dict[str, str] = {
                         "validation sets: watch both, the gap between them is overfitting.",
     "train.histogram_every": "Steps between histograms of the weights and gradients (0: never): see "
                              "whether the gradients survive the depth of the network.",
+    "train.seeds": "Train K copies that differ only in their seed and draw every curve as their mean "
+                   "with a band: one run is an anecdote, and two runs whose bands overlap are not "
+                   "shown to differ.",
     "train.divergence_factor": "Stop the run as diverged when the batch loss grows past this "
                                "multiple of the starting loss, as it does when the learning rate "
                                "is too large.",

@@ -74,4 +74,16 @@ class FinalEvent:
     steps_per_sec: float
 
 
-Event = StepEvent | EvalEvent | HistogramEvent | FinalEvent
+@dataclass(frozen=True)
+class MembersEvent:
+    """What a run of ``train.seeds`` K > 1 reports at one point: each listed member's own event, of one kind
+    and one step, exactly as the single run of that member's seed would have emitted it.
+
+    Member k is the run of seed ``seed + k`` on the run's data.  ``members`` names the members that report
+    (all K while they train; a member that diverged reports its :class:`FinalEvent` once and then no more);
+    ``events[i]`` is member ``members[i]``'s.  The run as a whole ends with a plain :class:`FinalEvent`."""
+    members: tuple[int, ...]
+    events: tuple[StepEvent | EvalEvent | HistogramEvent | FinalEvent, ...]
+
+
+Event = StepEvent | EvalEvent | HistogramEvent | FinalEvent | MembersEvent

@@ -137,6 +137,8 @@ BAD = [
                                   "spiral is 2-D points"),
     ({"augment": {"shift": 1}}, "augment.shift: shifts need image data"),
     ({"seed": -1}, "seed: must be >= 0, got -1"),
+    ({"train": {"seeds": 0}}, "train.seeds: must be >= 1, got 0"),
+    ({"train": {"seeds": 257}}, "train.seeds: must be <= 256, got 257"),
     ({"name": 3}, "name: must be a string, got 3"),
     ({"extra": 1}, "extra: unknown key (known: name, seed, data, model, optimizer, schedule, train, augment)"),
     ([1, 2], "an experiment must be a JSON object, got a list"),

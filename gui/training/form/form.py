@@ -209,6 +209,7 @@ class ExperimentForm(QWidget):
         s = "Training"
         self._add(s, "Length", LengthField()).add_caption()
         self._add(s, "Batch size", NumberField("train.batch_size", integer=True))
+        self._add(s, "Seeds", NumberField("train.seeds", integer=True))
         self._add(s, "Gradient clip", ToggledNumberField("train.grad_clip", "at norm", 1.0))
         self._add(s, "Precision", self._choice("train.precision"))
         self._add(s, "Evaluate every", NumberField("train.eval_every", integer=True))

@@ -28,7 +28,7 @@ STEPS: dict[str, float] = {
     "optimizer.betas": 0.001, "optimizer.alpha": 0.01, "optimizer.weight_decay": 0.001,
     "schedule.warmup_steps": 50, "schedule.step_size": 100, "schedule.gamma": 0.05,
     "schedule.pct_start": 0.05, "train.steps": 500, "train.epochs": 1, "train.batch_size": 8,
-    "train.grad_clip": 0.5, "train.eval_every": 10, "train.histogram_every": 10,
+    "train.grad_clip": 0.5, "train.eval_every": 10, "train.histogram_every": 10, "train.seeds": 1,
     "train.divergence_factor": 100, "augment.shift": 1, "augment.rotate": 5, "augment.jitter": 0.05,
     "augment.mixup": 0.1,
 }
