@@ -77,12 +77,12 @@ def open_search(search: Search, out: Path, storage_url: str | None, name: str) -
 def check_apart(storage_url: str, out: Path) -> None:
     """Refuse a journal or SQLite file that is one of the files the search writes into ``out`` at the end: the
     results would be written over the storage, and every trial in it lost (``--storage DIR/trials.csv``)."""
-    from engine.labs.search.results import LINEAGE
+    from engine.labs.search.results import RESULT_FILES
     path = storage_file(storage_url)
     if path is None:
         return
     held = path.resolve()
-    for name in ("trials.csv", "summary.json", LINEAGE):         # write_search_files's names
+    for name in RESULT_FILES:
         if held == (out / name).resolve():
             raise ExperimentError("--storage", f"{path} is the {name} the search writes into --out {out}; give "
                                                f"the storage another name (the default is {out / JOURNAL})")

@@ -43,6 +43,10 @@ if TYPE_CHECKING:
 
 TRIAL_COLUMNS = ("method", "trial", "state", "value", "steps", "seconds", "worker")
 LINEAGE = "pbt_lineage.json"
+TRIALS = "trials.csv"
+SUMMARY = "summary.json"
+RESULT_FILES = (TRIALS, SUMMARY, LINEAGE)
+"""Every file :func:`write_search_files` may write into a search's folder."""
 
 
 def method_trials(storage: BaseStorage, name: str, method: str) -> list[FrozenTrial]:
@@ -142,8 +146,8 @@ def write_search_files(search: Search, storage: BaseStorage, name: str, out: Pat
     out.mkdir(parents=True, exist_ok=True)
     header = [*TRIAL_COLUMNS, *(p.path for p in search.space)]
     rows = trial_rows(search, storage, name) + (pbt_rows(search, pbt) if pbt is not None else [])
-    trials = write_csv_atomic(out / "trials.csv", header, rows)
-    files: tuple[Path, ...] = (trials, write_json_atomic(out / "summary.json", json_safe(summary(search, storage, name, pbt))))
+    trials = write_csv_atomic(out / TRIALS, header, rows)
+    files: tuple[Path, ...] = (trials, write_json_atomic(out / SUMMARY, json_safe(summary(search, storage, name, pbt))))
     if pbt is not None:
         files += (write_json_atomic(out / LINEAGE, json_safe(lineage(pbt))),)
     return files

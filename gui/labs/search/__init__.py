@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.config import Experiment
+from engine.config import Experiment, search_workers
 from engine.experiment import ExperimentError, experiment_to_dict
 from engine.labs.search.spec import Search, load_search, parse_search
 from engine.labs.search.work import Asked, Told
@@ -122,7 +122,8 @@ class SearchTab(QWidget):
         self.form = SearchForm()
         side.addWidget(self.form)
         self.workers = QSpinBox()
-        self.workers.setRange(0, 256)
+        allowed = search_workers()            # the bound --workers has: one definition, engine.config's
+        self.workers.setRange(int(allowed.low or 0), int(allowed.high or 0))
         self.workers.setValue(os.cpu_count() or 1)
         self.workers.setToolTip("Training processes on this machine, torch at one thread each (0: train "
                                 "nothing here, only watch and coordinate)")

@@ -134,6 +134,14 @@ def test_bad_input_is_one_line_at_its_place(qtbot, tab, tmp_path):
     assert tab.built_search() is None and "training form has an error" in tab.base_error.text()
 
 
+def test_the_workers_box_allows_what_workers_allows(tab):
+    """One bound for a node's training processes, engine.config's, read by the tab as by ``--workers``."""
+    from engine.config import search_workers
+    allowed = search_workers()
+    assert (tab.workers.minimum(), tab.workers.maximum()) == (allowed.low, allowed.high)
+    assert allowed.check(tab.workers.maximum()) is None and allowed.check(tab.workers.maximum() + 1) is not None
+
+
 def fill(tab, values):
     """A finished race, as the tab's book holds it, without training (the race test trains)."""
     search = tab.built_search()
