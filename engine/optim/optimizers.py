@@ -1,6 +1,6 @@
 """The optimizers a student can pick, one table entry each (timm's OptimInfo shape).
 
-Every entry is a real torch.optim class (or our reference LAMB) built with the
+Every entry is a real torch.optim class (or our reference LAMB or LARS) built with the
 hyperparameters the experiment gives and, for the ones it leaves out, the
 class's own defaults, read from its signature so they can never drift from
 torch's.  Adding an optimizer is adding one entry: the validator, the schema,
@@ -16,6 +16,7 @@ import torch
 
 from engine.config import OptimizerConfig
 from engine.optim.lamb import Lamb
+from engine.optim.lars import Lars
 
 # Experiment keys that an optimizer may take; each maps to the torch keyword of the same name.
 HYPERPARAMETERS = ("lr", "momentum", "nesterov", "betas", "eps", "weight_decay", "alpha")
@@ -88,6 +89,14 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {info.name: info for info in (
           "by a similar fraction of its size; built for very large batches.",
           ("lr", "betas", "eps", "weight_decay"),
           "u = m_hat/(sqrt(v_hat)+eps) + wd*theta ; theta <- theta - lr*clamp(||theta||,0,10)/||u||*u"),
+    # Its trust_coefficient (0.001) is the class's default: the experiment file has no key for it yet.
+    _info("lars", Lars,
+          "SGD with momentum whose step is scaled per layer by a local rate trust*||w||/||g||, so "
+          "every layer moves by a similar fraction of its size; biases and normalization parameters "
+          "take the plain momentum step. Built for very large batches; it wants a large lr (~1).",
+          ("lr", "momentum", "eps", "weight_decay"),
+          "local = 0.001*||theta||/(||g||+wd*||theta||+eps) ; v <- mu*v + lr*local*(g+wd*theta) ; "
+          "theta <- theta - v"),
 )}
 
 

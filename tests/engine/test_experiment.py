@@ -82,7 +82,7 @@ BAD = [
     ({"optimizer": {"lr": "fast"}}, 'optimizer.lr: must be a number, got "fast"'),
     ({"optimizer": {"lr": True}}, "optimizer.lr: must be a number, got true"),
     ({"optimizer": {"lrr": 0.1}}, "optimizer.lrr: unknown key (known: name, lr, momentum"),
-    ({"optimizer": {"name": "adamx"}}, 'optimizer.name: unknown value "adamx" (choose from sgd, adagrad, rmsprop, adam, adamw, nadam, radam, adafactor, lamb)'),
+    ({"optimizer": {"name": "adamx"}}, 'optimizer.name: unknown value "adamx" (choose from sgd, adagrad, rmsprop, adam, adamw, nadam, radam, adafactor, lamb, lars)'),
     ({"optimizer": {"betas": [0.9]}}, "optimizer.betas: must have 2 entries, got 1"),
     ({"optimizer": {"betas": [0.9, 1.0]}}, "optimizer.betas[1]: must be in [0, 1), got 1.0"),
     ({"optimizer": {"betas": "0.9"}}, 'optimizer.betas: must be a list of numbers or null, got "0.9"'),

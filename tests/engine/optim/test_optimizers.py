@@ -21,6 +21,7 @@ SETTINGS = {
     "radam": dict(lr=0.01, betas=(0.8, 0.99), eps=1e-7, weight_decay=1e-3),
     "adafactor": dict(lr=0.02, weight_decay=1e-3),
     "lamb": dict(lr=0.01, betas=(0.8, 0.99), eps=1e-7, weight_decay=0.01),
+    "lars": dict(lr=2.0, momentum=0.8, eps=1e-7, weight_decay=1e-3),
 }
 
 
