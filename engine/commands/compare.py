@@ -3,7 +3,7 @@ validation accuracy (the Regularization tab, headless): DIR/comparison.csv (the 
 DIR/gap_curves.csv (each run's train and validation accuracy, and their gap, at every evaluation)."""
 from __future__ import annotations
 
-from engine.commands import OK, Command
+from engine.commands import OK, Command, CommandError
 from engine.commands.common import add_source, add_threads, check_out_folder, preset_runs, set_threads
 
 
@@ -22,6 +22,10 @@ def run(args) -> int:
     from engine.training.runner import StopSignals
 
     runs = list(preset_runs(args.preset)) if args.preset else load_run_list(args.experiment)
+    many = next((exp for exp in runs if exp.train.seeds > 1), None)
+    if many is not None:     # the gap curves are one network's: a band of them is not built (yet)
+        raise CommandError(f"compare trains one seed per run: {many.name!r} has train.seeds "
+                           f"{many.train.seeds} (set it to 1, or use 'run' for its members' mean)")
 
     out = check_out_folder(args.out)
 

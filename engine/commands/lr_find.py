@@ -3,6 +3,8 @@ DIR/lr_find.csv and DIR/suggestions.json; with ``--check``, the tab's Challenge 
 across the sweep (DIR/check.csv) and whether the best of them agrees with the finder's pick (DIR/verdict.json)."""
 from __future__ import annotations
 
+import sys
+
 from engine.commands import OK, Command
 from engine.commands.common import (
     add_source,
@@ -78,6 +80,9 @@ def run(args) -> int:
     # Ctrl-C/SIGTERM: the sweep stops where it is, its files are written, the other runs are skipped.
     with StopSignals() as stop:
         for exp in runs:
+            if exp.train.seeds > 1:      # the sweep trains one network: a Trainer is member 0
+                print(f"note: {exp.name}: the finder sweeps member 0 (seed {exp.seed}) of its "
+                      f"{exp.train.seeds} seeds", file=sys.stderr)
             print(f"{exp.name}: sweeping {settings.steps:,} steps from lr {settings.start_lr:.3g} to "
                   f"{settings.end_lr:.3g}", flush=True)
             result = find_lr(Trainer(exp), settings, stop_state(stop))

@@ -1,4 +1,5 @@
-"""``main.py run``: train one experiment file, or each run of a preset, headless: metrics.csv, summary.json."""
+"""``main.py run``: train one experiment file, or each run of a preset, headless: metrics.csv, summary.json
+(and members.csv for a run of ``train.seeds`` K > 1, whose numbers are then the members' mean)."""
 from __future__ import annotations
 
 import sys
@@ -18,7 +19,7 @@ from engine.commands.common import (
 
 def configure(parser) -> None:
     add_source(parser)
-    add_out(parser, "out", "folder for metrics.csv and summary.json")
+    add_out(parser, "out", "folder for metrics.csv and summary.json (and members.csv with train.seeds > 1)")
     parser.add_argument("--seed", help="run with this seed instead of the file's or the preset's own "
                                        "(every run of a preset gets it: they stay comparable)")
     add_threads(parser, ": the lab's small networks run fastest on one")
@@ -53,8 +54,9 @@ def run(args) -> int:
                 print(f"note: {note}", file=sys.stderr)
             where = out / slug(exp.name) if len(runs) > 1 else out
             summary = run_experiment(exp, where, label=f"{exp.name} " if len(runs) > 1 else "", should_stop=stop)
+            mean = f" (mean of {summary['final_members']} members)" if "members" in summary else ""
             print(f"{exp.name}: {summary['message']}; val loss {num(summary['final_val_loss'])}, "
-                  f"val acc {num(summary['final_val_acc'])}, {summary['steps_per_sec']:,.0f} steps/s "
+                  f"val acc {num(summary['final_val_acc'])}{mean}, {summary['steps_per_sec']:,.0f} steps/s "
                   f"-> {where}", flush=True)
             if summary["status"] == RunStatus.ERROR:
                 print(f"error: {exp.name}: {summary['message']}", file=sys.stderr)

@@ -120,7 +120,7 @@ class LabLoop:
             case Inspect(name, run_id):
                 if name not in self._inspections:
                     raise ValueError(f"unknown inspection {name!r} (choose from {', '.join(sorted(self._inspections))})")
-                trainer = lab.trainer(run_id)
+                trainer = lab.single_trainer(run_id)     # a multi-seed run is not inspected: no network is it
                 if trainer is not None:
                     self._send_message(Inspection(name, run_id, self._inspections[name](trainer)))
                 return True

@@ -14,6 +14,13 @@ fails (a full disk) ends the run as ``error`` with the one line ``cannot write
 DIR/metrics.csv: No space left on device``, and the files of an older run in DIR
 stay as they were.
 
+A run of ``train.seeds`` K > 1 (:func:`~engine.training.members.trainer_for`) writes ``metrics.csv``
+aggregated (step, epoch, lr, then ``<col>_mean``, ``<col>_min``, ``<col>_max`` of every other column),
+``members.csv`` in long form (``member,seed,`` then each member's single-run row, per step and member;
+:class:`~engine.training.updates.MembersStream`) and ``summary.json`` with the members' mean, min and max
+of the final numbers and each member's status (:func:`summarize_members`); the three are committed
+together, ``summary.json`` last.
+
 Stopping: while a run trains, SIGINT (Ctrl-C) and SIGTERM do not raise; they
 ask the trainer to stop at the next step boundary (:class:`StopSignals`), so the
 run ends as ``stopped`` with both files complete.  The caller turns
@@ -35,9 +42,10 @@ from engine.config import Experiment
 from engine.experiment import experiment_to_dict, notes
 from engine.files import AtomicFile, WriteError, commit_files, json_safe
 from engine.status import RunStatus
-from engine.training.events import Event, FinalEvent, StepEvent
+from engine.training.events import Event, FinalEvent, MembersEvent, StepEvent
+from engine.training.members import Members, trainer_for
 from engine.training.trainer import Trainer
-from engine.training.updates import METRIC_COLUMNS, MetricsStream
+from engine.training.updates import METRIC_COLUMNS, MembersStream, MetricsStream, aggregate, member_mean
 
 __all__ = ["METRIC_COLUMNS", "StopSignals", "run_experiment", "summarize"]
 
@@ -82,7 +90,18 @@ class StopSignals:
         self._previous.clear()
 
 
-def summarize(trainer: Trainer, final: FinalEvent) -> dict[str, Any]:
+FINAL_NUMBERS = ("train_loss", "train_acc", "val_loss", "val_acc")   # summary.json's final_<name>
+
+
+def summarize(trainer: Trainer | Members, final: FinalEvent,
+              members: MembersStream | None = None) -> dict[str, Any]:
+    """The run's ``summary.json``; with ``members`` (a multi-seed run) :func:`summarize_members`'s."""
+    if members is not None:
+        return summarize_members(trainer, final, members)
+    return _summary(trainer, final)
+
+
+def _summary(trainer: Trainer | Members, final: FinalEvent) -> dict[str, Any]:
     last = trainer.last_eval
     return {
         "status": final.status,
@@ -101,6 +120,41 @@ def summarize(trainer: Trainer, final: FinalEvent) -> dict[str, Any]:
     }
 
 
+def summarize_members(trainer: Trainer | Members, final: FinalEvent, stream: MembersStream) -> dict[str, Any]:
+    """A multi-seed run's summary: a single run's keys, ``final_<name>`` the members' mean, with
+    ``final_<name>_min`` and ``_max`` beside it, and ``members``: each member's seed, status, steps and
+    final numbers (its last evaluation).
+
+    The final numbers aggregate the members that ended as the run did (``final_members`` of them): the
+    finished ones of a finished run, so a member that diverged early, with its last evaluation from
+    before, does not pull the mean; it is counted in the message and has its own entry."""
+    statuses = stream_statuses(trainer, stream)
+    counted = [k for k, s in enumerate(statuses) if s == final.status] or list(range(len(statuses)))
+    summary = _summary(trainer, final)
+    for name in FINAL_NUMBERS:
+        values = [getattr(stream.last_evals[k], name) for k in counted if k in stream.last_evals]
+        mean, low, high = aggregate(values) if values else (None, None, None)
+        summary.update({f"final_{name}": mean, f"final_{name}_min": low, f"final_{name}_max": high})
+    summary["final_members"] = len(counted)
+    summary["members"] = [
+        {"member": k, "seed": stream.seeds[k], "status": status,
+         "steps": stream.finals[k].step if k in stream.finals else final.step,
+         "message": stream.finals[k].message if k in stream.finals else final.message,
+         **{f"final_{name}": getattr(stream.last_evals[k], name) if k in stream.last_evals else None
+            for name in FINAL_NUMBERS}}
+        for k, status in enumerate(statuses)]
+    return summary
+
+
+def stream_statuses(trainer: Trainer | Members, stream: MembersStream) -> tuple[str, ...]:
+    """Each member's status: the trainer's word for it (members stopped with the run say ``stopped``)."""
+    statuses = getattr(trainer, "member_status", None)
+    if statuses is not None:
+        return tuple(str(s) for s in statuses)
+    return tuple(str(stream.finals[k].status) if k in stream.finals else RunStatus.RUNNING
+                 for k in range(len(stream.seeds)))
+
+
 class Progress:
     """A one-line progress bar on a terminal, redrawn at most ten times a second."""
 
@@ -112,9 +166,11 @@ class Progress:
         self._last = 0.0
         self._loss = math.nan
 
-    def update(self, event: Event, trainer: Trainer) -> None:
+    def update(self, event: Event, trainer: Trainer | Members) -> None:
         if isinstance(event, StepEvent):
             self._loss = event.loss
+        elif isinstance(event, MembersEvent) and isinstance(event.events[0], StepEvent):
+            self._loss = float(member_mean([[e.loss for e in event.events if isinstance(e, StepEvent)]])[0])
         now = time.monotonic()
         if not self.enabled or (now - self._last < 0.1 and not isinstance(event, FinalEvent)):
             return
@@ -143,14 +199,20 @@ def run_experiment(experiment: Experiment, out_dir: str | Path,
     if should_stop is None:
         with StopSignals() as stop:
             return run_experiment(experiment, out_dir, on_event, label, stop)
-    trainer = Trainer(experiment)       # the data loads first: a run refused here leaves no folder behind
+    trainer = trainer_for(experiment)   # the data loads first: a run refused here leaves no folder behind
     out = Path(out_dir)
     progress = Progress(trainer.total_steps, label=label)
     failed: list[WriteError] = []
-    metrics_file: AtomicFile | None = None
+    files: list[AtomicFile] = []
+    members: MembersStream | None = None
     try:
-        metrics_file = AtomicFile(out / "metrics.csv")
-        metrics = MetricsStream(metrics_file)
+        files.append(AtomicFile(out / "metrics.csv"))
+        metrics: MetricsStream | MembersStream
+        if isinstance(trainer, Trainer):
+            metrics = MetricsStream(files[0])
+        else:   # a multi-seed run: members.csv is committed with the other two
+            files.append(AtomicFile(out / "members.csv"))
+            metrics = members = MembersStream(files[0], files[1], trainer.seeds)
 
         def record(event: Event) -> None:
             if not failed:
@@ -166,22 +228,22 @@ def run_experiment(experiment: Experiment, out_dir: str | Path,
         if failed:
             raise failed[0]
         metrics.flush()
-        summary = summarize(trainer, final)
+        summary = summarize(trainer, final, members)
         with AtomicFile(out / "summary.json") as summary_file:
             summary_file.write(json.dumps(json_safe(summary), indent=2) + "\n")
-            commit_files([metrics_file, summary_file])
+            commit_files([*files, summary_file])
         return summary
     except WriteError as err:
-        return _write_failed(trainer, err)
+        return _write_failed(trainer, err, members)
     finally:
-        if metrics_file is not None:
-            metrics_file.discard()      # renamed already, or nothing of it stays
+        for file in files:
+            file.discard()      # renamed already, or nothing of it stays
 
 
-def _write_failed(trainer: Trainer, err: WriteError) -> dict[str, Any]:
+def _write_failed(trainer: Trainer | Members, err: WriteError, members: MembersStream | None) -> dict[str, Any]:
     """The summary of a run whose files could not be written: ``error``, and the one line why (the run
     stops there if it had not ended: e.g. its folder went read-only after the command checked it)."""
     if not trainer.done:
         trainer.stop()
     assert trainer.final is not None
-    return {**summarize(trainer, trainer.final), "status": RunStatus.ERROR, "message": str(err)}
+    return {**summarize(trainer, trainer.final, members), "status": RunStatus.ERROR, "message": str(err)}

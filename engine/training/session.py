@@ -15,6 +15,11 @@ run as arrays (:class:`~engine.training.updates.RunUpdate`) at whatever rate the
 asks.  It is plain Python: the GUI's worker thread calls it, the tests call it
 directly.  It never raises because of one run: a run that cannot be built or
 that fails ends in ``error`` with its message, and the others go on.
+
+A run of ``train.seeds`` K > 1 is built by :func:`~engine.training.members.trainer_for` (its K members
+in one trainer) and steps once per round like any other; its updates carry the members' mean as the
+series and their :class:`~engine.training.updates.Spread` beside (``members=K``), member 0's histograms,
+and the members' mean probabilities as its boundary (:meth:`Lab.boundary`).
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ from engine.config import Experiment
 from engine.data.datasets import DataSplit, load_data
 from engine.status import RunStatus
 from engine.training.events import Event, FinalEvent
+from engine.training.members import Members, trainer_for
 from engine.training.trainer import Trainer
 from engine.training.updates import EMPTY_EVALS, EMPTY_STEPS, Boundary, RunUpdate, UpdateBuffer
 
@@ -40,7 +46,7 @@ RATE_WINDOW = 1.0           # seconds over which steps/s is measured
 
 # -- the driver: trainers stepped in turn ------------------------------------------------------------
 
-def step_safely(trainer: Trainer) -> list[Event]:
+def step_safely(trainer: Trainer | Members) -> list[Event]:
     """One step of ``trainer``; an exception ends that run as ``error`` (its message in the
     :class:`FinalEvent`) instead of ending every run.  An ended trainer gives ``[]``."""
     try:
@@ -49,14 +55,14 @@ def step_safely(trainer: Trainer) -> list[Event]:
         return trainer.fail(err)
 
 
-def step_in_turn(trainers: Iterable[Trainer]) -> Iterator[list[Event]]:
+def step_in_turn(trainers: Iterable[Trainer | Members]) -> Iterator[list[Event]]:
     """One step of each trainer, in order (:func:`step_safely`); yields each one's events right after
     its step, so a caller records them before the next trainer steps."""
     for trainer in trainers:
         yield step_safely(trainer)
 
 
-def train_in_turn(trainers: Sequence[Trainer], on_events: Callable[[int, list[Event]], None] | None = None,
+def train_in_turn(trainers: Sequence[Trainer | Members], on_events: Callable[[int, list[Event]], None] | None = None,
                   should_stop: Callable[[], bool] = lambda: False,
                   after_round: Callable[[], None] | None = None) -> None:
     """Rounds of :func:`step_in_turn` until every trainer has ended, so all their curves grow together.
@@ -97,7 +103,7 @@ class _Run:
     run_id: str
     experiment: Experiment
     generation: int = 0
-    trainer: Trainer | None = None
+    trainer: Trainer | Members | None = None
     buffer: UpdateBuffer | None = None
     status: str = RunStatus.QUEUED
     message: str = ""
@@ -150,8 +156,14 @@ class Lab:
     def status(self, run_id: str) -> str:
         return self._runs[run_id].status
 
-    def trainer(self, run_id: str) -> Trainer | None:
+    def trainer(self, run_id: str) -> Trainer | Members | None:
+        """The run's trainer once built: a :class:`Trainer`, or the members of a multi-seed run."""
         return self._runs[run_id].trainer
+
+    def single_trainer(self, run_id: str) -> Trainer | None:
+        """The run's :class:`Trainer` when it is a single-seed run (an inspection measures one network)."""
+        trainer = self._runs[run_id].trainer
+        return trainer if isinstance(trainer, Trainer) else None
 
     def data(self, run_id: str) -> DataSplit | None:
         """The run's dataset, once its trainer is built (the boundary view draws its points)."""
@@ -206,11 +218,11 @@ class Lab:
     def _build(self, run: _Run) -> bool:
         """Give the run its trainer (True), or end it in ``error`` with the reason (False)."""
         try:
-            run.trainer = Trainer(run.experiment, data=self._data(run.experiment))
+            run.trainer = trainer_for(run.experiment, data=self._data(run.experiment))
         except Exception as err:  # a bad data path, say: the run shows it, the lab goes on
             run.status, run.message, run.dirty = RunStatus.ERROR, str(err).splitlines()[0], True
             return False
-        run.buffer = UpdateBuffer(run.run_id)
+        run.buffer = UpdateBuffer(run.run_id, members=run.experiment.train.seeds)
         return True
 
     def _record(self, run: _Run, events) -> None:
@@ -264,7 +276,12 @@ class Lab:
 
     @torch.no_grad()
     def boundary(self, run_id: str) -> Boundary | None:
-        """The run's class probabilities over a grid covering its data (2-D datasets only)."""
+        """The run's class probabilities over a grid covering its data (2-D datasets only).
+
+        A multi-seed run's are its members' mean probabilities, ``p(c|x) = (1/n) sum_k p_k(c|x)`` over the
+        n members that have not diverged (all K once every one has): where the members agree the picture is
+        as sharp as one run's, where they disagree it fades, which is the band of a boundary.  It costs one
+        forward pass of each member over the grid (``predict_proba`` gives all K at once)."""
         trainer = self._runs[run_id].trainer
         if trainer is None or trainer.data.extent is None:
             return None
@@ -273,7 +290,11 @@ class Lab:
         ys = np.linspace(y0, y1, self.boundary_grid, dtype=np.float32)
         gx, gy = np.meshgrid(xs, ys)
         points = torch.from_numpy(np.stack([gx.ravel(), gy.ravel()], axis=1))
-        probs = trainer.predict_proba(points).reshape(len(ys), len(xs), -1).astype(np.float32)
+        probs = trainer.predict_proba(points)
+        if not isinstance(trainer, Trainer):     # (K, n, classes): the mean of the members still sound
+            sound = [k for k, s in enumerate(trainer.member_status) if s != RunStatus.DIVERGED]
+            probs = probs[sound].mean(axis=0) if sound else probs.mean(axis=0)
+        probs = probs.reshape(len(ys), len(xs), -1).astype(np.float32)
         return Boundary(trainer.step_count, xs, ys, probs)
 
 

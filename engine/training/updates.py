@@ -13,14 +13,14 @@ import io
 import os
 import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from engine.files import CSV_LINE_END, float_cell
-from engine.training.events import EvalEvent, Event, FinalEvent, HistogramEvent, StepEvent
+from engine.training.events import EvalEvent, Event, FinalEvent, HistogramEvent, MembersEvent, StepEvent
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,42 @@ class Spread:
             return cls(np.nanmin(v, axis=1), np.nanmax(v, axis=1), q25, q75)
 
 
+# The fields of each series that a multi-seed run sends as the members' mean with a Spread (step, epoch and
+# lr are the same for every member; ``clipped`` is sent as "any member clipped").
+STEP_BANDS: tuple[str, ...] = ("loss", "grad_norm")
+EVAL_BANDS: tuple[str, ...] = ("train_loss", "train_acc", "val_loss", "val_acc")
+
+
+def member_values(event: MembersEvent, fields: tuple[str, ...], members: int) -> np.ndarray:
+    """The members' values of ``fields`` at one point, shaped (fields, members): member k's in column k.
+
+    A member that does not report (it has ended) is NaN, and so is a non-finite value (a member's loss at
+    the step it diverged): the mean and the spread of a point are over the members still training with
+    finite numbers, ``mean = sum(v_k) / n`` over those n."""
+    out = np.full((len(fields), members), np.nan)
+    for k, member in zip(event.members, event.events):
+        out[:, k] = [getattr(member, name) for name in fields]
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def member_mean(values: Any) -> np.ndarray:
+    """``nanmean`` over the last axis (members); NaN, without a warning, where no member has a value."""
+    v = np.asarray(values, dtype=np.float64)
+    counts = np.sum(~np.isnan(v), axis=-1)
+    sums = np.nansum(v, axis=-1)
+    with np.errstate(all="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def mean_eval(event: MembersEvent) -> EvalEvent:
+    """The members' mean evaluation at one point (:func:`member_values`' rule), as one run's EvalEvent."""
+    first = event.events[0]
+    assert isinstance(first, EvalEvent)
+    means = member_mean(member_values(event, EVAL_BANDS, max(event.members) + 1))
+    return EvalEvent(first.step, first.epoch, *(float(m) for m in means))
+
+
 @dataclass(frozen=True)
 class Boundary:
     """The model's class probabilities over a grid of the input plane (2-D datasets only)."""
@@ -127,15 +163,41 @@ EMPTY_EVALS = _empty_evals()
 
 @dataclass
 class UpdateBuffer:
-    """Collects one run's events until the view takes them."""
+    """Collects one run's events until the view takes them.
+
+    A run of ``members`` K > 1 reports :class:`MembersEvent`\\ s: the buffer keeps, per point, the members'
+    values of :data:`STEP_BANDS` and :data:`EVAL_BANDS` (K floats each, NaN for an ended member) and hands
+    out their mean as the series and their :class:`Spread` beside it; step, epoch and lr are the first
+    reporting member's (the same for all), ``clipped`` is whether any member clipped.  Histograms are
+    member 0's (the Weights tab shows one network), and none once member 0 has ended."""
     run_id: str
+    members: int = 1
     _steps: list[tuple] = field(default_factory=list)
     _evals: list[tuple] = field(default_factory=list)
     _hists: list[HistogramEvent] = field(default_factory=list)
+    _step_values: list[np.ndarray] = field(default_factory=list)   # per step point: (STEP_BANDS, K)
+    _eval_values: list[np.ndarray] = field(default_factory=list)   # per evaluation: (EVAL_BANDS, K)
     final: FinalEvent | None = None
 
+    def _add_members(self, event: MembersEvent) -> None:
+        first = event.events[0]
+        if isinstance(first, StepEvent):
+            clipped = any(isinstance(e, StepEvent) and e.clipped for e in event.events)
+            self._steps.append((first.step, first.epoch, first.lr, np.nan, np.nan, clipped))
+            self._step_values.append(member_values(event, STEP_BANDS, self.members))
+        elif isinstance(first, EvalEvent):
+            self._evals.append((first.step, first.epoch, np.nan, np.nan, np.nan, np.nan))
+            self._eval_values.append(member_values(event, EVAL_BANDS, self.members))
+        elif isinstance(first, HistogramEvent) and 0 in event.members:
+            member0 = event.events[event.members.index(0)]
+            assert isinstance(member0, HistogramEvent)
+            self._hists.append(member0)
+        # a member's own FinalEvent: it reports no more, so later points are over the others
+
     def add(self, event: Event) -> None:
-        if isinstance(event, StepEvent):
+        if isinstance(event, MembersEvent):
+            self._add_members(event)
+        elif isinstance(event, StepEvent):
             self._steps.append((event.step, event.epoch, event.lr, event.loss, event.grad_norm, event.clipped))
         elif isinstance(event, EvalEvent):
             self._evals.append((event.step, event.epoch, event.train_loss, event.train_acc,
@@ -158,10 +220,24 @@ class UpdateBuffer:
             cols = list(zip(*self._evals))
             evals = EvalSeries(np.array(cols[0], np.int64), *(np.array(c) for c in cols[1:]))
         hists = tuple(self._hists)
+        steps, step_spread = _banded(steps, STEP_BANDS, self._step_values)
+        evals, eval_spread = _banded(evals, EVAL_BANDS, self._eval_values)
         self._steps, self._evals, self._hists = [], [], []
+        self._step_values, self._eval_values = [], []
         final = self.final
         return RunUpdate(self.run_id, status, final.message if final else "", step, epoch, steps_per_sec,
-                         steps, evals, hists, boundary)
+                         steps, evals, hists, boundary, members=self.members, step_spread=step_spread,
+                         eval_spread=eval_spread)
+
+
+def _banded(series, fields: tuple[str, ...], values: list[np.ndarray]):
+    """``series`` with ``fields`` replaced by the members' mean, and each field's Spread (none for one run)."""
+    if not values:
+        return series, {}
+    stacked = np.stack(values)                  # (points, fields, members)
+    means = member_mean(stacked)                # (points, fields)
+    series = replace(series, **{name: means[:, i] for i, name in enumerate(fields)})
+    return series, {name: Spread.of(stacked[:, i, :]) for i, name in enumerate(fields)}
 
 
 METRIC_COLUMNS = ("step", "epoch", "lr", "train_loss", "grad_norm", "clipped",
@@ -331,6 +407,16 @@ class TextSink(Protocol):
     def write(self, text: str, /) -> Any: ...
 
 
+def fill_row(row: dict[str, Any], event: StepEvent | EvalEvent) -> None:
+    """``event``'s cells of a ``metrics.csv`` row (:data:`METRIC_COLUMNS`), as ``float``/``int`` values."""
+    if isinstance(event, StepEvent):
+        row.update(epoch=float(event.epoch), lr=float(event.lr), train_loss=float(event.loss),
+                   grad_norm=float(event.grad_norm), clipped=int(bool(event.clipped)))
+    else:
+        row.update(epoch=float(event.epoch), val_loss=float(event.val_loss), val_acc=float(event.val_acc),
+                   eval_train_loss=float(event.train_loss), eval_train_acc=float(event.train_acc))
+
+
 class MetricsStream:
     """``metrics.csv`` written as a run goes: each row leaves as soon as its step is complete.
 
@@ -349,13 +435,8 @@ class MetricsStream:
         self.rows = 0
 
     def add(self, event: Event) -> None:
-        if isinstance(event, StepEvent):
-            self._at(event.step).update(epoch=float(event.epoch), lr=float(event.lr), train_loss=float(event.loss),
-                                        grad_norm=float(event.grad_norm), clipped=int(bool(event.clipped)))
-        elif isinstance(event, EvalEvent):
-            self._at(event.step).update(epoch=float(event.epoch), val_loss=float(event.val_loss),
-                                        val_acc=float(event.val_acc), eval_train_loss=float(event.train_loss),
-                                        eval_train_acc=float(event.train_acc))
+        if isinstance(event, (StepEvent, EvalEvent)):
+            fill_row(self._at(event.step), event)
 
     def _at(self, step: int) -> dict[str, Any]:
         step = int(step)
@@ -371,3 +452,76 @@ class MetricsStream:
             self._writer.writerow([_cell(self._row.get(k)) for k in METRIC_COLUMNS])
             self._row = None
             self.rows += 1
+
+
+# A multi-seed run's files: the columns that are one value for every member, and those aggregated.
+SHARED_COLUMNS: tuple[str, ...] = ("step", "epoch", "lr")
+AGGREGATES: tuple[str, ...] = ("mean", "min", "max")
+AGGREGATE_COLUMNS: tuple[str, ...] = SHARED_COLUMNS + tuple(
+    f"{column}_{how}" for column in METRIC_COLUMNS if column not in SHARED_COLUMNS for how in AGGREGATES)
+MEMBER_COLUMNS: tuple[str, ...] = ("member", "seed") + METRIC_COLUMNS
+
+
+class MembersStream:
+    """A multi-seed run's ``metrics.csv`` (aggregated) and ``members.csv`` (long form), written as it goes.
+
+    ``members.csv`` holds, per step and then per member, member k's row of its single run's ``metrics.csv``
+    (the same cells :class:`MetricsStream` writes) after ``member,seed``; ``metrics.csv`` holds one row per
+    step: step, epoch and lr (the same for every member) and, for every other column of a single run's
+    file, ``<col>_mean``, ``<col>_min`` and ``<col>_max`` over the members with a finite value there
+    (:func:`member_values`' rule: a member that has ended has no row; ``clipped_mean`` is the fraction of
+    members clipped).  Only the current step's rows are held.  ``last_evals`` and ``finals`` keep each
+    member's last evaluation and its own FinalEvent, for the summary."""
+
+    def __init__(self, metrics: TextSink, members: TextSink, seeds: tuple[int, ...]):
+        self._metrics = csv.writer(metrics, lineterminator=CSV_LINE_END)
+        self._members = csv.writer(members, lineterminator=CSV_LINE_END)
+        self._metrics.writerow(AGGREGATE_COLUMNS)
+        self._members.writerow(MEMBER_COLUMNS)
+        self.seeds = seeds
+        self._step: int | None = None
+        self._rows: dict[int, dict[str, Any]] = {}
+        self.last_evals: dict[int, EvalEvent] = {}
+        self.finals: dict[int, FinalEvent] = {}
+        self.rows = 0
+
+    def add(self, event: Event) -> None:
+        if not isinstance(event, MembersEvent):
+            return
+        for k, member in zip(event.members, event.events):
+            if isinstance(member, FinalEvent):
+                self.finals[k] = member
+            elif isinstance(member, (StepEvent, EvalEvent)):
+                if self._step is not None and member.step != self._step:
+                    self.flush()
+                self._step = int(member.step)
+                fill_row(self._rows.setdefault(k, {"step": self._step}), member)
+                if isinstance(member, EvalEvent):
+                    self.last_evals[k] = member
+
+    def flush(self) -> None:
+        """Write the rows of the step being filled (the run's last one, once it has ended)."""
+        if not self._rows:
+            return
+        rows = [self._rows[k] for k in sorted(self._rows)]
+        for k, row in zip(sorted(self._rows), rows):
+            self._members.writerow([k, self.seeds[k]] + [_cell(row.get(c)) for c in METRIC_COLUMNS])
+        first = rows[0]
+        cells = [_cell(first.get(c)) for c in SHARED_COLUMNS]
+        for column in METRIC_COLUMNS:
+            if column in SHARED_COLUMNS:
+                continue
+            given = [row[column] for row in rows if row.get(column) is not None]
+            cells += [_cell(v) for v in aggregate(given)] if given else ["", "", ""]
+        self._metrics.writerow(cells)
+        self._rows, self._step = {}, None
+        self.rows += 1
+
+
+def aggregate(values) -> tuple[float, float, float]:
+    """Mean, min and max of the finite ``values`` (NaN for each when none is finite)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return (np.nan, np.nan, np.nan)
+    return float(v.mean()), float(v.min()), float(v.max())

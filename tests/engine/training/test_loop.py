@@ -279,3 +279,26 @@ def test_serve_in_a_spawned_process_answers_ready_trains_and_ends_when_the_pipe_
             process.terminate()
             process.join(5)
         messages.close()
+
+
+def test_a_multi_seed_runs_update_crosses_the_pipe_with_its_spread_and_is_not_inspected():
+    """The process backend pickles RunUpdates as they are: a K-member run's spreads arrive unchanged."""
+    sent = []
+    loop = LabLoop(sent.append, inspections={"steps": lambda trainer: trainer.step_count})
+    many = exp().replace(train={"seeds": 3})
+    loop.apply(AddRun("m", many))
+    loop.apply(StepOnce())
+    loop.apply(StepOnce())
+    sent.clear()
+    loop.apply(Inspect("steps", "m"))        # one network is measured; a band of three is none of them
+    assert sent == []
+    lab = Lab()
+    lab.add("m", many)
+    lab.start()
+    for _ in range(3):
+        lab.step_round()
+    [update] = lab.take_updates()
+    back = pickle.loads(pickle.dumps(Updates((update,)))).updates[0]
+    assert back.members == 3 and set(back.step_spread) == {"loss", "grad_norm"}
+    np.testing.assert_array_equal(back.step_spread["loss"].maximum, update.step_spread["loss"].maximum)
+    np.testing.assert_array_equal(back.eval_spread["val_acc"].q25, update.eval_spread["val_acc"].q25)

@@ -198,3 +198,41 @@ def test_every_single_step_sends_its_boundary():
         assert u.boundary is not None
         steps.append(u.boundary.step)
     assert steps == [1, 2, 3, 4] and lab.status("a") == RunStatus.PAUSED
+
+
+def test_a_multi_seed_run_beside_a_single_one():
+    """Run "m" (3 seeds) steps beside run "a" (1 seed): "a" is its solo run, "m" sends its members' mean with
+    the spread, member 0's histograms and the members' mean probabilities."""
+    from engine.training.members import SequentialMembers
+    from engine.training.updates import STEP_BANDS
+    single, many = exp("a"), exp("m").replace(seed=2, train={"seeds": 3})
+    lab = Lab()
+    lab.add("a", single)
+    lab.add("m", many)
+    lab.start()
+    updates = drain(lab, 45)
+    assert lab.status("a") == lab.status("m") == RunStatus.FINISHED
+    of = {rid: [u for u in updates if u.run_id == rid] for rid in "am"}
+    solo = Trainer(single)
+    alone = [ev.loss for _ in range(40) for ev in solo.step() if isinstance(ev, StepEvent)]
+    np.testing.assert_array_equal(np.concatenate([u.steps.loss for u in of["a"]]), alone)
+    assert all(u.members == 1 and not u.step_spread for u in of["a"])
+    assert all(u.members == 3 for u in of["m"])
+    reference = SequentialMembers(many)
+    reference.run()
+    per_member = []
+    for member in reference.trainers:      # each member's own single run, again
+        again = Trainer(member.experiment, member.data)
+        per_member.append([ev.loss for _ in range(40) for ev in again.step() if isinstance(ev, StepEvent)])
+    per_member = np.array(per_member)
+    losses = np.concatenate([u.steps.loss for u in of["m"] if len(u.steps)])
+    np.testing.assert_allclose(losses, per_member.mean(axis=0), rtol=1e-12)
+    spread = np.concatenate([u.step_spread["loss"].maximum for u in of["m"] if set(u.step_spread) == set(STEP_BANDS)])
+    np.testing.assert_array_equal(spread, per_member.max(axis=0))
+    hist_steps = [h.step for u in of["m"] for h in u.histograms]
+    assert hist_steps == [0, 20, 40]
+    boundary = next(u.boundary for u in reversed(of["m"]) if u.boundary is not None)
+    grid = np.stack(np.meshgrid(boundary.xs, boundary.ys), -1).reshape(-1, 2)
+    import torch
+    mean = reference.predict_proba(torch.from_numpy(grid)).mean(axis=0).reshape(boundary.probs.shape)
+    np.testing.assert_allclose(boundary.probs, mean, rtol=1e-5, atol=1e-6)
