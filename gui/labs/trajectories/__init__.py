@@ -18,7 +18,7 @@ walks straight; on the saddle everything lingers, then slides off the map.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -151,6 +151,7 @@ class TrajectoriesTab(QWidget):
         panel = QWidget()
         panel.setLayout(right)
         self._panel = panel
+        panel.installEventFilter(self)     # its layout asks again (a longer optimizer, larger type): refit
         # The controls scroll when the screen is short (a 1024x768 projector): their texts are never squashed.
         self._scroll = QScrollArea()
         self._scroll.setWidget(panel)
@@ -172,6 +173,13 @@ class TrajectoriesTab(QWidget):
         if event.type() == event.Type.FontChange and hasattr(self, "_panel"):
             self._fit_panel()
         super().changeEvent(event)
+
+    def eventFilter(self, watched, event) -> bool:   # noqa: N802 (Qt's name)
+        """The column refits when anything in it asks for more room: the optimizer table wraps its long
+        texts but keeps its widest unbreakable piece whole, so it may need a wider column."""
+        if watched is self._panel and event.type() == QEvent.Type.LayoutRequest:
+            self._fit_panel()
+        return super().eventFilter(watched, event)
 
     # -- public API -------------------------------------------------------------------------------
 

@@ -171,3 +171,26 @@ def test_remove_takes_the_selected_optimizer_and_then_the_rest_without_an_except
             tab._remove.click()
         tab._remove.click()                     # nothing left: the button does nothing
     assert raised == [] and tab.optimizer_count() == 0 and not tab._remove.isEnabled()
+
+
+def test_a_long_optimizer_wraps_in_a_column_as_wide_as_its_widest_piece_and_copies_as_typed(qtbot, tab):
+    """The optimizer's text breaks after ':', ',' and '=' (zero-width spaces the reader never gets back):
+    rows grow to their wrapped lines, the column stays as wide as the longest unbreakable piece, and a
+    hyperparameter making the text longer widens the controls' column instead of cutting the cell."""
+    from PySide6.QtGui import QGuiApplication, QKeySequence
+
+    from gui.labs.trajectories.table import BREAK
+    from tests.gui.shell.layout_checks import clipped_cells
+    table = tab._table
+    before = table.minimumSizeHint().width()
+    row = tab.add_optimizer("adamw", lr="0.001", weight_decay="0.123456789")
+    for _ in range(3):
+        QApplication.processEvents()
+    assert BREAK in table.item(row, 0).text()
+    assert tab.table_text(row, 0) == "adamw:lr=0.001,weight_decay=0.123456789"
+    assert table.minimumSizeHint().width() > before                 # "weight_decay=" wider than any before
+    assert table.rowHeight(row) > table.rowHeight(0)                 # wrapped: more lines than "sgd:lr=0.001"
+    assert clipped_cells(tab) == []
+    table.setCurrentCell(row, 0)
+    qtbot.keySequence(table, QKeySequence.StandardKey.Copy)
+    assert QGuiApplication.clipboard().text() == "adamw:lr=0.001,weight_decay=0.123456789"

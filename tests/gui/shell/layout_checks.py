@@ -1,6 +1,7 @@
 """What a projector shows, measured the way Qt lays it out: the checks the presenter-mode tests share.
 
-``clipped_texts`` finds labels, buttons and tabs whose text does not fit them; ``overlapping_ticks`` the
+``clipped_texts`` finds labels, buttons and tabs whose text does not fit them; ``clipped_cells`` the table
+cells whose text is wider (or, wrapped, taller) than the cell; ``overlapping_ticks`` the
 tick labels of an axis that run into each other as pyqtgraph would draw them now; ``plot_problems`` both
 of those, and a title or axis label wider than its plot, for every plot inside a widget.  All of it reads
 what Qt reports about fonts (sizeHint, fontMetrics, pyqtgraph's own draw specs): no pixel is compared, so
@@ -9,9 +10,9 @@ the checks hold with any installed font.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPainter
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QTabBar
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QStyleOptionViewItem, QTabBar, QTableView
 
 from gui.shell.window import MainWindow
 from gui.widgets.plotting import plain_text
@@ -70,6 +71,40 @@ def clipped_texts(w) -> list[str]:
                 problems.append(f"tab {text!r}: needs {metrics.horizontalAdvance(text)}, has {rect.width()}")
             if not bar.rect().contains(rect):
                 problems.append(f"tab {text!r} out of its bar: {rect} in {bar.rect()}")
+    return problems
+
+
+def clipped_cells(root, name: str = "", skip: tuple[type, ...] = ()) -> list[str]:
+    """Cells of every shown table under ``root`` whose text does not fit its cell (a table wider than its
+    view scrolls sideways: that is not a cut).
+
+    The width a cell needs is what the table's own delegate asks for (``sizeHint``: its text in the cell's
+    font, by the table's ``QFontMetrics``, plus the style's margins and any colour swatch); a wrapping
+    table (``wordWrap``) lays the text out at the cell's width, so an unbreakable piece wider than the
+    column or wrapped lines taller than the row are caught too.  Relative to the widget's own metrics:
+    no pixel of any font is assumed.  ``skip``: table classes left out (a known, reported defect)."""
+    problems = []
+    for table in root.findChildren(QTableView):
+        if not table.isVisibleTo(root) or table.width() == 0 or isinstance(table, skip):
+            continue
+        model, where = table.model(), f"{name} table {type(table).__name__}"
+        shown = [c for c in range(model.columnCount()) if not table.isColumnHidden(c)]
+        for row in range(model.rowCount()):
+            if table.isRowHidden(row):
+                continue
+            for col in shown:
+                index = model.index(row, col)
+                text = str(model.data(index, Qt.ItemDataRole.DisplayRole) or "")
+                if not text.strip():
+                    continue
+                option = QStyleOptionViewItem()
+                table.initViewItemOption(option)
+                option.rect = table.visualRect(index)
+                needed = table.itemDelegateForIndex(index).sizeHint(option, index)
+                cell = option.rect
+                if needed.width() > cell.width() + 1 or needed.height() > cell.height() + 1:
+                    problems.append(f"{where}: cell ({row}, {col}) {text[:40]!r} needs {needed.width()}x"
+                                    f"{needed.height()}, has {cell.width()}x{cell.height()}")
     return problems
 
 
