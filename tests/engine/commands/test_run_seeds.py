@@ -151,3 +151,14 @@ def test_race_reports_the_members_mean(tmp_path):
     summary = json.loads((tmp_path / "constant" / "summary.json").read_text())
     assert (tmp_path / "constant" / "members.csv").exists() and row["status"] == "finished"
     assert float(row["final_val_acc"]) == summary["final_val_acc"]       # the members' mean
+
+
+def test_lr_find_on_a_multi_seed_experiment_sweeps_member_0_and_says_so(tmp_path, capsys):
+    path = tmp_path / "exp.json"
+    path.write_text(json.dumps(RAW))
+    assert app.main(["lr-find", str(path), "--steps", "20", "--out", str(tmp_path / "many")]) == 0
+    assert "note: bands: the finder sweeps member 0 (seed 4) of its 3 seeds" in capsys.readouterr().err
+    path.write_text(json.dumps({**RAW, "train": {**RAW["train"], "seeds": 1}}))
+    assert app.main(["lr-find", str(path), "--steps", "20", "--out", str(tmp_path / "one")]) == 0
+    assert "note:" not in capsys.readouterr().err
+    assert (tmp_path / "many" / "lr_find.csv").read_text() == (tmp_path / "one" / "lr_find.csv").read_text()
