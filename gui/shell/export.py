@@ -7,7 +7,7 @@ lists them with their menu titles.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +30,7 @@ GROUPS: dict[str, PlotGroup] = {
                          lambda tab, name: tab.plots.exporting(name)),
     "weights": PlotGroup(lambda tab: tab.histograms.plot_widgets(),
                          lambda name: f"Weights: {name.replace('_', ' ')}",
-                         lambda tab, name: nullcontext(tab.histograms.plot_widgets()[name])),
+                         lambda tab, name: tab.histograms.exporting(name)),
     "boundary": PlotGroup(lambda tab: {"": tab.boundary.plot_widget()},
                           lambda name: "Decision boundary",
                           lambda tab, name: tab.boundary.exporting()),

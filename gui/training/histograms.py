@@ -40,10 +40,19 @@ from engine.training.events import ActivationStats, Histogram
 from engine.training.updates import RunUpdate
 from gui.style.palette import run_marker_of
 from gui.training.heatmap import HEATMAP_BINS, Heatmap
+from gui.training.histogram_captions import ExportRows, Shown, captions
 from gui.training.histogram_history import GRADIENTS, WEIGHTS, LayerHistory
 from gui.training.histogram_layer import LayerPlots, key_label, synced_heatmap
 from gui.widgets.common import swatch
-from gui.widgets.plotting import GLYPHS, LogFriendlyAxis, ThemedPlotWidget, legend_glyph_html, no_si_prefix, set_title
+from gui.widgets.plotting import (
+    GLYPHS,
+    LogFriendlyAxis,
+    ThemedPlotWidget,
+    legend_glyph_html,
+    no_si_prefix,
+    plain_text,
+    set_title,
+)
 
 
 @dataclass
@@ -125,6 +134,7 @@ class HistogramView(QWidget):
                          "activations": self._act_widget}
         for widget in self._widgets.values():
             no_si_prefix(widget.getPlotItem())
+        self._export_rows = ExportRows(self._widgets)
 
         act = self._act_widget.getPlotItem()
         act.setLabel("left", "activation std")
@@ -365,6 +375,23 @@ class HistogramView(QWidget):
     def plot_widgets(self) -> dict[str, pg.PlotWidget]:
         """"histogram", "heatmap", "activations"."""
         return dict(self._widgets)
+
+    def legend_text(self, plot: str) -> str:
+        """What plot ``plot`` (one of :meth:`plot_widgets`) is, in words: the run, the layer, weights or
+        gradients and the histogram's numbers, or the activation plot's runs; an export carries it."""
+        return plain_text(self._captions()[plot])
+
+    def exporting(self, plot: str):
+        """While ``plot`` is exported to a file, a row inside it says what it shows (a context manager
+        yielding the plot widget): the window's pickers and keys around the plots are not in the file."""
+        return self._export_rows.exporting(plot, self._captions()[plot])
+
+    def _captions(self) -> dict[str, str]:
+        run = self._runs.get(self._run_id) if self._run_id is not None else None
+        store = self._store()
+        return captions(Shown(run.name if run else None, self._layer if store else None, self._kind(),
+                              store.latest[self._kind()] if store else None, store.latest_step if store else 0,
+                              self._act_legend.text()))
 
     # -- drawing ----------------------------------------------------------------------------------
 
