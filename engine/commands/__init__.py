@@ -51,6 +51,7 @@ def _registry() -> dict[str, Command]:
         compare,
         init_probe,
         lr_find,
+        optimizer_memory,
         presets,
         race,
         run,
@@ -61,7 +62,7 @@ def _registry() -> dict[str, Command]:
     )
     commands = (run.COMMAND, presets.COMMAND, schema.COMMAND, bench.COMMAND, trajectories.COMMAND,
                 init_probe.COMMAND, lr_find.COMMAND, race.COMMAND, compare.COMMAND, claims.COMMAND,
-                search.COMMAND, search.WORKER_COMMAND, search_serve.COMMAND)
+                search.COMMAND, search.WORKER_COMMAND, search_serve.COMMAND, optimizer_memory.COMMAND)
     return {command.name: command for command in commands}
 
 
