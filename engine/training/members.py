@@ -26,6 +26,7 @@ Callers that need one network (the LR finder, a search trial, the BatchNorm insp
 """
 from __future__ import annotations
 
+import importlib
 import time
 from typing import Callable, Protocol
 
@@ -215,7 +216,7 @@ def vectorized_members(experiment: Experiment) -> type | None:
 
     Imported here, lazily, so the sequential trainer works whether or not the vectorized one is built."""
     try:
-        from engine.training import vectorized  # type: ignore[attr-defined, unused-ignore]
+        vectorized = importlib.import_module("engine.training.vectorized")
     except ImportError:
         return None
     supported: Callable[[Experiment], str | None] = vectorized.vectorizable

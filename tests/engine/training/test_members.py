@@ -174,3 +174,22 @@ def test_member_mean_ignores_missing_members():
     values = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan]])
     mean = member_mean(values)
     assert mean[0] == 2.0 and math.isnan(mean[1])
+
+
+def test_trainer_for_takes_the_vectorized_members_only_where_they_support_the_experiment(monkeypatch):
+    """engine.training.vectorized is imported lazily: where it says why not (a reason), or cannot be
+    imported, the sequential members train instead."""
+    import sys
+    import types
+    fake = types.ModuleType("engine.training.vectorized")
+
+    class Vectorized(SequentialMembers):
+        pass
+    fake.VectorizedMembers = Vectorized
+    fake.vectorizable = lambda exp: None if exp.optimizer.name == "adam" else "not this optimizer"
+    monkeypatch.setitem(sys.modules, "engine.training.vectorized", fake)
+    assert type(trainer_for(short(seeds=2))) is Vectorized
+    assert type(trainer_for(short(seeds=2, optimizer={"name": "sgd"}))) is SequentialMembers
+    assert isinstance(trainer_for(short(seeds=1)), Trainer)
+    monkeypatch.setitem(sys.modules, "engine.training.vectorized", None)     # import fails
+    assert type(trainer_for(short(seeds=2))) is SequentialMembers
