@@ -204,6 +204,10 @@ def _check_combinations(exp: Experiment) -> None:
     if count > MAX_PARAMETERS:
         raise ExperimentError("model.hidden", f"the model would have {count:,} parameters, more than the "
                               f"{MAX_PARAMETERS:,} that fit comfortably in memory")
+    if count * exp.train.seeds > MAX_PARAMETERS:          # every member holds its own weights
+        raise ExperimentError("train.seeds", f"{exp.train.seeds} members of {count:,} parameters each hold "
+                              f"{count * exp.train.seeds:,}, more than the {MAX_PARAMETERS:,} that fit "
+                              f"comfortably in memory")
     if sched.warmup_steps >= total:
         raise ExperimentError("schedule.warmup_steps", f"must be fewer than the {total} training steps, "
                               f"got {sched.warmup_steps}")

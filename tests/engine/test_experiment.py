@@ -139,6 +139,8 @@ BAD = [
     ({"seed": -1}, "seed: must be >= 0, got -1"),
     ({"train": {"seeds": 0}}, "train.seeds: must be >= 1, got 0"),
     ({"train": {"seeds": 257}}, "train.seeds: must be <= 256, got 257"),
+    ({"model": {"hidden": [2048, 2048, 2048]}, "train": {"seeds": 8}},
+     "train.seeds: 8 members of 8,402,946 parameters each hold 67,223,568, more than the 50,000,000"),
     ({"name": 3}, "name: must be a string, got 3"),
     ({"extra": 1}, "extra: unknown key (known: name, seed, data, model, optimizer, schedule, train, augment)"),
     ([1, 2], "an experiment must be a JSON object, got a list"),
