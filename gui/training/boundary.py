@@ -183,12 +183,22 @@ class BoundaryView(QWidget):
         self._refresh_labels()
 
     def clear_run(self, run_id: str) -> None:
-        """Forget the run's dataset and boundary (the run was reset or removed); new data will come with set_data."""
+        """Forget the run's dataset and boundary (the run was reset); new data will come with set_data."""
         self._splits.pop(run_id, None)
         self._boundaries.pop(run_id, None)
         if run_id == self._run_id:
             self._points_of = None
             self._refresh()
+
+    def remove_run(self, run_id: str) -> None:
+        """The run is gone: forgotten, and if it was shown, the next run with data is shown instead (or,
+        none left, the first run given data next).  Kept as the run shown, a removed run blocked every
+        later one: after clear_runs() and add_run() the new run's boundary was stored but never drawn."""
+        if run_id == self._run_id:
+            self._run_id = next((r for r in self._splits if r != run_id), None)
+        self.clear_run(run_id)
+        self._points_of = None
+        self._refresh()
 
     def plot_widget(self) -> pg.PlotWidget:
         return self._widget

@@ -324,7 +324,7 @@ class TrainingTab(QSplitter):
         self.runs_list.remove_run(run_id)
         self.plots.remove_run(run_id)
         self.histograms.remove_run(run_id)
-        self.boundary.clear_run(run_id)
+        self.boundary.remove_run(run_id)
         self._plan_x_axis()
         self.update_controls()
 
