@@ -31,7 +31,7 @@ from engine.labs.search.space import KINDS, Param
 MAX_TRIALS = 10_000
 METHOD_NAMES = ("grid", "random", "tpe", "gp", "pbt")
 FILE_KEYS = ("base", "preset", "space", "methods", "trials", "objective", "seed", "startup", "heartbeat", "pbt")
-UNSEARCHABLE = ("name",)          # a run's label, not a hyperparameter
+UNSEARCHABLE = ("name", "train.seeds")   # a run's label and its count of seeds: not hyperparameters
 NOT_BUILT: dict[str, str] = {}
 """Methods the file may name that this version cannot run yet: refused with the reason, never skipped silently."""
 PBT_FIXED = ("data.", "seed", "model.kind", "model.hidden", "model.channels", "model.norm", "optimizer.name",
@@ -103,6 +103,9 @@ def parse_search(raw: Any, presets: PresetLookup | None = None) -> Search:
         if key not in FILE_KEYS:
             raise ExperimentError(key, f"unknown key (known: {', '.join(FILE_KEYS)})")
     base = _base(raw, presets)
+    if base.train.seeds > 1:
+        raise ExperimentError("base.train.seeds", f"a trial trains one seed, the base's seed (bands of seeds "
+                                                  f"are the training tab's); set it to 1, got {base.train.seeds}")
     space = _space(raw.get("space"), base)
     methods = _methods(raw.get("methods", ["grid", "random", "tpe", "gp"]))
     scalars = {k: raw[k] for k in ("trials", "objective", "seed", "startup", "heartbeat") if k in raw}

@@ -48,6 +48,8 @@ def refusal(raw) -> str:
     ({"trials": 0}, "trials: must be >= 1"),
     ({"seed": -1}, "seed: must be >= 0"),
     ({"base": {**BASE, "train": {"steps": 0}}}, "base.train.steps: must be >= 1"),
+    ({"base": {**BASE, "train": {"seeds": 4}}}, "base.train.seeds: a trial trains one seed, the base's seed"),
+    ({"space": {"train.seeds": {"choice": [1, 4]}}}, "space.train.seeds: not a key of the experiment that can be "),
 ])
 def test_a_bad_search_file_is_one_line_naming_its_key(changes, line):
     text = refusal(search(**changes))
