@@ -58,6 +58,7 @@ from gui.training.form.schema import (
 )
 from gui.training.form.widgets import Section, WheelGuard
 from gui.widgets.common import error_label
+from gui.widgets.optimizer_memory import StateMemoryLine
 
 
 class ExperimentForm(QWidget):
@@ -179,6 +180,8 @@ class ExperimentForm(QWidget):
         # eps is a small float: typed in scientific notation, no arrows
         eps = self._fields["optimizer.eps"].box
         eps.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
+        self.state_memory = StateMemoryLine()      # its state's bytes on this network, and the table of all
+        self.sections[s].form.addRow(self.state_memory)
 
     def _build_schedule(self):
         s = "Schedule"
@@ -376,6 +379,7 @@ class ExperimentForm(QWidget):
                 pass
         self._apply_live_hints()
         self.schedule_preview.show_experiment(exp)
+        self.state_memory.show_experiment(exp)
         valid = exp is not None
         if valid != self._valid:
             self._valid = valid
