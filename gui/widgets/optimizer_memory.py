@@ -66,7 +66,7 @@ def warm_started() -> bool:
     return _WARM.is_set()
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=4)      # a few networks' parameters (a wide one is tens of MB): the last edits
 def _network(exp: Experiment):
     model, name = experiment_network(exp)
     return list(model.parameters()), name
