@@ -10,9 +10,9 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QWidget
 
 from gui.style.palette import with_alpha
 from gui.training.heatmap import Heatmap, HeatmapValueAxis, ValueScale
@@ -20,6 +20,10 @@ from gui.training.histogram_history import GRADIENTS, WEIGHTS, LayerHistory
 from gui.widgets.plotting import ThemedPlotWidget, set_title
 
 HEATMAP_COLORMAP = "viridis"     # perceptually uniform, readable in grey, on light and dark themes
+PLOT_MIN_LINES = 10
+"""A Weights plot is at least this many lines of the type size high (its title, its x axis and a view of some
+five lines); a short panel (beside the curves on a 1024x768 projector) scrolls the plots instead, where they
+were squeezed to strips of 60 px and their axis labels cut."""
 DRAWN_COLUMNS = 2048
 """At most this many heatmap columns are drawn when the ticks are unevenly spaced (more than a plot's pixels)."""
 
@@ -65,6 +69,35 @@ def synced_heatmap(cache: dict[tuple[str, str], tuple[int, Heatmap]], name: str,
         cache[(name, kind)] = (layer.version(kind), heatmap)
     heatmap.sync(*layer.series(kind))
     return heatmap
+
+
+def fit_heights(widgets, font) -> None:
+    """Each plot at least :data:`PLOT_MIN_LINES` lines of ``font`` high (larger in presenter mode)."""
+    height = PLOT_MIN_LINES * QFontMetrics(font).lineSpacing()
+    for widget in widgets:
+        widget.setMinimumHeight(height)
+
+
+class PlotScroll(QScrollArea):
+    """The plots in a frameless area that scrolls up and down when their heights do not fit, and asks for
+    the width they ask for (a plain scroll area asks for almost none, and the window's splitter gave the
+    Weights tab a third of its width)."""
+
+    def __init__(self, inner: QWidget):
+        super().__init__()
+        self.setWidget(inner)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def _wide(self, hint: QSize, inner: QSize) -> QSize:
+        return QSize(inner.width() + self.verticalScrollBar().sizeHint().width(), hint.height())
+
+    def sizeHint(self) -> QSize:   # noqa: N802 (Qt's name)
+        return self._wide(super().sizeHint(), self.widget().sizeHint())
+
+    def minimumSizeHint(self) -> QSize:   # noqa: N802 (Qt's name)
+        return self._wide(super().minimumSizeHint(), self.widget().minimumSizeHint())
 
 
 def key_label() -> QLabel:

@@ -42,7 +42,7 @@ from gui.style.palette import run_marker_of
 from gui.training.heatmap import HEATMAP_BINS, Heatmap
 from gui.training.histogram_captions import ExportRows, Shown, captions
 from gui.training.histogram_history import GRADIENTS, WEIGHTS, LayerHistory
-from gui.training.histogram_layer import LayerPlots, key_label, synced_heatmap
+from gui.training.histogram_layer import LayerPlots, PlotScroll, fit_heights, key_label, synced_heatmap
 from gui.widgets.common import swatch
 from gui.widgets.plotting import (
     GLYPHS,
@@ -152,7 +152,10 @@ class HistogramView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(side_widget)
-        layout.addLayout(self._plots, 1)
+        plots = QWidget()
+        plots.setLayout(self._plots)
+        layout.addWidget(PlotScroll(plots), 1)      # plots keep a readable height and scroll on a short screen
+        fit_heights(self._widgets.values(), self.font())
 
         self._restyle_timer = QTimer(self)
         self._restyle_timer.setSingleShot(True)
@@ -197,6 +200,11 @@ class HistogramView(QWidget):
     def resizeEvent(self, event) -> None:
         self._arrange(narrow=event.size().width() < NARROW)
         super().resizeEvent(event)
+
+    def changeEvent(self, event) -> None:   # noqa: N802 (Qt's name)
+        if event.type() == event.Type.FontChange:
+            fit_heights(self._widgets.values(), self.font())
+        super().changeEvent(event)
 
     # -- runs -------------------------------------------------------------------------------------
 

@@ -147,3 +147,24 @@ def test_the_schedules_log_scale_shows_the_shapes_not_the_plunge_to_zero(qtbot):
     tab.log_y.setChecked(False)                                  # linear: all of every curve, down to 0
     view = tab.plot.getPlotItem().getViewBox()
     qtbot.waitUntil(lambda: view.viewRange()[1][0] <= 0.0 and view.viewRange()[1][1] >= 0.01)   # auto-ranged
+
+
+def test_the_weights_tab_fits_a_projector_with_histograms(qtbot, settings):
+    """Beside the curves on a 1024x768 projector the Weights tab stacks its three plots; they keep a readable
+    height and scroll, where they were squeezed to strips with their axis labels cut (seen in the
+    presenter screenshots)."""
+    from engine.config import DataConfig, Experiment, TrainConfig
+    w = presenter_window(qtbot, settings, dark=False, backend="thread")
+    try:
+        w.clear_runs()
+        w.add_run(Experiment(name="weights", data=DataConfig(dataset="spiral"),
+                             train=TrainConfig(steps=40, eval_every=20, histogram_every=10)))
+        w.start_action.trigger()
+        qtbot.waitUntil(lambda: all(r.status == RunStatus.FINISHED for r in w.runs.values()), timeout=JOB_TIMEOUT)
+        w.tabs.setCurrentWidget(w.histograms)
+        settle(qtbot, w)
+        assert w.histograms.layer_names()                 # it has histograms to draw
+        problems = plot_problems(w.histograms, "weights") + [f"weights: {p}" for p in clipped_texts(w.histograms)]
+    finally:
+        w.close()
+    assert not problems, "\n".join(problems)
