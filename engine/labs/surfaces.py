@@ -134,6 +134,29 @@ def rastrigin(t: torch.Tensor) -> torch.Tensor:
     return 20 + x ** 2 - 10 * torch.cos(two_pi * x) + y ** 2 - 10 * torch.cos(two_pi * y)
 
 
+DOUBLE_WELL_TILT = 0.8
+
+
+def _double_well_minima() -> tuple[tuple[float, float], ...]:
+    """The two minima, deep first: the outer roots of df/dx = 4x^3 - 4x + 0.8 = 0 (the middle root, x = 0.209,
+    is the ridge between them, 0.33 above the shallow minimum at x = 0.879 and 1.92 above the deep one at
+    x = -1.088)."""
+    roots = sorted(float(r.real) for r in np.roots([4.0, 0.0, -4.0, DOUBLE_WELL_TILT]))
+    return ((roots[0], 0.0), (roots[2], 0.0))
+
+
+DOUBLE_WELL_MINIMA = _double_well_minima()
+_deep = DOUBLE_WELL_MINIMA[0][0]
+DOUBLE_WELL_LIFT = -((_deep ** 2 - 1) ** 2 + DOUBLE_WELL_TILT * _deep)     # 0.8366: the deep minimum at f = 0
+
+
+def double_well(t: torch.Tensor) -> torch.Tensor:
+    """f = (x^2 - 1)^2 + 0.8 x + y^2 / 2 + 0.837: two valleys along x, the tilt making the right one shallow,
+    lifted so that the deep minimum is 0 (as every surface's lowest minimum is)."""
+    x, y = _xy(t)
+    return (x ** 2 - 1) ** 2 + DOUBLE_WELL_TILT * x + 0.5 * y ** 2 + DOUBLE_WELL_LIFT
+
+
 # The four minima of Himmelblau's function (f = 0 at each); three have no closed form.
 HIMMELBLAU_MINIMA = ((3.0, 2.0), (-2.805118086952745, 3.131312518250573),
                      (-3.779310253377747, -3.283185991286170), (3.584428340330492, -1.848126526964404))
@@ -178,6 +201,13 @@ SURFACES: dict[str, SurfaceInfo] = {s.name: s for s in (
         "the origin: small steps get stuck in the nearest dimple, only large or noisy ones escape.",
         "f = 20 + x^2 - 10 cos(2 pi x) + y^2 - 10 cos(2 pi y)",
         rastrigin, (-5.12, 5.12, -5.12, 5.12), ((0.0, 0.0),), False, (-4.4, 4.2)),
+    SurfaceInfo(
+        "double-well", "A shallow valley beside a deep one",
+        "Started on the right, full-batch descent settles in the shallow valley and stays there for good; "
+        "the noise of mini-batch gradients (here: Gaussian noise added to each gradient) shakes it over "
+        "the low ridge into the deep valley, whose far higher walls keep it.",
+        "f = (x^2 - 1)^2 + 0.8 x + y^2 / 2 + 0.837",
+        double_well, (-2.0, 2.0, -2.0, 2.0), DOUBLE_WELL_MINIMA, False, (1.3, 0.8)),
 )}
 
 

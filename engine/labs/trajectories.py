@@ -29,6 +29,14 @@ Stopping.  A path is stopped, not drawn as garbage, when
 * its position, loss or gradient stops being finite (overflow); that position
   is dropped.
 
+Gradient noise.  A path's ``noise=sigma`` (a spec key beside the optimizer's: ``sgd:lr=0.05,noise=3``) adds
+``sigma * N(0, I)`` to every gradient before the optimizer sees it, ``g_used = grad f(p) + sigma * z``, ``z``
+drawn from a ``torch.Generator`` seeded by ``noise_seed`` (one seed for every path of a call, each path
+drawing from its own generator of that seed): the mini-batch noise the lesson says "helps escape shallow
+local minima", at a scale the student chooses (a mini-batch gradient is the full gradient plus zero-mean
+noise, the larger the smaller the batch), so a full-batch path and a noisy one can be drawn side by side.
+``grad`` is still the surface's own gradient; ``update`` is the step taken, from the noisy one.
+
 Recorded per position ``k = 0 .. n`` (``k`` steps taken): ``x, y, loss``,
 the gradient ``grad[k]`` at that position, and ``update[k] = p[k+1] - p[k]``,
 the step the optimizer takes from there (NaN on the last row, from which no
@@ -55,6 +63,7 @@ from engine.status import PathStatus
 
 BOX_MARGIN = 0.25
 MAX_STEPS = 100_000
+MAX_NOISE = 1000.0          # sigma of the gradient noise; far past what any surface's box survives
 # The experiment file's default rate (0.01) is the sensible one for these surfaces too; torch's class
 # defaults differ (SGD has none in old versions, Adafactor 0.01, Adam 0.001).
 DEFAULT_LR = OptimizerConfig().lr
@@ -77,6 +86,7 @@ class OptimizerSpec:
     """An optimizer and the hyperparameters set for it (only those set; the rest are the class's defaults)."""
     name: str
     settings: tuple[tuple[str, Any], ...] = ()
+    noise: float = 0.0        # sigma of the Gaussian noise added to each gradient (0: the exact gradient)
 
     @property
     def config(self) -> OptimizerConfig:
@@ -92,9 +102,10 @@ class OptimizerSpec:
     @property
     def text(self) -> str:
         """The spec as it would be typed: ``sgd:lr=0.001,momentum=0.9`` (parses back to an equal spec)."""
-        if not self.settings:
+        items = [*self.settings, *((("noise", self.noise),) if self.noise else ())]
+        if not items:
             return self.name
-        return f"{self.name}:" + ",".join(f"{k}={_format_value(v)}" for k, v in self.settings)
+        return f"{self.name}:" + ",".join(f"{k}={_format_value(v)}" for k, v in items)
 
 
 def _format_value(v: Any) -> str:
@@ -149,8 +160,12 @@ def make_spec(name: str, settings: Mapping[str, Any] | None = None) -> Optimizer
         raise SpecError(f"unknown optimizer {name!r} (choose from {', '.join(OPTIMIZERS)})", "name")
     takes = OPTIMIZERS[name].takes
     out = []
+    noise = 0.0
     for key, value in (settings or {}).items():
         if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if key == "noise":
+            noise = check_noise(value)
             continue
         if key not in takes:
             raise SpecError(f"{name} takes no {key!r} (it takes: {', '.join(takes)})", key)
@@ -161,7 +176,7 @@ def make_spec(name: str, settings: Mapping[str, Any] | None = None) -> Optimizer
                                  str(value))
         out.append((key, value))
     order = {k: i for i, k in enumerate(takes)}
-    spec = OptimizerSpec(name, tuple(sorted(out, key=lambda kv: order[kv[0]])))
+    spec = OptimizerSpec(name, tuple(sorted(out, key=lambda kv: order[kv[0]])), noise)
     if dict(spec.settings).get("nesterov") and not dict(spec.settings).get("momentum"):
         raise SpecError("nesterov: needs momentum > 0", "nesterov")
     try:                                  # torch's own checks, the last word (e.g. LAMB's, Adafactor's)
@@ -188,9 +203,9 @@ def parse_spec(text: str) -> OptimizerSpec:
             raise SpecError(f"{text!r}: settings are key=value pairs separated by commas, got {item.strip()!r}")
         if key in settings:
             raise SpecError(f"{key}: given twice in {text!r}", key)
-        if key not in _FIELDS or key == "name":
+        if (key not in _FIELDS or key == "name") and key != "noise":
             raise SpecError(f"unknown setting {key!r} in {text!r} "
-                            f"(known: {', '.join(f for f in _FIELDS if f != 'name')})", key)
+                            f"(known: {', '.join(f for f in _FIELDS if f != 'name')}, noise)", key)
         settings[key] = value
     return make_spec(name, settings)
 
@@ -234,15 +249,18 @@ class Trajectory:
 
 
 def compute_trajectory(surface_name: str, start: Sequence[float], spec: OptimizerSpec | str, steps: int,
-                       params: Mapping[str, Any] | None = None, label: str | None = None) -> Trajectory:
+                       params: Mapping[str, Any] | None = None, label: str | None = None,
+                       noise_seed: int = 0) -> Trajectory:
     """Run ``steps`` steps of ``spec``'s optimizer from ``start`` on the surface (see the module doc)."""
     info = surface(surface_name)
     spec = parse_spec(spec) if isinstance(spec, str) else spec
     steps = _check_steps(steps)
     start = _check_start(info, start)
+    noise = spec.noise
     f = info.function(params)
     p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     opt = OPTIMIZERS[spec.name].cls([p], **spec.kwargs())
+    draws = torch.Generator().manual_seed(_check_seed(noise_seed)) if noise else None
     xs: list[list[float]] = []
     losses: list[float] = []
     grads: list[list[float]] = []
@@ -272,6 +290,8 @@ def compute_trajectory(surface_name: str, start: Sequence[float], spec: Optimize
         if k == steps:
             updates.append((math.nan, math.nan))
             break
+        if draws is not None:
+            p.grad.add_(torch.randn(2, generator=draws, dtype=torch.float64), alpha=noise)
         opt.step()
         updates.append((p.detach() - pos).tolist())
     xy = np.asarray(xs, dtype=np.float64).reshape(-1, 2)
@@ -282,7 +302,8 @@ def compute_trajectory(surface_name: str, start: Sequence[float], spec: Optimize
 
 
 def compute_trajectories(surface_name: str, start: Sequence[float], specs: Iterable[OptimizerSpec | str],
-                         steps: int, params: Mapping[str, Any] | None = None) -> tuple[Trajectory, ...]:
+                         steps: int, params: Mapping[str, Any] | None = None,
+                         noise_seed: int = 0) -> tuple[Trajectory, ...]:
     """All paths from one common start; labels are the specs' texts, made unique with ``#2``, ``#3``."""
     parsed = [parse_spec(s) if isinstance(s, str) else s for s in specs]
     seen: dict[str, int] = {}
@@ -292,7 +313,7 @@ def compute_trajectories(surface_name: str, start: Sequence[float], specs: Itera
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:
             label = f"{label} #{seen[label]}"
-        out.append(compute_trajectory(surface_name, start, spec, steps, params, label))
+        out.append(compute_trajectory(surface_name, start, spec, steps, params, label, noise_seed))
     return tuple(out)
 
 
@@ -300,6 +321,22 @@ def _check_steps(steps: Any) -> int:
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 0 <= steps <= MAX_STEPS:
         raise SpecError(f"steps: must be an integer in [0, {MAX_STEPS:,}], got {steps!r}", "steps")
     return int(steps)
+
+
+def check_noise(noise: Any) -> float:
+    """The gradient noise's sigma (a number, or its text as typed), checked: in [0, :data:`MAX_NOISE`]."""
+    if isinstance(noise, str):
+        noise = _number("noise", noise)
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)) or \
+            not (math.isfinite(noise) and 0 <= noise <= MAX_NOISE):
+        raise SpecError(f"noise: must be a number in [0, {MAX_NOISE:g}], got {noise!r}", "noise")
+    return float(noise)
+
+
+def _check_seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise SpecError(f"noise_seed: must be a whole number >= 0, got {seed!r}", "noise_seed")
+    return int(seed)
 
 
 def _check_start(info: SurfaceInfo, start: Sequence[float]) -> tuple[float, float]:
@@ -347,7 +384,7 @@ def write_csv(trajectories: Iterable[Trajectory], path: str | Path) -> None:
 
 
 def trajectories_job(state, surface_name: str, start: Sequence[float], params: Mapping[str, Any] | None,
-                     steps: int, items: Sequence[tuple[Any, OptimizerSpec]]) -> int:
+                     steps: int, items: Sequence[tuple[Any, OptimizerSpec]], noise_seed: int = 0) -> int:
     """A :mod:`engine.training.jobs` job: compute one path per ``(key, spec)`` item and report ``(key, path)``.
 
     The window runs it in a thread (a path of a few hundred steps costs a
@@ -358,6 +395,7 @@ def trajectories_job(state, surface_name: str, start: Sequence[float], params: M
     for key, spec in items:
         if state.stop_requested():
             break
-        state.report((key, compute_trajectory(surface_name, start, spec, steps, params, spec.text)))
+        state.report((key, compute_trajectory(surface_name, start, spec, steps, params, spec.text,
+                                              noise_seed)))
         done += 1
     return done

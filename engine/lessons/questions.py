@@ -12,6 +12,10 @@ from dataclasses import dataclass
 # checks that the paths show it.
 RAVINE = dict(surface="ravine", condition=100.0, steps=150,
               optimizers=("sgd:lr=0.018", "sgd:lr=0.021", "adam:lr=0.1"))
+# The Trajectories lab's double well (the lesson: mini-batch noise "helps escape shallow local minima"): the
+# same SGD with the exact gradient and with noise of sigma 3 (at lr 0.05, a walk of about 0.15 a step); the
+# noise seed is the claim's seed.
+NOISY_DESCENT = dict(surface="double-well", steps=1000, optimizers=("sgd:lr=0.05", "sgd:lr=0.05,noise=3"))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,11 @@ def _question(key: str) -> str:
     return f"{question.text} {question.look}"
 
 
+def _surface_text(name: str) -> str:
+    from engine.labs.surfaces import SURFACES
+    return SURFACES[name].description
+
+
 def _tooltip(key: str) -> str:
     from engine.lessons.text import LESSON_TEXT
     return LESSON_TEXT[key]
@@ -102,6 +107,22 @@ def _survivors_learn(m: Mapping[str, float]) -> bool:
     return bool(survive) and survive == learn
 
 
+def noisy_descent(seed: int) -> dict[str, float]:
+    """The double well (engine.lessons.questions.NOISY_DESCENT): where the exact and the noisy gradient's paths
+    end, the noise drawn with ``seed``."""
+    from engine.labs.surfaces import SURFACES
+    from engine.labs.trajectories import compute_trajectories
+    from engine.lessons.questions import NOISY_DESCENT
+
+    surface = str(NOISY_DESCENT["surface"])
+    exact, noisy = compute_trajectories(surface, SURFACES[surface].start,
+                                        cast("tuple[str, ...]", NOISY_DESCENT["optimizers"]),
+                                        cast(int, NOISY_DESCENT["steps"]), noise_seed=seed)
+    (deep, _), (shallow, _) = SURFACES[surface].minima
+    return {"exact end x": float(exact.x[-1]), "noisy end x": float(noisy.x[-1]), "shallow x": shallow,
+            "deep x": deep, "noisy finished": float(noisy.status == "finished")}
+
+
 def _lab_notes() -> str:
     from engine.lessons.presets import LAB_NOTES
     return " ".join(LAB_NOTES.values())
@@ -163,6 +184,12 @@ CLAIMS: tuple[Claim, ...] = (
         cond("the vanished ones stay at chance (train loss within 0.02 of ln 2)",
              lambda m: all(abs(m[f"{s} train loss"] - LN2) < 0.02
                            for s in INIT_LAB_SCHEMES if m[f"{s} act last/first"] < 0.01)))),
+    Claim("lab double-well", _surface_text("double-well"), noisy_descent, (
+        # 100 seeds of the same walk (numpy's draws): 100 end in the deep valley; torch's seeds 0-29: 30
+        cond("the exact gradient settles in the shallow valley (within 0.01 of its minimum)",
+             lambda m: abs(m["exact end x"] - m["shallow x"]) < 0.01),
+        cond("the noisy gradient ends in the deep valley (left of the ridge at x = 0.21)",
+             lambda m: m["noisy end x"] < 0.0 and m["noisy finished"] == 1.0))),
     Claim("tooltip model.init", _tooltip("model.init"), init_lab, (
         cond("He keeps ReLU's signal steady (within 2x over 20 layers)", lambda m: m["relu he_normal act max/min"] < 2),
         cond("Xavier keeps tanh's roughly steady, fading 3x to 6x over 20 layers",
