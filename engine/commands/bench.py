@@ -1,4 +1,5 @@
-"""``main.py bench``: the engine's speed against a bare PyTorch loop (the README's benchmark table)."""
+"""``main.py bench``: the engine's speed against a bare PyTorch loop, and K seeds vectorized against K
+sequential runs (the README's benchmark tables)."""
 from __future__ import annotations
 
 from engine.commands import Command
@@ -8,11 +9,20 @@ from engine.commands.common import whole_at_least
 def configure(parser) -> None:
     parser.add_argument("--repeats", type=whole_at_least(1), default=15, help="alternating rounds (default 15)")
     parser.add_argument("--steps", type=whole_at_least(1), default=600, help="steps per round (default 600)")
+    parser.add_argument("--members-repeats", type=whole_at_least(0), default=3,
+                        help="rounds of the K-seeds rows, vectorized vs sequential (default 3; 0: skip them)")
+    parser.add_argument("--members-steps", type=whole_at_least(10), default=200,
+                        help="steps per round of the K-seeds rows (default 200)")
 
 
 def run(args) -> int:
     from engine.training.bench import main as bench_main
-    return bench_main(repeats=args.repeats, steps=args.steps)
+    from engine.training.bench import members_main
+    code = bench_main(repeats=args.repeats, steps=args.steps)
+    if code == 0 and args.members_repeats:
+        code = members_main(repeats=args.members_repeats, steps=args.members_steps)
+    return code
 
 
-COMMAND = Command("bench", "engine speed against a bare PyTorch loop", configure, run)
+COMMAND = Command("bench", "engine speed against a bare PyTorch loop; K seeds vectorized vs sequential",
+                  configure, run)

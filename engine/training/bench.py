@@ -7,11 +7,17 @@ counts (the median over rounds).  The engine runs with evaluation and histograms
 (every 50 steps), as is everything else (400 training and 400 validation
 examples, batch 32); the bare loop does only what any honest loop does:
 forward, loss, backward, step, and read the loss.
+
+The seeds-as-bands rows (:func:`members_main`, issue 13) race K members of one experiment vectorized
+(``engine.training.vectorized``) against the same K members as K sequential runs
+(``SequentialMembers``), turn about in one process, in model-steps per second (K per step); the best of
+a few rounds, as the machine is shared.
 """
 from __future__ import annotations
 
 import statistics
 import time
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -20,7 +26,9 @@ import torch.nn.functional as F
 from engine.config import DataConfig, Experiment, ModelConfig, OptimizerConfig
 from engine.data.datasets import load_data
 from engine.model.models import build_model
+from engine.training.members import SequentialMembers
 from engine.training.trainer import Trainer
+from engine.training.vectorized import VectorizedMembers
 
 CASES = {
     "spiral, 2-16-16-2 MLP, Adam": Experiment(
@@ -113,6 +121,63 @@ def measure(case: str, exp: Experiment, steps: int, repeats: int) -> BenchResult
     ratio = statistics.median(b / e for b, e in rounds)
     quiet_ratio = statistics.median(b / e for b, e in quiet_rounds)
     return BenchResult(case, bare, engine, ratio, quiet_ratio, torch.get_num_threads())
+
+
+MEMBER_KS = (1, 4, 16, 64)
+
+
+@dataclass(frozen=True)
+class MembersResult:
+    case: str
+    K: int
+    vectorized: float     # model-steps per second (K member steps per step), best of the repeats
+    sequential: float
+    ratio: float          # vectorized / sequential, best of the per-round ratios
+
+
+def members_round(exp: Experiment, K: int, steps: int) -> tuple[float, float]:
+    """Seconds of ``steps`` steps of K vectorized members and of K sequential runs (K Trainers in
+    lock-step), taken in turns of ``CHUNK // 10`` steps so both see the same moments of the machine."""
+    long = exp.replace(train={"seeds": K, "steps": 10 * steps + 10})
+    trainers: list[VectorizedMembers | SequentialMembers] = [VectorizedMembers(long), SequentialMembers(long)]
+    for t in trainers:
+        t.step()     # step 0's measurements are set-up
+    clock, turn = time.perf_counter, max(1, CHUNK // 10)
+    spent = [0.0, 0.0]
+    for i in range(max(1, steps // turn)):
+        for j in ((0, 1) if i % 2 else (1, 0)):
+            start = clock()
+            for _ in range(turn):
+                trainers[j].step()
+            spent[j] += clock() - start
+    for t in trainers:
+        t.stop()
+    return spent[0], spent[1]
+
+
+def measure_members(case: str, exp: Experiment, K: int, steps: int, repeats: int) -> MembersResult:
+    members_round(exp, K, CHUNK // 10)   # warm up
+    rounds = [members_round(exp, K, steps) for _ in range(repeats)]
+    done = K * max(1, steps // max(1, CHUNK // 10)) * max(1, CHUNK // 10)
+    return MembersResult(case, K, max(done / v for v, _ in rounds), max(done / s for _, s in rounds),
+                         max(s / v for v, s in rounds))
+
+
+def members_main(repeats: int = 3, steps: int = 200, ks: tuple[int, ...] = MEMBER_KS) -> int:
+    """The seeds-as-bands rows: K members vectorized against K sequential runs, model-steps per second."""
+    torch.set_num_threads(1)
+    print(f"\nK seeds vectorized vs K sequential runs, side by side: best of {repeats} rounds of {steps} steps, "
+          f"{torch.get_num_threads()} torch thread(s), eval and histograms every 50 steps\n")
+    print("| case | K | vectorized model-steps/s | sequential model-steps/s | speed-up |")
+    print("|---|---:|---:|---:|---:|")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)     # the stacked gradient's layout hint
+        for case, exp in CASES.items():
+            for K in ks:
+                r = measure_members(case, exp, K, steps, repeats)
+                print(f"| {r.case} | {r.K} | {r.vectorized:,.0f} | {r.sequential:,.0f} | {r.ratio:.1f}x |",
+                      flush=True)
+    return 0
 
 
 def main(repeats: int = 15, steps: int = 600) -> int:
