@@ -38,6 +38,7 @@ from engine.status import RunStatus
 from engine.training.updates import RunUpdate
 from gui.training.divergence_marks import DivergenceMarks, note_peaks
 from gui.training.plot_axes import AlignedAxis, set_up_axes
+from gui.training.plot_bands import BAND_KINDS, BANDS, RunBands
 from gui.training.plot_controls import DEFAULT_SMOOTHING, MAX_SMOOTHING, X_AXES, PlotControls
 from gui.training.plot_legend import MetricLegend
 from gui.training.plot_runs import PlottedRun
@@ -65,11 +66,14 @@ class MetricPlots(QWidget):
         self._smoothing = DEFAULT_SMOOTHING
         self._width = DEFAULT_LINE_WIDTH
         self._left_axes: list[AlignedAxis] = []
+        self._bands: dict[str, RunBands] = {}     # run id -> its seed bands (multi-seed runs only)
+        self._band_kind = "range"
 
         self.controls = PlotControls()
         self.controls.smoothing_requested.connect(self.set_smoothing)
         self.controls.log_requested.connect(self.set_log_loss)
         self.controls.x_axis_requested.connect(self.set_x_axis)
+        self.controls.band_requested.connect(self.set_band_kind)
 
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
@@ -119,6 +123,9 @@ class MetricPlots(QWidget):
         run = self._runs.pop(run_id, None)
         if run is None:
             return
+        bands = self._bands.pop(run_id, None)
+        if bands is not None:
+            bands.remove()
         for curve in run.curves.values():
             curve.remove()
         if run.clip_line is not None:
@@ -132,6 +139,9 @@ class MetricPlots(QWidget):
         """Forget the run's points (it restarts); its curves, colour and clip line stay."""
         run = self._runs[run_id]
         run.points.clear()
+        if run_id in self._bands:
+            self._bands[run_id].clear()
+            self._draw_bands(run)
         run.status = RunStatus.QUEUED
         run.peaks.clear()
         self._divergence.drop(run)
@@ -148,6 +158,8 @@ class MetricPlots(QWidget):
             curve.set_visible(run.visible)
         if run.clip_line is not None:
             run.clip_line.setVisible(run.visible)
+        if run_id in self._bands:
+            self._bands[run_id].set_visible(run.visible)
         for mark in run.marks.values():
             mark.setVisible(run.visible)
         self._legend.update()
@@ -193,6 +205,8 @@ class MetricPlots(QWidget):
         status_changed = update.status != run.status
         run.status = update.status
         grown = run.points.extend(update, self._smoothing)
+        if update.members > 1:
+            self._extend_bands(run, update)
         note_peaks(run, update)
         for key in run.curves:
             if SERIES_BY_KEY[key].table in grown:
@@ -220,6 +234,51 @@ class MetricPlots(QWidget):
             if info.table == "evals":
                 curve.set_symbols(len(run.points.evals) <= EVAL_SYMBOL_LIMIT)
             run.draw(key, self._x_axis)
+        run_ids = {run_id for run_id in self._bands if run_id in self._runs}
+        for run_id in run_ids:
+            self._draw_bands(self._runs[run_id], plot)
+
+    # -- seed bands (gui.training.plot_bands) ----------------------------------------------------------
+
+    def _extend_bands(self, run: PlottedRun, update: RunUpdate) -> None:
+        if run.members != update.members:
+            run.members = update.members
+            self._legend.update()
+        bands = self._bands.get(run.run_id)
+        if bands is None:
+            plots = {key: widget.getPlotItem() for key, widget in self._widgets.items()}
+            bands = self._bands[run.run_id] = RunBands(plots, run.color, run.visible)
+        bands.extend(update)
+
+    def _draw_bands(self, run: PlottedRun, plot: str | None = None) -> None:
+        bands = self._bands.get(run.run_id)
+        if bands is None:
+            return
+        for band in BANDS:
+            if plot is None or band.plot == plot:
+                cut = run.cuts.get(band.plot)
+                bands.draw(band, self._band_kind, self._x_axis, self._smoothing, None if cut is None else cut[1])
+
+    @Slot(str)
+    def set_band_kind(self, kind: str) -> None:
+        """``"range"``: bands from the members' minimum to maximum; ``"middle"``: their 25th to 75th percentile."""
+        if kind not in BAND_KINDS:
+            raise ValueError(f"band must be one of {', '.join(BAND_KINDS)}, got {kind!r}")
+        self.controls.show_band(kind)
+        self._band_kind = kind
+        for run in self._runs.values():
+            self._draw_bands(run)
+
+    def band_kind(self) -> str:
+        return self._band_kind
+
+    def band_data(self, run_id: str, plot: str, series: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The band drawn around one curve: x (current unit), lower and upper edge, as the items hold them."""
+        lower, upper, _ = self._bands[run_id].items[(plot, series)]
+        x, lo = lower.getData()
+        _, hi = upper.getData()
+        empty = np.empty(0)
+        return (empty, empty, empty) if x is None else (np.asarray(x), np.asarray(lo), np.asarray(hi))
 
     # -- what is shown, for tests and inspection ------------------------------------------------------
 
@@ -261,6 +320,7 @@ class MetricPlots(QWidget):
         self._update_x_labels()
         for run in self._runs.values():
             run.redraw(axis)
+            self._draw_bands(run)
         self._divergence.replace(axis)
         self._x.restart(axis)
 
@@ -294,6 +354,7 @@ class MetricPlots(QWidget):
             run.points.resmooth(weight)
             run.curves[("loss", "smoothed")].reset(*run.xy(SERIES_BY_KEY[("loss", "smoothed")], self._x_axis),
                                                    version=run.points.steps.version)
+            self._draw_bands(run, "loss")
 
     def smoothing(self) -> float:
         return self._smoothing
@@ -306,6 +367,8 @@ class MetricPlots(QWidget):
                 curve.restyle(SERIES_BY_KEY[key].color_of(run.color), self._width)
             if run.clip_line is not None:
                 run.clip_line.setPen(self._clip_pen(run))
+            if run.run_id in self._bands:
+                self._bands[run.run_id].restyle(run.color)
         self._legend.update()
 
     # -- labels -----------------------------------------------------------------------------------

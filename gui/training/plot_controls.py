@@ -8,6 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QWidget
 
+from gui.training.plot_bands import BAND_KINDS
+
 X_AXES = ("step", "epoch")
 DEFAULT_SMOOTHING = 0.6
 MAX_SMOOTHING = 0.99
@@ -23,6 +25,7 @@ class PlotControls(QWidget):
     smoothing_requested = Signal(float)
     log_requested = Signal(bool)
     x_axis_requested = Signal(str)
+    band_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -42,6 +45,13 @@ class PlotControls(QWidget):
         for axis in X_AXES:                 # "x: step" needs no label beside it: narrower on a projector
             self.x_combo.addItem(f"x: {axis}", axis)
         self.x_combo.setToolTip("What the shared x axis counts: optimizer steps or passes over the training set.")
+        self.band_combo = QComboBox()
+        for kind, (_, _, text) in BAND_KINDS.items():
+            self.band_combo.addItem(text, kind)
+        self.band_combo.setToolTip("A multi-seed run's band: from its lowest to its highest member, or the "
+                                   "middle half of its members (25th to 75th percentile).")
+        self.band_combo.currentIndexChanged.connect(
+            lambda index: self.band_requested.emit(self.band_combo.itemData(index)))
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(60)   # while the slider is dragged, recompute once it rests
@@ -59,6 +69,7 @@ class PlotControls(QWidget):
         bar.addWidget(self.log_box)
         bar.addSpacing(3)
         bar.addWidget(self.x_combo)
+        bar.addWidget(self.band_combo)
         bar.addStretch(1)
         self.show_smoothing(DEFAULT_SMOOTHING)
         self._fit_x_combo()
@@ -77,6 +88,13 @@ class PlotControls(QWidget):
             self.log_box.blockSignals(True)
             self.log_box.setChecked(on)
             self.log_box.blockSignals(False)
+
+    def show_band(self, kind: str) -> None:
+        index = self.band_combo.findData(kind)
+        if index >= 0 and index != self.band_combo.currentIndex():
+            self.band_combo.blockSignals(True)
+            self.band_combo.setCurrentIndex(index)
+            self.band_combo.blockSignals(False)
 
     def show_x_axis(self, axis: str) -> None:
         if self.x_combo.currentData() != axis:

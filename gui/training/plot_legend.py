@@ -22,6 +22,11 @@ from gui.widgets.plotting import GLYPHS, LegendRow, label_size, legend_glyph_htm
 DIVERGED_NOTE = " (diverged: \u25b2 where it left the plot)"
 
 
+def seeds_note(run: PlottedRun) -> str:
+    """A multi-seed run's curves are its members' mean, its band their spread: the legend says so."""
+    return f" (mean of {run.members} seeds)" if run.members > 1 else ""
+
+
 def run_glyph(run: PlottedRun) -> str:
     """A run's key: a line through its marker, ``━■━``, as its evaluation curves are drawn."""
     line = GLYPHS["solid"][0]
@@ -47,7 +52,7 @@ class MetricLegend:
         self.label.setMinimumWidth(80)   # wraps instead of widening the window
 
     def _run_entries(self) -> list[str]:
-        return [legend_glyph_html(r.color, run_glyph(r), r.name + (DIVERGED_NOTE if r.diverged else ""))
+        return [legend_glyph_html(r.color, run_glyph(r), r.name + seeds_note(r) + (DIVERGED_NOTE if r.diverged else ""))
                 for r in self._runs.values() if r.visible]
 
     def update(self) -> None:

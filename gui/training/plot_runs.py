@@ -40,6 +40,7 @@ class PlottedRun:
     cuts: dict[str, tuple[float, int]] = field(default_factory=dict)  # capped plot -> (limit, first step not drawn)
     kept_peaks: dict[str, float] = field(default_factory=dict)  # capped plot -> largest value drawn (diverged)
     marks: dict[str, pg.PlotDataItem] = field(default_factory=dict)
+    members: int = 1          # train.seeds: its curves are the members' mean when > 1 (gui.training.plot_bands)
 
     @property
     def marker(self) -> RunMarker:
