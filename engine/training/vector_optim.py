@@ -16,12 +16,18 @@ per-member parameters that share storage with slice ``k`` of the stacked ones (t
 """
 from __future__ import annotations
 
+import warnings
+
 import torch
 
 from engine.config import Experiment
 from engine.optim.optimizers import OPTIMIZERS, build_optimizer
 from engine.optim.schedules import LRSchedule
 from engine.training.divergence import numeric_failure
+
+# The views of the (K, N) buffer have a member stride of N, not the parameter's: autograd notes (once) that
+# this "may impair performance". It is the layout the per-member norms and the exact sums need.
+warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
 
 #: torch.optim classes whose update is elementwise (their per-parameter state is per number too).
 ELEMENTWISE_OPTIMIZERS: frozenset[type] = frozenset({
