@@ -1,4 +1,5 @@
-"""The run list: one row per run with its colour, name, visibility, status and live speed."""
+"""The run list: one row per run with its colour, name, visibility, status, live speed and seeds (K of a
+multi-seed run, whose curves are its members' mean with a band: ``gui.training.plot_bands``)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -13,7 +14,7 @@ STATUS_COLOR = {status: QColor(color) for status, color in STATUS_COLORS.items()
 
 
 class RunsList(QTableWidget):
-    """Columns: [x] name (coloured swatch, editable), status, steps/s.
+    """Columns: [x] name (coloured swatch, editable), status, steps/s, seeds ("16 seeds"; empty for one).
 
     Signals carry run ids; the window owns the runs, this is only their view.
     """
@@ -21,7 +22,7 @@ class RunsList(QTableWidget):
     renamed = Signal(str, str)
     selected = Signal(str)
 
-    COLUMNS = ("Run", "Status", "steps/s")
+    COLUMNS = ("Run", "Status", "steps/s", "Seeds")
 
     def __init__(self, parent=None):
         super().__init__(0, len(self.COLUMNS), parent)
@@ -30,6 +31,7 @@ class RunsList(QTableWidget):
         header.setSectionResizeMode(0, QHeaderView.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeToContents)
         self.verticalHeader().setVisible(False)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.setSelectionMode(QAbstractItemView.SingleSelection)
@@ -49,7 +51,7 @@ class RunsList(QTableWidget):
         item.setCheckState(Qt.Checked)
         item.setToolTip("Untick to hide this run's curves; double-click to rename.")
         self.setItem(row, 0, item)
-        for col, text in ((1, RunStatus.QUEUED), (2, "")):
+        for col, text in ((1, RunStatus.QUEUED), (2, ""), (3, "")):
             cell = QTableWidgetItem(text)
             cell.setFlags(Qt.ItemIsSelectable | Qt.ItemIsEnabled)
             self.setItem(row, col, cell)
@@ -90,6 +92,20 @@ class RunsList(QTableWidget):
         row = self._rows.get(run_id)
         if row is not None:
             self.item(row, 2).setText(f"{steps_per_sec:,.0f}" if steps_per_sec > 0 else "")
+
+    def set_members(self, run_id: str, members: int) -> None:
+        """K of a multi-seed run (train.seeds), as "16 seeds"; nothing for a one-seed run."""
+        row = self._rows.get(run_id)
+        if row is not None:
+            text = f"{members} seeds" if members > 1 else ""
+            cell = self.item(row, 3)
+            if cell.text() != text:
+                cell.setText(text)
+                cell.setToolTip(f"{members} members of seed, seed + 1, ...: its curves are their mean, "
+                                "its band their spread" if members > 1 else "")
+
+    def members_text(self, run_id: str) -> str:
+        return self.item(self._rows[run_id], 3).text()
 
     def is_visible(self, run_id: str) -> bool:
         return self.item(self._rows[run_id], 0).checkState() == Qt.Checked

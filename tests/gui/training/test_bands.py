@@ -80,3 +80,16 @@ def test_legend_says_mean_of_k_seeds_and_one_seed_runs_have_no_band(qtbot):
     assert "sgd (mean" not in plots.legend_text("loss")
     plots.remove_run("r")
     assert "mean of" not in plots.legend_text("loss")
+
+
+def test_runs_list_shows_k_of_a_multi_seed_run(qtbot):
+    from gui.training.runs_list import RunsList
+    runs = RunsList()
+    qtbot.addWidget(runs)
+    runs.add_run("r", "adam", QColor("#1f77b4"))
+    runs.add_run("s", "sgd", QColor("#ff7f0e"))
+    runs.set_members("r", 16)
+    runs.set_members("s", 1)
+    assert runs.members_text("r") == "16 seeds"
+    assert runs.members_text("s") == ""
+    assert runs.status("r") == "queued"
