@@ -51,9 +51,13 @@ class MemberBatch:
     y_mix: torch.Tensor | None = None
     lam: torch.Tensor | None = None
     rest: torch.Tensor | None = None
+    lams: tuple[float, ...] = ()
 
     def losses(self, logits: torch.Tensor) -> torch.Tensor:
-        """Each member's mean cross-entropy against its (blended) target: shape ``(K,)``."""
+        """Each member's mean cross-entropy against its (blended) target: shape ``(K,)``, for ``backward()``.
+
+        Its gradient is the single run's to the bit (``d mean / d z = 1/B`` either way); its value adds the
+        batch in another order than torch's mean cross-entropy, so :meth:`reported` gives the values."""
         K, B, C = logits.shape
         flat = logits.reshape(K * B, C)
 
@@ -63,6 +67,18 @@ class MemberBatch:
             return mean_ce(self.y)
         assert self.lam is not None and self.rest is not None
         return self.lam * mean_ce(self.y) + self.rest * mean_ce(self.y_mix)
+
+    @torch.no_grad()
+    def reported(self, logits: torch.Tensor) -> list[float]:
+        """Each member's loss as its single run computes it (one call each: torch's mean cross-entropy
+        adds the batch in its own cascade order), to the bit: what the step reports and the divergence
+        test judges."""
+        if self.y_mix is None:
+            values = [F.cross_entropy(z, t) for z, t in zip(logits, self.y)]
+        else:
+            values = [lam * F.cross_entropy(z, t) + (1.0 - lam) * F.cross_entropy(z, u)
+                      for z, t, u, lam in zip(logits, self.y, self.y_mix, self.lams)]
+        return torch.stack(values).tolist()
 
 
 def member_batch(x: torch.Tensor, y: torch.Tensor, augmenters: list[Augmenter] | None) -> MemberBatch:
@@ -76,4 +92,4 @@ def member_batch(x: torch.Tensor, y: torch.Tensor, augmenters: list[Augmenter] |
     y_mix = torch.stack([b.y_mix for b in batches if b.y_mix is not None])
     lam = torch.tensor([b.lam for b in batches], dtype=torch.float32)
     rest = torch.tensor([1.0 - b.lam for b in batches], dtype=torch.float32)
-    return MemberBatch(xs, y, y_mix, lam, rest)
+    return MemberBatch(xs, y, y_mix, lam, rest, tuple(b.lam for b in batches))

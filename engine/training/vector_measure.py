@@ -34,9 +34,8 @@ def _loss_and_accuracy(net: StackedNetwork, x: torch.Tensor, y: torch.Tensor, ct
         logits = net.forward(xb, ctx)
         if need_loss:
             logits = logits.float()
-            n = len(yb)
-            ce = F.cross_entropy(logits.reshape(K * n, -1), yb.repeat(K), reduction="none").view(K, n)
-            total += ce.sum(1).double()
+            # per member, as the single run sums: its float32 sum in torch's own order, then float64
+            total += torch.stack([F.cross_entropy(z, yb, reduction="sum") for z in logits]).double()
             correct += (logits.argmax(2) == yb).sum(1)
     return (total / len(y)).tolist(), (correct.double() / len(y)).tolist()
 

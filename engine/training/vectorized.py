@@ -303,7 +303,7 @@ class VectorizedMembers:
             with self.autocast():
                 logits = self.net.forward(batch.x, ForwardContext(True, self._dropout))
                 member_losses = batch.losses(logits)
-            losses = member_losses.tolist()
+                losses = batch.reported(logits)
             accepted = [math.isfinite(losses[k]) and self._checks[k].accept(losses[k]) for k in range(K)]
             norms, clipped = list(nan), [False] * K
             if not any(accepted[k] for k in live):

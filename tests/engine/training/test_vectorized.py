@@ -3,10 +3,10 @@
 Parametrized over the registries (engine.experiment.REGISTRIES), so an optimizer, schedule, init,
 activation or norm added later is checked without a line here.  Tolerance: rtol 1e-5, atol 1e-6 on every
 number.  The stacked forward and backward are the single run's kernels (measured bit-equal on the
-gradients); what differs is the order a few reductions add in (the mean of the batch loss, the
-evaluation's loss sums, the member axis of a layer norm, SIMD tails of the stacked optimizer's
-elementwise kernels), each a float32 rounding of ~1e-7 relative, which a few dozen steps do not grow past
-1e-6.  Accuracies, statuses, steps and messages must be equal exactly.
+gradients, and the reported losses are torch's own per-member calls); what can differ is the order a
+few kernels add or fuse in (a layer norm's affine, SIMD tails of the stacked optimizer's elementwise
+kernels, a per-member sum in the activation statistics), each a float32 rounding of ~1e-7 relative, which
+a few dozen steps do not grow past 1e-6.  Accuracies, statuses, steps and messages must be equal exactly.
 """
 import math
 import warnings
