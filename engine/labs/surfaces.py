@@ -203,9 +203,9 @@ SURFACES: dict[str, SurfaceInfo] = {s.name: s for s in (
         rastrigin, (-5.12, 5.12, -5.12, 5.12), ((0.0, 0.0),), False, (-4.4, 4.2)),
     SurfaceInfo(
         "double-well", "A shallow valley beside a deep one",
-        "Started on the right, full-batch descent settles in the shallow valley and stays there for good; "
-        "the noise of mini-batch gradients (here: Gaussian noise added to each gradient) shakes it over "
-        "the low ridge into the deep valley, whose far higher walls keep it.",
+        "Started on the right, SGD (lr 0.05, 1000 steps) with the exact gradient settles in the shallow "
+        "valley and stays there for good; with noise 3 (Gaussian noise added to each gradient, as a "
+        "mini-batch's) it is shaken over the low ridge into the deep valley, whose far higher walls keep it.",
         "f = (x^2 - 1)^2 + 0.8 x + y^2 / 2 + 0.837",
         double_well, (-2.0, 2.0, -2.0, 2.0), DOUBLE_WELL_MINIMA, False, (1.3, 0.8)),
 )}

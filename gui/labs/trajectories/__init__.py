@@ -114,6 +114,8 @@ class TrajectoriesTab(QWidget):
         self._controls.default_start.connect(lambda: self.set_start(*surface(self._surface).start))
         self._steps = self._controls.steps
         self._steps.valueChanged.connect(lambda _: self._request())
+        self._noise_seed = self._controls.noise_seed
+        self._noise_seed.valueChanged.connect(lambda _: self._request())
         self._condition, self._condition_error = self._controls.condition, self._controls.condition_error
         self._start_label = self._controls.start_label
 
@@ -182,6 +184,10 @@ class TrajectoriesTab(QWidget):
         return super().eventFilter(watched, event)
 
     # -- public API -------------------------------------------------------------------------------
+
+    def set_noise_seed(self, seed: int) -> None:
+        """The seed of the noisy paths' gradient noise (the paths are computed again)."""
+        self._noise_seed.setValue(seed)
 
     def set_surface(self, name: str, **params) -> None:
         """Switch the surface (and its parameters, e.g. ``condition=100``); the start moves to its default."""
@@ -344,7 +350,8 @@ class TrajectoriesTab(QWidget):
     # -- optimizers -------------------------------------------------------------------------------
 
     def _key(self, row: OptimizerRow) -> PathKey | None:
-        return path_key(self._surface, self._params, self._start, self._steps.value(), row.spec)
+        return path_key(self._surface, self._params, self._start, self._steps.value(), row.spec,
+                        self._noise_seed.value())
 
     def _select(self, index: int) -> None:
         self._table.selectRow(index)
@@ -387,7 +394,8 @@ class TrajectoriesTab(QWidget):
             self._failed = None
             self._busy_label.setText(f"computing {len(missing)} path{'s' if len(missing) > 1 else ''}…")
             self._computing = self._runner.start(trajectories_job, self._surface, self._start,
-                                                 dict(self._params), self._steps.value(), missing)
+                                                 dict(self._params), self._steps.value(), missing,
+                                                 self._noise_seed.value())
 
     @Slot()
     def _retry(self) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLine
 
 from engine.labs.surfaces import SURFACES, surface
 from engine.labs.trajectories import MAX_STEPS
+from engine.lessons.claims.measured import measured
 from gui.style.palette import NEUTRAL
 from gui.widgets.common import error_label
 
@@ -53,6 +54,11 @@ class SurfaceControls(QWidget):
         self.steps.setSingleStep(50)
         self.steps.setToolTip("How many updates every optimizer takes. Paths are computed with torch.optim, "
                               "exactly as in a training loop on a 2-parameter model.")
+        self.noise_seed = QSpinBox()
+        self.noise_seed.setRange(0, 9999)
+        self.noise_seed.setToolTip("Seed of the gradient noise of the paths that have some (their noise "
+                                   "field): another seed, another walk. A claim about noise holds only if it "
+                                   "holds at (almost) every seed.")
         self.start_label = QLabel()
         self.start_label.setToolTip("Every optimizer starts here, so only the update rule differs. "
                                     "Click on the map to move it.")
@@ -66,6 +72,7 @@ class SurfaceControls(QWidget):
         form.addRow(self.condition_label, self.condition)
         form.addRow(self.condition_error)
         form.addRow("Steps", self.steps)
+        form.addRow("Noise seed", self.noise_seed)
         start_row = QHBoxLayout()
         start_row.addWidget(self.start_label, 1)
         start_row.addWidget(reset)
@@ -93,7 +100,9 @@ class SurfaceControls(QWidget):
         info = surface(self._surface)
         scale = ("Colours: log scale, light = low (the values span decades)." if log_scale
                  else "Colours: linear scale, light = low.")
-        self.description.setText(f"<i>{html.escape(info.formula)}</i><br>{html.escape(info.description)}"
+        found = measured(f"lab {info.name}")         # a surface whose description is a checked claim
+        held = f" <span style='color:{NEUTRAL}'>({html.escape(found.text)})</span>" if found else ""
+        self.description.setText(f"<i>{html.escape(info.formula)}</i><br>{html.escape(info.description)}{held}"
                                  f"<br><span style='color:{NEUTRAL}'>{scale}</span>")
 
     def show_start(self, start: tuple[float, float]) -> None:

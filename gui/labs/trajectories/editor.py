@@ -29,10 +29,17 @@ HYPER_TIPS = {
     "weight_decay": "Pull toward the origin (0, 0) added to every step; it moves the minimum the optimizer "
                     "actually finds.",
     "alpha": "RMSprop's smoothing of the running average of squared gradients (0.99 remembers ~100 steps).",
+    "noise": "Gradient noise: Gaussian noise of this standard deviation added to every gradient, as a "
+             "mini-batch's gradient is the full one plus noise (the smaller the batch, the larger). Empty or "
+             "0: the exact, full-batch gradient. Its draws follow the lab's Noise seed.",
 }
+PATH_KEYS = ("noise",)
+"""Settings of a path that every optimizer has (engine.labs.trajectories: not an optimizer's own key)."""
 
 
 def _default_text(name: str, key: str) -> str:
+    if key == "noise":
+        return "0 (exact gradient)"
     default = DEFAULT_LR if key == "lr" else OPTIMIZERS[name].defaults.get(key)
     if isinstance(default, tuple):
         return "/".join(f"{v:g}" for v in default)
@@ -68,7 +75,7 @@ class HyperparameterEditor(QGroupBox):
         info = OPTIMIZERS[name]
         self.setTitle(f"Hyperparameters of {name}")
         self.setToolTip(info.description)
-        for key in info.takes:
+        for key in (*info.takes, *PATH_KEYS):
             editor: QWidget
             if key == "nesterov":
                 box = QCheckBox("Nesterov look-ahead")
@@ -77,7 +84,8 @@ class HyperparameterEditor(QGroupBox):
                 editor = box
             else:
                 edit = QLineEdit(texts.get(key, ""))
-                edit.setPlaceholderText(f"default {_default_text(name, key)}")
+                default = _default_text(name, key)
+                edit.setPlaceholderText(default if key in PATH_KEYS else f"default {default}")
                 edit.editingFinished.connect(lambda k=key, i=index, e=edit: self.edited.emit(i, k, e.text()))
                 editor = edit
             editor.setToolTip(HYPER_TIPS.get(key, ""))

@@ -3,8 +3,8 @@
 A row keeps the user's texts (``{"lr": "0.01"}``) and what
 :func:`engine.labs.trajectories.make_spec` made of them: the checked spec, or
 the one-line error and the key it is about.  A path depends on the surface,
-its parameters, the start, the number of steps and the spec, and on nothing
-else, so that tuple is its cache key: editing one optimizer recomputes only
+its parameters, the start, the number of steps and the spec (and a noisy path on the
+noise seed), and on nothing else, so that tuple is its cache key: editing one optimizer recomputes only
 that one, and switching back to a surface seen before recomputes nothing.
 """
 from __future__ import annotations
@@ -43,11 +43,11 @@ class OptimizerRow:
 
 
 def path_key(surface_name: str, params: dict[str, float], start: tuple[float, float], steps: int,
-             spec: OptimizerSpec | None) -> PathKey | None:
-    """Everything a path depends on; None for an invalid row (it has no path)."""
+             spec: OptimizerSpec | None, noise_seed: int = 0) -> PathKey | None:
+    """Everything a path depends on (the noise seed only when it has noise); None for an invalid row."""
     if spec is None:
         return None
-    return (surface_name, tuple(sorted(params.items())), start, steps, spec)
+    return (surface_name, tuple(sorted(params.items())), start, steps, spec, noise_seed if spec.noise else None)
 
 
 class PathCache:

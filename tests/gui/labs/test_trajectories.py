@@ -45,7 +45,7 @@ def test_adding_an_optimizer_with_its_own_hyperparameters(qtbot, tab):
     assert tab.spec(row) == parse_spec("rmsprop:lr=0.01,alpha=0.9")
     assert tab.trajectory(row).steps == 60
     tab._select(row)
-    assert set(tab._fields) == {"lr", "alpha", "eps", "momentum", "weight_decay"}     # what rmsprop takes
+    assert set(tab._fields) == {"lr", "alpha", "eps", "momentum", "weight_decay", "noise"}   # rmsprop's, and noise
     tab.remove_optimizer(row)
     assert tab.optimizer_count() == 3
 
@@ -194,3 +194,34 @@ def test_a_long_optimizer_wraps_in_a_column_as_wide_as_its_widest_piece_and_copi
     table.setCurrentCell(row, 0)
     qtbot.keySequence(table, QKeySequence.StandardKey.Copy)
     assert QGuiApplication.clipboard().text() == "adamw:lr=0.001,weight_decay=0.123456789"
+
+
+def test_gradient_noise_is_a_field_of_every_path_and_its_seed_the_labs(qtbot, tab):
+    """The double well at the claim's set-up: the exact path stays in the shallow valley, the noisy one (its
+    noise field) crosses into the deep one, both the engine's paths; another noise seed is another walk, and
+    only the noisy path is computed again.  The surface's words carry their claim's measured seeds."""
+    from engine.lessons.claims.measured import measured
+    tab.set_surface("double-well")
+    tab.set_steps(1000)
+    computed(qtbot, tab)
+    assert measured("lab double-well").text in tab._controls.description.text()
+    tab._select(0)
+    field = tab.field("noise")
+    assert field.placeholderText() == "0 (exact gradient)"
+    field.setText("3")
+    field.editingFinished.emit()
+    exact_row = tab.add_optimizer("sgd", lr="0.05")
+    tab.set_hyperparameter(0, "lr", "0.05")
+    computed(qtbot, tab)
+    noisy, exact = tab.trajectory(0), tab.trajectory(exact_row)
+    assert noisy.spec == parse_spec("sgd:lr=0.05,noise=3")
+    want = compute_trajectory("double-well", tab.start(), "sgd:lr=0.05,noise=3", 1000, noise_seed=0)
+    assert np.array_equal(noisy.x, want.x) and noisy.x[-1] < 0 < 0.8 < exact.x[-1]
+    tab.set_noise_seed(3)
+    computed(qtbot, tab)
+    again = compute_trajectory("double-well", tab.start(), "sgd:lr=0.05,noise=3", 1000, noise_seed=3)
+    assert np.array_equal(tab.trajectory(0).x, again.x) and tab.trajectory(exact_row) is exact
+    tab._select(0)
+    tab.field("noise").setText("-2")
+    tab.field("noise").editingFinished.emit()
+    assert tab.field_error("noise") == "noise: must be a number in [0, 1000], got -2.0"
