@@ -30,6 +30,7 @@ from gui.shell.files import FileDialogs
 from gui.shell.help import HelpMenu
 from gui.shell.lesson_panel import LessonPanel, fill_lessons_menu
 from gui.shell.look import Look
+from gui.shell.preset_seeds import SeedsAction, with_seeds
 from gui.shell.settings import last_runs, save_window
 from gui.shell.toolbar import TrainingControls
 from gui.training.tab import TrainingTab
@@ -160,6 +161,7 @@ class MainWindow(QMainWindow):
         file.addAction(self._action("&Quit", self.close, QKeySequence.Quit))
 
         self._lesson_menu = bar.addMenu("&Lessons")
+        self.preset_seeds = SeedsAction(self)      # seed bands: train.seeds of the runs a lesson loads
         self._lesson_menu.setToolTipsVisible(True)
         waiting = self._lesson_menu.addAction("Loading…")
         waiting.setEnabled(False)
@@ -219,6 +221,10 @@ class MainWindow(QMainWindow):
 
     def _fill_lessons(self) -> None:
         fill_lessons_menu(self._lesson_menu, self._action, self.load_preset, self.open_question)
+        # seed bands (issue 13): the seeds of every run a lesson loads, right under the training lessons
+        from engine.lessons.presets import PRESETS
+        after = self._lesson_menu.actions()[len(PRESETS):]
+        self._lesson_menu.insertAction(after[0] if after else None, self.preset_seeds)  # type: ignore[arg-type]
 
     def _restore_runs(self) -> None:
         # a bad saved run list (an older version's, a hand edit) is ignored with a line in the log
@@ -351,7 +357,7 @@ class MainWindow(QMainWindow):
         if not self.may_replace_runs(f"The lesson \u201c{preset.title}\u201d"):
             return False
         self.controls.new_session()
-        self.training_tab.set_runs(preset.runs)
+        self.training_tab.set_runs(with_seeds(preset.runs, self.preset_seeds.seeds()))
         self.lesson_panel.show_lesson(name, preset.title, preset.lesson)
         self.labs.setCurrentIndex(0)     # a lesson's runs train in the training lab
         self.statusBar().showMessage(f"Lesson loaded: {preset.title}. Press Space to train.", 6000)

@@ -88,10 +88,13 @@ class RunsList(QTableWidget):
     def status(self, run_id: str) -> str:
         return self.item(self._rows[run_id], 1).text()
 
-    def set_rate(self, run_id: str, steps_per_sec: float) -> None:
+    def set_rate(self, run_id: str, steps_per_sec: float, members: int | None = None) -> None:
+        """The run's live speed; with ``members``, its K too (:meth:`set_members`)."""
         row = self._rows.get(run_id)
         if row is not None:
             self.item(row, 2).setText(f"{steps_per_sec:,.0f}" if steps_per_sec > 0 else "")
+            if members is not None:
+                self.set_members(run_id, members)
 
     def set_members(self, run_id: str, members: int) -> None:
         """K of a multi-seed run (train.seeds), as "16 seeds"; nothing for a one-seed run."""

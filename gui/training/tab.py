@@ -231,8 +231,7 @@ class TrainingTab(QSplitter):
             if len(update.evals):
                 evaluated.add(update.run_id)
             self.runs_list.set_status(update.run_id, update.status, self._status_tip(update))
-            self.runs_list.set_rate(update.run_id, update.steps_per_sec if update.status == RunStatus.RUNNING else 0.0)
-            self.runs_list.set_members(update.run_id, update.members)   # seed bands: K of a multi-seed run
+            self.runs_list.set_rate(update.run_id, update.steps_per_sec * (update.status == RunStatus.RUNNING), update.members)
         if evaluated:
             self.evaluated.emit(evaluated)
         if all(r.status in FINAL for r in self.runs.values()):
