@@ -126,6 +126,7 @@ class MetricPlots(QWidget):
         bands = self._bands.pop(run_id, None)
         if bands is not None:
             bands.remove()
+            self.controls.show_band_choice(bool(self._bands))
         for curve in run.curves.values():
             curve.remove()
         if run.clip_line is not None:
@@ -248,6 +249,7 @@ class MetricPlots(QWidget):
         if bands is None:
             plots = {key: widget.getPlotItem() for key, widget in self._widgets.items()}
             bands = self._bands[run.run_id] = RunBands(plots, run.color, run.visible)
+            self.controls.show_band_choice(True)
         bands.extend(update)
 
     def _draw_bands(self, run: PlottedRun, plot: str | None = None) -> None:

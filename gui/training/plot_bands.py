@@ -27,8 +27,8 @@ from gui.style.palette import with_alpha
 
 BAND_ALPHA = 56     # ~0.22 opacity: two runs' bands overlap visibly, on a light or a dark background
 BAND_KINDS: dict[str, tuple[str, str, str]] = {   # kind -> (lower edge, upper edge, what the controls say)
-    "range": ("minimum", "maximum", "Band: min\u2013max"),
-    "middle": ("q25", "q75", "Band: middle half"),
+    "range": ("minimum", "maximum", "band: min\u2013max"),
+    "middle": ("q25", "q75", "band: middle half"),
 }
 EDGES = ("minimum", "maximum", "q25", "q75")
 

@@ -50,6 +50,7 @@ class PlotControls(QWidget):
             self.band_combo.addItem(text, kind)
         self.band_combo.setToolTip("A multi-seed run's band: from its lowest to its highest member, or the "
                                    "middle half of its members (25th to 75th percentile).")
+        self.band_combo.setVisible(False)        # until a multi-seed run is plotted: no room taken for nothing
         self.band_combo.currentIndexChanged.connect(
             lambda index: self.band_requested.emit(self.band_combo.itemData(index)))
         self._debounce = QTimer(self)
@@ -88,6 +89,10 @@ class PlotControls(QWidget):
             self.log_box.blockSignals(True)
             self.log_box.setChecked(on)
             self.log_box.blockSignals(False)
+
+    def show_band_choice(self, visible: bool) -> None:
+        """The band choice is shown while a multi-seed run is plotted (one-seed runs have no band)."""
+        self.band_combo.setVisible(visible)
 
     def show_band(self, kind: str) -> None:
         index = self.band_combo.findData(kind)

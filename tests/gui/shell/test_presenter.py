@@ -93,3 +93,24 @@ def test_the_form_folds_away_and_comes_back(qtbot, settings):
     assert not again.look.form_folded        # remembered: the desk look, unfolded
     again.presenter_action.trigger()
     assert again.look.form_folded            # and presenter mode, folded
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_a_multi_seed_runs_band_choice_fits_a_projector_too(qtbot, settings, dark):
+    """The band choice appears only while a multi-seed run is plotted, and with it the window still fits."""
+    from PySide6.QtGui import QColor
+
+    from gui.training.metric_plots import MetricPlots
+    from tests.gui.training.test_bands import multi_seed_update
+    w = presenter_window(qtbot, settings, dark)
+    plots = w.findChild(MetricPlots)
+    assert plots.controls.band_combo.isHidden()
+    plots.add_run("bands", "adam", QColor("#1f77b4"))
+    plots.append(multi_seed_update("bands")[0])
+    settle(qtbot, w)
+    assert not plots.controls.band_combo.isHidden()
+    hint = w.minimumSizeHint()
+    assert hint.width() <= PROJECTOR[0] and hint.height() <= PROJECTOR[1], hint
+    plots.remove_run("bands")
+    assert plots.controls.band_combo.isHidden()
+    w.close()
