@@ -66,6 +66,15 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
             pump(lambda: all(r.status in FINAL for r in w.runs.values()))
             save("training-window")
 
+        def bands() -> None:
+            """The optimizers lesson at 16 seeds a run: SGD, momentum and Adam as bands (issue 13)."""
+            w.preset_seeds.spin.setValue(16)
+            w.load_preset("optimizers")
+            w.toggle_start()
+            pump(lambda: all(r.status in FINAL for r in w.runs.values()), timeout=900)
+            save("bands")
+            w.preset_seeds.spin.setValue(1)
+
         def weights() -> None:
             w.tabs.setCurrentWidget(w.histograms)
             pump(timeout=1)
@@ -133,7 +142,7 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
             pump(timeout=1)
             save("search-pbt")
 
-        shots = {f.__name__: f for f in (training, weights, results, trajectories, finder, init, schedules, regularization,
+        shots = {f.__name__: f for f in (training, bands, weights, results, trajectories, finder, init, schedules, regularization,
                                          search, search_pbt)}
         unknown = [n for n in names if n not in shots]
         if unknown:

@@ -31,6 +31,7 @@ BAND_KINDS: dict[str, tuple[str, str, str]] = {   # kind -> (lower edge, upper e
     "middle": ("q25", "q75", "band: middle half"),
 }
 EDGES = ("minimum", "maximum", "q25", "q75")
+CLEAR_PEN = pg.mkPen((0, 0, 0, 0))
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,9 @@ class RunBands:
         self._plots = plots
         self.items: dict[tuple[str, str], tuple[pg.PlotDataItem, pg.PlotDataItem, pg.FillBetweenItem]] = {}
         for band in BANDS:
-            lower, upper = pg.PlotDataItem(pen=None), pg.PlotDataItem(pen=None)
+            # edges drawn with a clear pen, not none: a PlotDataItem without a pen builds no path, and
+            # the fill between two empty paths is empty (the band was never seen)
+            lower, upper = pg.PlotDataItem(pen=CLEAR_PEN), pg.PlotDataItem(pen=CLEAR_PEN)
             fill = pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(with_alpha(color, BAND_ALPHA)))
             fill.setZValue(-1)          # under every curve
             for item in (lower, upper, fill):

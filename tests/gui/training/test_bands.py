@@ -93,3 +93,16 @@ def test_runs_list_shows_k_of_a_multi_seed_run(qtbot):
     assert runs.members_text("r") == "16 seeds"
     assert runs.members_text("s") == ""
     assert runs.status("r") == "queued"
+
+
+def test_the_band_is_a_filled_area_between_its_edges(qtbot):
+    """Each band's fill spans its edges (its edges' curves had no pen, so no path, and the fill was empty)."""
+    plots = MetricPlots()
+    qtbot.addWidget(plots)
+    plots.add_run("r", "adam", QColor("#1f77b4"))
+    update, members = multi_seed_update()
+    plots.append(update)
+    lower, upper, fill = plots._bands["r"].items[("accuracy", "val")]
+    box = fill.boundingRect()
+    assert not fill.path().isEmpty()
+    assert box.top() <= members["val_acc"].min() + 1e-9 and box.bottom() >= members["val_acc"].max() - 1e-9
