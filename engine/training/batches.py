@@ -37,6 +37,10 @@ def check_batch_norm(n_train: int, batch_size: int) -> None:
                               "(use 2 or more, or model.norm 'none' or 'layer')")
 
 
+MERGE_NOTE = "each epoch's last batch of one example is merged into the batch before (BatchNorm cannot train on one)"
+"""The note of a run whose last batches :func:`batch_norm_merge` merges (a single run's and a multi-seed run's)."""
+
+
 def batch_norm_merge(model: torch.nn.Module, n_train: int, batch_size: int) -> bool:
     """Whether ``model``'s run merges each epoch's last batch (BatchNorm and a last batch of one).
 

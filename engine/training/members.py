@@ -36,6 +36,7 @@ from engine.config import Experiment
 from engine.data.datasets import DataSplit, load_data
 from engine.experiment import resolve
 from engine.status import RunStatus
+from engine.training.ending import Driven, error_line
 from engine.training.events import EvalEvent, Event, FinalEvent, HistogramEvent, MembersEvent, StepEvent
 from engine.training.trainer import Trainer
 from engine.training.updates import mean_eval
@@ -96,16 +97,19 @@ def group_members(per_member: list[tuple[int, list[Event]]]) -> list[Event]:
             for _, group in sorted(groups.items(), key=lambda item: item[0])]
 
 
-def run_status(statuses: tuple[str, ...]) -> tuple[str, str]:
-    """The status and message of a run whose members have all ended, from theirs (stop and error aside)."""
+def run_status(statuses: tuple[str, ...], steps: int, notes: tuple[str, ...] = ()) -> tuple[str, str]:
+    """The status and message of a run whose members have all ended after ``steps``, from theirs (stop and
+    error aside): "finished 2000 steps; 3 of 16 members diverged" and the run's notes, or "all 16 members
+    diverged"."""
     K = len(statuses)
     diverged = sum(s == RunStatus.DIVERGED for s in statuses)
     if diverged == K:
         return RunStatus.DIVERGED, f"all {K} members diverged"
-    return RunStatus.FINISHED, f"{diverged} of {K} members diverged" if diverged else ""
+    words = [f"finished {steps} steps", *([f"{diverged} of {K} members diverged"] if diverged else []), *notes]
+    return RunStatus.FINISHED, "; ".join(words)
 
 
-class SequentialMembers:
+class SequentialMembers(Driven):
     """K real Trainers of seeds ``seed + k`` on the run's shared data, stepped in lock-step.
 
     ``trainers[k]`` is member ``k``'s own Trainer (the equivalence tests read it); nothing of a member's
@@ -129,10 +133,6 @@ class SequentialMembers:
     @property
     def notes(self) -> tuple[str, ...]:
         return self.trainers[0].notes
-
-    @property
-    def done(self) -> bool:
-        return self.final is not None
 
     @property
     def lr(self) -> float:
@@ -163,26 +163,8 @@ class SequentialMembers:
                 self.last_eval = mean_eval(event)
         self.elapsed += time.perf_counter() - started
         if all(t.done for t in self.trainers):
-            status, message = run_status(self.member_status)
-            if status == RunStatus.FINISHED:
-                ended = f"finished {self.step_count} steps"
-                message = ended + (f"; {message}" if message else "") + "".join(f"; {n}" for n in self.notes)
-            events.append(self._finish(status, message))
+            events.append(self._finish(*run_status(self.member_status, self.step_count, self.notes)))
         return events
-
-    def run(self, on_event: Callable[[Event], None] | None = None,
-            should_stop: Callable[[], bool] = lambda: False) -> FinalEvent:
-        """As :meth:`Trainer.run`: to the end or until ``should_stop()``; an exception ends the run as error."""
-        emit = on_event or (lambda e: None)
-        try:
-            while not self.done:
-                for event in self.stop() if should_stop() else self.step():
-                    emit(event)
-        except Exception as err:  # reported, never raised: the caller gets an error status
-            for event in self.fail(err):
-                emit(event)
-        assert self.final is not None
-        return self.final
 
     def stop(self) -> list[Event]:
         """End the run (every member still training) at the user's request: ``[FinalEvent]``."""
@@ -198,13 +180,7 @@ class SequentialMembers:
             return []
         for t in self.trainers:
             t.fail(err)
-        return [self._finish(RunStatus.ERROR, f"{type(err).__name__}: {err}".splitlines()[0])]
-
-    def _finish(self, status: str, message: str) -> FinalEvent:
-        self.status = status
-        rate = self.step_count / self.elapsed if self.elapsed > 0 else 0.0
-        self.final = FinalEvent(status, self.step_count, self.epoch, self.lr, message, self.elapsed, rate)
-        return self.final
+        return [self._finish(RunStatus.ERROR, error_line(err))]
 
     def predict_proba(self, x) -> np.ndarray:
         """Each member's class probabilities for ``x``: shape (K, n, classes)."""

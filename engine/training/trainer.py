@@ -46,8 +46,9 @@ from engine.model.models import build_model
 from engine.optim.optimizers import build_optimizer
 from engine.optim.schedules import LRSchedule
 from engine.status import RunStatus
-from engine.training.batches import BatchOrder, batch_norm_merge
+from engine.training.batches import MERGE_NOTE, BatchOrder, batch_norm_merge
 from engine.training.divergence import DivergenceCheck, numeric_failure
+from engine.training.ending import Driven, error_line
 from engine.training.events import EvalEvent, Event, FinalEvent, HistogramEvent, StepEvent
 from engine.training.gradients import FlatGradients
 from engine.training.measurements import ShadowNetwork, Snapshot
@@ -79,7 +80,7 @@ class TrainerState:
     augment: tuple | None
 
 
-class Trainer:
+class Trainer(Driven):
     """One run of one experiment.
 
     ``data`` may be passed in when several trainers share a dataset (it is
@@ -136,15 +137,10 @@ class Trainer:
     def notes(self) -> tuple[str, ...]:
         """What the trainer changed of the experiment as given, one line each (empty when nothing)."""
         if self._merge_last:
-            return ("each epoch's last batch of one example is merged into the batch before "
-                    "(BatchNorm cannot train on one)",)
+            return (MERGE_NOTE,)
         return ()
 
     # -- driving ------------------------------------------------------------------------------
-
-    @property
-    def done(self) -> bool:
-        return self.final is not None
 
     @property
     def lr(self) -> float:
@@ -189,21 +185,6 @@ class Trainer:
             events.append(self._finish(self.status, self._end_message()))
         return events
 
-    def run(self, on_event: Callable[[Event], None] | None = None,
-            should_stop: Callable[[], bool] = lambda: False) -> FinalEvent:
-        """Train to the end, or until ``should_stop()`` is true; exceptions end the run as ``error``."""
-        emit = on_event or (lambda e: None)
-        try:
-            while not self.done:
-                events = self.stop() if should_stop() else self.step()
-                for event in events:
-                    emit(event)
-        except Exception as err:  # reported, never raised: the caller gets an error status
-            for event in self.fail(err):
-                emit(event)
-        assert self.final is not None   # the loop ends only once the run has ended
-        return self.final
-
     def stop(self) -> list[Event]:
         """End the run early at the user's request; returns ``[FinalEvent]`` (an empty list if already ended)."""
         if self.done:
@@ -214,13 +195,7 @@ class Trainer:
         """End the run because something raised; the message is one line for the user."""
         if self.done:
             return []
-        return [self._finish(RunStatus.ERROR, f"{type(err).__name__}: {err}".splitlines()[0])]
-
-    def _finish(self, status: str, message: str) -> FinalEvent:
-        self.status = status
-        rate = self.step_count / self.elapsed if self.elapsed > 0 else 0.0
-        self.final = FinalEvent(status, self.step_count, self.epoch, self.lr, message, self.elapsed, rate)
-        return self.final
+        return [self._finish(RunStatus.ERROR, error_line(err))]
 
     # -- saving and restoring ---------------------------------------------------------------------
 

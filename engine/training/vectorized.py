@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from typing import Callable
 
 import numpy as np
 import torch
@@ -41,8 +40,9 @@ from engine.data.datasets import DATASETS, DataSplit, load_data
 from engine.experiment import resolve
 from engine.model.models import MODELS, build_model
 from engine.status import RunStatus
-from engine.training.batches import batch_norm_merge
+from engine.training.batches import MERGE_NOTE, batch_norm_merge
 from engine.training.divergence import DivergenceCheck, numeric_failure
+from engine.training.ending import Driven, error_line
 from engine.training.events import EvalEvent, Event, FinalEvent, MembersEvent, StepEvent
 from engine.training.members import run_status
 from engine.training.updates import mean_eval
@@ -73,7 +73,7 @@ def vectorizable(experiment: Experiment) -> str | None:
     return None if layer is None else f"layer {layer} has no batched form in the vectorized members"
 
 
-class VectorizedMembers:
+class VectorizedMembers(Driven):
     """K members of seeds ``seed + k`` trained as one stacked network (see the module's docstring)."""
 
     def __init__(self, experiment: Experiment, data: DataSplit | None = None):
@@ -126,13 +126,8 @@ class VectorizedMembers:
     @property
     def notes(self) -> tuple[str, ...]:
         if self._merge_last:
-            return ("each epoch's last batch of one example is merged into the batch before "
-                    "(BatchNorm cannot train on one)",)
+            return (MERGE_NOTE,)
         return ()
-
-    @property
-    def done(self) -> bool:
-        return self.final is not None
 
     @property
     def lr(self) -> float:
@@ -164,26 +159,8 @@ class VectorizedMembers:
             events.append(MembersEvent(tuple(ends), tuple(self._member_final(k) for k in ends)))
             self._ending = []
         if all(s is not None for s in self._status):
-            status, message = run_status(self.member_status)
-            if status == RunStatus.FINISHED:
-                ended = f"finished {self.step_count} steps"
-                message = ended + (f"; {message}" if message else "") + "".join(f"; {n}" for n in self.notes)
-            events.append(self._finish(status, message))
+            events.append(self._finish(*run_status(self.member_status, self.step_count, self.notes)))
         return events
-
-    def run(self, on_event: Callable[[Event], None] | None = None,
-            should_stop: Callable[[], bool] = lambda: False) -> FinalEvent:
-        """As :meth:`Trainer.run`: to the end or until ``should_stop()``; an exception ends the run as error."""
-        emit = on_event or (lambda e: None)
-        try:
-            while not self.done:
-                for event in self.stop() if should_stop() else self.step():
-                    emit(event)
-        except Exception as err:  # reported, never raised: the caller gets an error status
-            for event in self.fail(err):
-                emit(event)
-        assert self.final is not None
-        return self.final
 
     def stop(self) -> list[Event]:
         """End the run (every member still training) at the user's request: ``[FinalEvent]``."""
@@ -197,13 +174,7 @@ class VectorizedMembers:
         if self.done:
             return []
         self._status = [s or RunStatus.ERROR for s in self._status]
-        return [self._finish(RunStatus.ERROR, f"{type(err).__name__}: {err}".splitlines()[0])]
-
-    def _finish(self, status: str, message: str) -> FinalEvent:
-        self.status = status
-        rate = self.step_count / self.elapsed if self.elapsed > 0 else 0.0
-        self.final = FinalEvent(status, self.step_count, self.epoch, self.lr, message, self.elapsed, rate)
-        return self.final
+        return [self._finish(RunStatus.ERROR, error_line(err))]
 
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor) -> np.ndarray:
