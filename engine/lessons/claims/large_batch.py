@@ -1,7 +1,8 @@
-"""The claims of the large-batch lab: at equal epochs plain SGD with the linear scaling rule and warm-up breaks down as the batch grows, and the layer-wise methods (LARS, LAMB) hold up better.
+"""The claims of the large-batch lab: at equal epochs plain SGD with the linear scaling rule and warm-up breaks
+down as the batch grows, and the layer-wise methods (LARS, LAMB) hold up better.
 
 Each claim is a set-up and the conditions its numbers must meet, checked at many seeds
-(:mod:).
+(:mod:`engine.lessons.claims.table`).
 """
 from __future__ import annotations
 
