@@ -46,6 +46,10 @@ class LayerHistogram:
     name: str                     # e.g. "hidden1.linear.weight"
     weight: Histogram
     grad: Histogram | None        # None before the first step
+    # What the optimizer did to the layer on the tick's step (None at step 0, or where the run does not measure it):
+    rate: Histogram | None = None         # log10 of each weight's effective rate (engine.optim.rates)
+    update_ratio: float | None = None     # ||dtheta|| / ||theta|| of the layer over the tick's step
+    zero_grad: float | None = None        # fraction of the layer's gradient entries exactly 0 (fp16 underflow)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,10 @@ class Snapshot:
     params: list[torch.Tensor]
     buffers: list[torch.Tensor]
     grads: torch.Tensor | None      # the flat gradient, None before the first step
+    # On a histogram tick after step 0: the weights before the tick's update, and each parameter's effective
+    # rate from the optimizer's state after it (engine.optim.rates; None where the optimizer has no entry)
+    before: list[torch.Tensor] | None = None
+    rates: list[torch.Tensor | None] | None = None
 
 
 class ActivationRecorder:

@@ -44,6 +44,7 @@ from engine.data.datasets import DataSplit, load_data
 from engine.experiment import resolve
 from engine.model.models import build_model
 from engine.optim.optimizers import build_optimizer
+from engine.optim.rates import effective_rates
 from engine.optim.schedules import LRSchedule
 from engine.status import RunStatus
 from engine.training.batches import MERGE_NOTE, BatchOrder, batch_norm_merge
@@ -315,6 +316,11 @@ class Trainer(Driven):
     def _train_step(self) -> list[Event]:
         """:meth:`train_step` as a step of the run: counted, judged for divergence, scheduled, measured."""
         train = self.experiment.train
+        upcoming = self.step_count + 1
+        hist_next = bool(train.histogram_every) and (upcoming >= self.total_steps
+                                                      or upcoming % train.histogram_every == 0)
+        # a histogram tick measures what the step did to the weights: keep them from before it
+        before = [p.detach().clone() for p in self._params] if hist_next else None
         done = self.train_step(accept=self._divergence.accept)
         self.step_count += 1
         lr, loss_value, norm = done.lr, done.loss, done.grad_norm
@@ -329,7 +335,7 @@ class Trainer(Driven):
         do_eval = last or self.step_count % train.eval_every == 0
         do_hist = bool(train.histogram_every) and (last or self.step_count % train.histogram_every == 0)
         if do_eval or do_hist:
-            events += self._measure(self._snapshot(), do_eval, do_hist)
+            events += self._measure(self._snapshot(before if do_hist else None), do_eval, do_hist)
         if last:
             self.status = RunStatus.FINISHED
         return events
@@ -347,12 +353,14 @@ class Trainer(Driven):
 
     # -- measurements -------------------------------------------------------------------------
 
-    def _snapshot(self) -> Snapshot:
-        """Copies of what a measurement reads, taken at its tick."""
+    def _snapshot(self, before: list[torch.Tensor] | None = None) -> Snapshot:
+        """Copies of what a measurement reads, taken at its tick; ``before``, the weights before the tick's
+        step, with the optimizer's effective rates when given (a histogram tick)."""
         with torch.no_grad():
             return Snapshot(self.step_count, self.epoch, [p.detach().clone() for p in self._params],
                             [b.clone() for b in self.model.buffers()],
-                            self._grads.flat.clone() if self.step_count else None)
+                            self._grads.flat.clone() if self.step_count else None,
+                            before, effective_rates(self.optimizer) if before is not None else None)
 
     def _measure(self, snap: Snapshot, do_eval: bool, do_hist: bool) -> list[Event]:
         """Measure ``snap`` on the shadow network (:mod:`engine.training.measurements`); keep its evaluation."""

@@ -310,3 +310,32 @@ def test_a_loss_far_above_chance_from_step_0_is_diverged_at_step_0():
     events = ordinary.step()
     start = next(e for e in events if isinstance(e, EvalEvent))
     assert start.train_loss < 1000 * math.log(2) and ordinary.status is None
+
+
+def test_a_histogram_tick_snapshots_the_weights_before_its_step_and_the_rates_after():
+    """The snapshot of a histogram tick carries the weights before the tick's update (so the measurement can
+    read ||dtheta|| / ||theta||) and the optimizer's effective rates; other ticks carry neither."""
+    from engine.config import Experiment, OptimizerConfig, TrainConfig
+    from engine.training.trainer import Trainer
+    exp = Experiment(optimizer=OptimizerConfig(name="adam", lr=0.01),
+                     train=TrainConfig(steps=4, eval_every=1, histogram_every=2))
+    trainer = Trainer(exp)
+    seen = []
+    original = trainer._snapshot
+
+    def spy(before=None):
+        snap = original(before)
+        seen.append(snap)
+        return snap
+    trainer._snapshot = spy
+    weights_before_step_2 = None
+    while not trainer.done:
+        if trainer.step_count == 1:
+            weights_before_step_2 = [p.detach().clone() for p in trainer.model.parameters()]
+        trainer.step()
+    by_step = {s.step: s for s in seen}
+    assert by_step[1].before is None and by_step[1].rates is None and by_step[3].before is None
+    assert by_step[2].before is not None and by_step[4].before is not None
+    assert all(torch.equal(a, b) for a, b in zip(by_step[2].before, weights_before_step_2))
+    assert not all(torch.equal(a, b) for a, b in zip(by_step[2].before, by_step[2].params))
+    assert by_step[2].rates is not None and len(by_step[2].rates) == len(by_step[2].params)
