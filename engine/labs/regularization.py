@@ -110,11 +110,17 @@ def run_gap_curves(experiments: Iterable[Experiment], should_stop: Callable[[], 
     (:class:`~engine.training.session.SharedData`).  The curve's ``status`` is the trainer's:
     a diverged run, or one that raised (``error``), says so.
     ``should_stop`` ends the current run early (it gives no curve) and skips the
-    rest; ``on_curve`` hears each curve as soon as its run ends.
+    rest; ``on_curve`` hears each curve as soon as its run ends.  A run of several seeds
+    (``train.seeds > 1``) is refused with a ValueError naming the key, before any training.
     """
     from engine.training.session import SharedData
     from engine.training.trainer import Trainer
 
+    experiments = list(experiments)
+    many = next((exp for exp in experiments if exp.train.seeds > 1), None)
+    if many is not None:   # a Trainer trains one seed: member 0 alone would pass for the mean of K
+        raise ValueError(f"train.seeds: the regularization comparison trains one seed per run; {many.name!r} "
+                         f"has {many.train.seeds} (set it to 1)")
     curves: list[GapCurve] = []
     shared = SharedData()
     for exp in experiments:

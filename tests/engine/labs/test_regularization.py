@@ -169,3 +169,15 @@ def test_text_cell_quotes_only_formula_leads():
     from engine.files import text_cell
     assert [text_cell(s) for s in ("=A1", "+1", "-1", "@SUM(A1)", "a=b", "", "none")] == \
         ["'=A1", "'+1", "'-1", "'@SUM(A1)", "a=b", "", "none"]
+
+
+def test_a_run_of_several_seeds_is_refused_before_any_training_naming_the_key():
+    """The comparison trains one seed per run: a run of K seeds would silently be its member 0 alone."""
+    small = {"data": {"dataset": "spiral", "n_train": 64, "n_val": 32}, "model": {"hidden": [8]},
+             "train": {"steps": 10, "eval_every": 5}}
+    runs = [Experiment(name="one").replace(**small),
+            Experiment(name="four").replace(**{**small, "train": {"steps": 10, "eval_every": 5, "seeds": 4}})]
+    heard = []
+    with pytest.raises(ValueError, match=r"^train\.seeds: .*'four' has 4"):
+        run_gap_curves(runs, on_curve=heard.append)
+    assert heard == []
