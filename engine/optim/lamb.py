@@ -17,6 +17,8 @@ from typing import Callable, Iterable
 
 import torch
 
+from engine.optim.trust import layer_ratio
+
 #: Upper end of the clamp ``phi(z) = min(max(z, 0), MAX_WEIGHT_NORM)`` applied to
 #: a layer's weight norm before it becomes the length of the step (the paper's
 #: scaling function phi, with the bounds its experiments use: gamma_l = 0,
@@ -156,8 +158,7 @@ class Lamb(torch.optim.Optimizer):
                 # Layer-wise trust ratio phi(||x||) / ||u||, 1 when undefined.
                 phi = torch.linalg.vector_norm(x).clamp(0.0, MAX_WEIGHT_NORM)
                 u_norm = torch.linalg.vector_norm(u)
-                trust = torch.where((phi > 0) & (u_norm > 0), phi / u_norm,
-                                    torch.ones_like(phi))
+                trust = layer_ratio(phi, u_norm, (phi > 0) & (u_norm > 0))
 
                 x.sub_(u * (trust * lr))
                 state["trust_ratio"] = trust.item()

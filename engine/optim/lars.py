@@ -13,6 +13,8 @@ from typing import Callable, Iterable
 
 import torch
 
+from engine.optim.trust import layer_ratio
+
 
 class Lars(torch.optim.Optimizer):
     r"""Layer-wise Adaptive Rate Scaling (LARS), You, Gitman and Ginsburg 2017, Algorithm 1.
@@ -131,10 +133,8 @@ class Lars(torch.optim.Optimizer):
                 if is_weight:
                     w_norm = torch.linalg.vector_norm(w)
                     g_norm = torch.linalg.vector_norm(g)
-                    local_lr = torch.where(
-                        (w_norm > 0) & (g_norm > 0),
-                        trust * w_norm / (g_norm + weight_decay * w_norm + eps),
-                        torch.ones_like(w_norm))
+                    local_lr = layer_ratio(trust * w_norm, g_norm + weight_decay * w_norm + eps,
+                                           (w_norm > 0) & (g_norm > 0))
                     d = g.add(w, alpha=weight_decay) if weight_decay != 0 else g
                     step = d * (local_lr * lr)              # lr * local_lr * (g + wd * w)
                     state["local_lr"] = local_lr.item()
