@@ -263,8 +263,12 @@ class TrainConfig:
     grad_clip: float | None = param(None, "Largest global L2 norm of the gradient; larger ones are "
                                     "scaled down to it.", checks=(finite, greater_than(0)),
                                     default_text="none (no clipping)")
-    precision: str = param("fp32", "Arithmetic of the forward pass (bf16 is a precision demo, "
-                           "slow on most CPUs).", choices=("fp32", "bf16"))
+    precision: str = param("fp32", "Arithmetic of the forward pass; the weights and the update stay "
+                           "float32 (fp16 and bf16 are a precision demo on a CPU, not a speed-up).",
+                           choices=("fp32", "bf16", "fp16"))
+    loss_scale: str = param("dynamic", "How fp16 scales the loss before backward so small gradients do "
+                            "not underflow to zero: dynamic (start at 2^16, halve on an overflow and skip "
+                            "that step) or none. Not used by fp32 and bf16.", choices=("dynamic", "none"))
     eval_every: int = param(50, "Steps between evaluations on the full train and val sets.",
                             checks=(at_least(1),))
     divergence_factor: float | None = param(1000.0, "The run counts as diverged when the batch loss "

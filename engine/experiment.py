@@ -275,9 +275,11 @@ def notes(exp: Experiment) -> list[str]:
     if exp.model.norm == "batch" and exp.data.n_train % batch == 1 and exp.data.n_train > batch:
         out.append("data.n_train: the last batch of each epoch would hold one example, which BatchNorm "
                    "cannot normalize; it joins the batch before it")
-    if exp.train.precision == "bf16":
-        out.append("train.precision: bf16 is a precision demo; on CPUs without bf16 instructions it is "
-                   "slower than fp32, not faster")
+    if exp.train.precision in ("bf16", "fp16"):
+        out.append(f"train.precision: {exp.train.precision} is a precision demo on a CPU, not the GPU's "
+                   f"speed-up: measured here it is slower than fp32 (main.py bench)")
+    if exp.train.precision != "fp16" and exp.train.loss_scale != "dynamic":
+        out.append(f"train.loss_scale: not used by {exp.train.precision} (only fp16's gradients underflow)")
     return out
 
 

@@ -27,7 +27,6 @@ gradient buffer), ``divergence`` (when a run has diverged), ``measurements``
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import time
@@ -53,6 +52,7 @@ from engine.training.ending import Driven, error_line
 from engine.training.events import EvalEvent, Event, FinalEvent, HistogramEvent, StepEvent
 from engine.training.gradients import FlatGradients
 from engine.training.measurements import ShadowNetwork, Snapshot
+from engine.training.precision import Precision
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class TrainStep:
     grad_norm: float        # ||g|| before clipping; NaN when no backward ran
     clipped: bool
     updated: bool           # the optimizer stepped: False when the loss (or gradient) was non-finite or refused
+    skipped: bool = False   # fp16's loss scaler skipped the step (inf/NaN gradients): not divergence
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class TrainerState:
     dropout_rng: torch.Tensor
     training: bool
     augment: tuple | None
+    precision: dict | None = None     # the loss scaler's state (fp16 with dynamic scaling)
 
 
 class Trainer(Driven):
@@ -120,8 +122,8 @@ class Trainer(Driven):
         self._batches = BatchOrder(n_train, exp.train.batch_size, exp.seed, self._merge_last)
         # Training batches only; its own seeded generators, so the batch order is the same with or without.
         self.augmenter = Augmenter(exp.augment, self.data.kind, exp.seed) if exp.augment.active else None
-        self.autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) \
-            if exp.train.precision == "bf16" else contextlib.nullcontext
+        self.precision = Precision(exp.train.precision, exp.train.loss_scale)
+        self.autocast = self.precision.autocast
 
         # Measurements run on a shadow copy of the network, loaded from a snapshot of the weights.
         self._shadow = ShadowNetwork(self.model)
@@ -214,7 +216,8 @@ class Trainer(Driven):
             cursor=self._batches.cursor,
             dropout_rng=self._rng_state.clone(),
             training=self.model.training,
-            augment=self.augmenter.get_state() if self.augmenter is not None else None)
+            augment=self.augmenter.get_state() if self.augmenter is not None else None,
+            precision=copy.deepcopy(self.precision.state_dict()))
 
     def load_state(self, state: "TrainerState") -> None:
         """Back to ``state``: weights and buffers in place (the optimizer keeps its parameters), the
@@ -232,6 +235,7 @@ class Trainer(Driven):
         self.model.train(state.training)
         if self.augmenter is not None and state.augment is not None:
             self.augmenter.set_state(state.augment)
+        self.precision.load_state_dict(copy.deepcopy(state.precision))
 
     def resume(self, state: "TrainerState", step: int, start_loss: float) -> None:
         """Continue, in this fresh trainer, a run saved by :meth:`save_state` after ``step`` steps, as if this
@@ -271,7 +275,10 @@ class Trainer(Driven):
         with the run's own dropout draws, the loss; then, if the loss is finite and
         ``accept(loss)`` agrees, ``backward()``, the gradient norm ``||g||``, clipping to
         ``train.grad_clip`` (``g <- g * c / (||g|| + 1e-6)`` when ``||g|| > c``) and the
-        optimizer's step.  A non-finite gradient is not stepped on either.  ``lr``, when given, is
+        optimizer's step.  A non-finite gradient is not stepped on either.  With fp16's loss scaling
+        (:mod:`engine.training.precision`) backward runs on ``S * loss`` and the gradients are divided by
+        ``S`` before the norm; a non-finite one then makes the scaler skip the step and halve ``S``
+        (``skipped``: the run goes on).  ``lr``, when given, is
         set on every param group first (the LR finder's sweep); otherwise the schedule's rate is used.
 
         ``accept`` sees the loss *before* the update: :meth:`step` refuses a loss above the run's
@@ -301,17 +308,19 @@ class Trainer(Driven):
         if not (math.isfinite(loss_value) and wanted):
             return TrainStep(rate, loss_value, math.nan, False, False)
         self._grads.zero()
-        loss.backward()
+        self.precision.backward(loss)
+        self.precision.unscale(self.optimizer)
         norm = self._grads.norm()
         if not math.isfinite(norm):
-            return TrainStep(rate, loss_value, norm, False, False)
+            skipped = self.precision.scaler is not None and not self.precision.step(self.optimizer)
+            return TrainStep(rate, loss_value, norm, False, False, skipped)
         clip = self.experiment.train.grad_clip
         clipped = clip is not None and norm > clip
         if clipped and clip is not None:   # (the second test only tells mypy what the first implies)
             # torch's own scaling, g <- g * min(1, c / (||g|| + 1e-6)), given the norm we measured
             torch.nn.utils.clip_grads_with_norm_(self._params, clip, torch.tensor(norm))
-        self.optimizer.step()
-        return TrainStep(rate, loss_value, norm, clipped, True)
+        stepped = self.precision.step(self.optimizer)
+        return TrainStep(rate, loss_value, norm, clipped, stepped, not stepped)
 
     def _train_step(self) -> list[Event]:
         """:meth:`train_step` as a step of the run: counted, judged for divergence, scheduled, measured."""
@@ -324,7 +333,7 @@ class Trainer(Driven):
         done = self.train_step(accept=self._divergence.accept)
         self.step_count += 1
         lr, loss_value, norm = done.lr, done.loss, done.grad_norm
-        why = self._divergence.step_failure(loss_value, done.updated)
+        why = self._divergence.step_failure(loss_value, done.updated or done.skipped)
         if why:   # (a refused loss ran no backward: its norm is NaN already)
             return self._diverge(lr, loss_value, norm, why)
         if self.schedule.active:

@@ -27,7 +27,6 @@ plain ``FinalEvent``.  :func:`vectorizable` says which experiments this trainer 
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 
@@ -45,6 +44,7 @@ from engine.training.divergence import DivergenceCheck, numeric_failure
 from engine.training.ending import Driven, error_line
 from engine.training.events import EvalEvent, Event, FinalEvent, MembersEvent, StepEvent
 from engine.training.members import run_status
+from engine.training.precision import autocast_for
 from engine.training.updates import mean_eval
 from engine.training.vector_data import MemberBatches, member_batch
 from engine.training.vector_measure import measure_members
@@ -56,9 +56,16 @@ def vectorizable(experiment: Experiment) -> str | None:
     """None when :class:`VectorizedMembers` trains ``experiment`` exactly; else one line why not.
 
     Every optimizer, schedule, init, norm, activation, dropout, augmentation, clipping and precision
-    setting of an mlp is supported; the cnn is not yet (its stacked layers are built, but a grouped
+    setting of an mlp is supported but fp16 (``train.precision``); the cnn is not yet (its stacked layers are built, but a grouped
     convolution is equal to each member's only to ~1e-6, not bit for bit), nor a network layer with no
-    batched form (a layer type added to the model registry later)."""
+    batched form (a layer type added to the model registry later).
+
+    fp16 is left to the sequential members: its loss scale is one number per run that halves when that
+    run's gradient overflows, so K members need K scales, and one stacked backward of ``S * loss`` has one;
+    each sequential member is its own Trainer with its own scaler."""
+    if experiment.train.precision == "fp16":
+        return ("train.precision fp16: each member's loss scale moves on its own overflows, and the stacked "
+                "backward has one scale")
     if experiment.model.kind == "cnn":
         return ("model.kind cnn: a grouped convolution adds in another order than each member's own, and a "
                 "bias before BatchNorm (gradient 0 but for rounding) makes that visible")
@@ -79,6 +86,8 @@ class VectorizedMembers(Driven):
     def __init__(self, experiment: Experiment, data: DataSplit | None = None):
         self.experiment = resolve(experiment)
         exp = self.experiment
+        if exp.train.precision == "fp16":
+            raise ValueError(f"{vectorizable(exp)}: train the members sequentially")
         self.K = K = exp.train.seeds
         self.seeds = tuple(exp.seed + k for k in range(K))
         self.data = data if data is not None else load_data(exp.data, exp.seed)
@@ -104,8 +113,7 @@ class VectorizedMembers(Driven):
         self._batches = MemberBatches(n_train, exp.train.batch_size, self.seeds, self._merge_last)
         self.augmenters = ([Augmenter(exp.augment, self.data.kind, s) for s in self.seeds]
                            if exp.augment.active else None)
-        self.autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) \
-            if exp.train.precision == "bf16" else contextlib.nullcontext
+        self.autocast = autocast_for(exp.train.precision)
         self._checks = [DivergenceCheck(exp.train.divergence_factor, self.data.n_classes) for _ in range(K)]
         self._status: list[str | None] = [None] * K
         self._why = [""] * K

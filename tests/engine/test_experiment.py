@@ -123,7 +123,8 @@ BAD = [
     ({"data": {"n_val": 10**7}}, "data.n_val: must be <= 1,000,000, got 10000000"),
     ({"model": {"channels": [8, 100000]}}, "model.channels[1]: must be <= 4,096, got 100000"),
     ({"train": {"batch_size": 0}}, "train.batch_size: must be >= 1, got 0"),
-    ({"train": {"precision": "fp16"}}, 'train.precision: unknown value "fp16" (choose from fp32, bf16)'),
+    ({"train": {"precision": "fp8"}}, 'train.precision: unknown value "fp8" (choose from fp32, bf16, fp16)'),
+    ({"train": {"loss_scale": "static"}}, 'train.loss_scale: unknown value "static" (choose from dynamic, none)'),
     ({"train": {"grad_clip": 0}}, "train.grad_clip: must be > 0, got 0.0"),
     ({"train": {"eval_every": 0}}, "train.eval_every: must be >= 1, got 0"),
     ({"train": {"divergence_factor": 1}}, "train.divergence_factor: must be > 1, got 1.0"),
@@ -318,3 +319,17 @@ def test_batchnorm_with_batches_of_one_is_refused_naming_the_batch_size():
         parse_experiment({"model": {"norm": "batch"}, "train": {"batch_size": 1}})
     parse_experiment({"model": {"norm": "batch"}, "train": {"batch_size": 2}})
     parse_experiment({"train": {"batch_size": 1}})        # without BatchNorm a batch of one trains
+
+
+def test_loss_scale_is_fp16s_and_noted_unused_elsewhere():
+    """fp16 takes either scale silently; fp32/bf16 do not use one: ``none`` set there is noted (not refused,
+    so switching a run's precision in the form never makes it invalid), the default ``dynamic`` is not."""
+    fp16 = parse_experiment({"train": {"precision": "fp16", "loss_scale": "none"}})
+    assert (fp16.train.precision, fp16.train.loss_scale) == ("fp16", "none")
+    assert not any(n.startswith("train.loss_scale") for n in notes(fp16))
+    assert parse_experiment({"train": {"precision": "fp16"}}).train.loss_scale == "dynamic"
+    for precision in ("fp32", "bf16"):
+        exp = parse_experiment({"train": {"precision": precision, "loss_scale": "none"}})
+        assert f"train.loss_scale: not used by {precision} (only fp16's gradients underflow)" in notes(exp)
+    assert not any(n.startswith("train.loss_scale") for n in notes(Experiment()))
+    assert any(n.startswith("train.precision: fp16 is a precision demo on a CPU") for n in notes(fp16))
