@@ -13,16 +13,20 @@ def configure(parser) -> None:
                         help="rounds of the K-seeds rows, vectorized vs sequential (default 3; 0: skip them)")
     parser.add_argument("--members-steps", type=whole_at_least(10), default=200,
                         help="steps per round of the K-seeds rows (default 200)")
+    parser.add_argument("--precision-repeats", type=whole_at_least(0), default=5,
+                        help="rounds of the precision rows, fp32 vs bf16 vs fp16 (default 5; 0: skip them)")
 
 
 def run(args) -> int:
     from engine.training.bench import main as bench_main
-    from engine.training.bench import members_main
+    from engine.training.bench import members_main, precision_main
     code = bench_main(repeats=args.repeats, steps=args.steps)
     if code == 0 and args.members_repeats:
         code = members_main(repeats=args.members_repeats, steps=args.members_steps)
+    if code == 0 and args.precision_repeats:
+        code = precision_main(repeats=args.precision_repeats, steps=args.steps)
     return code
 
 
-COMMAND = Command("bench", "engine speed against a bare PyTorch loop; K seeds vectorized vs sequential",
-                  configure, run)
+COMMAND = Command("bench", "engine speed against a bare PyTorch loop; K seeds vectorized vs sequential; "
+                  "fp16/bf16 vs fp32", configure, run)

@@ -12,6 +12,11 @@ The seeds-as-bands rows (:func:`members_main`, issue 13) race K members of one e
 (``engine.training.vectorized``) against the same K members as K sequential runs
 (``SequentialMembers``), turn about in one process, in model-steps per second (K per step); the best of
 a few rounds, as the machine is shared.
+
+The precision rows (:func:`precision_main`, issue 14) race one experiment at ``train.precision`` fp32, bf16
+and fp16 (dynamic loss scaling) turn about, measurements off, and give each one's steps per second as a
+fraction of fp32's in the same rounds: what mixed precision costs on this CPU (on a GPU's tensor cores it
+is the 2-3x speed-up; here the casts are extra work and the matrix products are no faster).
 """
 from __future__ import annotations
 
@@ -190,4 +195,45 @@ def main(repeats: int = 15, steps: int = 600) -> int:
         r = measure(case, exp, steps, repeats)
         print(f"| {r.case} | {r.bare_steps_per_sec:,.0f} | {r.engine_steps_per_sec:,.0f} | {r.ratio:.3f} "
               f"| {r.quiet_ratio:.3f} |", flush=True)
+    return 0
+
+
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+def precision_round(exp: Experiment, steps: int) -> dict[str, float]:
+    """Seconds of ``steps`` steps at each precision (fp16 with dynamic loss scaling), measurements off,
+    taken in turns of ``CHUNK`` steps in a rotating order so each sees the same moments of the machine."""
+    quiet = exp.replace(train={"steps": 10 * steps + 10, "eval_every": 100 * steps, "histogram_every": 0})
+    trainers = {p: Trainer(quiet.replace(train={"precision": p, "loss_scale": "dynamic"})) for p in PRECISIONS}
+    for t in trainers.values():
+        t.step()
+    spent = dict.fromkeys(PRECISIONS, 0.0)
+    names = list(PRECISIONS)
+    for i in range(max(1, steps // CHUNK)):
+        for name in names[i % 3:] + names[:i % 3]:
+            start = time.perf_counter()
+            for _ in range(CHUNK):
+                trainers[name].step()
+            spent[name] += time.perf_counter() - start
+    for t in trainers.values():
+        t.stop()
+    return spent
+
+
+def precision_main(repeats: int = 5, steps: int = 600) -> int:
+    """The precision rows: fp32's steps per second and bf16's and fp16's as a fraction of it (median of the
+    per-round ratios)."""
+    torch.set_num_threads(1)
+    print(f"\nprecision, stepped turn about: {repeats} rounds of {steps} steps, {torch.get_num_threads()} torch "
+          f"thread(s), measurements off; speed relative to fp32 in the same rounds\n")
+    print("| case | fp32 steps/s | bf16 / fp32 | fp16 (dynamic scaling) / fp32 |")
+    print("|---|---:|---:|---:|")
+    for case, exp in CASES.items():
+        precision_round(exp, CHUNK)    # warm up
+        rounds = [precision_round(exp, steps) for _ in range(repeats)]
+        fp32 = statistics.median(steps / r["fp32"] for r in rounds)
+        bf16 = statistics.median(r["fp32"] / r["bf16"] for r in rounds)
+        fp16 = statistics.median(r["fp32"] / r["fp16"] for r in rounds)
+        print(f"| {case} | {fp32:,.0f} | {bf16:.2f}x | {fp16:.2f}x |", flush=True)
     return 0
