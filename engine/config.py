@@ -265,7 +265,7 @@ class TrainConfig:
                                     default_text="none (no clipping)")
     precision: str = param("fp32", "Arithmetic of the forward pass; the weights and the update stay "
                            "float32 (fp16 and bf16 are a precision demo on a CPU, not a speed-up).",
-                           choices=("fp32", "bf16", "fp16"))
+                           registry="precisions")
     loss_scale: str = param("dynamic", "How fp16 scales the loss before backward so small gradients do "
                             "not underflow to zero: dynamic (start at 2^16, halve on an overflow and skip "
                             "that step) or none. Not used by fp32 and bf16.", choices=("dynamic", "none"))

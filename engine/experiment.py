@@ -24,12 +24,13 @@ from engine.data.datasets import DATASETS
 from engine.inputs import InputError, read_json
 from engine.model.inits import INITS
 from engine.model.models import ACTIVATIONS, MODELS, NORMS
+from engine.model.precision import PRECISIONS
 from engine.optim.optimizers import OPTIMIZERS, resolve_optimizer, unused_keys
 from engine.optim.schedules import SCHEDULES, resolve_schedule
 
 REGISTRIES: dict[str, dict] = {
     "datasets": DATASETS, "models": MODELS, "activations": ACTIVATIONS, "norms": NORMS,
-    "inits": INITS, "optimizers": OPTIMIZERS, "schedules": SCHEDULES,
+    "inits": INITS, "optimizers": OPTIMIZERS, "schedules": SCHEDULES, "precisions": PRECISIONS,
 }
 
 

@@ -42,6 +42,7 @@ from engine.data.augment import Augmenter
 from engine.data.datasets import DataSplit, load_data
 from engine.experiment import resolve
 from engine.model.models import build_model
+from engine.model.precision import Precision
 from engine.optim.optimizers import build_optimizer
 from engine.optim.rates import effective_rates
 from engine.optim.schedules import LRSchedule
@@ -52,7 +53,6 @@ from engine.training.ending import Driven, error_line
 from engine.training.events import EvalEvent, Event, FinalEvent, HistogramEvent, StepEvent
 from engine.training.gradients import FlatGradients
 from engine.training.measurements import ShadowNetwork, Snapshot
-from engine.training.precision import Precision
 
 
 @dataclass(frozen=True)
@@ -276,7 +276,7 @@ class Trainer(Driven):
         ``accept(loss)`` agrees, ``backward()``, the gradient norm ``||g||``, clipping to
         ``train.grad_clip`` (``g <- g * c / (||g|| + 1e-6)`` when ``||g|| > c``) and the
         optimizer's step.  A non-finite gradient is not stepped on either.  With fp16's loss scaling
-        (:mod:`engine.training.precision`) backward runs on ``S * loss`` and the gradients are divided by
+        (:mod:`engine.model.precision`) backward runs on ``S * loss`` and the gradients are divided by
         ``S`` before the norm; a non-finite one then makes the scaler skip the step and halve ``S``
         (``skipped``: the run goes on).  ``lr``, when given, is
         set on every param group first (the LR finder's sweep); otherwise the schedule's rate is used.

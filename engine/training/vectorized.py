@@ -38,13 +38,13 @@ from engine.data.augment import Augmenter
 from engine.data.datasets import DATASETS, DataSplit, load_data
 from engine.experiment import resolve
 from engine.model.models import MODELS, build_model
+from engine.model.precision import autocast_for
 from engine.status import RunStatus
 from engine.training.batches import MERGE_NOTE, batch_norm_merge
 from engine.training.divergence import DivergenceCheck, numeric_failure
 from engine.training.ending import Driven, error_line
 from engine.training.events import EvalEvent, Event, FinalEvent, MembersEvent, StepEvent
 from engine.training.members import run_status
-from engine.training.precision import autocast_for
 from engine.training.updates import mean_eval
 from engine.training.vector_data import MemberBatches, member_batch
 from engine.training.vector_measure import measure_members

@@ -32,6 +32,7 @@ from engine.config import SECTIONS, DataConfig, DataKind, Experiment, TrainConfi
 from engine.data.datasets import DATASETS
 from engine.experiment import REGISTRIES, ExperimentError, parse_experiment, resolve
 from engine.model.inits import INITS
+from engine.model.precision import PRECISIONS
 from engine.optim.optimizers import OPTIMIZERS, OptimizerInfo
 from engine.optim.schedules import SCHEDULES
 from gui.training.form.compound_fields import LengthField, PairField, RateField, ToggledNumberField
@@ -214,7 +215,8 @@ class ExperimentForm(QWidget):
         self._add(s, "Batch size", NumberField("train.batch_size", integer=True))
         self._add(s, "Seeds", NumberField("train.seeds", integer=True))
         self._add(s, "Gradient clip", ToggledNumberField("train.grad_clip", "at norm", 1.0))
-        self._add(s, "Precision", self._choice("train.precision"))
+        self._add(s, "Precision", self._choice("train.precision", "precisions"))
+        self._add(s, "Loss scaling", self._choice("train.loss_scale"))
         self._add(s, "Evaluate every", NumberField("train.eval_every", integer=True))
         self._add(s, "Histograms every", NumberField("train.histogram_every", integer=True))
         self._add(s, "Divergence", ToggledNumberField("train.divergence_factor", "loss ×", 1000.0))
@@ -324,6 +326,10 @@ class ExperimentForm(QWidget):
         if init is not None:
             self._set_shown("model.init_std", init.uses_std)
             self._fields["model.init"].caption.setText(init.variance)
+        precision = PRECISIONS.get(self._fields["train.precision"].read())
+        if precision is not None:
+            # Only fp16's narrow exponent needs the loss scaled; a value already set stays editable.
+            self._set_shown("train.loss_scale", precision.scales or self._fields["train.loss_scale"].read() != "dynamic")
         opt = OPTIMIZERS.get(self._fields["optimizer.name"].read())
         if opt is not None:
             self._apply_optimizer(opt)

@@ -1,4 +1,4 @@
-"""fp16 with FP32 master weights and loss scaling (engine/training/precision.py), in the Trainer and the members.
+"""fp16 with FP32 master weights and loss scaling (engine/model/precision.py), in the Trainer and the members.
 
 The numbers: fp16's forward really is float16 while the weights stay float32; on the mixed-precision preset
 the first step's weight gradients are exactly zero without scaling and mostly not with it (read from the
@@ -12,10 +12,10 @@ import torch
 
 from engine.config import Experiment
 from engine.lessons.presets import PRESETS
+from engine.model.precision import FP16_FLOOR, PRECISIONS, Precision
 from engine.status import RunStatus
 from engine.training.events import StepEvent
 from engine.training.members import SequentialMembers, member_experiment, trainer_for
-from engine.training.precision import FP16_FLOOR, PRECISIONS, Precision
 from engine.training.trainer import Trainer
 from engine.training.vectorized import VectorizedMembers, vectorizable
 
