@@ -41,11 +41,15 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
         if dark:
             w.set_dark(True)
 
-        def pump(done=lambda: False, timeout: float = 300.0) -> None:
+        def pump(done=None, timeout: float = 300.0) -> None:
+            """Process events until ``done()`` (a shot whose work has not ended by ``timeout`` seconds is
+            an error, not a picture of half a result), or for ``timeout`` seconds of redraws without it."""
             start = time.time()
-            while not done() and time.time() - start < timeout:
+            while not (done is not None and done()) and time.time() - start < timeout:
                 app.processEvents()
                 time.sleep(0.01)
+            if done is not None and not done():
+                raise TimeoutError(f"the shot's work did not end within {timeout:.0f} s")
             for _ in range(30):          # the last redraws
                 app.processEvents()
                 time.sleep(0.01)
@@ -142,8 +146,15 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
             pump(timeout=1)
             save("search-pbt")
 
-        shots = {f.__name__: f for f in (training, bands, weights, results, trajectories, finder, init, schedules, regularization,
-                                         search, search_pbt)}
+        def large_batch() -> None:
+            """The large-batch lab's own set-up: SGD, LARS and LAMB at 32, 512, 2048 and 8192, 10 epochs."""
+            lab = w.show_lab("large-batch")
+            lab.start()
+            pump(lambda: not lab.busy() and lab.result() is not None and bool(lab.result().rows), timeout=900)
+            save("lab-large-batch")
+
+        shots = {f.__name__: f for f in (training, bands, weights, results, trajectories, finder, init, schedules,
+                                         regularization, search, search_pbt, large_batch)}
         unknown = [n for n in names if n not in shots]
         if unknown:
             print(f"unknown shot(s) {unknown}; choose from {', '.join(shots)}", file=sys.stderr)

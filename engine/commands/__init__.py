@@ -50,6 +50,7 @@ def _registry() -> dict[str, Command]:
         claims,
         compare,
         init_probe,
+        large_batch,
         lr_find,
         optimizer_memory,
         presets,
@@ -62,7 +63,8 @@ def _registry() -> dict[str, Command]:
     )
     commands = (run.COMMAND, presets.COMMAND, schema.COMMAND, bench.COMMAND, trajectories.COMMAND,
                 init_probe.COMMAND, lr_find.COMMAND, race.COMMAND, compare.COMMAND, claims.COMMAND,
-                search.COMMAND, search.WORKER_COMMAND, search_serve.COMMAND, optimizer_memory.COMMAND)
+                search.COMMAND, search.WORKER_COMMAND, search_serve.COMMAND, optimizer_memory.COMMAND,
+                large_batch.COMMAND)
     return {command.name: command for command in commands}
 
 

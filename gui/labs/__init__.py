@@ -57,6 +57,11 @@ def _regularization(window) -> QWidget:
     return tab
 
 
+def _large_batch(window) -> QWidget:
+    from gui.labs.large_batch import LargeBatchTab
+    return LargeBatchTab()
+
+
 def _search(window) -> QWidget:
     from gui.labs.search import SearchTab
     tab = SearchTab(window.form_experiment, window.files)
@@ -82,6 +87,9 @@ LABS: tuple[LabInfo, ...] = (
     LabInfo("search", "Search",
             "Hyperparameter search: grid, random, TPE and Gaussian-process search race on one budget, "
             "alone or with a whole class.", _search),
+    LabInfo("large-batch", "Large batch",
+            "Batch sizes 32 to 8192 at equal epochs: SGD with linear scaling and warm-up against LARS and LAMB.",
+            _large_batch),
 )
 
 

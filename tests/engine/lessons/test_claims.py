@@ -24,8 +24,9 @@ KNOWN_FALSE: dict[tuple[str, int], str] = {}
 # share one of these set-ups (the same ``measure``) go with it.
 EXPENSIVE = {"preset adam-on-spiral", "preset optimizers", "preset regularization", "preset regularization-lab",
              "preset init-depth", "preset adam-l2-vs-adamw",
-             "lab init-train",
-             "search population-based-training"}   # a population of 8 and 8 random trials: ~10 s a seed         # five 20-layer nets of width 256, 300 steps each: ~22 s a seed
+             "lab init-train",                      # five 20-layer nets of width 256, 300 steps each: ~22 s a seed
+             "search population-based-training",    # a population of 8 and 8 random trials: ~10 s a seed
+             "lab large-batch"}                     # ten runs on 32,768 examples, 10 epochs: ~12 s a seed
 _EXPENSIVE_MEASURES = {claim.measure for claim in CLAIMS if claim.key in EXPENSIVE}
 
 
