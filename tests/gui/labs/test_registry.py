@@ -27,7 +27,8 @@ def test_every_lab_is_a_tab_built_only_when_first_opened(qtbot, window):
         holder = window.lab_holders[info.key]
         assert isinstance(holder, LabHolder) and holder.lab is None
     expected = {"trajectories": "TrajectoriesTab", "finder": "FinderTab", "init": "InitTab",
-                "schedules": "ScheduleRaceTab", "regularization": "RegularizationTab", "search": "SearchTab"}
+                "schedules": "ScheduleRaceTab", "regularization": "RegularizationTab", "search": "SearchTab",
+                "large-batch": "LargeBatchTab"}
     for index, info in enumerate(LABS, start=1):
         window.labs.setCurrentIndex(index)
         lab = window.lab_holders[info.key].lab
