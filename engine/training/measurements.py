@@ -78,6 +78,39 @@ class ActivationRecorder:
         return tuple(out)
 
 
+def layer_histogram(name: str, weight: torch.Tensor, grad: torch.Tensor | None, snap: Snapshot,
+                    index: int) -> LayerHistogram:
+    """One weight tensor's histograms, and what the tick's step did to it when ``snap`` holds the weights
+    from before it (parameter ``index`` of ``snap.before``):
+
+    * ``update_ratio = ||theta_t - theta_{t-1}|| / ||theta_{t-1}||``, the layer's step relative to its size
+      (what LARS and LAMB set per layer, and the "~1e-3" rule of thumb reads);
+    * ``rate``, the histogram of ``log10`` of each weight's effective rate: the optimizer's own
+      (``snap.rates``, :mod:`engine.optim.rates`), or where it has no closed form (Adafactor) what its
+      update gave, ``|dtheta_i| / |g_i|`` over the weights whose gradient is not 0;
+    * ``zero_grad``, the fraction of the gradient's entries that are exactly 0 (dead ReLUs, or fp16's
+      underflow without loss scaling).
+    """
+    zero = float((grad == 0).float().mean()) if grad is not None and grad.numel() else None
+    if snap.before is None or grad is None:
+        return LayerHistogram(name, histogram(weight), histogram(grad) if grad is not None else None,
+                              zero_grad=zero)
+    before = snap.before[index].reshape(-1)
+    delta = snap.params[index].reshape(-1) - before
+    size = float(before.norm())
+    ratio = float(delta.norm()) / size if size > 0 else None
+    rates = snap.rates[index] if snap.rates is not None else None
+    if rates is not None:
+        values = rates.reshape(-1)
+    else:
+        flat = grad.reshape(-1)
+        moved = flat != 0
+        values = delta[moved].abs() / flat[moved].abs()
+    values = values[values > 0]
+    rate = histogram(values.log10()) if values.numel() else None
+    return LayerHistogram(name, histogram(weight), histogram(grad), rate, ratio, zero)
+
+
 class ShadowNetwork:
     """A copy of ``model`` in eval mode, without gradients, that snapshots are loaded into and measured on.
 
@@ -93,7 +126,10 @@ class ShadowNetwork:
             offsets[id(p)] = offset
             offset += p.numel()
         shadow = dict(self.net.named_parameters())
-        self.hist_slices = [(name, shadow[name], offsets[id(p)], p.numel()) for name, p in weight_tensors(model)]
+        index = {id(p): i for i, p in enumerate(model.parameters())}
+        # (name, shadow weight, offset in the flat gradient, size, index in the parameter order)
+        self.hist_slices = [(name, shadow[name], offsets[id(p)], p.numel(), index[id(p)])
+                            for name, p in weight_tensors(model)]
         self.probes = activation_probes(self.net)
 
     @torch.no_grad()
@@ -113,9 +149,9 @@ class ShadowNetwork:
                 events.append(EvalEvent(snap.step, snap.epoch, train_loss, train_acc, val_loss, val_acc))
         if recorder is not None:   # do_hist
             grads = snap.grads
-            layers = tuple(LayerHistogram(name, histogram(w),
-                                          histogram(grads[offset:offset + n]) if grads is not None else None)
-                           for name, w, offset, n in self.hist_slices)
+            layers = tuple(layer_histogram(name, w, grads[offset:offset + n] if grads is not None else None,
+                                           snap, i)
+                           for name, w, offset, n, i in self.hist_slices)
             events.append(HistogramEvent(snap.step, layers, recorder.stats()))
         return events
 

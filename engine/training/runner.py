@@ -14,6 +14,10 @@ fails (a full disk) ends the run as ``error`` with the one line ``cannot write
 DIR/metrics.csv: No space left on device``, and the files of an older run in DIR
 stay as they were.
 
+A single run also writes ``DIR/layers.csv``, one row per weight tensor on each histogram tick
+(:data:`~engine.training.updates.LAYER_COLUMNS`: its weights and gradient, each weight's effective rate,
+``||dtheta|| / ||theta||`` of the step, the fraction of zero gradients), committed with the other two.
+
 A run of ``train.seeds`` K > 1 (:func:`~engine.training.members.trainer_for`) writes ``metrics.csv``
 aggregated (step, epoch, lr, then ``<col>_mean``, ``<col>_min``, ``<col>_max`` of every other column),
 ``members.csv`` in long form (``member,seed,`` then each member's single-run row, per step and member;
@@ -45,7 +49,14 @@ from engine.status import RunStatus
 from engine.training.events import Event, FinalEvent, MembersEvent, StepEvent
 from engine.training.members import Members, trainer_for
 from engine.training.trainer import Trainer
-from engine.training.updates import METRIC_COLUMNS, MembersStream, MetricsStream, aggregate, member_mean
+from engine.training.updates import (
+    METRIC_COLUMNS,
+    LayersStream,
+    MembersStream,
+    MetricsStream,
+    aggregate,
+    member_mean,
+)
 
 __all__ = ["METRIC_COLUMNS", "StopSignals", "run_experiment", "summarize"]
 
@@ -208,8 +219,11 @@ def run_experiment(experiment: Experiment, out_dir: str | Path,
     try:
         files.append(AtomicFile(out / "metrics.csv"))
         metrics: MetricsStream | MembersStream
+        layers: LayersStream | None = None
         if isinstance(trainer, Trainer):
             metrics = MetricsStream(files[0])
+            files.append(AtomicFile(out / "layers.csv"))
+            layers = LayersStream(files[1])
         else:   # a multi-seed run: members.csv is committed with the other two
             files.append(AtomicFile(out / "members.csv"))
             metrics = members = MembersStream(files[0], files[1], trainer.seeds)
@@ -218,6 +232,8 @@ def run_experiment(experiment: Experiment, out_dir: str | Path,
             if not failed:
                 try:
                     metrics.add(event)
+                    if layers is not None:
+                        layers.add(event)
                 except WriteError as err:
                     failed.append(err)
             progress.update(event, trainer)

@@ -369,7 +369,7 @@ class Trainer(Driven):
             return Snapshot(self.step_count, self.epoch, [p.detach().clone() for p in self._params],
                             [b.clone() for b in self.model.buffers()],
                             self._grads.flat.clone() if self.step_count else None,
-                            before, effective_rates(self.optimizer) if before is not None else None)
+                            before, effective_rates(self.optimizer, self._params) if before is not None else None)
 
     def _measure(self, snap: Snapshot, do_eval: bool, do_hist: bool) -> list[Event]:
         """Measure ``snap`` on the shadow network (:mod:`engine.training.measurements`); keep its evaluation."""

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from engine.files import CSV_LINE_END, float_cell
+from engine.files import CSV_LINE_END, float_cell, text_cell
 from engine.training.events import EvalEvent, Event, FinalEvent, HistogramEvent, MembersEvent, StepEvent
 
 
@@ -451,6 +451,39 @@ class MetricsStream:
         if self._row is not None:
             self._writer.writerow([_cell(self._row.get(k)) for k in METRIC_COLUMNS])
             self._row = None
+            self.rows += 1
+
+
+#: ``layers.csv``: one row per weight tensor on each histogram tick.  ``rate_*`` is each weight's effective
+#: rate (``engine.optim.rates``: ``lr`` for SGD, ``lr / (sqrt(v_hat) + eps)`` for Adam; what the update
+#: gave, ``|dtheta| / |g|``, where there is no closed form): the mean and std of its log10, and its
+#: smallest and largest value; ``update_ratio`` is ``||dtheta|| / ||theta||`` of the tick's step and
+#: ``zero_grad`` the fraction of the gradient's entries that are exactly 0.  Empty cells at step 0.
+LAYER_COLUMNS: tuple[str, ...] = ("step", "layer", "weight_mean", "weight_std", "grad_mean", "grad_std",
+                                  "rate_log10_mean", "rate_log10_std", "rate_min", "rate_max",
+                                  "update_ratio", "zero_grad")
+
+
+class LayersStream:
+    """``layers.csv`` written as a run goes: a :class:`HistogramEvent`'s layers, one row each."""
+
+    def __init__(self, sink: TextSink):
+        self._writer = csv.writer(sink, lineterminator=CSV_LINE_END)
+        self._writer.writerow(LAYER_COLUMNS)
+        self.rows = 0
+
+    def add(self, event: Event) -> None:
+        if not isinstance(event, HistogramEvent):
+            return
+        for layer in event.layers:
+            rate = layer.rate
+            self._writer.writerow([
+                event.step, text_cell(layer.name), float_cell(layer.weight.mean), float_cell(layer.weight.std),
+                float_cell(layer.grad.mean if layer.grad else None), float_cell(layer.grad.std if layer.grad else None),
+                float_cell(rate.mean if rate else None), float_cell(rate.std if rate else None),
+                float_cell(10.0 ** float(rate.edges[0]) if rate else None),
+                float_cell(10.0 ** float(rate.edges[-1]) if rate else None),
+                float_cell(layer.update_ratio), float_cell(layer.zero_grad)])
             self.rows += 1
 
 

@@ -1,7 +1,8 @@
 """The headless commands' file formats, pinned: each case is a command line at a fixed seed.
 
 ``python -m tests.engine.commands.golden_cases DIR`` writes every case's files under DIR/CASE; the
-committed copy in ``golden/`` was written by the code before the house was rebuilt, so the test
+committed copy in ``golden/`` was written by the code before the house was rebuilt (``layers.csv``, new in issue 14,
+was added from this command), so the test
 ``test_golden.py`` proves the rebuild kept every file name, every column and every value (floats to a
 relative 1e-4, so another CPU's last bits do not matter; timings are not compared).
 """
