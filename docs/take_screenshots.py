@@ -84,6 +84,14 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
             pump(timeout=1)
             save("weights-tab")
 
+        def weights_rates() -> None:
+            """The Weights tab's effective rates of the last run's first layer, and every run's step sizes."""
+            w.tabs.setCurrentWidget(w.histograms)
+            w.histograms.set_kind("rate")
+            pump(timeout=1)
+            save("weights-rates")
+            w.histograms.set_kind("weight")
+
         def results() -> None:
             w.tabs.setCurrentWidget(w.training_tab.results)
             pump(timeout=1)
@@ -153,7 +161,7 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
             pump(lambda: not lab.busy() and lab.result() is not None and bool(lab.result().rows), timeout=900)
             save("lab-large-batch")
 
-        shots = {f.__name__: f for f in (training, bands, weights, results, trajectories, finder, init, schedules,
+        shots = {f.__name__: f for f in (training, bands, weights, weights_rates, results, trajectories, finder, init, schedules,
                                          regularization, search, search_pbt, large_batch)}
         unknown = [n for n in names if n not in shots]
         if unknown:

@@ -6,6 +6,7 @@ tests read them.  Arrays are numpy copies, safe to hand to another thread.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,13 @@ class Histogram:
     edges: np.ndarray     # float64, len(counts) + 1
     mean: float
     std: float
+
+    def value_range(self) -> tuple[float, float]:
+        """The smallest and largest value counted: the outer edges, except for a tensor of one value (std
+        0), whose bins ``engine.training.histograms.histogram`` centres on it one unit wide: that value twice."""
+        if self.std == 0.0 and math.isfinite(self.mean):
+            return self.mean, self.mean
+        return float(self.edges[0]), float(self.edges[-1])
 
 
 @dataclass(frozen=True)

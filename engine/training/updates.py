@@ -477,12 +477,13 @@ class LayersStream:
             return
         for layer in event.layers:
             rate = layer.rate
+            low, high = rate.value_range() if rate else (None, None)
             self._writer.writerow([
                 event.step, text_cell(layer.name), float_cell(layer.weight.mean), float_cell(layer.weight.std),
                 float_cell(layer.grad.mean if layer.grad else None), float_cell(layer.grad.std if layer.grad else None),
                 float_cell(rate.mean if rate else None), float_cell(rate.std if rate else None),
-                float_cell(10.0 ** float(rate.edges[0]) if rate else None),
-                float_cell(10.0 ** float(rate.edges[-1]) if rate else None),
+                float_cell(10.0 ** low if low is not None else None),
+                float_cell(10.0 ** high if high is not None else None),
                 float_cell(layer.update_ratio), float_cell(layer.zero_grad)])
             self.rows += 1
 

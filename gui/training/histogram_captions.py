@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import pyqtgraph as pg
 
 from engine.training.events import Histogram
-from gui.training.histogram_history import GRADIENTS
+from gui.training.histogram_history import KINDS
 from gui.widgets.plotting import LegendRow, label_size
 
-PLOTS = ("histogram", "heatmap", "activations")
+PLOTS = ("histogram", "heatmap", "activations", "steps")
 
 
 @dataclass(frozen=True)
@@ -31,11 +31,13 @@ class Shown:
     latest: Histogram | None
     step: int
     activation_key: str
+    step_key: str = ""
 
 
 def captions(shown: Shown) -> dict[str, str]:
     """Each plot's caption as rich text (names escaped; the activation key keeps its coloured glyphs)."""
-    what = "gradient" if shown.kind == GRADIENTS else "weight"
+    info = KINDS[shown.kind]
+    what = info.what
     whose = html.escape(", ".join(filter(None, [shown.run and f"run {shown.run}", shown.layer])) or "no run")
     if shown.latest is None:
         now = f"{whose}: no {what} histogram yet"
@@ -43,14 +45,16 @@ def captions(shown: Shown) -> dict[str, str]:
         h = shown.latest
         now = (f"{whose}: {what}s at step {shown.step}, mean {h.mean:.3g}, std {h.std:.3g}, "
                f"{int(h.counts.sum()):,} values")
-    scale = " (symmetric log)" if shown.kind == GRADIENTS else ""
+    scale = " (symmetric log)" if info.symlog else ""
     key = shown.activation_key.strip()
     return {
         "histogram": f"Histogram of {now}",
-        "heatmap": f"{whose}: {what}s over training: x the step, y the {what} value{scale}, colour the count "
+        "heatmap": f"{whose}: {what}s over training: x the step, y the {info.axis}{scale}, colour the count "
                    "per bin",
         "activations": "Activation std of each layer's output, input side first (log scale)"
                        + (f": {key}" if key else ": no run has reported yet"),
+        "steps": "Step size of each layer, ||Δθ|| / ||θ|| on the last histogram step, input side first (log scale)"
+                 + (f": {shown.step_key.strip()}" if shown.step_key.strip() else ": no step measured yet"),
     }
 
 

@@ -36,7 +36,32 @@ import numpy as np
 from engine.training.events import Histogram
 from gui.training.heatmap import rebin
 
-WEIGHTS, GRADIENTS = "weight", "grad"
+WEIGHTS, GRADIENTS, RATES = "weight", "grad", "rate"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a layer's histogram can count: its weights, its gradient, or each weight's effective rate
+    (``engine.optim.rates``, as log10: Adam's rates span orders of magnitude)."""
+    key: str
+    menu: str            # the Show picker's item
+    what: str            # singular noun: "weight", "gradient", "effective rate"
+    axis: str            # the value axis' label
+    symlog: bool         # the heatmap's value rows on a symmetric-log grid (gradients shrink over training)
+    missing: str         # why a layer has none yet
+    tip: str
+
+
+KINDS: dict[str, Kind] = {k.key: k for k in (
+    Kind(WEIGHTS, "weights", "weight", "weight value", False, "no histogram yet",
+         "Each weight tensor's values."),
+    Kind(GRADIENTS, "gradients", "gradient", "gradient value", True, "no gradient before the first step",
+         "The gradient of each tensor at the histogram step."),
+    Kind(RATES, "effective rates", "effective rate", "log10 effective rate", False,
+         "no rate before the first step (a multi-seed run does not measure it)",
+         "The step each weight takes per unit of its gradient direction, lr / (sqrt(v_hat) + eps) for "
+         "Adam, lr for SGD: log10, so one unit is a factor of ten between two weights' rates."),
+)}
 FIRST_WIDTH = 4           # ticks per bucket before the first doubling: a fold of 256 ticks makes 64 buckets
 
 
@@ -195,27 +220,32 @@ class HistogramHistory:
 
 
 class LayerHistory:
-    """A weight tensor's histograms and its gradient's over training (a :class:`HistogramHistory` each),
-    and the newest tick as it came (the histogram plot draws its own bins and mean and std)."""
+    """A weight tensor's histograms over training, one :class:`HistogramHistory` per :data:`KINDS` entry
+    (weights, gradient, effective rate), and the newest tick as it came (the histogram plot draws its own
+    bins and mean and std), with its ``||dtheta|| / ||theta||``."""
 
     def __init__(self, bins: int, sizes: HistorySizes = HISTORY):
         self.bins = int(bins)
-        self.kinds = {WEIGHTS: HistogramHistory(self.bins, sizes), GRADIENTS: HistogramHistory(self.bins, sizes)}
-        self.latest: dict[str, Histogram | None] = {WEIGHTS: None, GRADIENTS: None}
+        self.kinds = {kind: HistogramHistory(self.bins, sizes) for kind in KINDS}
+        self.latest: dict[str, Histogram | None] = dict.fromkeys(KINDS)
         self.latest_step = 0
+        self.update_ratio: float | None = None
 
-    def add(self, ticks: list[tuple[int, Histogram, Histogram | None]]) -> None:
-        """``ticks`` (step, weight histogram, gradient histogram or None), in step order: one extend a kind."""
+    def add(self, ticks: list[tuple[int, Histogram, Histogram | None]]
+            | list[tuple[int, Histogram, Histogram | None, Histogram | None]]) -> None:
+        """``ticks`` (step, weight histogram, gradient histogram or None[, rate histogram or None]), in step
+        order: one extend a kind."""
         if not ticks:
             return
-        for kind, which in ((WEIGHTS, 1), (GRADIENTS, 2)):
-            had = [(t[0], t[which]) for t in ticks if t[which] is not None]
+        rows = [(*t, None)[:4] for t in ticks]
+        for which, kind in enumerate(KINDS, start=1):
+            had = [(r[0], r[which]) for r in rows if r[which] is not None]
             if had:
                 fitted = [self._fit(h) for _, h in had]
                 self.kinds[kind].extend(np.array([s for s, _ in had], np.int64),
                                         np.stack([c for c, _ in fitted]), np.stack([e for _, e in fitted]))
-        step, weight, grad = ticks[-1]
-        self.latest = {WEIGHTS: weight, GRADIENTS: grad}
+        step, *latest = rows[-1]
+        self.latest = dict(zip(KINDS, latest))
         self.latest_step = step
 
     def _fit(self, h: Histogram) -> tuple[np.ndarray, np.ndarray]:

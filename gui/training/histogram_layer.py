@@ -14,9 +14,10 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QWidget
 
+from engine.training.events import Histogram
 from gui.style.palette import with_alpha
 from gui.training.heatmap import Heatmap, HeatmapValueAxis, ValueScale
-from gui.training.histogram_history import GRADIENTS, WEIGHTS, LayerHistory
+from gui.training.histogram_history import KINDS, RATES, Kind, LayerHistory
 from gui.widgets.plotting import ThemedPlotWidget, set_title
 
 HEATMAP_COLORMAP = "viridis"     # perceptually uniform, readable in grey, on light and dark themes
@@ -59,13 +60,27 @@ def evenly_spaced(steps: np.ndarray, columns: np.ndarray, limit: int = DRAWN_COL
     return float(steps[0]), dx, sums[last] / hits[last].reshape(-1, *([1] * (columns.ndim - 1)))
 
 
+def stats_text(info: Kind, latest: Histogram, update_ratio: float | None) -> str:
+    """The line under the histogram: its mean, std and count; for the rates in words (a factor of ten per
+    unit) with the layer's ``||dtheta|| / ||theta||``."""
+    n = f"{int(np.sum(latest.counts)):,} values"
+    if info.key != RATES:
+        return f"{info.what}s: mean {latest.mean:.3g}, std {latest.std:.3g}, {n}"
+    lo, hi = latest.value_range()
+    step = f"; the layer's step ||Δθ||/||θ|| = {update_ratio:.2g}" if update_ratio is not None else ""
+    if lo == hi:
+        return f"one rate for every weight, {10 ** lo:.3g}; {n}{step}"
+    return (f"rates {10 ** lo:.2g} to {10 ** hi:.2g} (a factor of {10 ** (hi - lo):.3g}), "
+            f"typical {10 ** latest.mean:.2g}; {n}{step}")
+
+
 def synced_heatmap(cache: dict[tuple[str, str], tuple[int, Heatmap]], name: str, kind: str,
                    layer: LayerHistory) -> Heatmap:
     """The layer's heatmap of ``kind`` from ``cache``, brought up to date: new columns added, or built
     again when the history folded since (its old columns changed)."""
     version, heatmap = cache.get((name, kind), (None, None))
     if heatmap is None or version != layer.version(kind):
-        heatmap = Heatmap(symlog=kind == GRADIENTS)
+        heatmap = Heatmap(symlog=KINDS[kind].symlog)
         cache[(name, kind)] = (layer.version(kind), heatmap)
     heatmap.sync(*layer.series(kind))
     return heatmap
@@ -139,15 +154,16 @@ class LayerPlots:
     def draw(self, layer: LayerHistory | None, heatmap: Heatmap | None, kind: str, name: str | None,
              color: QColor | None) -> None:
         """Both plots of ``layer`` (None: nothing to show yet) for ``kind``, in the run's colour."""
-        what = "gradient" if kind == GRADIENTS else "weight"
+        info = KINDS[kind]
+        what = info.what
         hist = self.hist_widget.getPlotItem()
         heat = self.heat_widget.getPlotItem()
-        hist.setLabel("bottom", f"{what} value")
-        heat.setLabel("left", f"{what} value" + (" (symmetric log)" if kind == GRADIENTS else ""))
+        hist.setLabel("bottom", info.axis)
+        heat.setLabel("left", info.axis + (" (symmetric log)" if info.symlog else ""))
         latest = layer.latest[kind] if layer is not None else None
         if latest is None or color is None:
             self.hist_curve.setData([], [])
-            why = "no histogram yet" if kind == WEIGHTS or layer is None else "no gradient before the first step"
+            why = KINDS[next(iter(KINDS))].missing if layer is None else info.missing
             set_title(hist, f"{name or 'Histogram'}: {why}")
             self.hist_stats.setText(" ")
         else:
@@ -156,8 +172,7 @@ class LayerPlots:
                                     stepMode="center", fillLevel=0, pen=pg.mkPen(color, width=1.5),
                                     brush=with_alpha(color, 90))
             set_title(hist, f"step {layer.latest_step}")  # the layer is named right above, in the list
-            self.hist_stats.setText(f"{what}s: mean {latest.mean:.3g}, std {latest.std:.3g}, "
-                                    f"{int(np.sum(latest.counts)):,} values")
+            self.hist_stats.setText(stats_text(info, latest, layer.update_ratio))
         set_title(heat, f"{what.capitalize()}s over training")   # the layer is highlighted in the list above
         if heatmap is None or heatmap.grid is None or not len(heatmap.columns):
             self.image.clear()

@@ -18,6 +18,7 @@ symmetric-log rows that keep shrinking gradients visible).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +26,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -41,7 +41,7 @@ from engine.training.updates import RunUpdate
 from gui.style.palette import run_marker_of
 from gui.training.heatmap import HEATMAP_BINS, Heatmap
 from gui.training.histogram_captions import ExportRows, Shown, captions
-from gui.training.histogram_history import GRADIENTS, WEIGHTS, LayerHistory
+from gui.training.histogram_history import GRADIENTS, KINDS, WEIGHTS, LayerHistory
 from gui.training.histogram_layer import LayerPlots, PlotScroll, fit_heights, key_label, synced_heatmap
 from gui.widgets.common import swatch
 from gui.widgets.plotting import (
@@ -63,6 +63,8 @@ class _Run:
     layers: dict[str, LayerHistory] = field(default_factory=dict)
     activations: tuple[ActivationStats, ...] = ()
     activations_step: int = 0
+    update_ratios: tuple[tuple[str, float | None], ...] = ()      # the newest tick's, layer by layer
+    ratios_step: int = 0
     heatmaps: dict[tuple[str, str], tuple[int, Heatmap]] = field(default_factory=dict)   # (store version, heatmap)
 
 
@@ -78,7 +80,7 @@ class HistogramView(QWidget):
         self._runs: dict[str, _Run] = {}
         self._run_id: str | None = None
         self._layer: str | None = None
-        self._gradients = False
+        self._kind_key = WEIGHTS
         self._stale = self._new_layers = False
 
         self._run_combo = QComboBox()
@@ -86,13 +88,17 @@ class HistogramView(QWidget):
         # A few characters wide at least, whatever the run names, so a long name cannot widen the window.
         self._run_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self._run_combo.setMinimumContentsLength(5)
-        self._grad_box = QCheckBox("gradients")
-        self._grad_box.setToolTip("Show the gradient of each tensor (at the histogram step) instead of its values.")
+        self._kind_combo = QComboBox()
+        for kind in KINDS.values():
+            self._kind_combo.addItem(kind.menu, kind.key)
+            self._kind_combo.setItemData(self._kind_combo.count() - 1, kind.tip, Qt.ItemDataRole.ToolTipRole)
+        self._kind_combo.setToolTip("What the histogram and the heatmap count: each tensor's values, its "
+                                    "gradient, or each weight's effective rate.")
         self._layer_list = QListWidget()
         self._layer_list.setToolTip("Weight tensors of the network, input side first.")
         self._layer_list.setMinimumWidth(150)
         self._run_combo.currentIndexChanged.connect(self._on_run_combo)
-        self._grad_box.toggled.connect(self.set_gradients)
+        self._kind_combo.currentIndexChanged.connect(lambda i: self.set_kind(self._kind_combo.itemData(i)))
         self._layer_list.currentTextChanged.connect(self._on_layer_row)
 
         # Controls across the top, layers in a compact wrapping list: the tab shares the window with
@@ -116,7 +122,7 @@ class HistogramView(QWidget):
         layer_side = QVBoxLayout()
         layer_side.setContentsMargins(0, 0, 0, 0)
         layer_side.addWidget(QLabel("Layer"))
-        layer_side.addWidget(self._grad_box)
+        layer_side.addWidget(self._kind_combo)
         layer_side.addStretch(1)
         layer_row.addLayout(layer_side)
         layer_row.addWidget(self._layer_list, 1)
@@ -130,8 +136,9 @@ class HistogramView(QWidget):
         self._hist_curve, self._hist_stats = self._layer_plots.hist_curve, self._layer_plots.hist_stats
         self._image, self._heat_axis = self._layer_plots.image, self._layer_plots.heat_axis
         self._act_widget = ThemedPlotWidget(axisItems={"left": LogFriendlyAxis("left")})
+        self._step_widget = ThemedPlotWidget(axisItems={"left": LogFriendlyAxis("left")})
         self._widgets = {"histogram": self._hist_widget, "heatmap": self._heat_widget,
-                         "activations": self._act_widget}
+                         "activations": self._act_widget, "steps": self._step_widget}
         for widget in self._widgets.values():
             no_si_prefix(widget.getPlotItem())
         self._export_rows = ExportRows(self._widgets)
@@ -143,6 +150,16 @@ class HistogramView(QWidget):
         act.showGrid(x=True, y=True, alpha=0.15)
         self._act_curves: dict[str, pg.PlotDataItem] = {}
         self._act_legend = key_label()
+        steps = self._step_widget.getPlotItem()
+        steps.setLabel("left", "||Δθ|| / ||θ||")
+        steps.setLabel("bottom", "layer (input side first)")
+        steps.setLogMode(y=True)   # Adam's layers differ by factors; LAMB's are one line at lr
+        steps.showGrid(x=True, y=True, alpha=0.15)
+        self._step_widget.setToolTip("How far the optimizer moved each layer on the last histogram step, "
+                                     "relative to the layer's size. SGD moves layers with large gradients "
+                                     "most; LARS and LAMB set this ratio per layer (LAMB: lr for every layer).")
+        self._step_curves: dict[str, pg.PlotDataItem] = {}
+        self._step_legend = key_label()
 
         self._plots = QGridLayout()
         self._plots.setContentsMargins(0, 0, 0, 0)
@@ -174,24 +191,28 @@ class HistogramView(QWidget):
             return
         self._narrow = narrow
         grid = self._plots
-        for widget in (self._hist_widget, self._act_widget, self._hist_stats, self._act_legend, self._heat_widget):
+        for widget in (self._hist_widget, self._act_widget, self._hist_stats, self._act_legend, self._heat_widget,
+                       self._step_widget, self._step_legend):
             grid.removeWidget(widget)
-        for row in range(5):
+        for row in range(7):
             grid.setRowStretch(row, 0)
         for column in range(2):
             grid.setColumnStretch(column, 0)
         if narrow:
             for row, widget in enumerate((self._hist_widget, self._hist_stats, self._act_widget,
-                                          self._act_legend, self._heat_widget)):
+                                          self._act_legend, self._heat_widget, self._step_widget,
+                                          self._step_legend)):
                 grid.addWidget(widget, row, 0, 1, 2)
-            for row in (0, 2, 4):
+            for row in (0, 2, 4, 5):
                 grid.setRowStretch(row, 1)
         else:
             grid.addWidget(self._hist_widget, 0, 0)
             grid.addWidget(self._act_widget, 0, 1)
             grid.addWidget(self._hist_stats, 1, 0)
             grid.addWidget(self._act_legend, 1, 1)
-            grid.addWidget(self._heat_widget, 2, 0, 1, 2)
+            grid.addWidget(self._heat_widget, 2, 0, 2, 1)
+            grid.addWidget(self._step_widget, 2, 1)
+            grid.addWidget(self._step_legend, 3, 1)
             grid.setRowStretch(0, 1)
             grid.setRowStretch(2, 1)
             grid.setColumnStretch(0, 3)
@@ -215,9 +236,10 @@ class HistogramView(QWidget):
         self._run_combo.blockSignals(True)
         self._run_combo.addItem(swatch(color, 12), name, run_id)
         self._run_combo.blockSignals(False)
-        curve = pg.PlotDataItem()
-        self._act_widget.getPlotItem().addItem(curve)
-        self._act_curves[run_id] = curve
+        for widget, curves in ((self._act_widget, self._act_curves), (self._step_widget, self._step_curves)):
+            curve = pg.PlotDataItem()
+            widget.getPlotItem().addItem(curve)
+            curves[run_id] = curve
         if self._run_id is None:
             self.select_run(run_id)
         self._draw_activations()
@@ -230,6 +252,7 @@ class HistogramView(QWidget):
         self._run_combo.removeItem(index)
         self._run_combo.blockSignals(False)
         self._act_widget.getPlotItem().removeItem(self._act_curves.pop(run_id))
+        self._step_widget.getPlotItem().removeItem(self._step_curves.pop(run_id))
         if self._run_id == run_id:
             self._run_id = None
             self.select_run(next(iter(self._runs), None))
@@ -245,6 +268,7 @@ class HistogramView(QWidget):
         run.layers.clear()
         run.heatmaps.clear()
         run.activations, run.activations_step = (), 0
+        run.update_ratios, run.ratios_step = (), 0
         if run_id == self._run_id:
             self._fill_layer_list()
             self._redraw()
@@ -273,12 +297,23 @@ class HistogramView(QWidget):
         self._redraw()
 
     def set_gradients(self, on: bool) -> None:
-        self._gradients = bool(on)
-        if self._grad_box.isChecked() != self._gradients:
-            self._grad_box.blockSignals(True)
-            self._grad_box.setChecked(self._gradients)
-            self._grad_box.blockSignals(False)
+        """Show the gradients (or, off, the weights)."""
+        self.set_kind(GRADIENTS if on else WEIGHTS)
+
+    def set_kind(self, kind: str) -> None:
+        """Show one of :data:`~gui.training.histogram_history.KINDS`: weights, gradients, effective rates."""
+        if kind not in KINDS:
+            raise KeyError(kind)
+        self._kind_key = kind
+        index = self._kind_combo.findData(kind)
+        if self._kind_combo.currentIndex() != index:
+            self._kind_combo.blockSignals(True)
+            self._kind_combo.setCurrentIndex(index)
+            self._kind_combo.blockSignals(False)
         self._redraw()
+
+    def kind(self) -> str:
+        return self._kind_key
 
     @Slot(int)
     def _on_run_combo(self, index: int) -> None:
@@ -305,10 +340,11 @@ class HistogramView(QWidget):
         run = self._runs.get(update.run_id)
         if run is None or not update.histograms:
             return False
-        ticks: dict[str, list[tuple[int, Histogram, Histogram | None]]] = {}
+        ticks: dict[str, list[tuple[int, Histogram, Histogram | None, Histogram | None]]] = {}
         for event in update.histograms:
             for layer in event.layers:
-                ticks.setdefault(layer.name, []).append((event.step, layer.weight, layer.grad))
+                ticks.setdefault(layer.name, []).append((event.step, layer.weight, layer.grad, layer.rate))
+        last_layers = {layer.name: layer for layer in update.histograms[-1].layers}
         new_layers = False
         for name, rows in ticks.items():
             layer_store = run.layers.get(name)
@@ -316,6 +352,11 @@ class HistogramView(QWidget):
                 layer_store = run.layers[name] = LayerHistory(len(rows[0][1].counts))
                 new_layers = True
             layer_store.add(rows)
+            if name in last_layers:
+                layer_store.update_ratio = last_layers[name].update_ratio
+        run.update_ratios = tuple((layer.name, layer.update_ratio) for layer in update.histograms[-1].layers)
+        if any(ratio is not None for _, ratio in run.update_ratios):
+            run.ratios_step = update.histograms[-1].step
         last = update.histograms[-1]
         if last.activations:
             run.activations, run.activations_step = last.activations, last.step
@@ -337,7 +378,7 @@ class HistogramView(QWidget):
         self._stale = self._new_layers = False
 
     def _kind(self) -> str:
-        return GRADIENTS if self._gradients else WEIGHTS
+        return self._kind_key
 
     def _store(self) -> LayerHistory | None:
         run = self._runs.get(self._run_id) if self._run_id is not None else None
@@ -381,7 +422,7 @@ class HistogramView(QWidget):
         return [self._layer_list.item(i).text() for i in range(self._layer_list.count())]
 
     def plot_widgets(self) -> dict[str, pg.PlotWidget]:
-        """"histogram", "heatmap", "activations"."""
+        """"histogram", "heatmap", "activations", "steps"."""
         return dict(self._widgets)
 
     def legend_text(self, plot: str) -> str:
@@ -399,7 +440,7 @@ class HistogramView(QWidget):
         store = self._store()
         return captions(Shown(run.name if run else None, self._layer if store else None, self._kind(),
                               store.latest[self._kind()] if store else None, store.latest_step if store else 0,
-                              self._act_legend.text()))
+                              self._act_legend.text(), self._step_legend.text()))
 
     # -- drawing ----------------------------------------------------------------------------------
 
@@ -421,33 +462,48 @@ class HistogramView(QWidget):
                                run.color if run is not None else None)
 
     def _draw_activations(self) -> None:
-        """Activation std against depth for every run; the run shown in the other plots drawn thicker."""
-        plot = self._act_widget.getPlotItem()
+        """Activation std against depth, and each layer's ``||dtheta|| / ||theta||``, for every run; the run
+        shown in the other plots drawn thicker."""
+        self._draw_by_layer(self._act_widget, self._act_curves, self._act_legend, "Activation std",
+                            lambda run: ([a.name for a in run.activations], [a.std for a in run.activations],
+                                         run.activations_step))
+        self._draw_by_layer(self._step_widget, self._step_curves, self._step_legend, "Step size by layer",
+                            lambda run: ([name for name, _ in run.update_ratios],
+                                         [math.nan if r is None else r for _, r in run.update_ratios],
+                                         run.ratios_step))
+
+    def _draw_by_layer(self, widget, curves: dict[str, pg.PlotDataItem], legend: QLabel, title: str,
+                       values_of) -> None:
+        plot = widget.getPlotItem()
         names: list[str] = []
         entries = []
+        steps: set[int] = set()
         for run in self._runs.values():
-            curve = self._act_curves[run.run_id]
-            stds = np.array([a.std for a in run.activations], np.float64)
-            if len(run.activations) > len(names):
-                names = [a.name for a in run.activations]
+            curve = curves[run.run_id]
+            layer_names, values, step = values_of(run)
+            ys = np.array(values, np.float64)
+            shown = np.isfinite(ys) & (ys > 0)
+            if len(layer_names) > len(names):
+                names = list(layer_names)
             selected = run.run_id == self._run_id
             width = 2.5 if selected else 1.2
             marker = run_marker_of(run.color)       # the run's shape, as on its evaluation points
-            curve.setData(np.arange(1, len(stds) + 1, dtype=np.float64), stds, pen=pg.mkPen(run.color, width=width),
+            xs = np.arange(1, len(ys) + 1, dtype=np.float64)
+            curve.setData(xs[shown], ys[shown], pen=pg.mkPen(run.color, width=width),
                           symbol=marker.symbol, symbolSize=8 if selected else 6, symbolBrush=run.color,
                           symbolPen=run.color)
             curve.setZValue(2 if selected else 1)
-            if len(stds):
+            if shown.any():
+                steps.add(step)
                 line = GLYPHS["solid"][0]
                 entries.append(legend_glyph_html(run.color, f"{line}{marker.glyph}{line}", run.name))
         plot.getAxis("bottom").setTicks([[(i + 1, name) for i, name in enumerate(names)]])
         if names:
             plot.setXRange(0.5, len(names) + 0.5, padding=0.05)
-        set_title(plot, "Activation std")
-        steps = sorted({run.activations_step for run in self._runs.values() if run.activations})
+        set_title(plot, title)
         if entries:
-            entries.insert(0, f"step {steps[0]}:" if len(steps) == 1 else "latest:")
-        self._act_legend.setText(" &nbsp;".join(entries) or " ")
+            entries.insert(0, f"step {min(steps)}:" if len(steps) == 1 else "latest:")
+        legend.setText(" &nbsp;".join(entries) or " ")
 
     @Slot()
     def _restyle_labels(self) -> None:

@@ -50,6 +50,8 @@ def test_sgds_rate_is_lr_for_every_weight_and_adams_spreads_over_orders_of_magni
     _, sgd, _, _ = _run({"name": "sgd", "lr": 0.05, "momentum": 0.9})
     for layer in sgd[-1].layers:
         assert layer.rate.mean == pytest.approx(math.log10(0.05), abs=1e-6) and layer.rate.std < 1e-6
+        low, high = layer.rate.value_range()       # one value: not the one-unit-wide bins drawn around it
+        assert low == high == pytest.approx(math.log10(0.05), abs=1e-6)
     _, adam, _, _ = _run({"name": "adam", "lr": 0.01}, steps=30, every=30)
     spread = [float(layer.rate.edges[-1] - layer.rate.edges[0]) for layer in adam[-1].layers]
     assert max(spread) > 2.0          # a factor of more than 100 between two weights' rates in one layer
@@ -102,5 +104,6 @@ def test_the_runner_writes_every_ticks_layers_to_layers_csv(tmp_path):
             continue
         assert float(row["update_ratio"]) == layer.update_ratio and float(row["zero_grad"]) == layer.zero_grad
         assert float(row["rate_log10_mean"]) == layer.rate.mean
-        assert float(row["rate_min"]) == pytest.approx(10 ** layer.rate.edges[0], rel=1e-12)
-        assert float(row["rate_max"]) == pytest.approx(10 ** layer.rate.edges[-1], rel=1e-12)
+        low, high = layer.rate.value_range()
+        assert float(row["rate_min"]) == pytest.approx(10 ** low, rel=1e-12)
+        assert float(row["rate_max"]) == pytest.approx(10 ** high, rel=1e-12)

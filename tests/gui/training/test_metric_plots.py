@@ -368,7 +368,7 @@ def test_histogram_shows_the_latest_counts_of_the_chosen_layer_and_its_gradient(
     edges, counts = hist_view.current_histogram()
     np.testing.assert_array_equal(counts, latest.grad.counts)
     np.testing.assert_array_equal(edges, latest.grad.edges)
-    assert hist_view._grad_box.isChecked()
+    assert hist_view._kind_combo.currentData() == "grad"
     hist_view._layer_list.setCurrentRow(0)                       # the list drives the same selection
     np.testing.assert_array_equal(hist_view.current_histogram()[1], events[-1].layers[0].grad.counts)
     hist_view._run_combo.setCurrentIndex(0)                      # and the combo picks the run
@@ -444,7 +444,7 @@ def test_activation_std_by_layer_and_clearing(hist_view, runs):
     assert len(hist_view.current_histogram()[1]) == 0
     hist_view.remove_run("b")
     assert hist_view._run_combo.count() == 1 and hist_view.heatmap_image().shape[1] == len(runs["a"].hist_events())
-    assert set(hist_view.plot_widgets()) == {"histogram", "heatmap", "activations"}
+    assert set(hist_view.plot_widgets()) == {"histogram", "heatmap", "activations", "steps"}
 
 
 # -- decision boundary ------------------------------------------------------------------------------------
