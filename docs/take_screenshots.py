@@ -92,6 +92,19 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
             save("weights-rates")
             w.histograms.set_kind("weight")
 
+        def step_sizes() -> None:
+            """The step-sizes lesson in the Weights tab: Adam's effective rates and every run's step sizes."""
+            w.load_preset("step-sizes")
+            w.toggle_start()
+            pump(lambda: all(r.status in FINAL for r in w.runs.values()))
+            w.tabs.setCurrentWidget(w.histograms)
+            view = w.histograms
+            view.select_run(view._run_combo.itemData(view._run_combo.findText("adam")))
+            view.set_kind("rate")
+            pump(timeout=1)
+            save("weights-step-sizes")
+            view.set_kind("weight")
+
         def results() -> None:
             w.tabs.setCurrentWidget(w.training_tab.results)
             pump(timeout=1)
@@ -161,8 +174,8 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
             pump(lambda: not lab.busy() and lab.result() is not None and bool(lab.result().rows), timeout=900)
             save("lab-large-batch")
 
-        shots = {f.__name__: f for f in (training, bands, weights, weights_rates, results, trajectories, finder, init, schedules,
-                                         regularization, search, search_pbt, large_batch)}
+        shots = {f.__name__: f for f in (training, bands, weights, weights_rates, step_sizes, results, trajectories,
+                                         finder, init, schedules, regularization, search, search_pbt, large_batch)}
         unknown = [n for n in names if n not in shots]
         if unknown:
             print(f"unknown shot(s) {unknown}; choose from {', '.join(shots)}", file=sys.stderr)

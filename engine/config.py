@@ -230,6 +230,9 @@ class OptimizerConfig:
                                        checks=(finite, at_least(0)), default_text="the optimizer's own")
     alpha: float | None = param(None, "Smoothing of RMSprop's running average of squared gradients.",
                                 checks=(between(0, 1, high_open=True),), default_text="the optimizer's own")
+    trust_coefficient: float | None = param(None, "LARS: the fraction of a layer's weight norm its step "
+                                            "is scaled to, local_lr = eta ||w|| / (||g|| + wd ||w|| + eps).",
+                                            checks=(finite, greater_than(0)), default_text="the optimizer's own")
 
 
 @dataclass(frozen=True)

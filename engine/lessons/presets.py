@@ -268,11 +268,10 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            (_precision("fp32", "fp32"), _precision("fp16 no scaling", "fp16", "none"),
             _precision("fp16 dynamic scaling", "fp16", "dynamic"))),
     Preset("step-sizes", "Effective step sizes: SGD, Adam and LAMB, weight by weight",
-           "Open the Weights tab and show the effective rates. SGD gives every weight the same rate, lr. "
-           "Adam gives each weight its own, lr / (sqrt(v_hat) + eps): within one layer they span more than "
-           "a factor of 100, the weights whose gradients have been smallest getting the largest. The step-size plot shows how far each layer moved relative to its size: "
-           "LAMB moves every layer by lr times its weights' norm (the norm capped at 10), so its ratio is lr "
-           "in every layer under the cap, while Adam's and SGD's differ from layer to layer.",
+           "In the Weights tab, show the effective rates: SGD gives every weight one rate, lr; Adam gives "
+           "each its own, lr / (sqrt(v_hat) + eps), over a factor of 100 apart within a layer. The step-size "
+           "plot: LAMB moves every layer by lr times its norm (capped at 10), while Adam's and SGD's steps "
+           "differ from layer to layer.",
            (_step_sizes("sgd", OptimizerConfig(name="sgd", lr=0.1, momentum=0.9)),
             _step_sizes("adam", OptimizerConfig(name="adam", lr=0.01)),
             _step_sizes("lamb", OptimizerConfig(name="lamb", lr=0.01, weight_decay=0.0)))),

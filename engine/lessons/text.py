@@ -69,6 +69,10 @@ LESSON_TEXT: dict[str, str] = {
     "optimizer.alpha": "RMSprop keeps an exponential moving average of squared gradients instead of "
                        "AdaGrad's sum, so its rates stop shrinking to zero; alpha is how much of "
                        "the average each step keeps.",
+    "optimizer.trust_coefficient": "LARS scales each layer's step to this fraction of the layer's weight norm "
+                                   "(eta, 0.001 in its paper): local_lr = eta ||w|| / (||g|| + wd ||w|| + eps), "
+                                   "so every layer moves by about lr x eta of its size, however large its "
+                                   "gradient.",
 
     # -- schedule -------------------------------------------------------------------------------
     "schedule.name": "Changing the learning rate during training is almost always better than "

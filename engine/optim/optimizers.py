@@ -19,7 +19,7 @@ from engine.optim.lamb import Lamb
 from engine.optim.lars import Lars
 
 # Experiment keys that an optimizer may take; each maps to the torch keyword of the same name.
-HYPERPARAMETERS = ("lr", "momentum", "nesterov", "betas", "eps", "weight_decay", "alpha")
+HYPERPARAMETERS = ("lr", "momentum", "nesterov", "betas", "eps", "weight_decay", "alpha", "trust_coefficient")
 
 
 @dataclass(frozen=True)
@@ -89,13 +89,12 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {info.name: info for info in (
           "by a similar fraction of its size; built for very large batches.",
           ("lr", "betas", "eps", "weight_decay"),
           "u = m_hat/(sqrt(v_hat)+eps) + wd*theta ; theta <- theta - lr*clamp(||theta||,0,10)/||u||*u"),
-    # Its trust_coefficient (0.001) is the class's default: the experiment file has no key for it yet.
     _info("lars", Lars,
           "SGD with momentum whose step is scaled per layer by a local rate trust*||w||/||g||, so "
           "every layer moves by a similar fraction of its size; biases and normalization parameters "
           "take the plain momentum step. Built for very large batches; it wants a large lr (~1).",
-          ("lr", "momentum", "eps", "weight_decay"),
-          "local = 0.001*||theta||/(||g||+wd*||theta||+eps) ; v <- mu*v + lr*local*(g+wd*theta) ; "
+          ("lr", "momentum", "eps", "weight_decay", "trust_coefficient"),
+          "local = eta*||theta||/(||g||+wd*||theta||+eps) ; v <- mu*v + lr*local*(g+wd*theta) ; "
           "theta <- theta - v"),
 )}
 

@@ -38,20 +38,15 @@ from PySide6.QtWidgets import (
 
 from engine.training.events import ActivationStats, Histogram
 from engine.training.updates import RunUpdate
-from gui.style.palette import run_marker_of
 from gui.training.heatmap import HEATMAP_BINS, Heatmap
 from gui.training.histogram_captions import ExportRows, Shown, captions
 from gui.training.histogram_history import GRADIENTS, KINDS, WEIGHTS, LayerHistory
-from gui.training.histogram_layer import LayerPlots, PlotScroll, fit_heights, key_label, synced_heatmap
+from gui.training.histogram_layer import LayerPlots, PlotScroll, fit_heights, synced_heatmap
+from gui.training.layer_plot import ByLayerPlot
 from gui.widgets.common import swatch
 from gui.widgets.plotting import (
-    GLYPHS,
-    LogFriendlyAxis,
-    ThemedPlotWidget,
-    legend_glyph_html,
     no_si_prefix,
     plain_text,
-    set_title,
 )
 
 
@@ -92,6 +87,9 @@ class HistogramView(QWidget):
         for kind in KINDS.values():
             self._kind_combo.addItem(kind.menu, kind.key)
             self._kind_combo.setItemData(self._kind_combo.count() - 1, kind.tip, Qt.ItemDataRole.ToolTipRole)
+        # a few characters wide whatever its items, so "effective rates" cannot widen a 1024 px window
+        self._kind_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self._kind_combo.setMinimumContentsLength(8)
         self._kind_combo.setToolTip("What the histogram and the heatmap count: each tensor's values, its "
                                     "gradient, or each weight's effective rate.")
         self._layer_list = QListWidget()
@@ -135,31 +133,20 @@ class HistogramView(QWidget):
         self._hist_widget, self._heat_widget = self._layer_plots.hist_widget, self._layer_plots.heat_widget
         self._hist_curve, self._hist_stats = self._layer_plots.hist_curve, self._layer_plots.hist_stats
         self._image, self._heat_axis = self._layer_plots.image, self._layer_plots.heat_axis
-        self._act_widget = ThemedPlotWidget(axisItems={"left": LogFriendlyAxis("left")})
-        self._step_widget = ThemedPlotWidget(axisItems={"left": LogFriendlyAxis("left")})
+        self._act = ByLayerPlot("Activation std", "activation std")   # a bad init: a straight line down
+        self._steps = ByLayerPlot("Step size by layer", "||Δθ|| / ||θ||",
+                                  "How far the optimizer moved each layer on the last histogram step, relative to "
+                                  "the layer's size. SGD moves layers with large gradients most; LARS and LAMB "
+                                  "set this ratio per layer (LAMB: lr in every layer).")
+        # the names the tests and the layout reach them by
+        self._act_widget, self._act_curves, self._act_legend = self._act.widget, self._act.curves, self._act.legend
+        self._step_widget, self._step_curves, self._step_legend = (self._steps.widget, self._steps.curves,
+                                                                    self._steps.legend)
         self._widgets = {"histogram": self._hist_widget, "heatmap": self._heat_widget,
                          "activations": self._act_widget, "steps": self._step_widget}
         for widget in self._widgets.values():
             no_si_prefix(widget.getPlotItem())
         self._export_rows = ExportRows(self._widgets)
-
-        act = self._act_widget.getPlotItem()
-        act.setLabel("left", "activation std")
-        act.setLabel("bottom", "layer (input side first)")
-        act.setLogMode(y=True)   # a bad init shrinks the signal by a factor per layer: a straight line here
-        act.showGrid(x=True, y=True, alpha=0.15)
-        self._act_curves: dict[str, pg.PlotDataItem] = {}
-        self._act_legend = key_label()
-        steps = self._step_widget.getPlotItem()
-        steps.setLabel("left", "||Δθ|| / ||θ||")
-        steps.setLabel("bottom", "layer (input side first)")
-        steps.setLogMode(y=True)   # Adam's layers differ by factors; LAMB's are one line at lr
-        steps.showGrid(x=True, y=True, alpha=0.15)
-        self._step_widget.setToolTip("How far the optimizer moved each layer on the last histogram step, "
-                                     "relative to the layer's size. SGD moves layers with large gradients "
-                                     "most; LARS and LAMB set this ratio per layer (LAMB: lr for every layer).")
-        self._step_curves: dict[str, pg.PlotDataItem] = {}
-        self._step_legend = key_label()
 
         self._plots = QGridLayout()
         self._plots.setContentsMargins(0, 0, 0, 0)
@@ -236,10 +223,8 @@ class HistogramView(QWidget):
         self._run_combo.blockSignals(True)
         self._run_combo.addItem(swatch(color, 12), name, run_id)
         self._run_combo.blockSignals(False)
-        for widget, curves in ((self._act_widget, self._act_curves), (self._step_widget, self._step_curves)):
-            curve = pg.PlotDataItem()
-            widget.getPlotItem().addItem(curve)
-            curves[run_id] = curve
+        self._act.add_run(run_id)
+        self._steps.add_run(run_id)
         if self._run_id is None:
             self.select_run(run_id)
         self._draw_activations()
@@ -251,8 +236,8 @@ class HistogramView(QWidget):
         self._run_combo.blockSignals(True)
         self._run_combo.removeItem(index)
         self._run_combo.blockSignals(False)
-        self._act_widget.getPlotItem().removeItem(self._act_curves.pop(run_id))
-        self._step_widget.getPlotItem().removeItem(self._step_curves.pop(run_id))
+        self._act.remove_run(run_id)
+        self._steps.remove_run(run_id)
         if self._run_id == run_id:
             self._run_id = None
             self.select_run(next(iter(self._runs), None))
@@ -462,48 +447,13 @@ class HistogramView(QWidget):
                                run.color if run is not None else None)
 
     def _draw_activations(self) -> None:
-        """Activation std against depth, and each layer's ``||dtheta|| / ||theta||``, for every run; the run
-        shown in the other plots drawn thicker."""
-        self._draw_by_layer(self._act_widget, self._act_curves, self._act_legend, "Activation std",
-                            lambda run: ([a.name for a in run.activations], [a.std for a in run.activations],
-                                         run.activations_step))
-        self._draw_by_layer(self._step_widget, self._step_curves, self._step_legend, "Step size by layer",
-                            lambda run: ([name for name, _ in run.update_ratios],
-                                         [math.nan if r is None else r for _, r in run.update_ratios],
-                                         run.ratios_step))
-
-    def _draw_by_layer(self, widget, curves: dict[str, pg.PlotDataItem], legend: QLabel, title: str,
-                       values_of) -> None:
-        plot = widget.getPlotItem()
-        names: list[str] = []
-        entries = []
-        steps: set[int] = set()
-        for run in self._runs.values():
-            curve = curves[run.run_id]
-            layer_names, values, step = values_of(run)
-            ys = np.array(values, np.float64)
-            shown = np.isfinite(ys) & (ys > 0)
-            if len(layer_names) > len(names):
-                names = list(layer_names)
-            selected = run.run_id == self._run_id
-            width = 2.5 if selected else 1.2
-            marker = run_marker_of(run.color)       # the run's shape, as on its evaluation points
-            xs = np.arange(1, len(ys) + 1, dtype=np.float64)
-            curve.setData(xs[shown], ys[shown], pen=pg.mkPen(run.color, width=width),
-                          symbol=marker.symbol, symbolSize=8 if selected else 6, symbolBrush=run.color,
-                          symbolPen=run.color)
-            curve.setZValue(2 if selected else 1)
-            if shown.any():
-                steps.add(step)
-                line = GLYPHS["solid"][0]
-                entries.append(legend_glyph_html(run.color, f"{line}{marker.glyph}{line}", run.name))
-        plot.getAxis("bottom").setTicks([[(i + 1, name) for i, name in enumerate(names)]])
-        if names:
-            plot.setXRange(0.5, len(names) + 0.5, padding=0.05)
-        set_title(plot, title)
-        if entries:
-            entries.insert(0, f"step {min(steps)}:" if len(steps) == 1 else "latest:")
-        legend.setText(" &nbsp;".join(entries) or " ")
+        """Activation std against depth, and each layer's ``||dtheta|| / ||theta||``, for every run."""
+        runs = list(self._runs.values())
+        self._act.draw(runs, self._run_id, lambda run: ([a.name for a in run.activations],
+                                                        [a.std for a in run.activations], run.activations_step))
+        self._steps.draw(runs, self._run_id, lambda run: ([name for name, _ in run.update_ratios],
+                                                          [math.nan if r is None else r for _, r in run.update_ratios],
+                                                          run.ratios_step))
 
     @Slot()
     def _restyle_labels(self) -> None:

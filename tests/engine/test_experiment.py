@@ -88,6 +88,7 @@ BAD = [
     ({"optimizer": {"betas": "0.9"}}, 'optimizer.betas: must be a list of numbers or null, got "0.9"'),
     ({"optimizer": {"momentum": 1.5}}, "optimizer.momentum: must be in [0, 1), got 1.5"),
     ({"optimizer": {"eps": 0}}, "optimizer.eps: must be > 0, got 0.0"),
+    ({"optimizer": {"name": "lars", "trust_coefficient": -0.001}}, "optimizer.trust_coefficient: must be > 0, got -0.001"),
     ({"optimizer": {"weight_decay": -1}}, "optimizer.weight_decay: must be >= 0, got -1.0"),
     ({"optimizer": {"name": "sgd", "nesterov": True}}, "optimizer.nesterov: needs momentum > 0"),
     ({"optimizer": {"name": "sgd", "nesterov": 1}}, "optimizer.nesterov: must be true or false, got 1"),
@@ -263,7 +264,7 @@ def test_the_validator_allows_classes_and_requires_a_folder_exactly_where_the_da
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_notes_name_exactly_the_optimizer_keys_it_does_not_take(name):
     values = {"momentum": 0.9, "nesterov": True, "alpha": 0.9, "betas": [0.8, 0.9], "eps": 1e-6,
-              "weight_decay": 0.01}
+              "weight_decay": 0.01, "trust_coefficient": 0.002}
     exp = parse_experiment({"optimizer": {"name": name, "lr": 0.1, **values}})
     takes = OPTIMIZERS[name].takes
     assert notes(exp) == [f"optimizer.{k}: not used by {name}" for k in HYPERPARAMETERS if k not in takes]

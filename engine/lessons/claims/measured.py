@@ -29,6 +29,7 @@ def measured(key: str, path: Path = MEASURED) -> Measured | None:
     try:
         table = read_json(path, what="claims table")
         entry = table["claims"][key]
-        return Measured(int(entry["held"]), int(entry["of"]), str(table["measured"]))
+        # a claim re-measured alone (main.py claims --only KEY) carries its own date
+        return Measured(int(entry["held"]), int(entry["of"]), str(entry.get("measured", table["measured"])))
     except (InputError, OSError, ValueError, KeyError, TypeError):
         return None

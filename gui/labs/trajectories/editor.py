@@ -29,6 +29,8 @@ HYPER_TIPS = {
     "weight_decay": "Pull toward the origin (0, 0) added to every step; it moves the minimum the optimizer "
                     "actually finds.",
     "alpha": "RMSprop's smoothing of the running average of squared gradients (0.99 remembers ~100 steps).",
+    "trust_coefficient": "LARS: each step is this fraction (eta) of the point's norm per unit of lr, "
+                         "eta ||w|| / (||g|| + wd ||w|| + eps), however steep the surface.",
     "noise": "Gradient noise: Gaussian noise of this standard deviation added to every gradient, as a "
              "mini-batch's gradient is the full one plus noise (the smaller the batch, the larger). Empty or "
              "0: the exact, full-batch gradient. Its draws follow the lab's Noise seed.",

@@ -178,6 +178,7 @@ class ExperimentForm(QWidget):
         self._add(s, "Alpha", NumberField("optimizer.alpha", integer=False, optional=True))
         self._add(s, "Betas", PairField("optimizer.betas"))
         self._add(s, "Epsilon", NumberField("optimizer.eps", integer=False, optional=True))
+        self._add(s, "Trust coefficient", NumberField("optimizer.trust_coefficient", integer=False, optional=True))
         # eps is a small float: typed in scientific notation, no arrows
         eps = self._fields["optimizer.eps"].box
         eps.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)

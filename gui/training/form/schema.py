@@ -26,6 +26,7 @@ STEPS: dict[str, float] = {
     "seed": 1, "data.n_train": 100, "data.n_val": 100, "data.noise": 0.05, "data.label_noise": 0.05,
     "data.classes": 1, "model.init_std": 0.01, "model.dropout": 0.05, "optimizer.momentum": 0.05,
     "optimizer.betas": 0.001, "optimizer.alpha": 0.01, "optimizer.weight_decay": 0.001,
+    "optimizer.trust_coefficient": 0.0005,
     "schedule.warmup_steps": 50, "schedule.step_size": 100, "schedule.gamma": 0.05,
     "schedule.pct_start": 0.05, "train.steps": 500, "train.epochs": 1, "train.batch_size": 8,
     "train.grad_clip": 0.5, "train.eval_every": 10, "train.histogram_every": 10, "train.seeds": 1,

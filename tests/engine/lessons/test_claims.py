@@ -142,6 +142,11 @@ def test_the_shipped_table_names_every_claim_and_a_damaged_one_says_nothing(tmp_
     assert got is not None and got.of == len(table["seeds"]) and 0 <= got.held <= got.of
     assert got.text == f"holds at {got.held} of {got.of} seeds (measured {table['measured']})"
     assert measured("preset nothing") is None
+    alone = tmp_path / "alone.json"      # a claim re-measured alone keeps its own date
+    alone.write_text(json.dumps({"measured": "2026-01-01", "claims": {"x": {"held": 9, "of": 10, "measured": "2026-02-02"},
+                                                                      "y": {"held": 10, "of": 10}}}))
+    assert measured("x", alone).text == "holds at 9 of 10 seeds (measured 2026-02-02)"
+    assert measured("y", alone).text == "holds at 10 of 10 seeds (measured 2026-01-01)"
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     assert measured("preset optimizers", bad) is None

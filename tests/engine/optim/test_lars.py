@@ -140,7 +140,7 @@ def test_networks_biases_and_batchnorm_are_excluded_in_a_trainer_run():
 def test_registered_like_lamb_with_the_papers_defaults():
     info = OPTIMIZERS["lars"]
     assert info.cls is Lars
-    assert info.defaults == {"lr": 1.0, "momentum": 0.9, "eps": 1e-8, "weight_decay": 0.0}
+    assert info.defaults == {"lr": 1.0, "momentum": 0.9, "eps": 1e-8, "weight_decay": 0.0, "trust_coefficient": 0.001}
     opt = build_optimizer([torch.nn.Parameter(torch.zeros(2, 2))], OptimizerConfig(name="lars", momentum=0.5))
     assert isinstance(opt, Lars)
     assert opt.param_groups[0]["momentum"] == 0.5 and opt.param_groups[0]["trust_coefficient"] == 0.001
@@ -169,8 +169,10 @@ def test_the_trajectories_lab_treats_its_point_as_a_weight():
     local = 0.001 * math.hypot(*p0) / (math.hypot(*g) + EPS)
     assert path.x[1] == pytest.approx(p0[0] - local * g[0], rel=1e-12)
     assert path.y[1] == pytest.approx(p0[1] - local * g[1], rel=1e-12)
+    bigger = compute_trajectory("rosenbrock", (-1.5, 2.0), "lars:lr=1,momentum=0,trust_coefficient=0.004", 2)
+    assert bigger.x[1] == pytest.approx(p0[0] - 4 * local * g[0], rel=1e-9)   # local_lr scales with eta
     with pytest.raises(SpecError, match="trust_coefficient"):
-        parse_spec("lars:trust_coefficient=0.01")     # not an experiment key (yet): a one-line error
+        parse_spec("lars:trust_coefficient=0")        # must be > 0: a one-line error
 
 
 def test_the_trajectories_command_runs_lars(tmp_path, capsys):

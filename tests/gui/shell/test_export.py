@@ -263,13 +263,14 @@ def test_every_exported_plot_has_text_ticks_its_legend_and_nothing_a_reader_draw
     qtbot.waitUntil(lambda: all(r.status == "finished" for r in window.runs.values()), timeout=60_000)
     names = export.plot_names(window.training_tab)
     assert {k for k, _ in names} >= {"metrics:loss", "metrics:accuracy", "metrics:lr", "metrics:grad_norm",
-                                     "weights:histogram", "weights:heatmap", "weights:activations", "boundary"}
+                                     "weights:histogram", "weights:heatmap", "weights:activations", "weights:steps",
+                                     "boundary"}
     for key, _ in names:
         path = tmp_path / f"{key.replace(':', '_')}.svg"
         assert window.export_plot(key, path), key
         root = parse(path)
         assert_every_reader_draws_it_alike(root)
-        if key == "weights:activations":     # layer names along x, a log axis up the side
+        if key in ("weights:activations", "weights:steps"):     # layer names along x, a log axis up the side
             assert "hidden1" in all_text(root) and ticks(root, "end"), key
         else:
             assert len(ticks(root, "middle")) >= 2 and len(ticks(root, "end")) >= 2, key

@@ -38,7 +38,7 @@ from gui.training.form import (
     format_hint,
 )
 
-OPTIONAL_OPTIMIZER_KEYS = ("momentum", "nesterov", "alpha", "betas", "eps", "weight_decay")
+OPTIONAL_OPTIMIZER_KEYS = ("momentum", "nesterov", "alpha", "betas", "eps", "weight_decay", "trust_coefficient")
 SCHEDULE_KEYS = ("step_size", "gamma", "eta_min", "max_lr", "pct_start", "cycle_momentum")
 
 
@@ -115,7 +115,7 @@ def _round_trip_cases():
     cases = []
     for name, info in OPTIMIZERS.items():
         values = {"momentum": 0.85, "nesterov": True, "alpha": 0.95, "betas": (0.8, 0.98),
-                  "eps": 3.5e-7, "weight_decay": 0.0123}
+                  "eps": 3.5e-7, "weight_decay": 0.0123, "trust_coefficient": 0.0021}
         opt = OptimizerConfig(name=name, lr=0.0031415, **{k: v for k, v in values.items() if k in info.takes})
         cases.append(Experiment(name=f"all of {name}", optimizer=opt))
     for name, info in SCHEDULES.items():
@@ -478,6 +478,7 @@ EDGE_BASES = (
                schedule=ScheduleConfig(name="step"), train=TrainConfig(epochs=2, grad_clip=1.0)),
     Experiment(optimizer=OptimizerConfig(name="rmsprop"), schedule=ScheduleConfig(name="one_cycle")),
     Experiment(model=ModelConfig(init="normal"), schedule=ScheduleConfig(name="cosine")),
+    Experiment(optimizer=OptimizerConfig(name="lars")),
 )
 
 
