@@ -100,9 +100,25 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
             w.tabs.setCurrentWidget(w.histograms)
             view = w.histograms
             view.select_run(view._run_combo.itemData(view._run_combo.findText("adam")))
+            view.select_layer("hidden2.linear.weight")     # 16 x 16 weights: the claim's spread within a layer
             view.set_kind("rate")
             pump(timeout=1)
             save("weights-step-sizes")
+            view.set_kind("weight")
+
+        def fp16() -> None:
+            """The mixed-precision lesson in the Weights tab: fp16 without loss scaling, the first layer's
+            gradients (exactly zero: underflowed) and every run's step sizes."""
+            w.load_preset("mixed-precision")
+            w.toggle_start()
+            pump(lambda: all(r.status in FINAL for r in w.runs.values()))
+            w.tabs.setCurrentWidget(w.histograms)
+            view = w.histograms
+            view.select_run(view._run_combo.itemData(view._run_combo.findText("fp16 no scaling")))
+            view.select_layer("hidden1.linear.weight")
+            view.set_kind("grad")
+            pump(timeout=1)
+            save("weights-fp16")
             view.set_kind("weight")
 
         def results() -> None:
@@ -117,6 +133,16 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
             lab.set_arrows(True)
             pump(timeout=1)
             save("lab-trajectories")
+
+        def noise() -> None:
+            """Lessons > In the labs > Gradient noise: the exact and the noisy path on the double well."""
+            from gui.shell.lesson_panel import LAB_LESSONS, open_lab_lesson
+            open_lab_lesson(w, LAB_LESSONS[0])
+            lab = w.lab("trajectories")
+            pump(lambda: not lab.busy() and lab.trajectory(1) is not None)
+            lab.set_step(lab.max_step())
+            pump(timeout=1)
+            save("lab-noise")
 
         def finder() -> None:
             lab = w.show_lab("finder")
@@ -174,8 +200,8 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
             pump(lambda: not lab.busy() and lab.result() is not None and bool(lab.result().rows), timeout=900)
             save("lab-large-batch")
 
-        shots = {f.__name__: f for f in (training, bands, weights, weights_rates, step_sizes, results, trajectories,
-                                         finder, init, schedules, regularization, search, search_pbt, large_batch)}
+        shots = {f.__name__: f for f in (training, bands, weights, weights_rates, step_sizes, fp16, results, trajectories,
+                                         noise, finder, init, schedules, regularization, search, search_pbt, large_batch)}
         unknown = [n for n in names if n not in shots]
         if unknown:
             print(f"unknown shot(s) {unknown}; choose from {', '.join(shots)}", file=sys.stderr)

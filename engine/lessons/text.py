@@ -133,8 +133,8 @@ LESSON_TEXT: dict[str, str] = {
                        "update stay float32 (master weights). bf16 keeps float32's range with 3 digits; "
                        "fp16 keeps 3-4 digits but nothing below 6e-8, so small gradients round to zero "
                        "unless the loss is scaled. On a GPU this is the 2-3x speed-up; on this CPU it is a "
-                       "precision demo: measured (main.py bench) bf16 runs at 0.65-0.72x fp32's speed, fp16 at "
-                       "0.39-0.75x.",
+                       "precision demo: measured (main.py bench) bf16 runs at 0.66-0.75x fp32's speed, fp16 at "
+                       "0.41-0.76x.",
     "train.loss_scale": "fp16 only. dynamic multiplies the loss by S (from 65536) before backward and "
                         "divides the gradients by S after, so gradients under fp16's 6e-8 survive; a "
                         "step whose scaled gradient overflows is skipped and S halved (not divergence). "

@@ -78,28 +78,30 @@ class ActivationRecorder:
         return tuple(out)
 
 
-def layer_histogram(name: str, weight: torch.Tensor, grad: torch.Tensor | None, snap: Snapshot,
-                    index: int) -> LayerHistogram:
-    """One weight tensor's histograms, and what the tick's step did to it when ``snap`` holds the weights
-    from before it (parameter ``index`` of ``snap.before``):
+def layer_histogram(name: str, weight: torch.Tensor, grad: torch.Tensor | None,
+                    before: torch.Tensor | None = None, rates: torch.Tensor | None = None) -> LayerHistogram:
+    """One weight tensor's histograms, and what the tick's step did to it when ``before`` holds the
+    tensor from before that step (``weight`` is after it):
 
     * ``update_ratio = ||theta_t - theta_{t-1}|| / ||theta_{t-1}||``, the layer's step relative to its size
       (what LARS and LAMB set per layer, and the "~1e-3" rule of thumb reads);
     * ``rate``, the histogram of ``log10`` of each weight's effective rate: the optimizer's own
-      (``snap.rates``, :mod:`engine.optim.rates`), or where it has no closed form (Adafactor) what its
-      update gave, ``|dtheta_i| / |g_i|`` over the weights whose gradient is not 0;
+      (``rates``, :mod:`engine.optim.rates`), or where it has no closed form (Adafactor, ``rates`` None)
+      what its update gave, ``|dtheta_i| / |g_i|`` over the weights whose gradient is not 0;
     * ``zero_grad``, the fraction of the gradient's entries that are exactly 0 (dead ReLUs, or fp16's
       underflow without loss scaling).
+
+    A single run and each member of a multi-seed run (:mod:`engine.training.vector_measure`) both call
+    this, so the two measure alike.
     """
     zero = float((grad == 0).float().mean()) if grad is not None and grad.numel() else None
-    if snap.before is None or grad is None:
+    if before is None or grad is None:
         return LayerHistogram(name, histogram(weight), histogram(grad) if grad is not None else None,
                               zero_grad=zero)
-    before = snap.before[index].reshape(-1)
-    delta = snap.params[index].reshape(-1) - before
+    before = before.reshape(-1)
+    delta = weight.reshape(-1) - before
     size = float(before.norm())
     ratio = float(delta.norm()) / size if size > 0 else None
-    rates = snap.rates[index] if snap.rates is not None else None
     if rates is not None:
         values = rates.reshape(-1)
     else:
@@ -149,9 +151,10 @@ class ShadowNetwork:
                 events.append(EvalEvent(snap.step, snap.epoch, train_loss, train_acc, val_loss, val_acc))
         if recorder is not None:   # do_hist
             grads = snap.grads
-            layers = tuple(layer_histogram(name, w, grads[offset:offset + n] if grads is not None else None,
-                                           snap, i)
-                           for name, w, offset, n, i in self.hist_slices)
+            layers = tuple(layer_histogram(name, snap.params[i], grads[offset:offset + n] if grads is not None else None,
+                                           snap.before[i] if snap.before is not None else None,
+                                           snap.rates[i] if snap.rates is not None else None)
+                           for name, _w, offset, n, i in self.hist_slices)
             events.append(HistogramEvent(snap.step, layers, recorder.stats()))
         return events
 

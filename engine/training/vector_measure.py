@@ -5,7 +5,7 @@ batched pass: the stacked network runs in eval mode (no dropout draws, BatchNorm
 not updated) under ``torch.no_grad()``, so measuring changes nothing a step reads.  Evaluation goes over the
 full training and validation sets in chunks of ``EVAL_CHUNK``: member k's loss is ``sum CE / n`` summed in
 float64 per chunk, its accuracy ``#(argmax = y) / n``.  Histograms are each member's own (its weights and
-its flat gradient's slices), and the activation statistics ride on the evaluation's forward pass over the
+its flat gradient's slices, its effective rates and step sizes), and the activation statistics ride on the evaluation's forward pass over the
 training set, per member: ``mean = sum a / n``, ``std = sqrt(max(sum a^2 / n - mean^2, 0))``.
 """
 from __future__ import annotations
@@ -18,9 +18,8 @@ import torch.nn.functional as F
 
 from engine.data.datasets import DataSplit
 from engine.model.models import weight_tensors
-from engine.training.events import ActivationStats, EvalEvent, HistogramEvent, LayerHistogram
-from engine.training.histograms import histogram
-from engine.training.measurements import EVAL_CHUNK
+from engine.training.events import ActivationStats, EvalEvent, HistogramEvent
+from engine.training.measurements import EVAL_CHUNK, layer_histogram
 from engine.training.vector_network import ForwardContext, StackedNetwork
 
 
@@ -43,10 +42,14 @@ def _loss_and_accuracy(net: StackedNetwork, x: torch.Tensor, y: torch.Tensor, ct
 @torch.no_grad()
 def measure_members(net: StackedNetwork, data: DataSplit, autocast: Callable[[], ContextManager],
                     step: int, epoch: float, grads: list[torch.Tensor] | None, members: list[int],
-                    do_eval: bool, do_hist: bool) -> tuple[dict[int, EvalEvent], dict[int, HistogramEvent]]:
+                    do_eval: bool, do_hist: bool, before: list[torch.Tensor] | None = None,
+                    rates: dict[int, list[torch.Tensor | None] | None] | None = None,
+                    ) -> tuple[dict[int, EvalEvent], dict[int, HistogramEvent]]:
     """Evaluate and/or histogram the members listed: ``({k: EvalEvent}, {k: HistogramEvent})``.
 
-    ``grads`` are the stacked parameters' gradients (None before the first step)."""
+    ``grads`` are the stacked parameters' gradients (None before the first step); ``before`` the stacked
+    parameters before this tick's step and ``rates`` each member's effective rates after it, for the
+    layers' step sizes and rates (:func:`~engine.training.measurements.layer_histogram`, as a single run's)."""
     ctx = ForwardContext(False, record=do_hist)
     evals: dict[int, EvalEvent] = {}
     hists: dict[int, HistogramEvent] = {}
@@ -62,8 +65,11 @@ def measure_members(net: StackedNetwork, data: DataSplit, autocast: Callable[[],
         layers = [(name, index[name]) for name, _ in weight_tensors(net.template)]
         sums = {name: value.tolist() for name, value in recorded.items()}
         for k in members:
+            own = rates.get(k) if rates is not None else None
             hists[k] = HistogramEvent(step, tuple(
-                LayerHistogram(name, histogram(net.params[i][k]), histogram(grads[i][k]) if grads is not None else None)
+                layer_histogram(name, net.params[i][k], grads[i][k] if grads is not None else None,
+                                before[i][k] if before is not None else None,
+                                own[i] if own is not None else None)
                 for name, i in layers), tuple(_stats(name, sums[name][k]) for name in net.probe_names))
     return evals, hists
 

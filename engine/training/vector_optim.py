@@ -22,6 +22,7 @@ import torch
 
 from engine.config import Experiment
 from engine.optim.optimizers import OPTIMIZERS, build_optimizer
+from engine.optim.rates import effective_rates
 from engine.optim.schedules import LRSchedule
 from engine.training.divergence import numeric_failure
 
@@ -76,20 +77,35 @@ class MemberOptimizers:
                  total_steps: int):
         cfg = experiment.optimizer
         self.elementwise = OPTIMIZERS[cfg.name].cls in ELEMENTWISE_OPTIMIZERS
+        self.params = params
+        self.own: list[list[torch.Tensor]] = []     # member k's parameters, when it has its own optimizer
         if self.elementwise:
             self.optimizers = [build_optimizer(params, cfg)]
         else:
             self.optimizers = []
             for k in range(grads.K):
-                own = [torch.nn.Parameter(p.detach()[k]) for p in params]    # storage of slice k
+                own: list[torch.Tensor] = [torch.nn.Parameter(p.detach()[k]) for p in params]  # slice k
                 for p, view in zip(own, grads.views):
                     p.grad = view[k]
+                self.own.append(own)
                 self.optimizers.append(build_optimizer(own, cfg))
         self.schedules = [LRSchedule(opt, experiment.schedule, total_steps) for opt in self.optimizers]
 
     @property
     def lr(self) -> float:
         return self.optimizers[0].param_groups[0]["lr"]
+
+    def rates(self, members: list[int]) -> dict[int, list[torch.Tensor | None] | None]:
+        """Each listed member's effective rates per parameter (:func:`~engine.optim.rates.effective_rates`,
+        in the stacked parameters' order; None for an optimizer without a closed form): the stacked
+        optimizer's rates sliced at row k (its update is elementwise, so row k is member k's own), or
+        member k's own optimizer's."""
+        if self.elementwise:
+            stacked = effective_rates(self.optimizers[0], self.params)
+            if stacked is None:
+                return {k: None for k in members}
+            return {k: [r[k] if r is not None else None for r in stacked] for k in members}
+        return {k: effective_rates(self.optimizers[k], self.own[k]) for k in members}
 
     def step(self, update: list[bool]) -> dict[int, str]:
         """Step the members marked in ``update``; returns ``{k: why}`` for members whose step failed in

@@ -238,6 +238,12 @@ class VectorizedMembers(Driven):
         """Every live member's step, as :meth:`Trainer._train_step` takes it, in one batched pass."""
         live = self._live()
         rate = self.lr
+        train = self.experiment.train
+        upcoming = self.step_count + 1
+        hist_next = bool(train.histogram_every) and (upcoming >= self.total_steps
+                                                      or upcoming % train.histogram_every == 0)
+        # a histogram tick measures what the step did to the weights: keep them from before it
+        before = [p.detach().clone() for p in self.net.params] if hist_next else None
         losses, norms, clipped, failed = self._update(live)
         self._restore()
         self.step_count += 1
@@ -257,12 +263,11 @@ class VectorizedMembers(Driven):
         if going:
             self.optimizers.schedule_step()
         events: list[Event] = [MembersEvent(tuple(k for k, _ in steps), tuple(e for _, e in steps))]
-        train = self.experiment.train
         last = step >= self.total_steps
         do_eval = last or step % train.eval_every == 0
         do_hist = bool(train.histogram_every) and (last or step % train.histogram_every == 0)
         if going and (do_eval or do_hist):
-            events += self._measure(going, do_eval, do_hist)
+            events += self._measure(going, do_eval, do_hist, before if do_hist else None)
         if last:
             for k in going:
                 self._end(k, RunStatus.FINISHED, self.lr)
@@ -330,10 +335,14 @@ class VectorizedMembers(Driven):
 
     # -- measurements ------------------------------------------------------------------------------
 
-    def _measure(self, members: list[int], do_eval: bool, do_hist: bool) -> list[Event]:
+    def _measure(self, members: list[int], do_eval: bool, do_hist: bool,
+                 before: list[torch.Tensor] | None = None) -> list[Event]:
+        """Measure ``members``; ``before``, the stacked weights before this tick's step (a histogram tick
+        after step 0), with which each member's effective rates and step sizes are measured too."""
         grads = self._grads.views if self.step_count else None
+        rates = self.optimizers.rates(members) if before is not None else None
         evals, hists = measure_members(self.net, self.data, self.autocast, self.step_count, self.epoch,
-                                       grads, members, do_eval, do_hist)
+                                       grads, members, do_eval, do_hist, before, rates)
         events: list[Event] = []
         if evals:
             group = MembersEvent(tuple(evals), tuple(evals.values()))

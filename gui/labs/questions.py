@@ -23,15 +23,24 @@ class OpenQuestion:
     open: Callable[["object"], None]   # (main window) -> sets the lab up
 
 
-def _ravine(window) -> None:
+def open_trajectories(window, setup: dict, **params) -> None:
+    """The Trajectories lab on a set-up of :mod:`engine.lessons.questions` (its surface, its paths as
+    ``name:key=value`` specs, noise included, and its steps), replacing the lab's paths."""
     lab = window.show_lab("trajectories")
-    lab.set_surface(RAVINE["surface"], condition=RAVINE["condition"])
+    lab.set_surface(setup["surface"], **params)
     while lab.optimizer_count():
         lab.remove_optimizer(lab.optimizer_count() - 1)
-    for text in RAVINE["optimizers"]:
+    for text in setup["optimizers"]:
         spec = parse_spec(text)
-        lab.add_optimizer(spec.name, **{key: str(value) for key, value in spec.settings})
-    lab.set_steps(RAVINE["steps"])
+        settings = {key: str(value) for key, value in spec.settings}
+        if spec.noise:
+            settings["noise"] = f"{spec.noise:g}"
+        lab.add_optimizer(spec.name, **settings)
+    lab.set_steps(setup["steps"])
+
+
+def _ravine(window) -> None:
+    open_trajectories(window, RAVINE, condition=RAVINE["condition"])
 
 
 def _batchnorm(window) -> None:

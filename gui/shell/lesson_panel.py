@@ -181,8 +181,45 @@ def open_search_lesson(window, lesson: SearchLesson) -> None:
     tab.load_preset(lesson.preset, lesson.text + seeds_note(lesson.preset, "search"))
 
 
+@dataclass(frozen=True)
+class LabLesson:
+    """A lesson of a lab: a set-up of :mod:`engine.lessons.questions` opened in its lab, with its claim
+    (a key of the claims table, whose k of n seeds the note gives)."""
+    title: str
+    claim: str
+    text: str                           # the lesson's words (the claim's own are in the lab, beside it)
+    look: str
+    open: Callable[[object], None]      # (main window) -> sets the lab up
+
+
+def _noisy_descent(window) -> None:
+    from engine.lessons.questions import NOISY_DESCENT
+    from gui.labs.questions import open_trajectories
+    open_trajectories(window, NOISY_DESCENT)
+
+
+LAB_LESSONS: tuple[LabLesson, ...] = (
+    LabLesson("Gradient noise escapes a shallow minimum", "lab double-well",
+              "The lesson: the noise of a mini-batch's gradient \u201chelps escape shallow local minima\u201d. "
+              "Here the same SGD runs with the exact gradient and with Gaussian noise added to it.",
+              "Press Play. The first path (the exact gradient) stays in the shallow valley on the right; the "
+              "second (noise 3, as a mini-batch's) is shaken over the ridge into the deep one. Change the "
+              "noise seed: another walk, the same valley.", _noisy_descent),
+)
+"""The Lessons menu's lab lessons (the mini-batch noise the lesson says "helps escape shallow minima")."""
+
+
+def open_lab_lesson(window, lesson: LabLesson) -> None:
+    """The lab set up for the lesson, and its words (with the claim's seeds) above every tab."""
+    kind, _, name = lesson.claim.partition(" ")
+    lesson.open(window)
+    window.lesson_panel.show_question(lesson.claim, lesson.title, lesson.text + seeds_note(name, kind),
+                                      lesson.look)
+
+
 def fill_lessons_menu(menu, make_action, load_preset, open_question, window=None) -> None:
-    """The Lessons menu: every preset (its lesson as the tooltip), the search lessons, then the questions.
+    """The Lessons menu: every preset (its lesson as the tooltip), the search lessons, the lab lessons, then
+    the questions.
 
     ``window`` opens the search lessons (its ``show_lab``); by default the window ``load_preset`` belongs to."""
     from engine.labs.search.presets import SEARCH_PRESETS
@@ -200,6 +237,12 @@ def fill_lessons_menu(menu, make_action, load_preset, open_question, window=None
         for lesson in lessons:
             action = make_action(lesson.title, lambda _=False, x=lesson: open_search_lesson(window, x))
             action.setToolTip(lesson.text)
+            menu.addAction(action)
+    if window is not None and hasattr(window, "show_lab"):
+        menu.addSection("In the labs")
+        for lab_lesson in LAB_LESSONS:
+            action = make_action(lab_lesson.title, lambda _=False, x=lab_lesson: open_lab_lesson(window, x))
+            action.setToolTip(lab_lesson.look)
             menu.addAction(action)
     menu.addSection("Check your understanding")
     for question in QUESTIONS:

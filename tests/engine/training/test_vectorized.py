@@ -62,6 +62,13 @@ def assert_same_run(mine, theirs):
             assert a.step == b.step
             for la, lb in zip(a.layers, b.layers):
                 assert la.name == lb.name and close(la.weight.mean, lb.weight.mean) and close(la.weight.std, lb.weight.std)
+                # what the step did: the effective rates, ||dtheta|| / ||theta|| and the zero gradients
+                assert (la.rate is None) == (lb.rate is None) and (la.update_ratio is None) == (lb.update_ratio is None)
+                if la.rate is not None:
+                    assert close(la.rate.mean, lb.rate.mean) and close(la.rate.std, lb.rate.std), (la.name, a.step)
+                if la.update_ratio is not None:
+                    assert math.isclose(la.update_ratio, lb.update_ratio, rel_tol=1e-4, abs_tol=1e-7), la.name
+                assert la.zero_grad == lb.zero_grad, (la.name, a.step)
             for sa, sb in zip(a.activations, b.activations):
                 assert sa.name == sb.name and close(sa.mean, sb.mean) and close(sa.std, sb.std)
         else:

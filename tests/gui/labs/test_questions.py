@@ -65,3 +65,26 @@ def test_a_lessons_words_stay_with_its_runs_and_a_questions_words_with_every_tab
     window.open_question("adam-per-parameter")
     window.show_lab("init")
     assert window.lesson_panel.isVisible()            # a question stays up wherever one looks
+
+
+def test_the_noise_lesson_opens_the_double_well_and_its_paths_end_where_the_claim_says(qtbot, window):
+    """Lessons > In the labs > Gradient noise: the exact path stays in the shallow valley, the noisy one
+    reaches the deep valley (noise seed 0), and the note gives the claim's seeds."""
+    from engine.labs.surfaces import SURFACES
+    from gui.shell.lesson_panel import LAB_LESSONS, open_lab_lesson
+
+    lesson_entry, = (x for x in LAB_LESSONS if x.claim == "lab double-well")
+    assert lesson_entry.title in [a.text() for a in window._lesson_menu.actions()]
+    open_lab_lesson(window, lesson_entry)
+    lab = window.lab("trajectories")
+    assert window.labs.tabText(window.labs.currentIndex()) == "Trajectories"
+    assert [lab.spec(i).text for i in range(lab.optimizer_count())] == list(lesson.NOISY_DESCENT["optimizers"])
+    assert lab.spec(1).noise == 3.0 and lab.spec(0).noise == 0.0
+    lab.set_noise_seed(0)
+    qtbot.waitUntil(lambda: not lab.busy() and lab.trajectory(1) is not None
+                    and lab.trajectory(0) is not None, timeout=TIMEOUT)
+    (deep, _), (shallow, _) = SURFACES["double-well"].minima
+    assert abs(lab.trajectory(0).x[-1] - shallow) < 0.01
+    assert lab.trajectory(1).x[-1] < 0.0 < shallow and deep < 0.0
+    text = window.lesson_text.text()
+    assert window.lesson_panel.isVisible() and "of 10 seeds" in text and "Press Play" in text
