@@ -107,10 +107,12 @@ def main(names: list[str], size: tuple[int, int] = (1440, 900), presenter: bool 
             view.set_kind("weight")
 
         def fp16() -> None:
-            """The mixed-precision lesson in the Weights tab: fp16 without loss scaling, the first layer's
-            gradients (exactly zero: underflowed) and every run's step sizes."""
+            """The mixed-precision lesson in the Weights tab, stopped half-way: fp16 without loss scaling, the
+            first layer's gradients (exactly zero: underflowed) while fp32 and fp16 with scaling train."""
             w.load_preset("mixed-precision")
             w.toggle_start()
+            pump(lambda: all(r.step >= 400 for r in w.runs.values()))
+            w.stop_runs()
             pump(lambda: all(r.status in FINAL for r in w.runs.values()))
             w.tabs.setCurrentWidget(w.histograms)
             view = w.histograms

@@ -230,6 +230,7 @@ class LayerHistory:
         self.latest: dict[str, Histogram | None] = dict.fromkeys(KINDS)
         self.latest_step = 0
         self.update_ratio: float | None = None
+        self.zero_grad: float | None = None        # the newest tick's share of exactly-0 gradients
 
     def add(self, ticks: list[tuple[int, Histogram, Histogram | None]]
             | list[tuple[int, Histogram, Histogram | None, Histogram | None]]) -> None:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QWidget
 from engine.training.events import Histogram
 from gui.style.palette import with_alpha
 from gui.training.heatmap import Heatmap, HeatmapValueAxis, ValueScale
-from gui.training.histogram_history import KINDS, RATES, Kind, LayerHistory
+from gui.training.histogram_history import GRADIENTS, KINDS, RATES, Kind, LayerHistory
 from gui.widgets.plotting import ThemedPlotWidget, set_title
 
 HEATMAP_COLORMAP = "viridis"     # perceptually uniform, readable in grey, on light and dark themes
@@ -60,10 +60,13 @@ def evenly_spaced(steps: np.ndarray, columns: np.ndarray, limit: int = DRAWN_COL
     return float(steps[0]), dx, sums[last] / hits[last].reshape(-1, *([1] * (columns.ndim - 1)))
 
 
-def stats_text(info: Kind, latest: Histogram, update_ratio: float | None) -> str:
-    """The line under the histogram: its mean, std and count; for the rates in words (a factor of ten per
+def stats_text(info: Kind, latest: Histogram, update_ratio: float | None, zero_grad: float | None = None) -> str:
+    """The line under the histogram: its mean, std and count; for the gradients the share that is exactly 0
+    (dead ReLUs, or fp16's underflow without loss scaling); for the rates in words (a factor of ten per
     unit) with the layer's ``||dtheta|| / ||theta||``."""
     n = f"{int(np.sum(latest.counts)):,} values"
+    if info.key == GRADIENTS and zero_grad:
+        n += f", {zero_grad:.0%} exactly 0" if zero_grad >= 0.01 else f", {zero_grad:.1%} exactly 0"
     if info.key != RATES:
         return f"{info.what}s: mean {latest.mean:.3g}, std {latest.std:.3g}, {n}"
     lo, hi = latest.value_range()
@@ -172,7 +175,7 @@ class LayerPlots:
                                     stepMode="center", fillLevel=0, pen=pg.mkPen(color, width=1.5),
                                     brush=with_alpha(color, 90))
             set_title(hist, f"step {layer.latest_step}")  # the layer is named right above, in the list
-            self.hist_stats.setText(stats_text(info, latest, layer.update_ratio))
+            self.hist_stats.setText(stats_text(info, latest, layer.update_ratio, layer.zero_grad))
         set_title(heat, f"{what.capitalize()}s over training")   # the layer is highlighted in the list above
         if heatmap is None or heatmap.grid is None or not len(heatmap.columns):
             self.image.clear()

@@ -339,6 +339,7 @@ class HistogramView(QWidget):
             layer_store.add(rows)
             if name in last_layers:
                 layer_store.update_ratio = last_layers[name].update_ratio
+                layer_store.zero_grad = last_layers[name].zero_grad
         run.update_ratios = tuple((layer.name, layer.update_ratio) for layer in update.histograms[-1].layers)
         if any(ratio is not None for _, ratio in run.update_ratios):
             run.ratios_step = update.histograms[-1].step

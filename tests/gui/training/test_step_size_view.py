@@ -85,3 +85,27 @@ def test_sgds_one_rate_is_said_as_one_rate(view):
     view.append(_update("sgd", _ticks({"name": "sgd", "lr": 0.05})))
     view.set_kind(RATES)
     assert "one rate for every weight, 0.05;" in view._hist_stats.text()
+
+
+def test_the_gradients_line_says_how_many_are_exactly_zero_fp16s_underflow(view):
+    """The mixed-precision lesson: without loss scaling the first layer's gradients all round to 0 in fp16,
+    and the Weights tab says so under their histogram; with dynamic scaling they survive."""
+    from engine.lessons.presets import PRESETS
+    from gui.training.histogram_history import GRADIENTS
+
+    short = {"steps": 20, "histogram_every": 10}
+    for i, run in enumerate(PRESETS["mixed-precision"].runs[1:]):          # fp16 no scaling, fp16 dynamic
+        events: list = []
+        Trainer(run.replace(train=short)).run(events.append)
+        ticks = [e for e in events if isinstance(e, HistogramEvent)]
+        view.add_run(run.name, run.name, run_color(i))
+        view.append(_update(run.name, ticks))
+        view.select_run(run.name)
+        view.set_kind(GRADIENTS)
+        first = ticks[-1].layers[0]
+        view.select_layer(first.name)
+        text = view._hist_stats.text()
+        if run.train.loss_scale == "none":
+            assert first.zero_grad == 1.0 and "100% exactly 0" in text
+        else:
+            assert first.zero_grad < 0.01 and ("exactly 0" in text) == bool(first.zero_grad)
