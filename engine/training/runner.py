@@ -21,9 +21,10 @@ A single run also writes ``DIR/layers.csv``, one row per weight tensor on each h
 A run of ``train.seeds`` K > 1 (:func:`~engine.training.members.trainer_for`) writes ``metrics.csv``
 aggregated (step, epoch, lr, then ``<col>_mean``, ``<col>_min``, ``<col>_max`` of every other column),
 ``members.csv`` in long form (``member,seed,`` then each member's single-run row, per step and member;
-:class:`~engine.training.updates.MembersStream`) and ``summary.json`` with the members' mean, min and max
-of the final numbers and each member's status (:func:`summarize_members`); the three are committed
-together, ``summary.json`` last.
+:class:`~engine.training.updates.MembersStream`), ``layers.csv`` in long form too (``member,seed,`` then
+each member's layer rows, :data:`~engine.training.updates.MEMBER_LAYER_COLUMNS`) and ``summary.json``
+with the members' mean, min and max of the final numbers and each member's status
+(:func:`summarize_members`); the four are committed together, ``summary.json`` last.
 
 Stopping: while a run trains, SIGINT (Ctrl-C) and SIGTERM do not raise; they
 ask the trainer to stop at the next step boundary (:class:`StopSignals`), so the
@@ -219,21 +220,21 @@ def run_experiment(experiment: Experiment, out_dir: str | Path,
     try:
         files.append(AtomicFile(out / "metrics.csv"))
         metrics: MetricsStream | MembersStream
-        layers: LayersStream | None = None
         if isinstance(trainer, Trainer):
             metrics = MetricsStream(files[0])
             files.append(AtomicFile(out / "layers.csv"))
             layers = LayersStream(files[1])
-        else:   # a multi-seed run: members.csv is committed with the other two
+        else:   # a multi-seed run: members.csv and its members' layers.csv are committed with the others
             files.append(AtomicFile(out / "members.csv"))
+            files.append(AtomicFile(out / "layers.csv"))
             metrics = members = MembersStream(files[0], files[1], trainer.seeds)
+            layers = LayersStream(files[2], trainer.seeds)
 
         def record(event: Event) -> None:
             if not failed:
                 try:
                     metrics.add(event)
-                    if layers is not None:
-                        layers.add(event)
+                    layers.add(event)
                 except WriteError as err:
                     failed.append(err)
             progress.update(event, trainer)

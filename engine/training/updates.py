@@ -464,22 +464,35 @@ LAYER_COLUMNS: tuple[str, ...] = ("step", "layer", "weight_mean", "weight_std", 
                                   "update_ratio", "zero_grad")
 
 
-class LayersStream:
-    """``layers.csv`` written as a run goes: a :class:`HistogramEvent`'s layers, one row each."""
+#: A multi-seed run's ``layers.csv``: long form, member k (seed ``seed + k``) first on every row.
+MEMBER_LAYER_COLUMNS: tuple[str, ...] = ("member", "seed") + LAYER_COLUMNS
 
-    def __init__(self, sink: TextSink):
+
+class LayersStream:
+    """``layers.csv`` written as a run goes: a :class:`HistogramEvent`'s layers, one row each.  Given the
+    members' ``seeds`` (a run of K > 1 seeds), each member's histogram ticks, in :data:`MEMBER_LAYER_COLUMNS`."""
+
+    def __init__(self, sink: TextSink, seeds: tuple[int, ...] | None = None):
         self._writer = csv.writer(sink, lineterminator=CSV_LINE_END)
-        self._writer.writerow(LAYER_COLUMNS)
+        self._seeds = seeds
+        self._writer.writerow(LAYER_COLUMNS if seeds is None else MEMBER_LAYER_COLUMNS)
         self.rows = 0
 
     def add(self, event: Event) -> None:
-        if not isinstance(event, HistogramEvent):
-            return
+        if self._seeds is not None:
+            if isinstance(event, MembersEvent):
+                for k, member_event in zip(event.members, event.events):
+                    if isinstance(member_event, HistogramEvent):
+                        self._write(member_event, [k, self._seeds[k]])
+        elif isinstance(event, HistogramEvent):
+            self._write(event, [])
+
+    def _write(self, event: HistogramEvent, first: list) -> None:
         for layer in event.layers:
             rate = layer.rate
             low, high = rate.value_range() if rate else (None, None)
             self._writer.writerow([
-                event.step, text_cell(layer.name), float_cell(layer.weight.mean), float_cell(layer.weight.std),
+                *first, event.step, text_cell(layer.name), float_cell(layer.weight.mean), float_cell(layer.weight.std),
                 float_cell(layer.grad.mean if layer.grad else None), float_cell(layer.grad.std if layer.grad else None),
                 float_cell(rate.mean if rate else None), float_cell(rate.std if rate else None),
                 float_cell(10.0 ** low if low is not None else None),

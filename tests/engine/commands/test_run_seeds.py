@@ -162,3 +162,26 @@ def test_lr_find_on_a_multi_seed_experiment_sweeps_member_0_and_says_so(tmp_path
     assert app.main(["lr-find", str(path), "--steps", "20", "--out", str(tmp_path / "one")]) == 0
     assert "note:" not in capsys.readouterr().err
     assert (tmp_path / "many" / "lr_find.csv").read_text() == (tmp_path / "one" / "lr_find.csv").read_text()
+
+
+def test_a_members_layer_rows_are_its_single_runs_layers_csv(tmp_path):
+    """layers.csv of a multi-seed run: member,seed then, member by member, the rows of its single run's
+    layers.csv (the effective rates and step sizes of every member, not the first alone)."""
+    from engine.training.updates import LAYER_COLUMNS, MEMBER_LAYER_COLUMNS, LayersStream
+    raw = {**RAW, "optimizer": {"name": "adam"}, "train": {**RAW["train"], "histogram_every": 8}}
+    exp = parse_experiment(raw)
+    run_experiment(exp, tmp_path / "many", should_stop=lambda: False)
+    rows = list(csv.reader(open(tmp_path / "many" / "layers.csv", newline="")))
+    assert tuple(rows[0]) == MEMBER_LAYER_COLUMNS
+    assert {(row[0], row[1]) for row in rows[1:]} == {(str(k), str(4 + k)) for k in range(3)}
+    for k in range(3):
+        log = LayersStream(buffer := io.StringIO())
+        Trainer(member_experiment(exp, k), data=SequentialMembers(exp).data).run(log.add)
+        alone = list(csv.reader(io.StringIO(buffer.getvalue())))
+        mine = [row[2:] for row in rows[1:] if row[0] == str(k)]
+        assert alone[0] == list(LAYER_COLUMNS) and len(mine) == len(alone) - 1 > 0
+        for a, b in zip(mine, alone[1:]):
+            assert a[:2] == b[:2]                                  # step, layer
+            assert [x == "" for x in a] == [x == "" for x in b]    # step 0's empty cells alike
+            assert [float(x) for x in a[2:] if x] == pytest.approx([float(x) for x in b[2:] if x],
+                                                                   rel=1e-4, abs=1e-7)
