@@ -39,7 +39,7 @@ $(DIST_STAMP): $(STAMP)
 # then tests the frozen app (smoke test, every registry entry, start-up log, installer); then the
 # Linux installer archive dist/descent-lab-VERSION-linux-ARCH.tar.gz.
 dist: $(DIST_STAMP)
-	$(BIN)/python -m pytest -m slow -n 0 -s tests/packaging/test_dist.py
+	$(BIN)/python -m pytest -m slow -n 0 -s --timeout 3600 tests/packaging/test_dist.py
 	$(BIN)/python packaging/linux/make_archive.py
 
 clean:

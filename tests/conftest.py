@@ -1,7 +1,14 @@
 """Shared test set-up: Qt runs offscreen, torch on one thread (small nets are fastest so, and timing noise is
 lower), and the app's user data folder (the failure log, the Training tab's spill files) is a throw-away
-folder of this test process, so no test writes into the home folder of whoever runs the suite."""
+folder of this test process, so no test writes into the home folder of whoever runs the suite.
+
+No test can hang the suite: pytest-timeout (``timeout`` in pyproject.toml) fails a test that runs too long,
+from a Python thread; behind it, :func:`faulthandler.dump_traceback_later` is a watchdog in C that needs no
+GIL, so a test stuck in a C call that holds the GIL (a deadlocked library, a nested event loop) still ends:
+every thread's traceback is printed and the test process exits (xdist reports the crashed test and goes on
+with a fresh worker)."""
 import atexit
+import faulthandler
 import os
 import shutil
 import sys
@@ -20,6 +27,52 @@ torch.set_num_threads(1)
 
 
 import pytest  # noqa: E402
+
+WATCHDOG_MARGIN_S = 120.0     # beyond pytest-timeout's limit: the last resort, not the usual way a slow test fails
+# One folder for the whole run, made by the first process (xdist's controller) and inherited by its workers
+# through the environment: each process writes its watchdog file there, and the controller prints any that fired.
+_OWN_WATCHDOG_DIR = "DESCENT_LAB_WATCHDOG_DIR" not in os.environ
+WATCHDOG_DIR = Path(os.environ.setdefault("DESCENT_LAB_WATCHDOG_DIR", tempfile.mkdtemp(prefix="descent-lab-watchdog-")))
+if _OWN_WATCHDOG_DIR:
+    atexit.register(shutil.rmtree, WATCHDOG_DIR, ignore_errors=True)
+_watchdog_file = None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Arm the C watchdog for the test's set-up, call and tear-down; disarm it after.
+
+    Its file starts with the test's id, so a dump says which test it was; it goes to a file, not to standard
+    error, because pytest captures that during a test (and an xdist worker's is not shown)."""
+    global _watchdog_file
+    if _watchdog_file is None:
+        _watchdog_file = open(WATCHDOG_DIR / f"watchdog-{os.getpid()}.txt", "w+")
+    _watchdog_file.seek(0)
+    _watchdog_file.truncate()
+    _watchdog_file.write(f"{item.nodeid}\n")
+    _watchdog_file.flush()
+    faulthandler.dump_traceback_later(_limit(item) + WATCHDOG_MARGIN_S, exit=True, file=_watchdog_file)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def _limit(item) -> float:
+    """pytest-timeout's limit for this test (its marker, else ``--timeout``, else the ini's), 0 = none: then an hour."""
+    marker = item.get_closest_marker("timeout")
+    limit = marker.args[0] if marker is not None and marker.args else (
+        item.config.getoption("timeout", None) or item.config.getini("timeout"))
+    return float(limit or 0) or 3600.0
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Every watchdog that fired in this run: the test, and every thread's stack at that moment."""
+    for path in sorted(WATCHDOG_DIR.glob("watchdog-*.txt")):
+        text = path.read_text(errors="replace")
+        if "Timeout (" in text:
+            terminalreporter.section("watchdog: a test held its process past its timeout", sep="=")
+            terminalreporter.write_line(text)
 
 
 @pytest.fixture(autouse=True)

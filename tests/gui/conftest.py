@@ -1,16 +1,28 @@
-"""GUI tests: a modal question nobody answers would hold a test until its timeout, offscreen.
+"""GUI tests: a modal dialog nobody answers would hold a test forever, offscreen (a nested event loop
+that no timeout of a Python thread can always break).
 
-Every ``QMessageBox.question`` fails the test at once, with its text, unless the test answers it itself
-(``monkeypatch.setattr(QMessageBox, "question", ...)`` after this fixture)."""
+Every static modal box and file dialog (``QMessageBox.question``, ``critical``, ``warning``,
+``information``, ``about``; ``QFileDialog.getOpenFileName``, ``getSaveFileName``,
+``getExistingDirectory``) fails the test at once, with its title and text, unless the test answers it
+itself (``monkeypatch.setattr(QMessageBox, "critical", ...)`` after this fixture)."""
 from __future__ import annotations
 
 import pytest
 
+BOXES = ("question", "critical", "warning", "information", "about")
+FILE_DIALOGS = ("getOpenFileName", "getSaveFileName", "getExistingDirectory")
+
+
+def _unanswered(kind: str):
+    def unanswered(_parent=None, title="", text="", *args, **kwargs):
+        raise AssertionError(f"a modal {kind} nobody answers in a test: {title}: {text}")
+    return unanswered
+
 
 @pytest.fixture(autouse=True)
-def no_unanswered_question(monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
-
-    def unanswered(_parent, title, text, *args, **kwargs):
-        raise AssertionError(f"a question nobody answers in a test: {title}: {text}")
-    monkeypatch.setattr(QMessageBox, "question", unanswered)
+def no_unanswered_dialog(monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+    for name in BOXES:
+        monkeypatch.setattr(QMessageBox, name, _unanswered(f"QMessageBox.{name}"))
+    for name in FILE_DIALOGS:
+        monkeypatch.setattr(QFileDialog, name, _unanswered(f"QFileDialog.{name}"))
