@@ -36,6 +36,8 @@ def make_app(argv: list[str] | None = None):
     app.setOrganizationName("DescentLab")
     app.setDesktopFileName("descent-lab")  # ties the window to the installed descent-lab.desktop (its icon)
     app.setWindowIcon(app_icon())
+    from gui.concurrency.collector import collect_on_gui_thread
+    collect_on_gui_thread()     # a worker thread must never destroy Qt objects (the module says why)
     return app
 
 

@@ -76,6 +76,17 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(autouse=True)
+def collected_between_tests():
+    """Once a GUI test has switched automatic collection off (gui.concurrency.collector), the collector's
+    check runs after every test on this, the main thread, as its timer would in the app: an engine test that
+    never runs an event loop still has its cyclic garbage collected."""
+    yield
+    collector = sys.modules.get("gui.concurrency.collector")
+    if collector is not None and collector.installed() is not None:
+        collector.installed().check()
+
+
+@pytest.fixture(autouse=True)
 def no_thread_left_running(request):
     """Fail any test that leaves a QThread (or a Python thread) running, as napari's conftest does."""
     import threading

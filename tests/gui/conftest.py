@@ -1,4 +1,5 @@
-"""GUI tests: a modal dialog nobody answers would hold a test forever, offscreen (a nested event loop
+"""GUI tests collect garbage on the GUI thread only, as the app does (:mod:`gui.concurrency.collector`: a
+worker thread that collects Qt objects can deadlock with the GUI thread), and a modal dialog nobody answers would hold a test forever, offscreen (a nested event loop
 that no timeout of a Python thread can always break).
 
 Every static modal box and file dialog (``QMessageBox.question``, ``critical``, ``warning``,
@@ -26,3 +27,9 @@ def no_unanswered_dialog(monkeypatch):
         monkeypatch.setattr(QMessageBox, name, _unanswered(f"QMessageBox.{name}"))
     for name in FILE_DIALOGS:
         monkeypatch.setattr(QFileDialog, name, _unanswered(f"QFileDialog.{name}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def garbage_collected_on_the_gui_thread(qapp):
+    from gui.concurrency.collector import collect_on_gui_thread
+    collect_on_gui_thread()
