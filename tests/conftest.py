@@ -29,12 +29,11 @@ torch.set_num_threads(1)
 import pytest  # noqa: E402
 
 WATCHDOG_MARGIN_S = 120.0     # beyond pytest-timeout's limit: the last resort, not the usual way a slow test fails
-# One folder for the whole run, made by the first process (xdist's controller) and inherited by its workers
-# through the environment: each process writes its watchdog file there, and the controller prints any that fired.
-_OWN_WATCHDOG_DIR = "DESCENT_LAB_WATCHDOG_DIR" not in os.environ
-WATCHDOG_DIR = Path(os.environ.setdefault("DESCENT_LAB_WATCHDOG_DIR", tempfile.mkdtemp(prefix="descent-lab-watchdog-")))
-if _OWN_WATCHDOG_DIR:
-    atexit.register(shutil.rmtree, WATCHDOG_DIR, ignore_errors=True)
+# One folder for the whole run, named by the process that runs the session (xdist's controller, the parent
+# of its workers): each process writes its watchdog file there when it runs a test, the controller prints any
+# that fired, then removes the folder.
+_CONTROLLER = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
+WATCHDOG_DIR = Path(tempfile.gettempdir()) / f"descent-lab-watchdog-{_CONTROLLER}"
 _watchdog_file = None
 
 
@@ -46,6 +45,7 @@ def pytest_runtest_protocol(item, nextitem):
     error, because pytest captures that during a test (and an xdist worker's is not shown)."""
     global _watchdog_file
     if _watchdog_file is None:
+        WATCHDOG_DIR.mkdir(exist_ok=True)
         _watchdog_file = open(WATCHDOG_DIR / f"watchdog-{os.getpid()}.txt", "w+")
     _watchdog_file.seek(0)
     _watchdog_file.truncate()
@@ -73,6 +73,11 @@ def pytest_terminal_summary(terminalreporter):
         if "Timeout (" in text:
             terminalreporter.section("watchdog: a test held its process past its timeout", sep="=")
             terminalreporter.write_line(text)
+
+
+def pytest_unconfigure(config):
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        shutil.rmtree(WATCHDOG_DIR, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
