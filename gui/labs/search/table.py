@@ -76,8 +76,19 @@ class TrialTable(QTableWidget):
                     item.setToolTip(r.message)
                 self.setItem(i, j, item)
         self.setSortingEnabled(sorting)
+        self._widen()
         if chosen is not None:
             self.select(chosen.key)
+
+    def _widen(self) -> None:
+        """Every column at least as wide as its header and its widest cell (large type on a projector cut
+        four-digit floats in Qt's default 100 px); never narrower than the user dragged it.  The table
+        then scrolls sideways when the columns are wider than the view."""
+        header = self.horizontalHeader()
+        for col in range(self.columnCount()):
+            needed = max(self.sizeHintForColumn(col), header.sectionSizeHint(col))
+            if header.sectionSize(col) < needed:
+                header.resizeSection(col, needed)
 
     def select(self, key: tuple[str, int]) -> None:
         for i in range(self.rowCount()):

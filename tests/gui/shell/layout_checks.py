@@ -74,7 +74,7 @@ def clipped_texts(w) -> list[str]:
     return problems
 
 
-def clipped_cells(root, name: str = "", skip: tuple[type, ...] = ()) -> list[str]:
+def clipped_cells(root, name: str = "") -> list[str]:
     """Cells of every shown table under ``root`` whose text does not fit its cell (a table wider than its
     view scrolls sideways: that is not a cut).
 
@@ -82,10 +82,10 @@ def clipped_cells(root, name: str = "", skip: tuple[type, ...] = ()) -> list[str
     font, by the table's ``QFontMetrics``, plus the style's margins and any colour swatch); a wrapping
     table (``wordWrap``) lays the text out at the cell's width, so an unbreakable piece wider than the
     column or wrapped lines taller than the row are caught too.  Relative to the widget's own metrics:
-    no pixel of any font is assumed.  ``skip``: table classes left out (a known, reported defect)."""
+    no pixel of any font is assumed."""
     problems = []
     for table in root.findChildren(QTableView):
-        if not table.isVisibleTo(root) or table.width() == 0 or isinstance(table, skip):
+        if not table.isVisibleTo(root) or table.width() == 0:
             continue
         model, where = table.model(), f"{name} table {type(table).__name__}"
         shown = [c for c in range(model.columnCount()) if not table.isColumnHidden(c)]

@@ -16,7 +16,6 @@ from PySide6.QtCore import QSettings
 
 from engine.status import RunStatus
 from gui.labs import LABS
-from gui.labs.search.table import TrialTable
 from tests.gui.shell.layout_checks import (
     PROJECTOR,
     clipped_cells,
@@ -71,11 +70,6 @@ def _search(qtbot, lab) -> None:
     lab.view.draw()
 
 
-KNOWN_CLIPPED_TABLES = (TrialTable,)
-"""Tables whose cells are cut today, left out of the look test and checked by a strict xfail of their own, so
-that their fix is noticed: the search's trial table keeps Qt's default Interactive columns (100 px), too
-narrow for a four-digit float in large type (gui/labs/search/table.py)."""
-
 RESULTS: dict[str, Callable] = {"trajectories": _trajectories, "finder": _finder, "init": _init,
                                 "regularization": _regularization, "search": _search}
 """What each lab draws after a short job (or none: the lab's look as it opens is its look with results)."""
@@ -93,7 +87,7 @@ def layout_problems(qtbot, w, key: str, when: str = "") -> list[str]:
         problems.append(f"{name}: the window needs at least {hint.width()}x{hint.height()}")
     problems += [f"{name}: {p}" for p in clipped_texts(w)]
     problems += plot_problems(w.lab_holders[key], name)
-    problems += clipped_cells(w.lab_holders[key], name, skip=KNOWN_CLIPPED_TABLES)
+    problems += clipped_cells(w.lab_holders[key], name)
     return problems
 
 
@@ -108,18 +102,6 @@ def test_every_lab_fits_a_projector_in_presenter_mode(qtbot, settings, dark):
             if info.key in RESULTS:
                 RESULTS[info.key](qtbot, lab)
                 problems += layout_problems(qtbot, w, info.key, " with results")
-    finally:
-        w.close()
-    assert not problems, "\n".join(problems)
-
-
-@pytest.mark.xfail(strict=True, reason="the search's trial table cuts its floats at 1024x768 (KNOWN_CLIPPED_TABLES)")
-def test_the_search_trial_table_cuts_no_cell_on_a_projector(qtbot, settings):
-    w = presenter_window(qtbot, settings, dark=False, backend="thread")
-    try:
-        _search(qtbot, w.show_lab("search"))
-        settle(qtbot, w)
-        problems = clipped_cells(w.lab_holders["search"], "search")
     finally:
         w.close()
     assert not problems, "\n".join(problems)
