@@ -193,6 +193,10 @@ class DataConfig:
                                 default_text="the dataset's own (spiral 2, gaussians 3)")
     path: str | None = param(None, "Folder holding the IDX files of mnist / fashion-mnist.",
                              default_text="none (needed by mnist and fashion-mnist)")
+    seed: int | None = param(None, "Seed of the data alone (which examples, their noise, the wrong labels): "
+                             "set it to keep the same data while the run's seed changes the initial weights "
+                             "and the batches.", checks=(at_least(0), at_most(2**32 - 1)),
+                             default_text="the run's seed")
 
 
 @dataclass(frozen=True)
@@ -320,7 +324,8 @@ DEFAULT_STEPS = 2000
 @dataclass(frozen=True)
 class Experiment:
     name: str = param("experiment", "A name for this run.")
-    seed: int = param(0, "Seed of data, initial weights and batches: same seed, same numbers.",
+    seed: int = param(0, "Seed of data, initial weights and batches: same seed, same numbers "
+                      "(data.seed, when set, seeds the data alone).",
                       checks=(at_least(0), at_most(2**32 - 1)))
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -421,13 +421,13 @@ SPLIT_KEYS = ("n_train", "n_val", "label_noise")
 
 def _plane(name: str, description: str, shape: Shape, classes: int, *, variable: bool = False,
            class_names: tuple[str, ...] | None = None) -> DatasetInfo:
-    takes = ("n_train", "n_val", "noise", "label_noise") + (("classes",) if variable else ())
+    takes = ("n_train", "n_val", "noise", "label_noise") + (("classes",) if variable else ()) + ("seed",)
     return DatasetInfo(name, description, DataKind.PLANE, classes, takes, class_names,
                        functools.partial(_load_plane, shape))
 
 
 def _idx(name: str, description: str, class_names: tuple[str, ...] | None = None) -> DatasetInfo:
-    return DatasetInfo(name, description, DataKind.IMAGE, N_IDX_CLASSES, (*SPLIT_KEYS, "path"), class_names,
+    return DatasetInfo(name, description, DataKind.IMAGE, N_IDX_CLASSES, (*SPLIT_KEYS, "path", "seed"), class_names,
                        functools.partial(_load_idx, name))
 
 
@@ -444,7 +444,7 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
     _plane("gaussians", "Round blobs around a circle, one per class: almost linearly separable, the "
            "easy baseline; input noise makes neighbouring blobs overlap.", _gaussians, 3, variable=True),
     DatasetInfo("digits", "1,797 real handwritten digits of 8x8 pixels, shipped with scikit-learn: a "
-                "small image task that trains in seconds on a CPU.", DataKind.IMAGE, 10, SPLIT_KEYS, None,
+                "small image task that trains in seconds on a CPU.", DataKind.IMAGE, 10, (*SPLIT_KEYS, "seed"), None,
                 _load_digits),
     _idx("mnist", "70,000 handwritten digits of 28x28 pixels, from IDX files you download: the "
          "classic benchmark, where an MLP and a CNN can be compared."),
@@ -497,7 +497,8 @@ def _extent(x: np.ndarray) -> tuple[float, float, float, float]:
 
 
 def load_data(cfg: DataConfig, seed: int) -> DataSplit:
-    """Generate or load the dataset ``cfg`` describes, seeded by ``seed``.
+    """Generate or load the dataset ``cfg`` describes, seeded by ``cfg.seed`` when set, else by ``seed``
+    (the run's seed): the members of a multi-seed run, and a member singled out as its own run, share data.
 
     Raises ``DataError`` (one line, starting with the field to fix) for an
     unknown dataset, a field out of range, a class count the dataset does not
@@ -512,7 +513,7 @@ def load_data(cfg: DataConfig, seed: int) -> DataSplit:
         raise DataError(f"data.classes: {info.name} always has {info.default_classes} classes")
     k = cfg.classes if cfg.classes is not None else info.default_classes
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(cfg.seed if cfg.seed is not None else seed)
     assert info._load is not None  # every registered dataset has a loader
     arrays = info._load(cfg, k, rng)
     y_train = _add_label_noise(arrays.y_train, cfg.label_noise, k, rng)

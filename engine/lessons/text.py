@@ -30,6 +30,9 @@ LESSON_TEXT: dict[str, str] = {
     "data.path": "The folder holding the four IDX files of MNIST or Fashion-MNIST "
                  "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
                  "t10k-labels-idx1-ubyte).",
+    "data.seed": "Seeds the data alone. Leave it empty and the run's seed draws the data too; set it "
+                 "and a new run seed changes only the initial weights and the batches, so two runs "
+                 "differ by luck, not by their data: how the members of a multi-seed band differ.",
 
     # -- model ----------------------------------------------------------------------------------
     "model.kind": "An MLP treats an image as a flat vector with no notion of which pixels are "

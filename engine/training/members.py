@@ -1,10 +1,10 @@
 """A run of ``train.seeds: K`` members: the interface both member trainers have, the sequential one, the factory.
 
-Member ``k`` of a K-member run is, exactly, the single run
-``Trainer(experiment.replace(seed=seed + k, train={"seeds": 1}), data)`` (:func:`member_experiment`), where
-``data = load_data(experiment.data, experiment.seed)`` is the run's data, shared by every member: members
-differ only in initial weights, batch order, dropout and augmentation draws, so their spread is the spread
-a seed makes, not the spread of two datasets.
+Member ``k`` of a K-member run is, exactly, the single run ``Trainer(member_experiment(experiment, k))``:
+seed ``seed + k``, one seed, and ``data.seed`` set to the run's data seed, so its data is the run's
+``load_data(experiment.data, experiment.seed)``, shared by every member: members differ only in initial
+weights, batch order, dropout and augmentation draws, so their spread is the spread a seed makes, not the
+spread of two datasets.  That single run is what the window's "Single out member k" adds.
 
 :class:`SequentialMembers` is the plain implementation: K real :class:`~engine.training.trainer.Trainer`\\ s
 stepped in lock-step, one step each per :meth:`SequentialMembers.step`.  It is the reference the vectorized
@@ -80,8 +80,10 @@ class Members(Protocol):
 
 
 def member_experiment(experiment: Experiment, k: int) -> Experiment:
-    """The single run that member ``k`` of ``experiment`` is: seed ``seed + k``, one seed."""
-    return experiment.replace(seed=experiment.seed + k, train={"seeds": 1})
+    """The single run that member ``k`` of ``experiment`` is: seed ``seed + k``, one seed, and the run's data
+    (``data.seed`` kept at the data's own seed), so it trains alone to exactly member k's numbers."""
+    data_seed = experiment.data.seed if experiment.data.seed is not None else experiment.seed
+    return experiment.replace(seed=experiment.seed + k, data={"seed": data_seed}, train={"seeds": 1})
 
 
 def group_members(per_member: list[tuple[int, list[Event]]]) -> list[Event]:

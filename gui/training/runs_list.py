@@ -2,7 +2,7 @@
 multi-seed run, whose curves are its members' mean with a band: ``gui.training.plot_bands``)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
@@ -21,6 +21,7 @@ class RunsList(QTableWidget):
     visibility_changed = Signal(str, bool)
     renamed = Signal(str, str)
     selected = Signal(str)
+    menu_requested = Signal(str, QPoint)     # a right-click on a run's row: its id, where (global)
 
     COLUMNS = ("Run", "Status", "steps/s", "Seeds")
 
@@ -40,6 +41,8 @@ class RunsList(QTableWidget):
         self._quiet = False
         self.itemChanged.connect(self._item_changed)
         self.itemSelectionChanged.connect(self._selection_changed)
+        self.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
 
     def add_run(self, run_id: str, name: str, color: QColor) -> None:
         self._quiet = True
@@ -105,7 +108,8 @@ class RunsList(QTableWidget):
             if cell.text() != text:
                 cell.setText(text)
                 cell.setToolTip(f"{members} members of seed, seed + 1, ...: its curves are their mean, "
-                                "its band their spread" if members > 1 else "")
+                                "its band their spread. Right-click to single out a member as its own run."
+                                if members > 1 else "")
 
     def members_text(self, run_id: str) -> str:
         return self.item(self._rows[run_id], 3).text()
@@ -137,6 +141,11 @@ class RunsList(QTableWidget):
         self.visibility_changed.emit(run_id, item.checkState() == Qt.Checked)
         if item.text().strip():
             self.renamed.emit(run_id, item.text().strip())
+
+    def _context_menu(self, pos: QPoint) -> None:
+        item = self.item(self.rowAt(pos.y()), 0)
+        if item is not None:
+            self.menu_requested.emit(item.data(Qt.UserRole), self.viewport().mapToGlobal(pos))
 
     def _selection_changed(self) -> None:
         run_id = self.selected_run()

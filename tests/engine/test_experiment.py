@@ -99,6 +99,8 @@ BAD = [
     ({"data": {"n_train": 2.5}}, "data.n_train: must be an integer, got 2.5"),
     ({"data": {"label_noise": 1.5}}, "data.label_noise: must be in [0, 1], got 1.5"),
     ({"data": {"noise": -0.1}}, "data.noise: must be >= 0, got -0.1"),
+    ({"data": {"seed": -1}}, "data.seed: must be >= 0, got -1"),
+    ({"data": {"seed": 1.5}}, "data.seed: must be an integer, got 1.5"),
     ({"data": {"dataset": "moons", "classes": 3}}, "data.classes: moons always has 2 classes"),
     ({"data": {"classes": 11}}, "data.classes: must be in [2, 10], got 11"),
     ({"data": {"dataset": "mnist"}}, "data.path: mnist needs the folder holding its IDX files"),

@@ -148,6 +148,7 @@ class ExperimentForm(QWidget):
         s = "Data"
         self._add(s, "Name", TextField("name"))
         self._add(s, "Seed", NumberField("seed", integer=True))
+        self._add(s, "Data seed", NumberField("data.seed", integer=True, optional=True))
         self._add(s, "Dataset", self._choice("data.dataset", "datasets"))
         self._add(s, "Training set", NumberField("data.n_train", integer=True))
         self._add(s, "Validation set", NumberField("data.n_val", integer=True))

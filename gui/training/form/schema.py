@@ -23,7 +23,7 @@ from engine.optim.optimizers import HYPERPARAMETERS
 
 # Arrow and wheel step of each number field (how far one click moves); ranges come from config checks.
 STEPS: dict[str, float] = {
-    "seed": 1, "data.n_train": 100, "data.n_val": 100, "data.noise": 0.05, "data.label_noise": 0.05,
+    "seed": 1, "data.seed": 1, "data.n_train": 100, "data.n_val": 100, "data.noise": 0.05, "data.label_noise": 0.05,
     "data.classes": 1, "model.init_std": 0.01, "model.dropout": 0.05, "optimizer.momentum": 0.05,
     "optimizer.betas": 0.001, "optimizer.alpha": 0.01, "optimizer.weight_decay": 0.001,
     "optimizer.trust_coefficient": 0.0005,

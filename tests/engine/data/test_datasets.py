@@ -514,7 +514,7 @@ def test_takes_names_exactly_the_keys_that_change_the_data(tmp_path, name):
         write_idx(tmp_path / "b" / file_name, other[key])
     base = DataConfig(dataset=name, n_train=30, n_val=12, path=str(tmp_path / "a"))
     changes = {"n_train": 20, "n_val": 10, "noise": 0.3, "label_noise": 0.5, "classes": 5,
-               "path": str(tmp_path / "b")}
+               "path": str(tmp_path / "b"), "seed": 7}
     assert set(changes) == set(order) - {"dataset"}
     before = load_data(base, 0)
     for key, value in changes.items():

@@ -11,6 +11,7 @@ a few dozen steps do not grow past 1e-6.  Accuracies, statuses, steps and messag
 import math
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -107,6 +108,20 @@ def test_member_k_is_the_single_run_of_seed_plus_k(sections):
     assert members.seeds == (4, 5, 6)
     assert isinstance(events[-1], FinalEvent) and events[-1].status == RunStatus.FINISHED
     assert events[-1].message.startswith("finished 24 steps")
+
+
+def test_a_member_singled_out_trains_alone_to_its_numbers_on_the_runs_data():
+    """member_experiment(exp, k) is a complete run: given no data, it draws the run's (data.seed), not seed + k's."""
+    exp = short(seed=4, model={"dropout": 0.2})
+    members = VectorizedMembers(exp)
+    events = run_all(members)
+    single = member_experiment(exp, 2)
+    assert (single.seed, single.data.seed, single.train.seeds) == (6, 4, 1)
+    alone = Trainer(single)
+    assert np.array_equal(alone.data.x_train, members.data.x_train)
+    assert not np.array_equal(load_data(exp.data, 6).x_train, members.data.x_train)   # seed 6's own data differs
+    assert_same_run(member_events(events, 2), run_all(alone))
+    assert member_experiment(single.replace(train={"seeds": 3}), 1).data.seed == 4    # a set data seed is kept
 
 
 def test_events_come_as_the_sequential_members_give_them():
