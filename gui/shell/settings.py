@@ -9,8 +9,9 @@ the experiment validator, so no setting can raise while the window starts.
 """
 from __future__ import annotations
 
+import math
 import sys
-from typing import Any
+from typing import Any, Callable
 
 from gui.platform.failure_log import log_failure
 
@@ -55,9 +56,53 @@ def last_runs(settings, key: str = "last/runs") -> list:
         return []
 
 
+def _flag(value: Any) -> bool:
+    """A saved on/off: QSettings gives back ``True``/``"true"`` (an ini file holds text); anything else raises."""
+    if value in (True, "true"):
+        return True
+    if value in (False, "false"):
+        return False
+    raise ValueError(f"not true or false: {value!r}")
+
+
+def _weight(value: Any) -> float:
+    weight = float(value)
+    if not math.isfinite(weight):
+        raise ValueError(f"not a finite number: {value!r}")
+    return weight
+
+
+# The plot controls a teacher sets once for a class: key -> (how a saved value is read, the getter and the
+# setter of gui.training.metric_plots.MetricPlots). A setter refuses a value it does not know (ValueError).
+PLOT_VIEW: dict[str, tuple[Callable[[Any], Any], str, str]] = {
+    "plots/x_axis": (str, "x_axis", "set_x_axis"),
+    "plots/smoothing": (_weight, "smoothing", "set_smoothing"),
+    "plots/log_loss": (_flag, "log_loss", "set_log_loss"),
+    "plots/band": (str, "band_kind", "set_band_kind"),
+}
+
+
+def save_plot_view(settings, plots) -> None:
+    for key, (_, getter, _) in PLOT_VIEW.items():
+        settings.setValue(key, getattr(plots, getter)())
+
+
+def restore_plot_view(settings, plots) -> None:
+    """The plot controls as last saved; a bad value is ignored (a line in the log) and its control kept."""
+    for key, (read, _, setter) in PLOT_VIEW.items():
+        value = settings.value(key)
+        if value is None:
+            continue
+        try:
+            getattr(plots, setter)(read(value))
+        except (ValueError, TypeError) as err:
+            note_ignored(key, str(err).splitlines()[0] if str(err) else type(err).__name__)
+
+
 def save_window(window) -> None:
     """What the window keeps between sessions: its geometry, its splitters, the form's width, the look and
-    the run list (or, with no runs, the form's experiment, so the next start shows it)."""
+    the plot controls (x axis, smoothing, log loss, band) and the run list (or, with no runs, the form's
+    experiment, so the next start shows it)."""
     s = window.settings
     s.setValue("window/geometry", window.saveGeometry())
     for key, splitter in window._splitters().items():
@@ -65,6 +110,7 @@ def save_window(window) -> None:
     if not window.training_tab.form_folded:
         s.setValue("window/form_width", window.training_tab.sizes()[0])
     window.look.save(s)
+    save_plot_view(s, window.training_tab.plots)
     if window.ready:
         import json
 

@@ -31,7 +31,7 @@ from gui.shell.help import HelpMenu
 from gui.shell.lesson_panel import LessonPanel, fill_lessons_menu
 from gui.shell.look import Look
 from gui.shell.preset_seeds import SeedsAction, with_seeds
-from gui.shell.settings import last_runs, save_window
+from gui.shell.settings import last_runs, restore_plot_view, save_window
 from gui.shell.toolbar import TrainingControls
 from gui.training.tab import TrainingTab
 
@@ -187,6 +187,7 @@ class MainWindow(QMainWindow):
         if not self.geometry_restored:
             self.resize(1440, 900)
         self._restore_splitters()
+        restore_plot_view(s, self.training_tab.plots)
 
     def _restore_splitters(self) -> None:
         for key, splitter in self._splitters().items():

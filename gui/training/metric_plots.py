@@ -344,6 +344,9 @@ class MetricPlots(QWidget):
         self.controls.show_log(on)
         self._widgets["loss"].getPlotItem().setLogMode(y=on)
 
+    def log_loss(self) -> bool:
+        return self._widgets["loss"].getPlotItem().ctrl.logYCheck.isChecked()
+
     @Slot(float)
     def set_smoothing(self, weight: float) -> None:
         """EMA weight in [0, 0.99]: recomputes every run's smoothed loss once, vectorized."""

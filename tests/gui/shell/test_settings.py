@@ -74,3 +74,42 @@ def test_the_window_starts_clean_from_a_corrupt_settings_file(qtbot, tmp_path, l
         assert "last/runs" in log.read_text()
     finally:
         window.close()
+
+
+def test_the_plot_controls_come_back_as_the_teacher_left_them(qtbot, tmp_path, log):
+    """x axis, smoothing, log loss and the band choice are saved with the window and restored in the next."""
+    from gui.shell.settings import save_window
+    from gui.shell.window import MainWindow
+    path = tmp_path / "settings.ini"
+    first = MainWindow(settings=QSettings(str(path), QSettings.IniFormat), backend="thread")
+    qtbot.addWidget(first)
+    plots = first.training_tab.plots
+    assert (plots.x_axis(), plots.log_loss(), plots.band_kind()) == ("step", False, "range")
+    plots.set_x_axis("epoch")
+    plots.set_smoothing(0.9)
+    plots.set_log_loss(True)
+    plots.set_band_kind("middle")
+    save_window(first)
+    first.close()
+    second = MainWindow(settings=QSettings(str(path), QSettings.IniFormat), backend="thread")
+    qtbot.addWidget(second)
+    try:
+        plots = second.training_tab.plots
+        assert (plots.x_axis(), plots.smoothing(), plots.log_loss(), plots.band_kind()) == ("epoch", 0.9, True,
+                                                                                              "middle")
+        assert plots.controls.band_combo.currentData() == "middle"
+    finally:
+        second.close()
+    assert not log.exists()
+
+
+def test_bad_plot_settings_are_ignored_one_line_each_and_the_controls_keep_their_defaults(qtbot, tmp_path, log):
+    from gui.shell.settings import PLOT_VIEW, restore_plot_view
+    from gui.training.metric_plots import MetricPlots
+    plots = MetricPlots()
+    qtbot.addWidget(plots)
+    before = plots.smoothing()
+    restore_plot_view(ini(tmp_path, "[plots]\nx_axis=minutes\nsmoothing=nan\nlog_loss=maybe\nband=a, b\n"), plots)
+    assert (plots.x_axis(), plots.smoothing(), plots.log_loss(), plots.band_kind()) == ("step", before, False, "range")
+    lines = [line for line in log.read_text().splitlines() if line.startswith("settings:")]
+    assert [line.split()[2].rstrip(":") for line in lines] == list(PLOT_VIEW)
