@@ -142,6 +142,7 @@ class RunUpdate:
     members: int = 1        # train.seeds: the series are the members' mean when > 1
     step_spread: dict[str, Spread] = field(default_factory=dict)   # StepSeries field name -> its Spread
     eval_spread: dict[str, Spread] = field(default_factory=dict)   # EvalSeries field name -> its Spread
+    clipped_share: np.ndarray | None = None   # multi-seed: per step point, the fraction of members that clipped
 
     @property
     def has_data(self) -> bool:
@@ -177,13 +178,15 @@ class UpdateBuffer:
     _hists: list[HistogramEvent] = field(default_factory=list)
     _step_values: list[np.ndarray] = field(default_factory=list)   # per step point: (STEP_BANDS, K)
     _eval_values: list[np.ndarray] = field(default_factory=list)   # per evaluation: (EVAL_BANDS, K)
+    _clip_share: list[float] = field(default_factory=list)         # per step point: members clipped / reporting
     final: FinalEvent | None = None
 
     def _add_members(self, event: MembersEvent) -> None:
         first = event.events[0]
         if isinstance(first, StepEvent):
-            clipped = any(isinstance(e, StepEvent) and e.clipped for e in event.events)
-            self._steps.append((first.step, first.epoch, first.lr, np.nan, np.nan, clipped))
+            clips = [bool(e.clipped) for e in event.events if isinstance(e, StepEvent)]
+            self._steps.append((first.step, first.epoch, first.lr, np.nan, np.nan, any(clips)))
+            self._clip_share.append(sum(clips) / len(clips))
             self._step_values.append(member_values(event, STEP_BANDS, self.members))
         elif isinstance(first, EvalEvent):
             self._evals.append((first.step, first.epoch, np.nan, np.nan, np.nan, np.nan))
@@ -222,12 +225,13 @@ class UpdateBuffer:
         hists = tuple(self._hists)
         steps, step_spread = _banded(steps, STEP_BANDS, self._step_values)
         evals, eval_spread = _banded(evals, EVAL_BANDS, self._eval_values)
+        share = np.array(self._clip_share) if self._clip_share else None
         self._steps, self._evals, self._hists = [], [], []
-        self._step_values, self._eval_values = [], []
+        self._step_values, self._eval_values, self._clip_share = [], [], []
         final = self.final
         return RunUpdate(self.run_id, status, final.message if final else "", step, epoch, steps_per_sec,
                          steps, evals, hists, boundary, members=self.members, step_spread=step_spread,
-                         eval_spread=eval_spread)
+                         eval_spread=eval_spread, clipped_share=share)
 
 
 def _banded(series, fields: tuple[str, ...], values: list[np.ndarray]):
@@ -247,6 +251,10 @@ METRIC_COLUMNS = ("step", "epoch", "lr", "train_loss", "grad_norm", "clipped",
 STEP_RECORD = np.dtype([("step", np.int64), ("epoch", np.float64), ("lr", np.float64), ("loss", np.float64),
                         ("grad_norm", np.float64), ("clipped", np.bool_)])
 STEP_FIELDS: tuple[str, ...] = ("step", "epoch", "lr", "loss", "grad_norm", "clipped")   # STEP_RECORD's, in order
+# A multi-seed run's step (the fields above are the members' mean, ``clipped`` whether any clipped), with
+# the members' extremes of the banded fields and the fraction of members that clipped.
+MEMBER_STEP_RECORD = np.dtype(STEP_RECORD.descr + [(f"{name}_{edge}", np.float64) for name in STEP_BANDS
+                                                   for edge in ("min", "max")] + [("clipped_share", np.float64)])
 CSV_BLOCK = 1 << 16      # step rows read back from disk at a time when the CSV is written
 
 
@@ -269,6 +277,11 @@ class MetricsLog:
     :attr:`spill_folder` is where it went.  The evaluations (48 bytes each, one per ``eval_every``
     steps) stay in memory, in arrays that double when full: the Results tab and the regularization lab
     read them at every update.
+
+    A multi-seed run's log (its updates carry ``members`` K > 1) keeps the members' minimum and maximum
+    of every banded field beside their mean, and the fraction of members that clipped, and writes the
+    headless runner's aggregated ``metrics.csv`` (:data:`AGGREGATE_COLUMNS`, as :class:`MembersStream`):
+    ``<col>_mean``, ``<col>_min``, ``<col>_max`` of each column but step, epoch and lr.
     """
 
     def __init__(self, folder: str | os.PathLike | None = None):
@@ -280,6 +293,8 @@ class MetricsLog:
         self._rows = 0
         self._evals: dict[str, np.ndarray] = {}
         self._n_evals = 0
+        self.members = 1                        # K of a multi-seed run, from its first update with points
+        self._record = STEP_RECORD
 
     def take_note(self) -> str | None:
         """:attr:`note`, the first time it is asked for (a view says it once)."""
@@ -304,33 +319,48 @@ class MetricsLog:
         return tempfile.TemporaryFile(prefix="descent-lab-steps-")
 
     def append(self, update: RunUpdate) -> None:
-        s = update.steps
+        s, e = update.steps, update.evals
+        if (len(s) or len(e)) and not self._rows and not self._n_evals and update.members > 1:
+            self.members, self._record = update.members, MEMBER_STEP_RECORD
+        many = self.members > 1
         if len(s):
             if self._file is None:
                 self._file = self._open_spill()
-            record = np.empty(len(s), STEP_RECORD)
+            record = np.empty(len(s), self._record)
             for name in STEP_FIELDS:
                 record[name] = getattr(s, name)
+            if many:
+                for name in STEP_BANDS:
+                    spread = update.step_spread.get(name)
+                    record[f"{name}_min"] = spread.minimum if spread is not None else np.nan
+                    record[f"{name}_max"] = spread.maximum if spread is not None else np.nan
+                record["clipped_share"] = update.clipped_share if update.clipped_share is not None else np.nan
             self._file.seek(0, 2)
             self._file.write(record.tobytes())
             self._rows += len(s)
-        e = update.evals
         if len(e):
+            fields = EVAL_FIELDS + (MEMBER_EVAL_FIELDS if many else ())
             need = self._n_evals + len(e)
             if need > len(self._evals.get("step", ())):
                 size = max(need, 2 * len(self._evals.get("step", ())), 16)
-                grown = {name: np.empty(size, np.int64 if name == "step" else np.float64) for name in EVAL_FIELDS}
+                grown = {name: np.empty(size, np.int64 if name == "step" else np.float64) for name in fields}
                 for name, old in self._evals.items():
                     grown[name][:self._n_evals] = old[:self._n_evals]
                 self._evals = grown
             for name in EVAL_FIELDS:
                 self._evals[name][self._n_evals:need] = getattr(e, name)
+            if many:
+                for name in EVAL_BANDS:
+                    spread = update.eval_spread.get(name)
+                    self._evals[f"{name}_min"][self._n_evals:need] = spread.minimum if spread is not None else np.nan
+                    self._evals[f"{name}_max"][self._n_evals:need] = spread.maximum if spread is not None else np.nan
             self._n_evals = need
 
     def clear(self) -> None:
         self.close()
         self._rows = 0
         self._evals, self._n_evals = {}, 0
+        self.members, self._record = 1, STEP_RECORD
 
     def close(self) -> None:
         """The steps' temporary file closed (and so removed)."""
@@ -359,35 +389,52 @@ class MetricsLog:
 
     def _read(self, start: int, stop: int) -> np.ndarray:
         self._file.flush()
-        self._file.seek(start * STEP_RECORD.itemsize)
-        data = self._file.read((stop - start) * STEP_RECORD.itemsize)
-        return np.frombuffer(data, STEP_RECORD)
+        self._file.seek(start * self._record.itemsize)
+        data = self._file.read((stop - start) * self._record.itemsize)
+        return np.frombuffer(data, self._record)
 
     def write_csv(self, sink: TextSink) -> None:
         """``metrics.csv`` written to ``sink`` a block of :data:`CSV_BLOCK` steps at a time, so writing a
         long run's file does not hold its text or its steps in memory at once."""
         writer = csv.writer(sink, lineterminator=CSV_LINE_END)
-        writer.writerow(METRIC_COLUMNS)
-        evals = self.evals[0] if self._n_evals else EMPTY_EVALS
-        eval_steps = evals.step.tolist()
+        many = self.members > 1
+        columns = AGGREGATE_COLUMNS if many else METRIC_COLUMNS
+        writer.writerow(columns)
+        evals = self._evals if self._n_evals else {name: np.empty(0) for name in EVAL_FIELDS}
+        eval_steps = evals["step"][:self._n_evals].tolist()
         done = 0            # evaluations written
         for start in range(0, max(self._rows, 1), CSV_BLOCK):
-            block = self._read(start, min(start + CSV_BLOCK, self._rows)) if self._rows else np.empty(0, STEP_RECORD)
+            block = self._read(start, min(start + CSV_BLOCK, self._rows)) if self._rows else np.empty(0, self._record)
             last = start + CSV_BLOCK >= self._rows
             rows: dict[int, dict] = {}
-            for step, epoch, lr, loss, norm, clipped in zip(*(block[name].tolist() for name in STEP_FIELDS)):
-                rows.setdefault(step, {}).update(step=step, epoch=epoch, lr=lr, train_loss=loss, grad_norm=norm,
-                                                 clipped=int(clipped))
+            names = block.dtype.names or ()
+            for values in zip(*(block[name].tolist() for name in names)):
+                point = dict(zip(names, values))
+                row = rows.setdefault(point["step"], {})
+                row.update(step=point["step"], epoch=point["epoch"], lr=point["lr"])
+                if many:
+                    row.update(_aggregate_cells("train_loss", point["loss"], point["loss_min"], point["loss_max"]))
+                    row.update(_aggregate_cells("grad_norm", point["grad_norm"], point["grad_norm_min"],
+                                                point["grad_norm_max"]))
+                    share = point["clipped_share"]
+                    row.update(_aggregate_cells("clipped", share, float(share == 1.0), float(share > 0.0)))
+                else:
+                    row.update(train_loss=point["loss"], grad_norm=point["grad_norm"], clipped=int(point["clipped"]))
             top = int(block["step"][-1]) if len(block) and not last else None
-            stop = len(eval_steps) if top is None else int(np.searchsorted(evals.step, top, side="right"))
+            stop = (len(eval_steps) if top is None
+                    else int(np.searchsorted(evals["step"][:self._n_evals], top, side="right")))
             for i in range(done, stop):
                 step = eval_steps[i]
-                rows.setdefault(step, {}).update(step=step, epoch=float(evals.epoch[i]), val_loss=float(evals.val_loss[i]),
-                                                 val_acc=float(evals.val_acc[i]),
-                                                 eval_train_loss=float(evals.train_loss[i]),
-                                                 eval_train_acc=float(evals.train_acc[i]))
+                row = rows.setdefault(step, {})
+                row.update(step=step, epoch=float(evals["epoch"][i]))
+                for name, column in EVAL_COLUMN_OF.items():
+                    if many:
+                        row.update(_aggregate_cells(column, float(evals[name][i]), float(evals[f"{name}_min"][i]),
+                                                    float(evals[f"{name}_max"][i])))
+                    else:
+                        row[column] = float(evals[name][i])
             done = stop
-            writer.writerows([_cell(rows[step].get(k)) for k in METRIC_COLUMNS] for step in sorted(rows))
+            writer.writerows([_cell(rows[step].get(k)) for k in columns] for step in sorted(rows))
 
     def to_csv(self) -> str:
         buf = io.StringIO()
@@ -396,6 +443,14 @@ class MetricsLog:
 
 
 EVAL_FIELDS = ("step", "epoch", "train_loss", "train_acc", "val_loss", "val_acc")
+MEMBER_EVAL_FIELDS = tuple(f"{name}_{edge}" for name in EVAL_BANDS for edge in ("min", "max"))
+# An EvalSeries field -> its column of metrics.csv.
+EVAL_COLUMN_OF = {"val_loss": "val_loss", "val_acc": "val_acc", "train_loss": "eval_train_loss",
+                  "train_acc": "eval_train_acc"}
+
+
+def _aggregate_cells(column: str, mean: float, low: float, high: float) -> dict[str, float]:
+    return {f"{column}_mean": mean, f"{column}_min": low, f"{column}_max": high}
 
 
 def _cell(value):

@@ -185,3 +185,32 @@ def test_a_members_layer_rows_are_its_single_runs_layers_csv(tmp_path):
             assert [x == "" for x in a] == [x == "" for x in b]    # step 0's empty cells alike
             assert [float(x) for x in a[2:] if x] == pytest.approx([float(x) for x in b[2:] if x],
                                                                    rel=1e-4, abs=1e-7)
+
+
+@pytest.mark.parametrize("raw", [{**RAW, "train": {**RAW["train"], "grad_clip": 0.6}}, DIVERGING],
+                         ids=["clipped", "diverging"])
+def test_the_windows_export_of_a_multi_seed_run_is_the_headless_metrics_csv(tmp_path, raw):
+    """The window's log (engine.training.updates.MetricsLog, fed the updates the window gets: members' mean,
+    spreads and the share of members that clipped) writes the runner's aggregated metrics.csv, cell for cell."""
+    from engine.training.members import trainer_for
+    from engine.training.updates import MetricsLog, UpdateBuffer
+    assert run_command(tmp_path, raw) == 0
+    headless = read_csv(tmp_path / "out" / "metrics.csv")
+    exp = parse_experiment(raw)
+    trainer, buffer, log = trainer_for(exp), UpdateBuffer("r", members=exp.train.seeds), MetricsLog()
+    while not trainer.done:
+        for event in trainer.step():
+            buffer.add(event)
+        if len(buffer._steps) >= 5:                    # several points an update, as the window gets them
+            log.append(buffer.take("running", 0, 0.0, 0.0))
+    log.append(buffer.take("finished", 0, 0.0, 0.0))
+    window = list(csv.DictReader(io.StringIO(log.to_csv())))
+    assert list(window[0]) == list(AGGREGATE_COLUMNS) and len(window) == len(headless)
+    clipped = [cell(r["clipped_mean"]) for r in window]
+    if "grad_clip" in raw["train"]:
+        assert any(0 < c < 1 for c in clipped)         # some members clipped at a step, not all
+    for mine, theirs in zip(window, headless):
+        for column in AGGREGATE_COLUMNS:
+            a, b = cell(mine[column]), cell(theirs[column])
+            assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-6, abs=1e-9), \
+                (mine["step"], column, mine[column], theirs[column])
