@@ -341,6 +341,10 @@ class Experiment:
         n = self.data.n_train if n_train is None else n_train
         return self.train.epochs * steps_per_epoch(n, self.train.batch_size)
 
+    def total_epochs(self) -> float:
+        """Planned passes over the training set: ``total_steps / steps_per_epoch`` (``epochs`` when given)."""
+        return self.total_steps() / steps_per_epoch(self.data.n_train, self.train.batch_size)
+
     def replace(self, **sections: Any) -> Experiment:
         """A copy with some fields replaced; sections may be given as dicts of changes."""
         changes: dict[str, Any] = {}

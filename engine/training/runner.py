@@ -49,15 +49,9 @@ from engine.files import AtomicFile, WriteError, commit_files, json_safe
 from engine.status import RunStatus
 from engine.training.events import Event, FinalEvent, MembersEvent, StepEvent
 from engine.training.members import Members, trainer_for
+from engine.training.metrics_files import METRIC_COLUMNS, LayersStream, MembersStream, MetricsStream, aggregate
 from engine.training.trainer import Trainer
-from engine.training.updates import (
-    METRIC_COLUMNS,
-    LayersStream,
-    MembersStream,
-    MetricsStream,
-    aggregate,
-    member_mean,
-)
+from engine.training.updates import member_mean
 
 __all__ = ["METRIC_COLUMNS", "StopSignals", "run_experiment", "summarize"]
 

@@ -100,7 +100,7 @@ def settle_layout(widget) -> None:
 
 
 def export_metrics(run, path: Path) -> None:
-    """A run's whole history as ``metrics.csv`` (``engine.training.updates.MetricsLog``: the headless
+    """A run's whole history as ``metrics.csv`` (``engine.training.metrics_files.MetricsLog``: the headless
     runner writes the same format), streamed block by block into an atomic file: a two-million-step run
     is never one string in memory, and a failed write leaves the old file as it was."""
     from engine.files import AtomicFile

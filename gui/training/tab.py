@@ -17,13 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from engine.status import FINAL, RunStatus
+from engine.training.metrics_files import MetricsLog
 from engine.training.results import ResultsBook
-from engine.training.updates import MetricsLog
 from gui.platform.paths import user_data_dir
 from gui.style.palette import run_color
 from gui.style.theme import LINE_WIDTH, PRESENTER_LINE_WIDTH, style_plot
@@ -34,6 +34,7 @@ from gui.training.engine_link import EngineLink
 from gui.training.histograms import HistogramView
 from gui.training.metric_plots import MetricPlots
 from gui.training.results import ResultsTable
+from gui.training.run_menu import RunMenu
 from gui.training.runs_list import RunsList
 
 
@@ -94,6 +95,7 @@ class TrainingTab(QSplitter):
         self.drafts = FormDrafts()             # the form's unsaved edits of each run
         self._build()
         self.link = EngineLink(self)
+        self.run_menu = RunMenu(self)           # the run list's right-click menu
         self.drawing = DrawScheduler(self)
 
     def _build(self) -> None:
@@ -109,7 +111,6 @@ class TrainingTab(QSplitter):
         self.runs_list.selected.connect(self.on_run_selected)
         self.runs_list.visibility_changed.connect(self.on_visibility)
         self.runs_list.renamed.connect(self.on_renamed)
-        self.runs_list.menu_requested.connect(self.show_run_menu)
         runs_box = QWidget()
         runs_layout = QVBoxLayout(runs_box)
         runs_layout.setContentsMargins(0, 4, 0, 0)
@@ -335,43 +336,6 @@ class TrainingTab(QSplitter):
         if run_id:
             self.remove_run(run_id)
 
-    def single_out(self, run_id: str, k: int) -> str | None:
-        """Member ``k`` of a multi-seed run as a run of its own (``engine.training.members.member_experiment``:
-        seed ``seed + k`` on the run's data), which trains to exactly that member's curves, inside the band.
-        Returns the new run's id (selected), or None when the run is not a multi-seed run with a member ``k``."""
-        from engine.training.members import member_experiment  # torch is loaded: the run list exists
-        run = self.runs.get(run_id)
-        if run is None or run.experiment.train.seeds < 2 or not 0 <= k < run.experiment.train.seeds:
-            return None
-        single = member_experiment(run.named(), k)
-        new_id = self.add_run(single.replace(name=f"{run.name} · seed {single.seed}"))
-        self.runs_list.select(new_id)
-        self.message.emit(f"Member {k} of {run.name} is its own run: seed {single.seed} on the same data "
-                          f"(data seed {single.data.seed}); it trains to exactly that member's curves.", 8000)
-        return new_id
-
-    def run_menu(self, run_id: str) -> QMenu:
-        """The right-click menu of a run: single out a member (a multi-seed run), remove."""
-        menu = QMenu(self)
-        run = self.runs[run_id]
-        seeds = run.experiment.train.seeds
-        if seeds > 1:
-            members = menu.addMenu("Single out a member")
-            members.setToolTip("Train one member alone, as its own run, beside the band it belongs to.")
-            members.setToolTipsVisible(True)
-            for k in range(seeds):
-                action = members.addAction(f"member {k} (seed {run.experiment.seed + k})")
-                action.triggered.connect(lambda _=False, k=k: self.single_out(run_id, k))
-        menu.addAction("Remove", lambda: self.remove_run(run_id))
-        return menu
-
-    @Slot(str, QPoint)
-    def show_run_menu(self, run_id: str, where: QPoint) -> None:
-        if run_id in self.runs:
-            menu = self.run_menu(run_id)
-            menu.aboutToHide.connect(menu.deleteLater)
-            menu.popup(where)
-
     def clear_runs(self) -> None:
         for run_id in list(self.runs):
             self.remove_run(run_id)
@@ -443,11 +407,8 @@ class TrainingTab(QSplitter):
 
     def _plan_x_axis(self) -> None:
         """The plots' x axis spans the longest planned run, so it stays still while curves grow."""
-        from engine.config import steps_per_epoch
-        steps = [r.experiment.total_steps() for r in self.runs.values()]
-        epochs = [r.experiment.total_steps() / steps_per_epoch(r.experiment.data.n_train, r.experiment.train.batch_size)
-                  for r in self.runs.values()]
-        self.plots.set_planned_extent(max(steps, default=0), max(epochs, default=0))
+        plans = [(r.experiment.total_steps(), r.experiment.total_epochs()) for r in self.runs.values()]
+        self.plots.set_planned_extent(*(max(column, default=0) for column in zip(*plans)) if plans else (0, 0))
 
     def rewind(self, run: RunEntry, experiment=None) -> None:
         """Clear the run's views; with ``experiment`` the Lab gets new settings (and rewinds)."""

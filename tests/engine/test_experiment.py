@@ -336,3 +336,11 @@ def test_loss_scale_is_fp16s_and_noted_unused_elsewhere():
         assert f"train.loss_scale: not used by {precision} (only fp16's gradients underflow)" in notes(exp)
     assert not any(n.startswith("train.loss_scale") for n in notes(Experiment()))
     assert any(n.startswith("train.precision: fp16 is a precision demo on a CPU") for n in notes(fp16))
+
+
+def test_total_epochs_counts_the_last_partial_batch_as_a_step():
+    from engine.config import Experiment
+    by_epochs = Experiment().replace(data={"n_train": 100}, train={"epochs": 3, "batch_size": 32, "steps": None})
+    assert (by_epochs.total_steps(), by_epochs.total_epochs()) == (12, 3.0)          # 4 steps an epoch
+    by_steps = Experiment().replace(data={"n_train": 100}, train={"steps": 6, "batch_size": 32})
+    assert by_steps.total_epochs() == 1.5

@@ -13,9 +13,9 @@ import main as app
 from engine.experiment import parse_experiment
 from engine.training.events import MembersEvent, StepEvent
 from engine.training.members import SequentialMembers, member_experiment
+from engine.training.metrics_files import AGGREGATE_COLUMNS, MEMBER_COLUMNS, METRIC_COLUMNS, MetricsStream
 from engine.training.runner import run_experiment
 from engine.training.trainer import Trainer
-from engine.training.updates import AGGREGATE_COLUMNS, MEMBER_COLUMNS, METRIC_COLUMNS, MetricsStream
 
 RAW = {"name": "bands", "seed": 4, "train": {"steps": 24, "eval_every": 8, "seeds": 3}}
 DIVERGING = {"name": "edge", "optimizer": {"name": "sgd", "lr": 12.0},
@@ -167,7 +167,7 @@ def test_lr_find_on_a_multi_seed_experiment_sweeps_member_0_and_says_so(tmp_path
 def test_a_members_layer_rows_are_its_single_runs_layers_csv(tmp_path):
     """layers.csv of a multi-seed run: member,seed then, member by member, the rows of its single run's
     layers.csv (the effective rates and step sizes of every member, not the first alone)."""
-    from engine.training.updates import LAYER_COLUMNS, MEMBER_LAYER_COLUMNS, LayersStream
+    from engine.training.metrics_files import LAYER_COLUMNS, MEMBER_LAYER_COLUMNS, LayersStream
     raw = {**RAW, "optimizer": {"name": "adam"}, "train": {**RAW["train"], "histogram_every": 8}}
     exp = parse_experiment(raw)
     run_experiment(exp, tmp_path / "many", should_stop=lambda: False)
@@ -190,10 +190,11 @@ def test_a_members_layer_rows_are_its_single_runs_layers_csv(tmp_path):
 @pytest.mark.parametrize("raw", [{**RAW, "train": {**RAW["train"], "grad_clip": 0.6}}, DIVERGING],
                          ids=["clipped", "diverging"])
 def test_the_windows_export_of_a_multi_seed_run_is_the_headless_metrics_csv(tmp_path, raw):
-    """The window's log (engine.training.updates.MetricsLog, fed the updates the window gets: members' mean,
+    """The window's log (engine.training.metrics_files.MetricsLog, fed the updates the window gets: members' mean,
     spreads and the share of members that clipped) writes the runner's aggregated metrics.csv, cell for cell."""
     from engine.training.members import trainer_for
-    from engine.training.updates import MetricsLog, UpdateBuffer
+    from engine.training.metrics_files import MetricsLog
+    from engine.training.updates import UpdateBuffer
     assert run_command(tmp_path, raw) == 0
     headless = read_csv(tmp_path / "out" / "metrics.csv")
     exp = parse_experiment(raw)

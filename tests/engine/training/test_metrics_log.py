@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.training import updates
-from engine.training.updates import EMPTY_EVALS, STEP_FIELDS, STEP_RECORD, EvalSeries, MetricsLog, RunUpdate, StepSeries
+from engine.training import metrics_files, updates
+from engine.training.metrics_files import STEP_FIELDS, STEP_RECORD, MetricsLog
+from engine.training.updates import EMPTY_EVALS, EvalSeries, RunUpdate, StepSeries
 
 
 def batches(total: int, batch: int, eval_every: int = 50):
@@ -45,7 +46,7 @@ def test_the_csv_is_the_same_text_written_in_blocks_or_at_once(monkeypatch):
     for update in batches(1_000, 33, eval_every=7):
         log.append(update)
     whole = log.to_csv()
-    monkeypatch.setattr(updates, "CSV_BLOCK", 10)          # 101 blocks: evaluations land in the right block
+    monkeypatch.setattr(metrics_files, "CSV_BLOCK", 10)          # 101 blocks: evaluations land in the right block
     assert log.to_csv() == whole
     rows = list(csv.DictReader(io.StringIO(whole)))
     assert len(rows) == 1_001 and [int(r["step"]) for r in rows] == list(range(1_001))

@@ -52,8 +52,9 @@ def _independent(steps, val_acc, last):
 def test_the_book_reads_only_new_evaluations_and_gives_a_whole_readings_numbers():
     """The Results tab's book (issue 11 review): a run without new evaluations is not read again, and every
     row equals a reading of the whole history, whatever the batches the evaluations came in."""
+    from engine.training.metrics_files import MetricsLog
     from engine.training.results import ResultsBook
-    from engine.training.updates import EMPTY_STEPS, MetricsLog, RunUpdate
+    from engine.training.updates import EMPTY_STEPS, RunUpdate
 
     rng = np.random.default_rng(0)
     val_acc = np.round(rng.uniform(0.3, 0.9, 200), 2)          # rounded: ties, so "first step" matters

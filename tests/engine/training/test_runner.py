@@ -285,8 +285,9 @@ def test_a_failed_rename_between_metrics_and_summary_never_pairs_two_runs(tmp_pa
 
 def test_streamed_metrics_are_the_logs_csv_exactly(tmp_path):
     """The runner streams rows as they come; the window's MetricsLog builds them from batched arrays: one text."""
+    from engine.training.metrics_files import MetricsLog
     from engine.training.runner import run_experiment
-    from engine.training.updates import MetricsLog, UpdateBuffer
+    from engine.training.updates import UpdateBuffer
     for name, raw in {"clipped": {"train": {"grad_clip": 0.05, "steps": 37, "eval_every": 7}},
                       "diverged": {"optimizer": {"name": "sgd", "lr": 50}, "train": {"steps": 300}}}.items():
         buffer, log = UpdateBuffer("r"), MetricsLog()

@@ -87,8 +87,8 @@ def test_the_runner_writes_every_ticks_layers_to_layers_csv(tmp_path):
     import csv
 
     from engine.experiment import parse_experiment
+    from engine.training.metrics_files import LAYER_COLUMNS
     from engine.training.runner import run_experiment
-    from engine.training.updates import LAYER_COLUMNS
     ticks: list[HistogramEvent] = []
     exp = parse_experiment({"seed": 1, "optimizer": {"name": "adam"}, "train": {"steps": 8, "histogram_every": 4}})
     run_experiment(exp, tmp_path, on_event=lambda e: ticks.append(e) if isinstance(e, HistogramEvent) else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtWidgets import QMenu
 
 from engine.config import Experiment
 from engine.training.members import member_experiment
@@ -18,7 +19,7 @@ def test_the_menu_singles_out_a_member_that_trains_inside_its_band(qtbot, lab_wi
     tab = w.training_tab
     tab.set_runs([BAND])
     (band_id,) = tab.runs
-    menu = tab.run_menu(band_id)
+    menu = tab.run_menu.menu(band_id)
     (single_menu,) = [a.menu() for a in menu.actions() if a.menu() is not None]
     assert single_menu.title() == "Single out a member"
     actions = single_menu.actions()
@@ -46,14 +47,16 @@ def test_a_one_seed_run_has_no_member_to_single_out_and_a_right_click_opens_the_
     tab = lab_window.training_tab
     tab.set_runs([BAND.replace(train={"seeds": 1})])
     (run_id,) = tab.runs
-    menu = tab.run_menu(run_id)
+    menu = tab.run_menu.menu(run_id)
     assert [a.text() for a in menu.actions()] == ["Remove"]
-    assert tab.single_out(run_id, 0) is None and len(tab.runs) == 1
+    assert tab.run_menu.single_out(run_id, 0) is None and len(tab.runs) == 1
     shown = []
-    tab.show_run_menu = lambda rid, where: shown.append(rid)       # the slot the list's signal reaches
-    tab.runs_list.menu_requested.disconnect()
-    tab.runs_list.menu_requested.connect(tab.show_run_menu)
+    tab.runs_list.menu_requested.connect(lambda rid, where: shown.append(rid))
     tab.runs_list.customContextMenuRequested.emit(tab.runs_list.visualItemRect(tab.runs_list.item(0, 0)).center())
     assert shown == [run_id]
+    popped = tab.findChildren(QMenu)
+    assert any(m.isVisible() for m in popped)        # the tab's own handler popped the menu up
+    for m in popped:
+        m.hide()
     menu.actions()[0].trigger()
     assert not tab.runs
