@@ -26,6 +26,10 @@ boundary's image and every point vanished).
 Translucent colours are flattened onto the background (:func:`flat`), every
 element says ``fill`` and ``stroke`` (ImageMagick strokes a ``rect`` that does
 not), and no element has a transform, ``opacity``, ``vector-effect`` or CSS.
+The one exception is a translucent area drawn over other items: a multi-seed run's seed band
+(pyqtgraph's ``FillBetweenItem``).  Flattened, the band painted last would hide every band under it,
+and where two runs' bands overlap is what the class reads; so a band is its own embedded PNG with its
+alpha (:func:`write_band`), which every reader composites alike.
 
 Each kind of item has one writer in :data:`WRITERS`, found along the item's
 class's MRO; an item that paints but has no writer is drawn as a raster image in
@@ -451,10 +455,25 @@ def write_nothing(item, fig: SvgFigure) -> list[str]:
 
 def raster_item(item: QGraphicsItem, fig: SvgFigure) -> list[str]:
     """An item with no vector writer, painted alone into an image at its place: nothing is lost."""
+    elements = painted_alone(item, fig)
+    if elements:
+        fig.rasterized.append(type(item).__name__)
+    return elements
+
+
+def write_band(item: pg.FillBetweenItem, fig: SvgFigure) -> list[str]:
+    """A seed band, painted alone into a PNG with its alpha (the module's docstring says why)."""
+    return painted_alone(item, fig)
+
+
+def painted_alone(item: QGraphicsItem, fig: SvgFigure) -> list[str]:
+    """The item painted by itself into a transparent image, at its place in the figure, cut to where it
+    is seen (the image covers only the part of the item inside ``fig.clip``)."""
     rect = item.sceneBoundingRect()
+    if fig.clip is not None:
+        rect = rect.intersected(fig.clip)
     if rect.width() < 0.5 or rect.height() < 0.5:
         return []
-    fig.rasterized.append(type(item).__name__)
     image = QImage(max(1, int(rect.width() * RASTER_SCALE)), max(1, int(rect.height() * RASTER_SCALE)),
                    QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(Qt.GlobalColor.transparent)
@@ -478,6 +497,7 @@ Writer = Callable[[QGraphicsItem, SvgFigure], list[str]]
 # button, which a file does not need) are written as nothing.
 WRITERS: dict[type, Writer] = {
     pg.PlotCurveItem: write_curve,
+    pg.FillBetweenItem: write_band,
     pg.ScatterPlotItem: write_scatter,
     pg.ImageItem: write_image,
     pg.AxisItem: write_axis,

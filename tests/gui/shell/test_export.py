@@ -329,3 +329,53 @@ def test_a_translucent_line_is_flattened_onto_what_it_is_drawn_over(qtbot, tmp_p
     widget.getPlotItem().getViewBox().setBackgroundColor("#ffffff")
     export.write_plot(widget, "white", path)
     assert C.fromRgbF(1.0, 1 - a, 1 - a).name() in {el.get("stroke") for el in parse(path).iter(f"{SVG}path")}
+
+
+def test_two_seed_bands_are_translucent_images_and_their_overlap_mixes_in_the_file(qtbot, tmp_path):
+    """A band is its own PNG with its alpha (flattened, the band drawn last would hide the one under it),
+    cut to its view; where two runs' bands overlap, a reader draws both: Qt's rendering of the file there
+    is the two colours composited over the page, as on screen."""
+    import pyqtgraph as pg
+
+    from gui.style.palette import with_alpha
+    from gui.training.plot_bands import BAND_ALPHA
+    widget = pg.PlotWidget()
+    widget.setBackground("w")
+    qtbot.addWidget(widget)
+    widget.resize(400, 300)
+    widget.show()
+    x = np.linspace(0, 10, 50)
+    colours = (QColor("#0072B2"), QColor("#E69F00"))
+    for (low, high), colour in zip(((0.0, 2.0), (1.0, 3.0)), colours, strict=True):
+        lower = pg.PlotDataItem(x, np.full_like(x, low), pen=pg.mkPen((0, 0, 0, 0)))
+        upper = pg.PlotDataItem(x, np.full_like(x, high), pen=pg.mkPen((0, 0, 0, 0)))
+        fill = pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(with_alpha(colour, BAND_ALPHA)))
+        for item in (lower, upper, fill):
+            widget.addItem(item)
+    widget.setRange(xRange=(2, 8), yRange=(-0.5, 3.5), padding=0)
+    QApplication.processEvents()
+    path = tmp_path / "bands.svg"
+    export.write_plot(widget, "bands", path)
+    root = parse(path)
+    assert_every_reader_draws_it_alike(root)
+    assert svg_export.figure_of(widget)[0].rasterized == []              # a band has its own writer
+    images = list(root.iter(f"{SVG}image"))
+    assert len(images) == 2
+    view = widget.getPlotItem().getViewBox()
+    box = view.mapRectToScene(view.boundingRect())
+    for el in images:                                                    # cut to the view, not beyond
+        assert float(el.get("x")) >= box.left() - 1 and float(el.get("x")) + float(el.get("width")) <= box.right() + 1
+        alpha = embedded_image(el).pixelColor(embedded_image(el).width() // 2, 2).alpha()
+        assert abs(alpha - BAND_ALPHA) <= 2                              # translucent, as on screen
+    image = qt_render(path)
+    vb_x = view.mapViewToScene(pg.Point(5, 0)).x()
+
+    def at(y: float) -> np.ndarray:
+        return rgb(image.pixelColor(round(vb_x), round(view.mapViewToScene(pg.Point(5, y)).y())))
+    a = BAND_ALPHA / 255
+    white = np.array([255.0, 255.0, 255.0])
+    blue, orange = rgb(colours[0]), rgb(colours[1])
+    only_blue = a * blue + (1 - a) * white
+    both = a * orange + (1 - a) * only_blue                            # orange over blue over the page
+    assert np.max(np.abs(at(0.5) - only_blue)) < 6
+    assert np.max(np.abs(at(1.5) - both)) < 6 and np.max(np.abs(both - only_blue)) > 20   # the overlap shows
