@@ -34,6 +34,7 @@ from gui.shell.preset_seeds import SeedsAction, with_seeds
 from gui.shell.settings import last_runs, restore_plot_view, save_window
 from gui.shell.toolbar import TrainingControls
 from gui.training.tab import TrainingTab
+from gui.widgets.status_bar import ElidingStatusBar
 
 
 def _from_tab(name: str, doc: str = "") -> property:
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
                  backend: str | None = None):
         super().__init__()
         self.setWindowTitle("Descent Lab")
+        self.setStatusBar(ElidingStatusBar(self))      # a long message ends in "…", not under the labels
         self.settings = settings or QSettings("DescentLab", "Descent Lab")
         self.files = FileDialogs(self, self.settings)
         self._comparison: set[str] = set()   # runs of the Regularization lab's comparison, fed to its chart
