@@ -353,7 +353,7 @@ class PBTView(QWidget):
         self._draw_schedules()
 
     def _summary_text(self) -> str:
-        n_rounds = sum(len(r) for r in self.rounds.values())
+        n_rounds = max((len(r) for r in self.rounds.values()), default=0)    # the population's, not each member's
         text = (f"Population-based training: {len(self.rounds)} members, {n_rounds} rounds, "
                 f"{len(self.exploits)} exploits")
         diverged = sum(e.reason != "bottom" for e in self.exploits)

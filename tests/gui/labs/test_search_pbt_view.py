@@ -130,6 +130,8 @@ def test_the_result_draws_what_the_live_events_drew_and_clear_empties_it(qtbot, 
     assert fresh.tree_links() == view.tree_links()
     assert fresh.key_is_log("optimizer.lr")               # inferred: positive and over a decade
     assert f"Best: member {result.best_member}" in fresh.summary.text()
+    rounds = max(len(h.rounds) for h in result.members)           # the population's rounds, not members x rounds
+    assert f"{len(result.members)} members, {rounds} rounds," in fresh.summary.text()
     fresh.clear()
     assert not fresh.curves and not fresh.tree_edges and len(fresh.landings.data) == 0
     assert fresh.summary.text().endswith("no rounds yet.")
