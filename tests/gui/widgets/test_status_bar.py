@@ -24,6 +24,13 @@ def test_a_long_message_is_elided_before_the_labels_and_kept_whole(qtbot):
     assert shown.endswith("…") and LONG.startswith(shown[:-1])
     assert QFontMetrics(bar.font()).horizontalAdvance(shown) <= bar.room() < bar.width() - 3 * 110
     assert bar.currentMessage() == LONG and bar.toolTip() == LONG
+    labels = bar._permanent
+    labels[0].setText("step 1,000,000,000 of 2,000,000,000")       # a label grows under a shown message
+    qtbot.waitUntil(lambda: labels[0].width() > 110)
+    refit = QStatusBar.currentMessage(bar)
+    assert len(refit) < len(shown) and refit.endswith("…")
+    assert QFontMetrics(bar.font()).horizontalAdvance(refit) <= bar.room()
+    assert bar.currentMessage() == LONG
     bar.showMessage("Ready.", 5000)
     assert QStatusBar.currentMessage(bar) == bar.currentMessage() == "Ready." and bar.toolTip() == ""
     bar.clearMessage()
