@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,9 @@ LABS: tuple[LabInfo, ...] = (
 
 
 class LabHolder(QWidget):
-    """A tab's place in the window until torch has loaded; then the lab itself."""
+    """A tab's place in the window until torch has loaded; then the lab itself, in a scroll area: on a short
+    screen (1024x768, large type, a question's words above the tabs) a lab keeps its plots' height and
+    scrolls, instead of growing the window past the screen or flattening its plots."""
 
     def __init__(self, info: LabInfo, parent: QWidget | None = None):
         super().__init__(parent)
@@ -110,7 +112,12 @@ class LabHolder(QWidget):
         if self.lab is None:
             self.lab = self.info.build(window)
             self._loading.hide()
-            self._layout.addWidget(self.lab)
+            self.scroll = QScrollArea()
+            self.scroll.setWidgetResizable(True)
+            self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+            self.scroll.setWidget(self.lab)
+            self._layout.addWidget(self.scroll)
             if self.isVisible():
+                self.scroll.show()
                 self.lab.show()   # a child added to a shown widget is not shown by itself (a hidden one shows with it)
         return self.lab

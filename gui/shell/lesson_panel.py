@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QWidget
 
 from engine.status import RunStatus
 
@@ -57,6 +57,11 @@ LESSON_TABLES: dict[str, LessonTable] = {
 """Lessons (preset names) that end with a table, one entry each."""
 
 
+MAX_SHARE = 0.3
+"""The most of the window's height the words may take: a longer text scrolls, so a lab under them keeps
+its plots (at 1024x768 in large type a question's six lines flattened the Search tab's)."""
+
+
 class LessonPanel(QFrame):
     """The words above the tabs, with a Hide button; hidden while there are none.
 
@@ -80,11 +85,31 @@ class LessonPanel(QFrame):
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.RichText)
+        self.text.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(self.text)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         close = QPushButton("Hide")
         close.clicked.connect(self.hide_lesson)
-        layout.addWidget(self.text, 1)
+        layout.addWidget(self.scroll, 1)
         layout.addWidget(close, 0, Qt.AlignTop)
         self.hide()
+
+    def fit(self) -> None:
+        """As high as the words need at this width, at most :data:`MAX_SHARE` of the window (then they scroll)."""
+        width = self.scroll.viewport().width()
+        if width <= 0:
+            return
+        need = self.text.heightForWidth(width)
+        window = self.window()
+        most = int(MAX_SHARE * window.height()) if window is not None and window is not self else need
+        self.scroll.setFixedHeight(max(1, min(need, most)))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit()
 
     # -- what is shown ------------------------------------------------------------------------------
 
@@ -118,6 +143,7 @@ class LessonPanel(QFrame):
             self._html = html
             self.text.setText(html)
         self._place()
+        self.fit()
 
     def follow_tab(self, on_training: bool) -> None:
         """The window's current tab changed: is it the Training tab?"""

@@ -427,6 +427,11 @@ class MainWindow(QMainWindow):
         for holder in self.lab_holders.values():
             if holder.lab is not None:
                 self.look.style_lab(holder.lab)
+        self.lesson_panel.fit()             # the words' height follows their type size
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.lesson_panel.fit()             # its share of a taller or shorter window
 
     # -- closing --------------------------------------------------------------------------------------------
 

@@ -81,6 +81,15 @@ class TrialMap:
         self.points: dict[str, pg.PlotDataItem] = {}
         self.range: tuple[float, float] | None = None     # the objective's range the colours span
 
+    def _fit_left_label(self) -> None:
+        """At least as tall as the left label (a key path, read sideways) is long, with the title and x axis:
+        on a short screen the lab scrolls rather than cut "model.dropout" to "odel.dropo"."""
+        item = self.widget.getPlotItem()
+        view = item.getViewBox()
+        frame = self.widget.height() - view.height() if view.height() > 0 else 90
+        wrap = item.titleLabel.boundingRect().height()     # room for the title to wrap onto a second line
+        self.widget.setMinimumHeight(int(self.y_axis.label.boundingRect().width() + frame + wrap + 8))
+
     def fill(self, goal_better_high: bool, values: np.ndarray) -> list[QColor]:
         """Each value's colour: bright for the best of the race, dark for the worst."""
         finite = values[np.isfinite(values)]
@@ -104,6 +113,7 @@ class TrialMap:
             return
         item.setLabel("bottom", x_path)
         item.setLabel("left", y_path)
+        self._fit_left_label()
         title = f"Trials, filled by {book.goal.name}"
         if title != self.title:
             self.title = title

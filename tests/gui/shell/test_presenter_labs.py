@@ -107,6 +107,38 @@ def test_every_lab_fits_a_projector_in_presenter_mode(qtbot, settings, dark):
     assert not problems, "\n".join(problems)
 
 
+def test_a_questions_words_above_every_lab_leave_its_plots_their_room(qtbot, settings):
+    """A question's words stay up on every tab: the longest (a question, or a lab lesson with its seeds) takes
+    at most MAX_SHARE of a 1024x768 window and scrolls, so no lab under it is flattened or cut."""
+    from engine.lessons.questions import QUESTIONS
+    from gui.shell.lesson_panel import LAB_LESSONS, MAX_SHARE, seeds_note
+    notes = [(q.key, q.title, q.text, q.look) for q in QUESTIONS]
+    notes += [(lesson.claim, lesson.title, lesson.text + seeds_note(lesson.claim.partition(" ")[2], "lab"),
+               lesson.look) for lesson in LAB_LESSONS]
+    key, title, text, look = max(notes, key=lambda n: len(n[2]) + len(n[3]))
+    w = presenter_window(qtbot, settings, dark=False, backend="thread")
+    problems = []
+    try:
+        w.lesson_panel.show_question(key, title, text, look)
+        for info in LABS:
+            lab = w.show_lab(info.key)
+            settle(qtbot, w)
+            assert w.lesson_panel.isVisible()
+            assert w.lesson_panel.height() <= MAX_SHARE * w.height() + 40, (info.key, w.lesson_panel.height())
+            if info.key in RESULTS:
+                RESULTS[info.key](qtbot, lab)
+            problems += layout_problems(qtbot, w, info.key, " under a question")
+        panel = w.lesson_panel
+        need = panel.text.heightForWidth(panel.scroll.viewport().width())
+        if need > MAX_SHARE * w.height():      # longer than their share: they scroll, none is lost
+            assert panel.scroll.verticalScrollBar().maximum() > 0
+        else:
+            assert panel.scroll.height() >= need    # all of them shown
+    finally:
+        w.close()
+    assert not problems, "\n".join(problems)
+
+
 def test_every_lab_has_a_results_step_or_draws_on_opening():
     """A new lab gets a line in RESULTS when it draws results after a job; the schedules lab draws at once."""
     assert set(RESULTS) <= {info.key for info in LABS}
