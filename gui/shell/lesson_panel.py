@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QWidget
 
 from engine.status import RunStatus
@@ -81,6 +81,7 @@ class LessonPanel(QFrame):
         self._wanted = False                  # a lesson's or question's words are up (see _place)
         self._on_training = True
         self._html = ""
+        self._watching = False                # its window's resizes are watched (from its first show)
         layout = QHBoxLayout(self)
         self.text = QLabel()
         self.text.setWordWrap(True)
@@ -110,6 +111,25 @@ class LessonPanel(QFrame):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.fit()
+
+    def showEvent(self, event) -> None:
+        """Its window's resizes are watched from the first show: its share follows a taller or shorter window."""
+        super().showEvent(event)
+        window = self.window()
+        if window is not self and not self._watching:
+            window.installEventFilter(self)
+            self._watching = True
+        self.fit()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.fit()                      # the words' height follows their type size (presenter mode)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.fit()
+        return False
 
     # -- what is shown ------------------------------------------------------------------------------
 

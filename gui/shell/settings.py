@@ -99,6 +99,35 @@ def restore_plot_view(settings, plots) -> None:
             note_ignored(key, str(err).splitlines()[0] if str(err) else type(err).__name__)
 
 
+def restore_window(window) -> bool:
+    """The window's geometry (or 1440x900), splitters and plot controls as last saved; True when the
+    geometry came back."""
+    from PySide6.QtCore import QByteArray
+    geometry = window.settings.value("window/geometry")
+    restored = isinstance(geometry, QByteArray) and not geometry.isEmpty() and window.restoreGeometry(geometry)
+    if not restored:
+        window.resize(1440, 900)
+    restore_splitters(window)
+    restore_plot_view(window.settings, window.training_tab.plots)
+    return bool(restored)
+
+
+def restore_splitters(window) -> None:
+    """Each splitter's saved state; the form column keeps its own width (restoreState scales every pane to
+    the splitter's width now)."""
+    from PySide6.QtCore import QByteArray
+    settings = window.settings
+    for key, splitter in window._splitters().items():
+        state = settings.value(f"window/{key}")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            splitter.restoreState(state)
+    form_width = settings.value("window/form_width", 0, type=int)
+    split = window.training_tab
+    total = sum(split.sizes())
+    if form_width > 0 and total > form_width:
+        split.setSizes([form_width, total - form_width])
+
+
 def save_window(window) -> None:
     """What the window keeps between sessions: its geometry, its splitters, the form's width, the look and
     the plot controls (x axis, smoothing, log loss, band) and the run list (or, with no runs, the form's

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QTimer, Slot
+from PySide6.QtCore import QSettings, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
@@ -31,7 +31,7 @@ from gui.shell.help import HelpMenu
 from gui.shell.lesson_panel import LessonPanel, fill_lessons_menu
 from gui.shell.look import Look
 from gui.shell.preset_seeds import SeedsAction, with_seeds
-from gui.shell.settings import last_runs, restore_plot_view, save_window
+from gui.shell.settings import last_runs, restore_splitters, restore_window, save_window
 from gui.shell.toolbar import TrainingControls
 from gui.training.tab import TrainingTab
 from gui.widgets.status_bar import ElidingStatusBar
@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(self.controls)
         self._build_menus()
         self._build_status_bar()
-        self._restore_layout()
+        self.geometry_restored = restore_window(self)
         self.apply_look()
 
         self.training = TrainingThread(self, backend) if backend else TrainingThread(self)
@@ -181,28 +181,6 @@ class MainWindow(QMainWindow):
 
     # -- start-up and settings --------------------------------------------------------------------------
 
-    def _restore_layout(self) -> None:
-        s = self.settings
-        geometry = s.value("window/geometry")
-        self.geometry_restored = isinstance(geometry, QByteArray) and not geometry.isEmpty() \
-            and self.restoreGeometry(geometry)
-        if not self.geometry_restored:
-            self.resize(1440, 900)
-        self._restore_splitters()
-        restore_plot_view(s, self.training_tab.plots)
-
-    def _restore_splitters(self) -> None:
-        for key, splitter in self._splitters().items():
-            state = self.settings.value(f"window/{key}")
-            if isinstance(state, QByteArray) and not state.isEmpty():
-                splitter.restoreState(state)
-        # restoreState scales every pane to the splitter's width now; the form column keeps its own
-        form_width = self.settings.value("window/form_width", 0, type=int)
-        split = self.training_tab
-        total = sum(split.sizes())
-        if form_width > 0 and total > form_width:
-            split.setSizes([form_width, total - form_width])
-
     def _splitters(self) -> dict[str, QSplitter]:
         return {"main_split": self.training_tab, "left": self.left, "centre": self.training_tab.centre}
 
@@ -216,7 +194,7 @@ class MainWindow(QMainWindow):
         self._restore_runs()
         # The splitters again, now the window has its size on this screen: a geometry saved on a wider
         # screen is fitted to this one, and the splitters were squeezed with it.
-        self._restore_splitters()
+        restore_splitters(self)
         self.statusBar().showMessage("Ready: press Space to train.", 5000)
         self.controls.refresh()
         self.apply_look()
@@ -427,11 +405,6 @@ class MainWindow(QMainWindow):
         for holder in self.lab_holders.values():
             if holder.lab is not None:
                 self.look.style_lab(holder.lab)
-        self.lesson_panel.fit()             # the words' height follows their type size
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self.lesson_panel.fit()             # its share of a taller or shorter window
 
     # -- closing --------------------------------------------------------------------------------------------
 
