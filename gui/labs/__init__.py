@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 
@@ -93,6 +93,30 @@ LABS: tuple[LabInfo, ...] = (
 )
 
 
+class LabScroll(QScrollArea):
+    """A lab at the viewport's size, never below its minimum size: it scrolls only when the screen is too
+    short for that minimum.  (``setWidgetResizable`` would size it to its layout's height-for-width, the
+    height its wrapped texts prefer, and so scroll on every screen.)"""
+
+    def __init__(self, lab: QWidget):
+        super().__init__()
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidget(lab)
+        lab.installEventFilter(self)
+        self.viewport().installEventFilter(self)
+
+    def fit(self) -> None:
+        lab, room = self.widget(), self.viewport().size()
+        least = lab.minimumSizeHint().expandedTo(lab.minimumSize())
+        lab.resize(max(room.width(), least.width()), max(room.height(), least.height()))
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.LayoutRequest) and (
+                watched is self.viewport() or event.type() == QEvent.Type.LayoutRequest):
+            self.fit()
+        return False
+
+
 class LabHolder(QWidget):
     """A tab's place in the window until torch has loaded; then the lab itself, in a scroll area: on a short
     screen (1024x768, large type, a question's words above the tabs) a lab keeps its plots' height and
@@ -112,10 +136,7 @@ class LabHolder(QWidget):
         if self.lab is None:
             self.lab = self.info.build(window)
             self._loading.hide()
-            self.scroll = QScrollArea()
-            self.scroll.setWidgetResizable(True)
-            self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-            self.scroll.setWidget(self.lab)
+            self.scroll = LabScroll(self.lab)
             self._layout.addWidget(self.scroll)
             if self.isVisible():
                 self.scroll.show()

@@ -180,9 +180,11 @@ def set_title(plot: pg.PlotItem, text: str) -> None:
 
 def lab_plot(title: str, *, bottom: str | None = None, left: str | None = None,
              axis_items: dict[str, pg.AxisItem] | None = None, grid_alpha: float = 0.2,
-             min_height: int = 150) -> pg.PlotWidget:
+             min_height: int = 190) -> pg.PlotWidget:
     """A lab's plot as the labs draw them: a wrapping title (:func:`set_title`), its axis labels, a light grid,
-    plain tick values (:func:`no_si_prefix`) and no right-click menu (its options would leave the lesson's view)."""
+    plain tick values (:func:`no_si_prefix`) and no right-click menu (its options would leave the lesson's view).
+    ``min_height``: in presenter type, room for a wrapped title, the x axis and four lines of ticks (at 150 a
+    lab under a question's words at 1024x768 flattened its plots to 76 px); a shorter screen scrolls the lab."""
     widget = pg.PlotWidget(axisItems=axis_items) if axis_items else pg.PlotWidget()
     widget.setMinimumHeight(min_height)
     item = widget.getPlotItem()

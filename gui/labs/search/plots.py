@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage, QPixmap
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from engine.labs.search.space import Param
@@ -80,15 +80,21 @@ class TrialMap:
         self.cmap = pg.colormap.get(COLORMAP)
         self.points: dict[str, pg.PlotDataItem] = {}
         self.range: tuple[float, float] | None = None     # the objective's range the colours span
+        self._y_path = ""                                   # the key on the y axis (its label may be shorter)
+        self.widget.getPlotItem().getViewBox().sigResized.connect(self._fit_left_label)
 
-    def _fit_left_label(self) -> None:
-        """At least as tall as the left label (a key path, read sideways) is long, with the title and x axis:
-        on a short screen the lab scrolls rather than cut "model.dropout" to "odel.dropo"."""
+    def _fit_left_label(self, *_) -> None:
+        """The left label is the y key's whole path, or its last part alone ("dropout" for "model.dropout")
+        when the axis is too short for the whole (a short screen in large type, a question's words above
+        the lab): a key cut mid-word reads as another key.  Checked again at every resize of the view."""
+        if not self._y_path:
+            return
         item = self.widget.getPlotItem()
-        view = item.getViewBox()
-        frame = self.widget.height() - view.height() if view.height() > 0 else 90
-        wrap = item.titleLabel.boundingRect().height()     # room for the title to wrap onto a second line
-        self.widget.setMinimumHeight(int(self.y_axis.label.boundingRect().width() + frame + wrap + 8))
+        whole, short = self._y_path, self._y_path.rpartition(".")[2]
+        fits = QFontMetrics(self.y_axis.label.font()).horizontalAdvance(whole) <= self.y_axis.height()
+        wanted = whole if fits else short
+        if self.y_axis.labelText != wanted:
+            item.setLabel("left", wanted)
 
     def fill(self, goal_better_high: bool, values: np.ndarray) -> list[QColor]:
         """Each value's colour: bright for the best of the race, dark for the worst."""
@@ -112,6 +118,7 @@ class TrialMap:
         if px is None or py is None:
             return
         item.setLabel("bottom", x_path)
+        self._y_path = y_path
         item.setLabel("left", y_path)
         self._fit_left_label()
         title = f"Trials, filled by {book.goal.name}"
