@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -54,11 +55,12 @@ class RaceView(QWidget):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(6)
             combo.currentTextChanged.connect(self.draw_soon)
-        axes = QHBoxLayout()
-        axes.addWidget(QLabel("x"))
-        axes.addWidget(self.x_key, 1)
-        axes.addWidget(QLabel("y"))
-        axes.addWidget(self.y_key, 1)
+        axes = QGridLayout()            # a row each: two key paths side by side were cut in large type
+        axes.setContentsMargins(0, 0, 0, 0)
+        for row, (name, combo) in enumerate((("x", self.x_key), ("y", self.y_key))):
+            axes.addWidget(QLabel(name), row, 0)
+            axes.addWidget(combo, row, 1)
+        axes.setColumnStretch(1, 1)
         map_box = QWidget()
         map_column = QVBoxLayout(map_box)
         map_column.setContentsMargins(0, 0, 0, 0)

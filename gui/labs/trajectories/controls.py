@@ -32,7 +32,7 @@ class SurfaceControls(QWidget):
         super().__init__(parent)
         self._surface, self._params = "", {}
         self.surface_box = QComboBox()
-        # as narrow as a few characters allow, so "Surface" beside it is never cut in large type
+        # as narrow as a few characters allow: the panel's width decides, not the longest name
         self.surface_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.surface_box.setMinimumContentsLength(12)
         for info in SURFACES.values():
@@ -67,7 +67,8 @@ class SurfaceControls(QWidget):
         reset.clicked.connect(self.default_start)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Surface", self.surface_box)
+        form.addRow(QLabel("Surface"))
+        form.addRow(self.surface_box)       # a row of its own: a surface's whole name fits in large type
         form.addRow(self.description)
         form.addRow(self.condition_label, self.condition)
         form.addRow(self.condition_error)

@@ -12,7 +12,17 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPainter
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QStyleOptionViewItem, QTabBar, QTableView
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QLabel,
+    QPushButton,
+    QStyle,
+    QStyleOptionComboBox,
+    QStyleOptionViewItem,
+    QTabBar,
+    QTableView,
+)
 
 from gui.shell.window import MainWindow
 from gui.widgets.plotting import plain_text
@@ -46,7 +56,7 @@ def settle(qtbot, w) -> None:
 
 
 def clipped_texts(w) -> list[str]:
-    """Labels, buttons and tabs on screen whose text does not fit in them."""
+    """Labels, combo boxes, buttons and tabs on screen whose text does not fit in them."""
     problems = []
     for label in w.findChildren(QLabel):
         if not label.isVisibleTo(w) or not label.text().strip() or label.width() == 0:
@@ -57,6 +67,16 @@ def clipped_texts(w) -> list[str]:
                                 f"has {label.width()}")
         elif label.sizeHint().width() > label.width() + 1:
             problems.append(f"label {label.text()[:40]!r}: needs {label.sizeHint().width()}, has {label.width()}")
+    for combo in w.findChildren(QComboBox):
+        if not combo.isVisibleTo(w) or combo.width() == 0 or not combo.currentText():
+            continue
+        option = QStyleOptionComboBox()
+        combo.initStyleOption(option)
+        room = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                            QStyle.SubControl.SC_ComboBoxEditField, combo).width()
+        needed = QFontMetrics(combo.font()).horizontalAdvance(combo.currentText())
+        if needed > room + 1:
+            problems.append(f"combo box {combo.currentText()[:40]!r}: needs {needed}, has {room}")
     for button in w.findChildren(QPushButton):
         if button.isVisibleTo(w) and button.sizeHint().width() > button.width() + 1:
             problems.append(f"button {button.text()!r}: needs {button.sizeHint().width()}, has {button.width()}")
