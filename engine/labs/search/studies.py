@@ -31,7 +31,10 @@ from engine.labs.search.spec import Search, parse_search
 from engine.status import RunStatus
 
 SURPLUS = "surplus"
-ENDED = (TrialState.COMPLETE, TrialState.FAIL)
+# The states of a trial that has used its budget slot: finished (COMPLETE), diverged (PRUNED: a result the
+# sampler learns from, engine.labs.search.work.tell) and error or stopped (FAIL; a stopped one has a copy
+# queued).  PRUNED was missing here: a race with one diverging trial never ended, its node waiting forever.
+ENDED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
 def study_name(name: str, method: str) -> str:

@@ -8,8 +8,9 @@ The value a trial reports (the rule for a run that did not finish):
 
 * **finished**: the objective (:mod:`engine.labs.search.objectives`), an Optuna ``COMPLETE`` trial;
 * **diverged**: a result, not a failure (the sampler must learn that this corner of the space blows up), so
-  ``COMPLETE`` with the value *no better than the untrained network*: for a loss the worse of the untrained
-  network's validation loss and the last finite one, for an accuracy the worse of the two accuracies;
+  a value *no better than the untrained network*: for a loss the worse of the untrained network's
+  validation loss and the last finite one, for an accuracy the worse of the two accuracies; the node tells
+  it as Optuna ``PRUNED`` with that value as its last intermediate one (``engine.labs.search.work.tell``);
 * **error** (the validator refused, or the trainer raised) and **stopped**: Optuna ``FAIL``, no value.
 """
 from __future__ import annotations

@@ -98,3 +98,14 @@ def test_every_trial_trained_in_a_training_process_at_one_thread(two_runs):
     assert len(trials) == 16 and {t.user_attrs["threads"] for t in trials} == {1}
     workers = {t.user_attrs["worker"] for t in trials}
     assert len(workers) == 1 and not workers & {f"{socket.gethostname()}:{os.getpid()}"}   # not this process
+
+
+def test_a_race_with_diverging_trials_ends_with_every_slot_told(tmp_path):
+    """Diverged trials (Optuna PRUNED) use their budget slot: the race ends.  Before, a grid point at a
+    learning rate that blows up left the node waiting forever for a slot it counted as open."""
+    raw = {**RAW, "space": {"optimizer.lr": {"log": [1e-3, 1e4]}}, "methods": ["grid", "random"], "trials": 3}
+    finished = start(parse_search(raw), tmp_path, None, "search", 1)
+    table = rows(tmp_path)
+    assert len(table) == 6 and {r["method"] for r in table} == {"grid", "random"}
+    assert any(r["state"] == "diverged" for r in table if r["method"] == "grid")        # lr 1e4 blows up
+    assert len(finished.told) == 6
