@@ -23,6 +23,7 @@ from PySide6.QtCore import QSettings, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from gui.concurrency.collector import settle as settle_garbage
 from gui.concurrency.training import TrainingThread
 from gui.labs import LABS, LabHolder
 from gui.shell import export
@@ -195,6 +196,7 @@ class MainWindow(QMainWindow):
         # The splitters again, now the window has its size on this screen: a geometry saved on a wider
         # screen is fitted to this one, and the splitters were squeezed with it.
         restore_splitters(self)
+        settle_garbage()                    # start-up's objects frozen: later collections stay short
         self.statusBar().showMessage("Ready: press Space to train.", 5000)
         self.controls.refresh()
         self.apply_look()

@@ -2,7 +2,7 @@
 import gc
 import threading
 
-from gui.concurrency.collector import INTERVAL_S, collect_on_gui_thread
+from gui.concurrency.collector import collect_on_gui_thread
 
 
 class Cycle:
@@ -30,7 +30,7 @@ def test_a_worker_thread_that_allocates_past_the_threshold_collects_nothing_the_
     worker.join()
     assert freed == []                                         # not in the worker
     assert gc.get_count()[0] > collector.threshold[0]
-    qtbot.waitUntil(lambda: bool(freed), timeout=int(10_000 * INTERVAL_S))
+    qtbot.waitUntil(lambda: bool(freed), timeout=10_000)             # a bound, not a wait: it fires within INTERVAL_S
     assert freed == [True]                                     # on the GUI thread, by the timer
     kept.clear()
 
@@ -48,3 +48,43 @@ def test_it_is_one_collector_and_only_for_the_gui_thread():
     thread.start()
     thread.join()
     assert failed == ["collect_on_gui_thread must be called on the GUI thread"]
+
+
+def test_the_oldest_generation_is_collected_at_most_every_full_every_s(qtbot):
+    """A full collection costs the GUI thread ~0.1 s: young garbage goes at every check, old garbage only once
+    FULL_EVERY_S has passed since the last full collection."""
+    from gui.concurrency.collector import GuiThreadCollector
+    collector = GuiThreadCollector(interval_s=3600, full_every_s=3600)   # its timer never fires here
+    try:
+        freed: list[bool] = []
+        holder = [Cycle(freed)]
+        gc.collect(1)                     # the cycle, still held, now lives in the oldest generation
+        holder.clear()                    # garbage there
+        kept: list = []
+        for _ in range(400):              # enough young collections that the oldest's count passes its threshold
+            kept.extend([] for _ in range(collector.threshold[0] + 1))
+            collector.check()
+        assert gc.get_count()[2] > collector.threshold[2] and freed == []     # not yet: too soon
+        collector._last_full -= 3600
+        kept.extend([] for _ in range(collector.threshold[0] + 1))
+        for _ in range(collector.threshold[1] + 1):
+            kept.extend([] for _ in range(collector.threshold[0] + 1))
+            collector.check()
+        assert freed == [True]
+        kept.clear()
+    finally:
+        collector.timer.stop()
+
+
+def test_settling_freezes_what_lives_and_frees_what_an_earlier_settle_froze():
+    from gui.concurrency.collector import settle
+    collect_on_gui_thread()
+    freed: list[bool] = []
+    holder = [Cycle(freed)]
+    settle()
+    assert gc.get_freeze_count() > 0
+    holder.clear()                    # garbage now, but frozen: no collection sees it
+    gc.collect()
+    assert freed == []
+    settle()                          # thawed, collected, the living frozen again
+    assert freed == [True]
