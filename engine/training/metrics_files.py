@@ -183,19 +183,20 @@ class MetricsLog:
             block = self._read(start, min(start + CSV_BLOCK, self._rows)) if self._rows else np.empty(0, self._record)
             last = start + CSV_BLOCK >= self._rows
             rows: dict[int, dict] = {}
-            names = block.dtype.names or ()
-            for values in zip(*(block[name].tolist() for name in names)):
-                point = dict(zip(names, values))
-                row = rows.setdefault(point["step"], {})
-                row.update(step=point["step"], epoch=point["epoch"], lr=point["lr"])
-                if many:
-                    row.update(_aggregate_cells("train_loss", point["loss"], point["loss_min"], point["loss_max"]))
-                    row.update(_aggregate_cells("grad_norm", point["grad_norm"], point["grad_norm_min"],
-                                                point["grad_norm_max"]))
-                    share = point["clipped_share"]
-                    row.update(_aggregate_cells("clipped", share, float(share == 1.0), float(share > 0.0)))
-                else:
-                    row.update(train_loss=point["loss"], grad_norm=point["grad_norm"], clipped=int(point["clipped"]))
+            columns_of = block["step"].tolist(), block["epoch"].tolist(), block["lr"].tolist()
+            if many:
+                extremes = (block[name].tolist() for name in ("loss", "loss_min", "loss_max", "grad_norm",
+                                                               "grad_norm_min", "grad_norm_max", "clipped_share"))
+                for step, epoch, lr, loss, lo, hi, norm, norm_lo, norm_hi, share in zip(*columns_of, *extremes):
+                    rows[step] = {"step": step, "epoch": epoch, "lr": lr,
+                                  **_aggregate_cells("train_loss", loss, lo, hi),
+                                  **_aggregate_cells("grad_norm", norm, norm_lo, norm_hi),
+                                  **_aggregate_cells("clipped", share, float(share == 1.0), float(share > 0.0))}
+            else:
+                for step, epoch, lr, loss, norm, clipped in zip(
+                        *columns_of, *(block[name].tolist() for name in ("loss", "grad_norm", "clipped"))):
+                    rows[step] = {"step": step, "epoch": epoch, "lr": lr, "train_loss": loss, "grad_norm": norm,
+                                  "clipped": int(clipped)}
             top = int(block["step"][-1]) if len(block) and not last else None
             stop = (len(eval_steps) if top is None
                     else int(np.searchsorted(evals["step"][:self._n_evals], top, side="right")))
@@ -244,8 +245,8 @@ def fill_row(row: dict[str, Any], event: StepEvent | EvalEvent) -> None:
         row.update(epoch=float(event.epoch), lr=float(event.lr), train_loss=float(event.loss),
                    grad_norm=float(event.grad_norm), clipped=int(bool(event.clipped)))
     else:
-        row.update(epoch=float(event.epoch), val_loss=float(event.val_loss), val_acc=float(event.val_acc),
-                   eval_train_loss=float(event.train_loss), eval_train_acc=float(event.train_acc))
+        row.update(epoch=float(event.epoch),
+                   **{column: float(getattr(event, name)) for name, column in EVAL_COLUMN_OF.items()})
 
 
 class MetricsStream:

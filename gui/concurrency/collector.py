@@ -11,7 +11,7 @@ the window freezes.  That is the stack seen in a hung test run here (the init la
 
 So automatic collection is switched off and a timer on the GUI thread collects instead
 (:class:`GuiThreadCollector`, after pyqtgraph's ``GarbageCollector``, the recipe of Erik Janssens): every
-second, a generation at a time when its count passed the threshold automatic collection would have used;
+:data:`INTERVAL_S`, a generation at a time when its count passed the threshold automatic collection would have used;
 the oldest generation at most every :data:`FULL_EVERY_S` seconds.  Why that limit: a full collection with
 torch loaded takes ~0.1 s of the GUI thread, and pyqtgraph's recipe ran one whenever ten younger
 collections had happened (measured with benchmarks/gui_bench.py: the longest stall 120-130 ms, against

@@ -111,9 +111,9 @@ class LabScroll(QScrollArea):
         lab.resize(max(room.width(), least.width()), max(room.height(), least.height()))
 
     def eventFilter(self, watched, event) -> bool:
-        if event.type() in (QEvent.Type.Resize, QEvent.Type.LayoutRequest) and (
-                watched is self.viewport() or event.type() == QEvent.Type.LayoutRequest):
-            self.fit()
+        kind = event.type()
+        if kind == QEvent.Type.LayoutRequest or (kind == QEvent.Type.Resize and watched is self.viewport()):
+            self.fit()        # the lab's minimum changed, or the room it has
         return False
 
 

@@ -407,8 +407,9 @@ class TrainingTab(QSplitter):
 
     def _plan_x_axis(self) -> None:
         """The plots' x axis spans the longest planned run, so it stays still while curves grow."""
-        plans = [(r.experiment.total_steps(), r.experiment.total_epochs()) for r in self.runs.values()]
-        self.plots.set_planned_extent(*(max(column, default=0) for column in zip(*plans)) if plans else (0, 0))
+        plans = [r.experiment for r in self.runs.values()]
+        self.plots.set_planned_extent(max((e.total_steps() for e in plans), default=0),
+                                      max((e.total_epochs() for e in plans), default=0))
 
     def rewind(self, run: RunEntry, experiment=None) -> None:
         """Clear the run's views; with ``experiment`` the Lab gets new settings (and rewinds)."""

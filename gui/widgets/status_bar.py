@@ -58,8 +58,11 @@ class ElidingStatusBar(QStatusBar):
         self._until = time.monotonic() + timeout / 1000 if timeout > 0 else None
         self._show(timeout)
 
+    def _elided(self) -> str:
+        return QFontMetrics(self.font()).elidedText(self._whole, Qt.TextElideMode.ElideRight, self.room())
+
     def _show(self, timeout: int) -> None:
-        shown = QFontMetrics(self.font()).elidedText(self._whole, Qt.TextElideMode.ElideRight, self.room())
+        shown = self._elided()
         self.setToolTip(self._whole if shown != self._whole else "")
         super().showMessage(shown, timeout)
 
@@ -68,8 +71,7 @@ class ElidingStatusBar(QStatusBar):
         if not self._whole or not super().currentMessage():
             return
         left = 0 if self._until is None else max(1, round(1000 * (self._until - time.monotonic())))
-        shown = QFontMetrics(self.font()).elidedText(self._whole, Qt.TextElideMode.ElideRight, self.room())
-        if shown != super().currentMessage():
+        if self._elided() != super().currentMessage():
             self._show(left)
 
     def currentMessage(self) -> str:

@@ -216,6 +216,14 @@ def assert_every_reader_draws_it_alike(root) -> None:
     assert not list(root.iter(f"{SVG}clipPath")) and not list(root.iter(f"{SVG}tspan"))
 
 
+def written(widget, path) -> ET.Element:
+    """``widget`` exported as the SVG file ``path`` and parsed, after checking every reader draws it alike."""
+    export.write_plot(widget, path.stem, path)
+    root = parse(path)
+    assert_every_reader_draws_it_alike(root)
+    return root
+
+
 def test_a_curve_is_cut_to_its_view_in_the_file_not_by_a_clip_path(qtbot, tmp_path):
     import pyqtgraph as pg
     widget = pg.PlotWidget()
@@ -227,9 +235,7 @@ def test_a_curve_is_cut_to_its_view_in_the_file_not_by_a_clip_path(qtbot, tmp_pa
     widget.setRange(xRange=(20, 60), yRange=(-1, 1), padding=0)
     QApplication.processEvents()
     path = tmp_path / "cut.svg"
-    export.write_plot(widget, "cut", path)
-    root = parse(path)
-    assert_every_reader_draws_it_alike(root)
+    root = written(widget, path)
     view = widget.getPlotItem().getViewBox()
     box = view.mapRectToScene(view.boundingRect())
     (curve,) = [el for el in root.iter(f"{SVG}path") if el.get("stroke", "").lower() == "#0072b2"]
@@ -338,7 +344,7 @@ def test_two_seed_bands_are_translucent_images_and_their_overlap_mixes_in_the_fi
     import pyqtgraph as pg
 
     from gui.style.palette import with_alpha
-    from gui.training.plot_bands import BAND_ALPHA
+    from gui.training.plot_bands import BAND_ALPHA, CLEAR_PEN
     widget = pg.PlotWidget()
     widget.setBackground("w")
     qtbot.addWidget(widget)
@@ -347,17 +353,15 @@ def test_two_seed_bands_are_translucent_images_and_their_overlap_mixes_in_the_fi
     x = np.linspace(0, 10, 50)
     colours = (QColor("#0072B2"), QColor("#E69F00"))
     for (low, high), colour in zip(((0.0, 2.0), (1.0, 3.0)), colours, strict=True):
-        lower = pg.PlotDataItem(x, np.full_like(x, low), pen=pg.mkPen((0, 0, 0, 0)))
-        upper = pg.PlotDataItem(x, np.full_like(x, high), pen=pg.mkPen((0, 0, 0, 0)))
+        lower = pg.PlotDataItem(x, np.full_like(x, low), pen=CLEAR_PEN)       # as plot_bands draws its edges
+        upper = pg.PlotDataItem(x, np.full_like(x, high), pen=CLEAR_PEN)
         fill = pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(with_alpha(colour, BAND_ALPHA)))
         for item in (lower, upper, fill):
             widget.addItem(item)
     widget.setRange(xRange=(2, 8), yRange=(-0.5, 3.5), padding=0)
     QApplication.processEvents()
     path = tmp_path / "bands.svg"
-    export.write_plot(widget, "bands", path)
-    root = parse(path)
-    assert_every_reader_draws_it_alike(root)
+    root = written(widget, path)
     assert svg_export.figure_of(widget)[0].rasterized == []              # a band has its own writer
     images = list(root.iter(f"{SVG}image"))
     assert len(images) == 2
