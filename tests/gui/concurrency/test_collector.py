@@ -15,30 +15,51 @@ class Cycle:
         self.freed.append(threading.current_thread() is threading.main_thread())
 
 
-def test_a_worker_thread_that_allocates_past_the_threshold_collects_nothing_the_gui_timer_does(qtbot):
-    """With the app's collector on, a cycle is freed by a GUI-thread collector's timer, not in the worker.
-    The timer is this test's own GuiThreadCollector (stopped after): in two full-suite runs of four the
-    session's collector's timer did not free the cycle within 10 s, for a reason not yet found (issue note)."""
-    from gui.concurrency.collector import GuiThreadCollector
-    collect_on_gui_thread()
-    assert not gc.isenabled()
-    collector = GuiThreadCollector(interval_s=0.05)
-    gc.collect()
-    freed: list[bool] = []
-    Cycle(freed)
-    kept: list = []
+SCENARIO = """
+import gc, os, sys, threading, time
+sys.path.insert(0, ROOT)
+from PySide6.QtWidgets import QApplication
+from gui.concurrency.collector import collect_on_gui_thread
+app = QApplication([])
+collector = collect_on_gui_thread()
+freed = []
+class Cycle:
+    def __init__(self):
+        self.me = self
+    def __del__(self):
+        freed.append(threading.current_thread() is threading.main_thread())
+gc.collect()
+Cycle()
+kept = []
+def allocate():     # enough tracked objects, kept alive, that automatic collection would run right here
+    kept.extend([] for _ in range(20 * gc.get_threshold()[0]))
+worker = threading.Thread(target=allocate)
+worker.start()
+worker.join()
+print("enabled", gc.isenabled(), "in worker", list(freed), "past threshold", gc.get_count()[0] > collector.threshold[0])
+deadline = time.monotonic() + 10     # a bound, not a wait: the timer fires within INTERVAL_S
+while not freed and time.monotonic() < deadline:
+    app.processEvents()
+    time.sleep(0.01)
+print("after", list(freed))
+"""
 
-    def allocate():     # enough tracked objects, kept alive, that automatic collection would run right here
-        kept.extend([] for _ in range(20 * gc.get_threshold()[0]))
-    worker = threading.Thread(target=allocate)
-    worker.start()
-    worker.join()
-    assert freed == []                                         # not in the worker
-    assert gc.get_count()[0] > collector.threshold[0]
-    qtbot.waitUntil(lambda: bool(freed), timeout=10_000)             # a bound, not a wait: it fires within INTERVAL_S
-    assert freed == [True]                                     # on the GUI thread, by the timer
-    kept.clear()
-    collector.timer.stop()
+
+def test_a_worker_thread_that_allocates_past_the_threshold_collects_nothing_the_gui_timer_does():
+    """In a fresh process with the app's collector on (as make_app sets it up): a cycle is not freed in the
+    worker thread that allocates past the threshold, and the GUI thread's timer frees it.  A process of its
+    own, because in two full-suite runs of four, inside the shared test process, the cycle was not freed by
+    a timed gen-0 collection within 10 s, for a reason not yet found (issue note)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = str(Path(__file__).resolve().parents[3])
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.run([sys.executable, "-c", f"ROOT = {root!r}\n" + SCENARIO], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["enabled False in worker [] past threshold True", "after [True]"], proc.stdout
 
 
 def test_it_is_one_collector_and_only_for_the_gui_thread():
