@@ -36,6 +36,7 @@ from engine.data.datasets import DataSplit, load_data
 from engine.status import RunStatus
 from engine.training.events import Event, FinalEvent
 from engine.training.members import Members, trainer_for
+from engine.training.records import RecordKeeper
 from engine.training.trainer import Trainer
 from engine.training.updates import EMPTY_EVALS, EMPTY_STEPS, Boundary, RunUpdate, UpdateBuffer
 
@@ -105,6 +106,7 @@ class _Run:
     generation: int = 0
     trainer: Trainer | Members | None = None
     buffer: UpdateBuffer | None = None
+    records: RecordKeeper | None = None     # each member's record, handed out once the run has ended
     status: str = RunStatus.QUEUED
     message: str = ""
     history: deque = field(default_factory=lambda: deque(maxlen=256))  # (time, step) for steps/s
@@ -144,7 +146,7 @@ class Lab:
 
     def _rewind(self, run: _Run) -> None:
         run.generation += 1
-        run.trainer, run.buffer = None, None
+        run.trainer, run.buffer, run.records = None, None, None
         run.status, run.message, run.dirty = RunStatus.QUEUED, "", True
         run.boundary_owed = False
         run.history.clear()
@@ -223,12 +225,15 @@ class Lab:
             run.status, run.message, run.dirty = RunStatus.ERROR, str(err).splitlines()[0], True
             return False
         run.buffer = UpdateBuffer(run.run_id, members=run.experiment.train.seeds)
+        run.records = RecordKeeper(run.experiment.train.seeds)
         return True
 
     def _record(self, run: _Run, events) -> None:
         assert run.buffer is not None  # set by _build together with the trainer
         for event in events:
             run.buffer.add(event)
+            if run.records is not None:
+                run.records.add(event)
             if isinstance(event, FinalEvent):
                 run.status, run.message, run.dirty = event.status, event.message, True
                 run.boundary_owed = True    # the final picture is the last step's, not the cadence's last
@@ -259,11 +264,20 @@ class Lab:
                                          boundary)
             else:
                 update = RunUpdate(run.run_id, run.status, run.message, 0, 0.0, 0.0, EMPTY_STEPS, EMPTY_EVALS)
-            update = replace(update, generation=run.generation, message=run.message)
-            if update.has_data or run.dirty:
+            update = replace(update, generation=run.generation, message=run.message, records=self._ended_records(run))
+            if update.has_data or run.dirty or update.records:
                 updates.append(update)
                 run.dirty = False
         return updates
+
+    @staticmethod
+    def _ended_records(run: _Run) -> tuple:
+        """The run's member records, once, in the first update after it ended (a lesson's claim reads them)."""
+        records = run.records.records() if run.records is not None else None
+        if records is None:
+            return ()
+        run.records = None
+        return records
 
     def _rate(self, run: _Run) -> float:
         if run.status != RunStatus.RUNNING or len(run.history) < 2:

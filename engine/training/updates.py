@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.training.events import EvalEvent, Event, FinalEvent, HistogramEvent, MembersEvent, StepEvent
+from engine.training.records import RunRecord
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ class RunUpdate:
     step_spread: dict[str, Spread] = field(default_factory=dict)   # StepSeries field name -> its Spread
     eval_spread: dict[str, Spread] = field(default_factory=dict)   # EvalSeries field name -> its Spread
     clipped_share: np.ndarray | None = None   # multi-seed: per step point, the fraction of members that clipped
+    records: tuple[RunRecord, ...] = ()       # once, in the update that ends the run: each member's record
 
     @property
     def has_data(self) -> bool:

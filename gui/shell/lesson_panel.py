@@ -7,6 +7,10 @@ around.  Some lessons end with a table the engine computes from a trained
 network (:data:`LESSON_TABLES`): when all runs have ended the panel asks for
 it once (``inspection_wanted``, which the window passes to the training
 process) and shows it under the lesson's words.
+
+When a lesson's runs have ended on their own, its claim is checked on them (:func:`live_note`): at each
+member of a multi-seed run, so beside the shipped "holds at k of 10 seeds" the class sees at how many of
+the seeds it just watched the claim held, and where it did not, which condition failed.
 """
 from __future__ import annotations
 
@@ -28,6 +32,25 @@ def seeds_note(preset: str, kind: str = "preset") -> str:
     if found is None:
         return ""
     return f"<br><i>This claim {found.text}.</i>"
+
+
+MAX_FAILURES_SHOWN = 3
+"""Seeds where the claim failed, named one by one with their conditions; more are counted."""
+
+
+def live_note(preset: str, runs) -> str:
+    """The preset's claim checked on the window's ``runs`` (``RunEntry`` objects, with their members' records), as a
+    line under the lesson's words; "" when it cannot be checked on them (``engine.lessons.claims.live``)."""
+    from engine.lessons.claims.live import check_live
+    live = check_live(preset, [(run.experiment, run.records) for run in runs if run.records])
+    if live is None:
+        return ""
+    failures = live.failures()
+    said = [f"at seed {seed}: {'; '.join(failed)}" for seed, failed in failures[:MAX_FAILURES_SHOWN]]
+    if len(failures) > MAX_FAILURES_SHOWN:
+        said.append(f"and {len(failures) - MAX_FAILURES_SHOWN} more")
+    why = f" Not held {', '.join(said)}." if said else ""
+    return f"<i>In these runs the claim {live.text}.{why}</i>"
 
 
 def batchnorm_table(rows) -> str:
@@ -81,6 +104,7 @@ class LessonPanel(QFrame):
         self._wanted = False                  # a lesson's or question's words are up (see _place)
         self._on_training = True
         self._html = ""
+        self._extras: dict[str, str] = {}   # under the words: "table" (a lesson's table), "live" (its claim seen live)
         self._watching = False                # its window's resizes are watched (from its first show)
         layout = QHBoxLayout(self)
         self.text = QLabel()
@@ -161,8 +185,20 @@ class LessonPanel(QFrame):
         self._wanted = html is not None
         if html is not None:
             self._html = html
+            self._extras = {}
             self.text.setText(html)
         self._place()
+        self.fit()
+
+    def _set_extra(self, name: str, html: str) -> None:
+        """A line under the words (``""`` takes it away), shown when it changed."""
+        if self._extras.get(name, "") == html:
+            return
+        if html:
+            self._extras[name] = html
+        else:
+            self._extras.pop(name, None)
+        self.text.setText("<br>".join([self._html, *self._extras.values()]))
         self.fit()
 
     def follow_tab(self, on_training: bool) -> None:
@@ -177,12 +213,22 @@ class LessonPanel(QFrame):
     # -- a lesson's table -----------------------------------------------------------------------------
 
     def rearm(self) -> None:
-        """The runs were rewound: the table is asked for again when they end again."""
+        """The runs were rewound: the table is asked for again when they end again, the claim checked again."""
         self._table_asked = False
+        self.forget_live(None)
+
+    @Slot(object)
+    def forget_live(self, _evaluated) -> None:
+        """Runs train (again): what their claim showed at their end is no longer on screen."""
+        if self.lesson is not None and self.question is None:
+            self._set_extra("live", "")
 
     @Slot(object)
     def on_runs_ended(self, runs) -> None:
-        """Every run has ended: a lesson with a table asks for it, once, from its first finished run."""
+        """Every run has ended: the lesson's claim is checked on them, and a lesson with a table asks for it,
+        once, from its first finished run."""
+        if self.lesson is not None and self.question is None:
+            self._set_extra("live", live_note(self.lesson, runs))
         table = LESSON_TABLES.get(self.lesson or "")
         if table is None or self._table_asked:
             return
@@ -196,7 +242,7 @@ class LessonPanel(QFrame):
         table = LESSON_TABLES.get(self.lesson or "")
         if table is None or name != table.inspection:
             return
-        self.text.setText(self._html + "<br>" + table.render(result))
+        self._set_extra("table", table.render(result))
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         tab.evaluated.connect(self._feed_comparison)
         # A lesson's closing table: asked for when its runs end (again after a Reset), shown when it comes.
         tab.runs_ended.connect(self.lesson_panel.on_runs_ended)
+        tab.evaluated.connect(self.lesson_panel.forget_live)
         self.controls.rewound.connect(self.lesson_panel.rearm)
         self.lesson_panel.inspection_wanted.connect(tab.inspect)
         tab.inspected.connect(self.lesson_panel.on_inspection)

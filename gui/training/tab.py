@@ -58,6 +58,16 @@ class RunEntry:
     epoch: float = 0.0
     rate: float = 0.0
     log: MetricsLog = field(default_factory=lambda: MetricsLog(spill_folder()))
+    records: tuple = ()                      # once it has ended: each member's RunRecord (a lesson's claim reads them)
+
+    def absorb(self, update) -> None:
+        """An update of this run (``engine.training.updates.RunUpdate``): its state, its points into the log,
+        and, in the one that ends it, its members' records."""
+        self.status, self.message = update.status, update.message
+        self.step, self.epoch, self.rate = update.step, update.epoch, update.steps_per_sec
+        self.log.append(update)
+        if update.records:
+            self.records = update.records
 
     def named(self):
         """The run's experiment under the run's own name (the teacher may have renamed the run)."""
@@ -223,9 +233,7 @@ class TrainingTab(QSplitter):
             run = self.runs.get(update.run_id)
             if run is None or update.generation != run.generation:
                 continue  # a removed run, or news from before a reset
-            run.status, run.message = update.status, update.message
-            run.step, run.epoch, run.rate = update.step, update.epoch, update.steps_per_sec
-            run.log.append(update)
+            run.absorb(update)
             if note := run.log.take_note():     # its steps could not go to the data folder: said once a run
                 self.message.emit(note, 15000)
             self.plots.append(update, draw=False)
@@ -416,6 +424,7 @@ class TrainingTab(QSplitter):
         run.generation += 1
         run.status, run.message, run.step, run.epoch, run.rate = RunStatus.QUEUED, "", 0, 0.0, 0.0
         run.log.clear()
+        run.records = ()
         self.drawing.forget(run.run_id)
         self.plots.clear_run(run.run_id)
         self.histograms.clear_run(run.run_id)

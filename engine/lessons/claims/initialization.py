@@ -10,21 +10,21 @@ from engine.lessons.claims.table import cond
 def init_depth(seed: int) -> dict[str, float]:
     results = train_preset("init-depth", seed, histogram_every=None)   # histograms at step 0 and the end
     numbers: dict[str, float] = {}
-    for name, (_, evals, hists) in results.items():
-        start = hists[0]
+    for name, run in results.items():
+        start = run.hists[0]
         stds = [a.std for a in start.activations]
         numbers[f"{name} act last/first"] = stds[-1] / stds[0] if stds[0] else 0.0
         numbers[f"{name} act max/min"] = max(stds) / min(stds) if min(stds) else math.inf
         numbers[f"{name} act falls every layer"] = float(all(b < a for a, b in zip(stds, stds[1:])))
         numbers[f"{name} act last"] = stds[-1]
-        numbers[f"{name} step at 90%"] = reach(evals, 0.9)
+        numbers[f"{name} step at 90%"] = reach(run.evals, 0.9)
         numbers.update(last_numbers(results, ("train loss",), {name: name}))
     return numbers
 
 
 def zeros_init(seed: int) -> dict[str, float]:
     results = train_preset("zeros-init", seed)
-    params = list(results["zeros"][0].model.named_parameters())
+    params = list(results["zeros"].trainer.model.named_parameters())
     moved = [name for name, p in params if float(p.detach().abs().max()) > 0]
     return {**last_numbers(results, ("train loss",), {"zeros": "zeros", "he_normal": "he_normal"}),
             "zeros tensors moved": float(len(moved)),

@@ -12,7 +12,7 @@ def batchnorm_eval(seed: int) -> dict[str, float]:
     results = train_preset("batchnorm-eval", seed)
     (name,) = results
     numbers = last_numbers(results, ("val acc",), {name: ""})
-    rows = batchnorm_table(results[name][0])
+    rows = batchnorm_table(results[name].trainer)
     by = {(0 if r.whole_set else r.batch_size, r.composition): r for r in rows}
     return {**numbers, "running spread": max(abs(r.running - numbers["val acc"]) for r in rows),
             "batch whole set": by[(0, "shuffled")].batch, "batch pairs": by[(2, "shuffled")].batch,

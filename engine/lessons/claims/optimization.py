@@ -4,51 +4,50 @@ from __future__ import annotations
 
 import math
 
-from engine.lessons.claims.measuring import LN2, finished, last_numbers, preset_claim, reach, shared, train_preset
+from engine.lessons.claims.measuring import LN2, ReadPreset, Records, finished, last_numbers, preset_claim, reach
 from engine.lessons.claims.table import cond
 
 
-def adam_on_spiral(seed: int) -> dict[str, float]:
-    results = train_preset("adam-on-spiral", seed)
-    (name,) = results
-    return last_numbers(results, ("val acc", "train acc"), {name: ""})
+def _adam_on_spiral(runs: Records) -> dict[str, float]:
+    (name,) = runs
+    return last_numbers(runs, ("val acc", "train acc"), {name: ""})
 
 
-@shared
-def optimizers(seed: int) -> dict[str, float]:
-    results = train_preset("optimizers", seed)
-    numbers = {f"{name} step at 90%": reach(evals, 0.9) for name, (_, evals, _) in results.items()}
-    numbers["all finished"] = finished(results)
+def _optimizers(runs: Records) -> dict[str, float]:
+    numbers = {f"{name} step at 90%": reach(run.evals, 0.9) for name, run in runs.items()}
+    numbers["all finished"] = finished(runs)
     return numbers
 
 
-def learning_rates(seed: int) -> dict[str, float]:
+def _learning_rates(runs: Records) -> dict[str, float]:
     from engine.status import RunStatus
-    results = train_preset("learning-rates", seed)
-    high = results["lr 30 (too high)"][0]
-    return {"lr 30 diverged": float(high.status == RunStatus.DIVERGED), "lr 30 steps": float(high.step_count),
-            "lr 0.001 start val loss": results["lr 0.001 (too low)"][1][0].val_loss,
-            **last_numbers(results, ("val loss",), {"lr 0.001 (too low)": "lr 0.001"}),
-            **last_numbers(results, ("val loss", "val acc"), {"lr 0.05 (about right)": "lr 0.05"})}
+    high = runs["lr 30 (too high)"]
+    return {"lr 30 diverged": float(high.status == RunStatus.DIVERGED), "lr 30 steps": float(high.step),
+            "lr 0.001 start val loss": runs["lr 0.001 (too low)"].evals[0].val_loss,
+            **last_numbers(runs, ("val loss",), {"lr 0.001 (too low)": "lr 0.001"}),
+            **last_numbers(runs, ("val loss", "val acc"), {"lr 0.05 (about right)": "lr 0.05"})}
 
 
-@shared
-def warmup(seed: int) -> dict[str, float]:
+def _warmup(runs: Records) -> dict[str, float]:
     from engine.status import RunStatus
-    results = train_preset("warmup", seed)
-    cold, warm = results["no warm-up"][0], results["warm-up 500"][0]
+    cold, warm = runs["no warm-up"], runs["warm-up 500"]
     return {"cold diverged": float(cold.status == RunStatus.DIVERGED),
-            **last_numbers(results, ("train loss",), {"no warm-up": "cold"}),
+            **last_numbers(runs, ("train loss",), {"no warm-up": "cold"}),
             "warm finished": float(warm.status == RunStatus.FINISHED),
-            **last_numbers(results, ("val acc", "train loss"), {"warm-up 500": "warm"})}
+            **last_numbers(runs, ("val acc", "train loss"), {"warm-up 500": "warm"})}
 
 
-@shared
-def schedules(seed: int) -> dict[str, float]:
-    results = train_preset("schedules", seed)
-    numbers = last_numbers(results, ("train loss", "val acc"))
-    numbers["all finished"] = finished(results)
+def _schedules(runs: Records) -> dict[str, float]:
+    numbers = last_numbers(runs, ("train loss", "val acc"))
+    numbers["all finished"] = finished(runs)
     return numbers
+
+
+adam_on_spiral = ReadPreset("adam-on-spiral", _adam_on_spiral)
+optimizers = ReadPreset("optimizers", _optimizers)
+learning_rates = ReadPreset("learning-rates", _learning_rates)
+warmup = ReadPreset("warmup", _warmup)
+schedules = ReadPreset("schedules", _schedules)
 
 
 def finder_fails(seed: int) -> dict[str, float]:

@@ -4,41 +4,44 @@ from __future__ import annotations
 
 import math
 
-from engine.lessons.claims.measuring import last_numbers, preset_claim, shared, train_preset
+from engine.lessons.claims.measuring import ReadPreset, Records, last_numbers, preset_claim, shared
 from engine.lessons.claims.table import cond
 
 
-def regularization(seed: int) -> dict[str, float]:
-    results = train_preset("regularization", seed)
+def _regularization(runs: Records) -> dict[str, float]:
     numbers: dict[str, float] = {}
-    for name in results:
-        last = last_numbers(results, ("train loss", "val loss", "val acc"), {name: name})
+    for name in runs:
+        last = last_numbers(runs, ("train loss", "val loss", "val acc"), {name: name})
         numbers.update({f"{name} gap": last[f"{name} val loss"] - last[f"{name} train loss"], **last})
-    numbers.update(last_numbers(results, ("train acc",), {"none": "none"}))
-    numbers["none val loss rise"] = numbers["none val loss"] - min(e.val_loss for e in results["none"][1])
+    numbers.update(last_numbers(runs, ("train acc",), {"none": "none"}))
+    numbers["none val loss rise"] = numbers["none val loss"] - min(e.val_loss for e in runs["none"].evals)
     return numbers
 
 
-def memorization(seed: int) -> dict[str, float]:
+def _memorization(runs: Records) -> dict[str, float]:
     """The rise-then-fall: the best validation accuracy, where it came, and how far it fell by the end."""
     from engine.lessons.presets import MEMO_STEPS
-    (_, evals, _), = train_preset("memorization", seed).values()
+    (run,) = runs.values()
+    evals = run.evals
     best = max(evals, key=lambda e: e.val_acc)
     return {"best val acc": best.val_acc, "best step": float(best.step), "steps": float(MEMO_STEPS),
             "final val acc": evals[-1].val_acc, "fall": best.val_acc - evals[-1].val_acc,
             "train acc": evals[-1].train_acc}
 
 
-@shared
-def regularization_lab(seed: int) -> dict[str, float]:
+def _regularization_lab(runs: Records) -> dict[str, float]:
     """The lab compares final accuracies: gap = train accuracy - validation accuracy."""
-    results = train_preset("regularization-lab", seed)
     numbers: dict[str, float] = {}
-    for name in results:
-        numbers.update(last_numbers(results, ("train acc", "val acc"), {name: name}))
+    for name in runs:
+        numbers.update(last_numbers(runs, ("train acc", "val acc"), {name: name}))
         numbers[f"{name} gap"] = numbers[f"{name} train acc"] - numbers[f"{name} val acc"]
-        numbers.update(last_numbers(results, ("train loss",), {name: name}))
+        numbers.update(last_numbers(runs, ("train loss",), {name: name}))
     return numbers
+
+
+regularization = ReadPreset("regularization", _regularization)
+memorization = ReadPreset("memorization", _memorization)
+regularization_lab = ReadPreset("regularization-lab", _regularization_lab)
 
 
 @shared
@@ -46,20 +49,17 @@ def adam_l2_vs_adamw(seed: int) -> dict[str, float]:
     import torch
 
     from engine.lessons.presets import DECAY, DECAY_LR, PRESETS
-    from engine.training.events import EvalEvent
+    from engine.training.records import RecordKeeper
     from engine.training.trainer import Trainer
 
     results = {}
     for exp in PRESETS["adam-l2-vs-adamw"].runs:
         trainer = Trainer(exp.replace(seed=seed, train={"histogram_every": 0}))
         start = [p.detach().clone() for p in trainer.model.parameters()]
-        evals: list[EvalEvent] = []
-
-        def keep(event: object, evals: list[EvalEvent] = evals) -> None:
-            if isinstance(event, EvalEvent):
-                evals.append(event)
-        trainer.run(keep)
-        results[exp.name] = (trainer, evals, start)
+        keeper = RecordKeeper()
+        trainer.run(keeper.add)
+        (record,) = keeper.records() or ()
+        results[exp.name] = (trainer, record, start)
     steps = PRESETS["adam-l2-vs-adamw"].runs[0].total_steps()
     # Weights from pixels blank in every training image get no gradient from the data: only decay moves them.
     data = results["adam"][0].data
@@ -85,7 +85,7 @@ def adam_l2_vs_adamw(seed: int) -> dict[str, float]:
         return float(torch.cat([p.detach().flatten() for p in results[name][0].model.parameters()]).norm())
 
     l2, adamw = kept("adam + L2"), kept("adamw")
-    return {**last_numbers(results, ("train loss", "train acc", "val loss", "val acc")),
+    return {**last_numbers({name: record for name, (_, record, _) in results.items()}, ("train loss", "train acc", "val loss", "val acc")),
             "adamw norm / adam's": norm("adamw") / norm("adam"), "adam+L2 norm / adam's": norm("adam + L2") / norm("adam"),
             "blank weights": float(blank.sum()), "adam blank kept": blank_ratio("adam"),
             "adamw blank kept": blank_ratio("adamw"), "adamw blank expected": (1 - DECAY_LR * DECAY) ** steps,
@@ -93,10 +93,12 @@ def adam_l2_vs_adamw(seed: int) -> dict[str, float]:
             **{f"adam+L2 kept q{g}": v for g, v in enumerate(l2)}, **{f"adamw kept q{g}": v for g, v in enumerate(adamw)}}
 
 
-def digits_mlp(seed: int) -> dict[str, float]:
-    results = train_preset("digits-mlp", seed)
-    (name,) = results
-    return last_numbers(results, ("val acc", "train acc"), {name: ""})
+def _digits_mlp(runs: Records) -> dict[str, float]:
+    (name,) = runs
+    return last_numbers(runs, ("val acc", "train acc"), {name: ""})
+
+
+digits_mlp = ReadPreset("digits-mlp", _digits_mlp)
 
 
 CLAIMS = (

@@ -25,8 +25,8 @@ def step_sizes(seed: int) -> dict[str, float]:
     from engine.lessons.presets import PRESETS
 
     out: dict[str, float] = {}
-    for name, (trainer, evals, ticks) in train_runs(PRESETS["step-sizes"].runs, seed, None).items():
-        last = ticks[-1]
+    for name, run in train_runs(PRESETS["step-sizes"].runs, seed, None).items():
+        trainer, evals, last = run.trainer, run.evals, run.hists[-1]
         rates = [layer.rate for layer in last.layers]
         ratios = [float(layer.update_ratio) for layer in last.layers]
         out[f"{name} val acc"] = evals[-1].val_acc

@@ -58,9 +58,12 @@ class ClaimRow:
 
 
 def check_claim(claim: Claim, seed: int) -> ClaimCheck:
-    numbers = claim.measure(seed)
-    failed = tuple(c.text for c in claim.conditions if not c.test(numbers))
-    return ClaimCheck(claim.key, seed, numbers, failed)
+    return judge(claim, seed, claim.measure(seed))
+
+
+def judge(claim: Claim, seed: int, numbers: dict[str, float]) -> ClaimCheck:
+    """The claim's conditions on numbers measured at ``seed``: which failed (none: it held)."""
+    return ClaimCheck(claim.key, seed, numbers, tuple(c.text for c in claim.conditions if not c.test(numbers)))
 
 
 def claims_table(claims: Iterable[Claim], seeds: Sequence[int],
