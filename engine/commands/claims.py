@@ -27,12 +27,18 @@ def configure(parser) -> None:
     parser.add_argument("--seeds", default="0-9", help="seeds to check each claim at (default 0-9)")
     parser.add_argument("--only", action="append", default=[], metavar="CLAIM",
                         help="check only this claim, e.g. 'preset optimizers' (repeatable; default all)")
+    parser.add_argument("--members", type=int, default=1, metavar="K",
+                        help="check each preset claim that reads only its runs' results at the K members of one "
+                             "multi-seed run a seed (member k: seed + k on the seed's data; default 1: each seed alone)")
     parser.add_argument("--out", default="claims", help="folder for claims.csv and claims.json (default ./claims)")
     add_threads(parser)
 
 
 def run(args) -> int:
     seeds = parse_seeds(args.seeds)
+    from engine.config import MAX_SEEDS
+    if not 1 <= args.members <= MAX_SEEDS:
+        raise CommandError(f"--members: give 1 to {MAX_SEEDS} members a seed, got {args.members}")
     from engine.lessons.claims import CLAIMS, CLAIMS_BY_KEY, claims_table, write_claims_csv
     unknown = [key for key in args.only if key not in CLAIMS_BY_KEY]
     if unknown:
@@ -40,19 +46,22 @@ def run(args) -> int:
     out = check_out_folder(args.out)
     set_threads(args.threads)
     from engine.files import write_text_atomic
+    from engine.lessons.claims.live import member_checks
     from engine.training.runner import StopSignals
 
     claims = [CLAIMS_BY_KEY[key] for key in args.only] if args.only else list(CLAIMS)
 
     def say(check) -> None:
-        print(f"{check.key} @ seed {check.seed}: {'holds' if check.holds else 'FAILS: ' + '; '.join(check.failed)}",
+        data = "" if check.data_seed is None else f" (data seed {check.data_seed})"
+        print(f"{check.key} @ seed {check.seed}{data}: {'holds' if check.holds else 'FAILS: ' + '; '.join(check.failed)}",
               flush=True)
 
     with StopSignals() as stop:   # Ctrl-C/SIGTERM: stop after the current check, write what was checked
-        print(f"checking {len(claims)} claims at {len(seeds)} seeds", flush=True)
-        rows = claims_table(claims, seeds, on_check=say, should_stop=stop)
+        how = "" if args.members == 1 else f" (the preset claims at {args.members} members of one run a seed)"
+        print(f"checking {len(claims)} claims at {len(seeds)} seeds{how}", flush=True)
+        rows = claims_table(claims, seeds, on_check=say, should_stop=stop, check=member_checks(args.members))
     write_claims_csv(rows, out / "claims.csv")
-    summary = {"seeds": seeds, "claims": [{"claim": row.claim.key, "held": row.held, "of": len(row.checks),
+    summary = {"seeds": seeds, "members": args.members, "claims": [{"claim": row.claim.key, "held": row.held, "of": len(row.checks),
                                            "says": row.claim.says} for row in rows]}
     write_text_atomic(out / "claims.json", json.dumps(summary, indent=2) + "\n")
     print("\n| claim | held |\n|---|---:|")

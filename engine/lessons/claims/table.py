@@ -36,6 +36,7 @@ class ClaimCheck:
     seed: int
     numbers: dict[str, float]
     failed: tuple[str, ...]
+    data_seed: int | None = None                # when the data's seed is not ``seed``: a member of a multi-seed run
 
     @property
     def holds(self) -> bool:
@@ -61,38 +62,44 @@ def check_claim(claim: Claim, seed: int) -> ClaimCheck:
     return judge(claim, seed, claim.measure(seed))
 
 
-def judge(claim: Claim, seed: int, numbers: dict[str, float]) -> ClaimCheck:
+def judge(claim: Claim, seed: int, numbers: dict[str, float], data_seed: int | None = None) -> ClaimCheck:
     """The claim's conditions on numbers measured at ``seed``: which failed (none: it held)."""
-    return ClaimCheck(claim.key, seed, numbers, tuple(c.text for c in claim.conditions if not c.test(numbers)))
+    return ClaimCheck(claim.key, seed, numbers, tuple(c.text for c in claim.conditions if not c.test(numbers)),
+                      data_seed)
 
 
 def claims_table(claims: Iterable[Claim], seeds: Sequence[int],
                  on_check: Callable[[ClaimCheck], None] | None = None,
-                 should_stop: Callable[[], bool] = lambda: False) -> list[ClaimRow]:
+                 should_stop: Callable[[], bool] = lambda: False,
+                 check: Callable[[Claim, int], Sequence[ClaimCheck]] = lambda claim, seed: (check_claim(claim, seed),),
+                 ) -> list[ClaimRow]:
+    """Each claim at each seed; ``check(claim, seed)`` gives that seed's checks (one, by default; the members
+    of one multi-seed run with ``engine.lessons.claims.live.member_checks``)."""
     rows = []
     for claim in claims:
         checks = []
         for seed in seeds:
             if should_stop():
                 break
-            check = check_claim(claim, seed)
-            checks.append(check)
-            if on_check is not None:
-                on_check(check)
+            for one in check(claim, seed):
+                checks.append(one)
+                if on_check is not None:
+                    on_check(one)
         rows.append(ClaimRow(claim, tuple(checks)))
         if should_stop():
             break
     return rows
 
 
-CLAIM_COLUMNS = ("claim", "seed", "holds", "failed", "numbers")
+CLAIM_COLUMNS = ("claim", "seed", "data_seed", "holds", "failed", "numbers")
 
 
 def write_claims_csv(rows: Iterable[ClaimRow], path: str | Path) -> Path:
-    """``claims.csv``: one row per claim and seed; ``numbers`` as ``name=value`` pairs, ``failed`` the
+    """``claims.csv``: one row per claim and seed; ``data_seed`` empty when the data's seed is the seed (a member
+    of a multi-seed run is on its run's data); ``numbers`` as ``name=value`` pairs, ``failed`` the
     conditions that did not hold, joined by ``; ``."""
     from engine.files import write_csv_atomic
-    lines = ([c.key, c.seed, "yes" if c.holds else "no", "; ".join(c.failed),
+    lines = ([c.key, c.seed, "" if c.data_seed is None else c.data_seed, "yes" if c.holds else "no", "; ".join(c.failed),
               " ".join(f"{k}={v:.4g}" for k, v in c.numbers.items())]
              for row in rows for c in row.checks)
     return write_csv_atomic(Path(path), list(CLAIM_COLUMNS), lines)

@@ -106,7 +106,7 @@ def test_a_check_names_the_conditions_that_failed_and_the_table_counts_seeds(tmp
         rows = list(csv.DictReader(f))
     assert [(r["seed"], r["holds"], r["failed"]) for r in rows] == [
         ("0", "yes", ""), ("1", "no", "value > 0"), ("2", "no", "value < 10"), ("3", "yes", "")]
-    assert rows[1]["numbers"] == "value=-2"
+    assert rows[1]["numbers"] == "value=-2" and all(r["data_seed"] == "" for r in rows)
 
 
 def test_the_table_stops_when_asked_and_keeps_what_it_checked():

@@ -89,3 +89,36 @@ def test_a_stopped_run_is_not_checked_and_claims_that_read_the_network_never_are
     assert check_live(PRESET, stopped) is None
     assert live_claim("zeros-init") is None and live_claim("batchnorm-eval") is None   # they read the weights
     assert live_claim("optimizers") is CLAIMS_BY_KEY["preset optimizers"]
+
+
+def test_the_command_checks_preset_claims_at_the_members_of_one_run_a_seed(tmp_path, capsys):
+    """``claims --members 3``: the warm-up lesson and the tooltip that reads its runs, each at members 0-2 of
+    one run at seed 0 (on seed 0's data, one training for both); member 0 is the plain check of seed 0."""
+    import csv
+    import json
+    import re
+
+    import main
+    from engine.commands import BAD_INPUT
+    only = ["--only", "preset warmup", "--only", "tooltip schedule.warmup_steps", "--seeds", "0"]
+    assert main.main(["claims", *only, "--members", "3", "--out", str(tmp_path / "m")]) == 0
+    assert main.main(["claims", *only, "--out", str(tmp_path / "one")]) == 0
+    read = {}
+    for name in ("m", "one"):
+        with open(tmp_path / name / "claims.csv", newline="") as f:
+            read[name] = list(csv.DictReader(f))
+    assert [(r["claim"], r["seed"], r["data_seed"]) for r in read["m"]] == [
+        (claim, str(k), "0") for claim in ("preset warmup", "tooltip schedule.warmup_steps") for k in range(3)]
+    assert [(r["claim"], r["seed"], r["data_seed"]) for r in read["one"]] == [
+        ("preset warmup", "0", ""), ("tooltip schedule.warmup_steps", "0", "")]
+    plain, member0 = read["one"][0], read["m"][0]
+    def numbers(row):            # "cold diverged=1 cold train loss=0.6931 ..."
+        return {k: float(v) for k, v in re.findall(r"\s*(.+?)=(\S+)", row["numbers"])}
+    assert member0["holds"] == plain["holds"] and numbers(member0).keys() == numbers(plain).keys()
+    for name, value in numbers(plain).items():
+        assert math.isclose(numbers(member0)[name], value, rel_tol=2e-3, abs_tol=1e-4), name
+    summary = json.loads((tmp_path / "m" / "claims.json").read_text())
+    assert summary["members"] == 3 and [c["of"] for c in summary["claims"]] == [3, 3]
+    assert "(data seed 0)" in capsys.readouterr().out
+    assert main.main(["claims", "--members", "0", "--out", str(tmp_path / "x")]) == BAD_INPUT
+    assert "--members: give 1 to" in capsys.readouterr().err
