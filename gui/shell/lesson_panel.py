@@ -34,6 +34,10 @@ def seeds_note(preset: str, kind: str = "preset") -> str:
     return f"<br><i>This claim {found.text}.</i>"
 
 
+EXTRA_BEFORE = {"live": " ", "table": "<br>"}
+"""What goes before each line after the words: the claim seen live follows the shipped count in its sentence
+(a line less of a 1024x768 screen), a table goes below."""
+
 MAX_FAILURES_SHOWN = 3
 """Seeds where the claim failed, named one by one with their conditions; more are counted."""
 
@@ -49,8 +53,8 @@ def live_note(preset: str, runs) -> str:
     said = [f"at seed {seed}: {'; '.join(failed)}" for seed, failed in failures[:MAX_FAILURES_SHOWN]]
     if len(failures) > MAX_FAILURES_SHOWN:
         said.append(f"and {len(failures) - MAX_FAILURES_SHOWN} more")
-    why = f" Not held {', '.join(said)}." if said else ""
-    return f"<i>In these runs the claim {live.text}.{why}</i>"
+    why = f"; not {', '.join(said)}" if said else ""
+    return f"<i>In these runs it {live.text}{why}.</i>"
 
 
 def batchnorm_table(rows) -> str:
@@ -104,7 +108,7 @@ class LessonPanel(QFrame):
         self._wanted = False                  # a lesson's or question's words are up (see _place)
         self._on_training = True
         self._html = ""
-        self._extras: dict[str, str] = {}   # under the words: "table" (a lesson's table), "live" (its claim seen live)
+        self._extras: dict[str, str] = {}   # after the words: "live" (its claim seen live), "table" (a lesson's table)
         self._watching = False                # its window's resizes are watched (from its first show)
         layout = QHBoxLayout(self)
         self.text = QLabel()
@@ -198,7 +202,8 @@ class LessonPanel(QFrame):
             self._extras[name] = html
         else:
             self._extras.pop(name, None)
-        self.text.setText("<br>".join([self._html, *self._extras.values()]))
+        self.text.setText(self._html + "".join(before + self._extras[name] for name, before in EXTRA_BEFORE.items()
+                                                    if name in self._extras))
         self.fit()
 
     def follow_tab(self, on_training: bool) -> None:

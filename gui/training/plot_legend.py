@@ -52,8 +52,14 @@ class MetricLegend:
         self.label.setMinimumWidth(80)   # wraps instead of widening the window
 
     def _run_entries(self) -> list[str]:
-        return [legend_glyph_html(r.color, run_glyph(r), r.name + seeds_note(r) + (DIVERGED_NOTE if r.diverged else ""))
-                for r in self._runs.values() if r.visible]
+        """Each shown run's key; when all are means of the same K seeds that is said once, after them (at
+        1024x768 in large type "(mean of 16 seeds)" after every run took a line of the plots' height)."""
+        shown = [r for r in self._runs.values() if r.visible]
+        members = {r.members for r in shown}
+        together = len(shown) > 1 and len(members) == 1 and members != {1}
+        entries = [legend_glyph_html(r.color, run_glyph(r), r.name + ("" if together else seeds_note(r))
+                                     + (DIVERGED_NOTE if r.diverged else "")) for r in shown]
+        return entries + [f"(each the mean of {shown[0].members} seeds)"] if together else entries
 
     def update(self) -> None:
         """The runs' colours and markers, then what each line style means, above the plots; the runs'

@@ -91,7 +91,7 @@ class ThemedPlotWidget(pg.PlotWidget):
 
 
 class LogFriendlyAxis(pg.AxisItem):
-    """In log mode, label only the 1-2-5 ticks of each decade.
+    """In log mode, label only the 1-2-5 ticks of each decade (and 3, which a short axis labels instead of 2 and 5).
 
     pyqtgraph labels every minor tick of a log axis (0.2, 0.3, ..., 0.9), and
     over less than a decade or two the labels run into each other.  Its tick density also follows its
@@ -107,7 +107,7 @@ class LogFriendlyAxis(pg.AxisItem):
         out = []
         for value, text in zip(values, strings):
             mantissa = 10 ** (value - np.floor(value + 1e-9))
-            out.append(text if any(abs(mantissa - m) < 1e-6 * m for m in (1, 2, 5, 10)) else "")
+            out.append(text if any(abs(mantissa - m) < 1e-6 * m for m in (1, 2, 3, 5, 10)) else "")
         return out
 
 
@@ -489,19 +489,25 @@ class _TickFit:
         return levels
 
     def log_levels(self) -> list:
-        """Decades (values are log10): 1, 2 and 5 of each if they fit, else 1, else every k-th decade."""
+        """Decades (values are log10): 1, 2 and 5 of each if they fit; else, when fewer than two powers of ten
+        are in range (one label would leave the axis unreadable), 1 and 3; else 1; else every k-th decade."""
         lo, hi = self.lo, self.hi
         decades = np.arange(np.floor(lo), np.ceil(hi) + 1)
         all_marks = np.concatenate([d + np.log10(np.arange(1, 10)) for d in decades])
         all_marks = all_marks[(all_marks >= lo - 1e-9) & (all_marks <= hi + 1e-9)]
         one_two_five = np.concatenate([d + np.log10([1.0, 2.0, 5.0]) for d in decades])
         one_two_five = one_two_five[(one_two_five >= lo - 1e-9) & (one_two_five <= hi + 1e-9)]
+        one_three = np.concatenate([d + np.log10([1.0, 3.0]) for d in decades])
+        one_three = one_three[(one_three >= lo - 1e-9) & (one_three <= hi + 1e-9)]
+        in_range = decades[(decades >= lo - 1e-9) & (decades <= hi + 1e-9)]
         px = self.px_per_unit
         labelled = None
         if len(one_two_five) < 2 and self.fits(all_marks, np.log10(10 / 9) * px, None):
             labelled = all_marks                     # less than a decade: every mantissa, if they fit
         elif self.fits(one_two_five, np.log10(2) * px, None):
             labelled = one_two_five
+        elif len(in_range) < 2 and self.fits(one_three, np.log10(3) * px, None):
+            labelled = one_three                     # a decade or so on a short axis: 1 and 3, two labels at least
         else:
             step = 1.0
             for _ in range(40):

@@ -52,8 +52,11 @@ class PBTView(QWidget):
         self.summary = QLabel("Population-based training: no rounds yet.")
         self.summary.setWordWrap(True)
         self.curves_plot = _plot("Population: objective per member", "step", "objective")
-        self.tree_plot = _plot("Lineage: who copied whom", "round", "member")
-        self.schedule_plot = _plot("Schedule of each surviving member", "step", "value")
+        self.tree_plot = _plot("Who copied whom", "round", "member")
+        self.schedule_plot = _plot("Schedules", "step", "value")
+        self.tree_plot.setToolTip("Round by round, which member each one copied (weights and optimizer state)")
+        self.schedule_plot.setToolTip("The chosen key's values of each surviving member, through its lineage: "
+                                      "the schedule the population found")
         self.key_box = QComboBox()
         self.key_box.setToolTip("The hyperparameter whose schedule is drawn")
         self.key_box.currentIndexChanged.connect(self._on_key)

@@ -82,6 +82,17 @@ def test_legend_says_mean_of_k_seeds_and_one_seed_runs_have_no_band(qtbot):
     assert "mean of" not in plots.legend_text("loss")
 
 
+def test_runs_that_are_all_means_of_k_seeds_say_it_once(qtbot):
+    plots = MetricPlots()
+    qtbot.addWidget(plots)
+    plots.add_run("r", "adam", QColor("#1f77b4"))
+    plots.add_run("s", "sgd", QColor("#ff7f0e"))
+    plots.append(multi_seed_update("r")[0])
+    plots.append(multi_seed_update("s")[0])
+    text = plots.legend_text("loss")
+    assert text.count("mean of") == 1 and "(each the mean of 16 seeds)" in text and "adam (mean" not in text
+
+
 def test_runs_list_shows_k_of_a_multi_seed_run(qtbot):
     from gui.training.runs_list import RunsList
     runs = RunsList()
