@@ -43,8 +43,8 @@ MAX_FAILURES_SHOWN = 3
 
 
 def live_note(preset: str, runs) -> str:
-    """The preset's claim checked on the window's ``runs`` (``RunEntry`` objects, with their members' records), as a
-    line under the lesson's words; "" when it cannot be checked on them (``engine.lessons.claims.live``)."""
+    """The preset's claim checked on the window's ``runs`` (``RunEntry`` objects, with their members' records),
+    as a sentence after the lesson's words; "" when it cannot be checked on them (``engine.lessons.claims.live``)."""
     from engine.lessons.claims.live import check_live
     live = check_live(preset, [(run.experiment, run.records) for run in runs if run.records])
     if live is None:
@@ -195,7 +195,7 @@ class LessonPanel(QFrame):
         self.fit()
 
     def _set_extra(self, name: str, html: str) -> None:
-        """A line under the words (``""`` takes it away), shown when it changed."""
+        """Something after the words (``""`` takes it away), shown when it changed."""
         if self._extras.get(name, "") == html:
             return
         if html:

@@ -92,7 +92,6 @@ def check_on(claim: Claim, runs: Sequence[tuple[Experiment, Sequence[RunRecord]]
     return LiveCheck(claim, seed, tuple(checks))
 
 
-
 def train_members(preset: str, seed: int, members: int) -> list[tuple[Experiment, tuple[RunRecord, ...]]]:
     """Every run of ``preset`` at ``seed`` as one multi-seed run of ``members`` (vectorized where the
     experiment allows), trained to its end without histograms (no read-out reads them): each run's
