@@ -1,12 +1,13 @@
 """What the training window costs, measured in one run (ratios and latencies, not absolute speed).
 
     .venv/bin/python benchmarks/gui_bench.py            # offscreen, or on the display DISPLAY names
-    xvfb-run -a .venv/bin/python benchmarks/gui_bench.py
+    xvfb-run -a .venv/bin/python benchmarks/gui_bench.py [--runs 4]
 
 1. Training speed with the window open and every plot live, against the
-   engine headless on the same two runs (the Lab stepped in a loop with no
+   engine headless on the same runs (four by default, the classroom case: Adam, SGD,
+   momentum and RMSprop on the spiral; the Lab stepped in a loop with no
    window), taken turn about so machine drift cancels: their ratio.
-2. While the two runs train as fast as possible, a probe timer on the GUI
+2. While the runs train as fast as possible, a probe timer on the GUI
    thread (every 5 ms) measures how late it fires: p50 / p99 / max stall;
    and how many full redraws per second the window makes while training
    (the engine sends at most 30 batches a second).
@@ -28,19 +29,22 @@ sys.path.insert(0, str(ROOT))
 STEPS = 4000
 ROUNDS = 3
 PROBE_MS = 5
+RUNS = 4
+OPTIMIZERS = (("adam", 0.01, 0.0), ("sgd", 0.1, 0.0), ("sgd", 0.05, 0.9), ("rmsprop", 0.003, 0.0))
 
 
-def experiments():
+def experiments(runs: int = RUNS):
     from engine.config import Experiment, OptimizerConfig, TrainConfig
-    return [Experiment(name=name, optimizer=OptimizerConfig(name=name, lr=lr), train=TrainConfig(steps=STEPS))
-            for name, lr in (("adam", 0.01), ("sgd", 0.1))]
+    return [Experiment(name=f"{name} {lr:g}", optimizer=OptimizerConfig(name=name, lr=lr, momentum=momentum),
+                       train=TrainConfig(steps=STEPS))
+            for name, lr, momentum in (OPTIMIZERS * runs)[:runs]]
 
 
-def headless_rate() -> float:
-    """Steps per second of the same two runs in the engine's Lab, no window."""
+def headless_rate(runs: int = RUNS) -> float:
+    """Steps per second of the same runs in the engine's Lab, no window."""
     from engine.training.session import Lab
     lab = Lab()
-    for i, exp in enumerate(experiments()):
+    for i, exp in enumerate(experiments(runs)):
         lab.add(f"r{i}", exp)
     lab.start()
     start = time.perf_counter()
@@ -51,11 +55,11 @@ def headless_rate() -> float:
     return steps / (time.perf_counter() - start)
 
 
-def window_rate(app, window) -> tuple[float, list[float], float]:
+def window_rate(app, window, runs: int = RUNS) -> tuple[float, list[float], float]:
     """Steps per second with the window drawing, the probe's stalls (ms), and full redraws per second."""
     from PySide6.QtCore import QTimer
     window.clear_runs()
-    for exp in experiments():
+    for exp in experiments(runs):
         window.add_run(exp)
     stalls: list[float] = []
     last = [time.perf_counter()]
@@ -106,6 +110,10 @@ def startup_times(samples: int = 3) -> tuple[float, float]:
 
 
 def main() -> int:
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=RUNS, help=f"runs trained side by side (default {RUNS})")
+    runs = parser.parse_args().runs
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import tempfile
@@ -128,8 +136,8 @@ def main() -> int:
             time.sleep(0.01)
         ratios, stalls, refresh, rates = [], [], [], []
         for _ in range(ROUNDS):
-            headless = headless_rate()
-            gui, probe, per_sec = window_rate(app, window)
+            headless = headless_rate(runs)
+            gui, probe, per_sec = window_rate(app, window, runs)
             ratios.append(gui / headless)
             rates.append((headless, gui))
             stalls += probe
@@ -139,13 +147,13 @@ def main() -> int:
     stalls.sort()
     pct = lambda p: stalls[min(len(stalls) - 1, int(p * len(stalls)))]
     platform = os.environ.get("QT_QPA_PLATFORM") or "xcb"
-    print(f"platform {platform}; training backend {backend}; two runs of {STEPS} steps, {ROUNDS} rounds; "
+    print(f"platform {platform}; training backend {backend}; {runs} runs of {STEPS} steps, {ROUNDS} rounds; "
           f"torch threads 1")
     print("| measure | value |")
     print("|---|---:|")
     print(f"| training with the window open / headless (median of {ROUNDS}) | {statistics.median(ratios):.2f} |")
-    print(f"| headless steps/s (two runs) | {statistics.median(h for h, _ in rates):,.0f} |")
-    print(f"| window steps/s (two runs, every plot live) | {statistics.median(g for _, g in rates):,.0f} |")
+    print(f"| headless steps/s ({runs} runs) | {statistics.median(h for h, _ in rates):,.0f} |")
+    print(f"| window steps/s ({runs} runs, every plot live) | {statistics.median(g for _, g in rates):,.0f} |")
     print(f"| GUI-thread stall p50 / p99 / max | {pct(0.5):.1f} / {pct(0.99):.1f} / {stalls[-1]:.1f} ms |")
     print(f"| full redraws per second while training | {statistics.median(refresh):.1f} |")
     print(f"| process start to window shown | {shown:.2f} s |")

@@ -61,6 +61,8 @@ def run_app(argv: list[str] | None = None) -> int:
     from gui.platform import failure_log
     failure_log.install()
     try:
+        from gui.concurrency.training import spawn_early
+        spawn_early()           # the training process loads torch while Qt and the window load
         app = make_app(argv)
         from gui.shell.window import MainWindow
         if os.environ.get("DESCENT_LAB_STARTUP_PROBE"):

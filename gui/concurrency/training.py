@@ -95,27 +95,51 @@ class ThreadWorker(_Worker):
         loop.run(self._receive)
 
 
-class ProcessWorker(_Worker):
-    """Starts the training process, then relays its messages from its QThread.
+def _spawn() -> tuple:
+    """A training process started: (process, its commands' pipe end, its messages' pipe end)."""
+    from engine.labs import INSPECTIONS
+    from engine.training.loop import serve
+    ctx = multiprocessing.get_context("spawn")
+    child_commands, commands = ctx.Pipe(duplex=False)
+    messages, child_out = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=serve, args=(child_commands, child_out, INSPECTIONS), name="descent-lab-training",
+                          daemon=True)
+    process.start()
+    child_commands.close()
+    child_out.close()
+    return process, commands, messages
 
-    The child is started here, on the GUI thread, so it loads torch while the
+
+_early: tuple | None = None
+
+
+def spawn_early() -> None:
+    """Start the window's training process now, before Qt and the window are loaded: the first
+    :class:`ProcessWorker` takes it.  Why: the child spends ~2.5 s of one core loading torch and warming
+    its optimizer step (``engine.training.loop.prepare``; torch's compiler stack alone is ~1 s, imported
+    on the first ``optimizer.step()``), and started when the window was built it began ~0.6 s late
+    (measured with benchmarks/gui_bench.py: process start to first step).  Nothing is lost if no window
+    takes it: it is a daemon and ends when this process does, or when its pipe closes."""
+    global _early
+    if _early is None:
+        _early = _spawn()
+
+
+class ProcessWorker(_Worker):
+    """Starts the training process (or takes the one :func:`spawn_early` started), then relays its
+    messages from its QThread.
+
+    The child is started on the GUI thread, so it loads torch while the
     window opens; the relay thread meanwhile loads the engine for the form
     (torch too: its registries name torch's optimizers), never the GUI thread.
     """
 
     def __init__(self):
         super().__init__()
-        from engine.labs import INSPECTIONS
-        from engine.training.loop import serve
-        ctx = multiprocessing.get_context("spawn")
-        child_commands, self._commands = ctx.Pipe(duplex=False)
-        self._messages, child_out = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=serve, args=(child_commands, child_out, INSPECTIONS), name="descent-lab-training",
-                                   daemon=True)
+        global _early
+        early, _early = _early, None
+        self.process, self._commands, self._messages = early or _spawn()
         self._quitting = False     # set before we ask the child to quit: an end of file is then no death
-        self.process.start()
-        child_commands.close()
-        child_out.close()
 
     def post(self, message: Command) -> None:
         try:

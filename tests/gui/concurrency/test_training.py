@@ -67,3 +67,24 @@ def test_each_backend_trains_a_run_and_shuts_down(qtbot, backend):
     assert training not in still_running()
     if backend == "process":
         assert training.worker.process.exitcode == 0
+
+
+def test_the_first_process_worker_takes_the_training_process_started_early(qtbot):
+    """run_app starts the training process before Qt and the window load (spawn_early); the window's worker
+    takes that one, a later worker (a restart) starts its own, and both are real processes that end cleanly."""
+    from gui.concurrency import training as module
+    module.spawn_early()
+    early = module._early[0]
+    module.spawn_early()                                  # once: a second call starts nothing more
+    assert module._early[0] is early and early.is_alive()
+    first = TrainingThread(backend="process")
+    assert first.worker.process is early and module._early is None
+    second = TrainingThread(backend="process")
+    assert second.worker.process is not early and second.worker.process.is_alive()
+    for training in (first, second):
+        ready = []
+        training.worker.ready.connect(lambda r=ready: r.append(True))
+        training.start()
+        qtbot.waitUntil(lambda r=ready: bool(r), timeout=60_000)    # each one answers: it is the one it talks to
+        assert training.shutdown(10_000)
+    assert not early.is_alive() and not second.worker.process.is_alive()
