@@ -64,19 +64,15 @@ class BoundedColumns:
         self.width = FIRST_WIDTH      # points a full bucket holds
         self.version = 0              # folds so far
         self.total = 0                # points ever appended
-        # The buckets' counts and sums, made at the first fold: zeroed up front they cost ~10 ms a run's
+        # The buckets' counts and sums are made at the first fold: zeroed up front they cost ~10 ms a run's
         # metrics, which a lesson of four runs paid on the GUI thread when it was loaded (cProfile).
-        self._count = np.zeros(0, np.int64)
-        self._sum = {k: np.zeros(0) for k in self._values}
-        self._finite = {k: np.zeros(0, np.int64) for k in self._values}
+        self._zero_buckets(0)
 
-    def _make_buckets(self) -> None:
-        """The buckets' counts and sums at their full size, once (:meth:`clear` leaves them empty)."""
-        size = self.max_buckets + self.fold
-        if len(self._count) < size:
-            self._count = np.zeros(size, np.int64)
-            self._sum = {k: np.zeros(size) for k in self._values}
-            self._finite = {k: np.zeros(size, np.int64) for k in self._values}
+    def _zero_buckets(self, size: int) -> None:
+        """The buckets' counts and sums, ``size`` zeros each."""
+        self._count = np.zeros(size, np.int64)
+        self._sum = {k: np.zeros(size) for k in self._values}
+        self._finite = {k: np.zeros(size, np.int64) for k in self._values}
 
     def __len__(self) -> int:
         return self.n
@@ -122,7 +118,8 @@ class BoundedColumns:
 
     def _fold(self, k: int) -> None:
         """The oldest ``k`` full-resolution points into buckets; then merge while there are too many."""
-        self._make_buckets()
+        if len(self._count) < self.max_buckets + self.fold:      # the first fold since clear()
+            self._zero_buckets(self.max_buckets + self.fold)
         lo = self.recent_start
         pts = {key: self._cols[key][lo:lo + k].copy() for key in self._dtypes}
         used = 0
