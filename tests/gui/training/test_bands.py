@@ -70,11 +70,17 @@ def test_band_edges_are_the_spreads_smoothed_in_epochs_and_toggled(qtbot):
     np.testing.assert_allclose(hi, q75)
 
 
-def test_legend_says_mean_of_k_seeds_and_one_seed_runs_have_no_band(qtbot):
+def adam_and_sgd(qtbot) -> MetricPlots:
+    """Plots of two runs: "r" (adam) and "s" (sgd), no points yet."""
     plots = MetricPlots()
     qtbot.addWidget(plots)
     plots.add_run("r", "adam", QColor("#1f77b4"))
     plots.add_run("s", "sgd", QColor("#ff7f0e"))
+    return plots
+
+
+def test_legend_says_mean_of_k_seeds_and_one_seed_runs_have_no_band(qtbot):
+    plots = adam_and_sgd(qtbot)
     plots.append(multi_seed_update("r")[0])
     assert "adam (mean of 16 seeds)" in plots.legend_text("loss")
     assert "sgd (mean" not in plots.legend_text("loss")
@@ -83,10 +89,7 @@ def test_legend_says_mean_of_k_seeds_and_one_seed_runs_have_no_band(qtbot):
 
 
 def test_runs_that_are_all_means_of_k_seeds_say_it_once(qtbot):
-    plots = MetricPlots()
-    qtbot.addWidget(plots)
-    plots.add_run("r", "adam", QColor("#1f77b4"))
-    plots.add_run("s", "sgd", QColor("#ff7f0e"))
+    plots = adam_and_sgd(qtbot)
     plots.append(multi_seed_update("r")[0])
     plots.append(multi_seed_update("s")[0])
     text = plots.legend_text("loss")
